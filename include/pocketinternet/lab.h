@@ -1,0 +1,197 @@
+/*
+ * lab: the user's intent, validated, nothing derived yet.
+ *
+ * A lab file (labs/*.yml) and the blueprints it names (blueprints/*.yml) are
+ * loaded with libyaml into these types. Every element keeps the position it
+ * came from, so later stages (the planner) can still point at the line that
+ * caused a problem. Loading never touches the system beyond reading files.
+ *
+ * Two lab formats are accepted (see docs/lab-format.md):
+ *  - the native format (name, seed, address_space, pods, relationships);
+ *  - the original Pocket Internet format (pods with number "X.Y", kind,
+ *    routing, stacks; peerings). It is recognised by its pods' `number:`
+ *    key and kept in struct pi_legacy; the planner maps it onto blueprints
+ *    with that project's addressing.
+ */
+#ifndef POCKETINTERNET_LAB_H
+#define POCKETINTERNET_LAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "diag.h"
+#include "prefix.h"
+#include "util.h"
+
+/* What a node of a role runs. A role lists these as `services: [...]`. */
+enum pi_service {
+	PI_SVC_ROUTER = 1u << 0,   /* "router": BIRD with OSPF + iBGP inside its pod */
+	PI_SVC_EBGP = 1u << 1,     /* "ebgp": also holds the pod's eBGP sessions (border) */
+	PI_SVC_RS = 1u << 2,       /* "route-server": BIRD IXP route server */
+	PI_SVC_RESOLVER = 1u << 3, /* "resolver": Unbound recursive resolver (+DNS64) */
+	PI_SVC_AUTHDNS = 1u << 4,  /* "auth-dns": Unbound authoritative for the pod's zones */
+	PI_SVC_DHCP = 1u << 5,     /* "dhcp": dnsmasq DHCPv4/DHCPv6/RA on subscriber LANs */
+	PI_SVC_NAT44 = 1u << 6,    /* "nat44": nftables carrier-grade NAT */
+	PI_SVC_NAT64 = 1u << 7,    /* "nat64": tayga, 64:ff9b::/96 */
+	PI_SVC_HTTP = 1u << 8,     /* "http": web server */
+	PI_SVC_CLIENT = 1u << 9,   /* "client": subscriber host, addresses by DHCP/RA */
+};
+/* Name <-> bit; pi_service_from_name returns 0 for an unknown name. */
+unsigned pi_service_from_name(const char *name);
+const char *pi_service_name(unsigned bit);
+
+/* How a pod of a blueprint takes part in the AS graph. */
+enum pi_tier {
+	PI_TIER_TRANSIT, /* "transit": the transit clique; sells transit */
+	PI_TIER_STUB,    /* "stub": buys transit from providers_min..max, joins ixps_min..max IXPs */
+	PI_TIER_IXP,     /* "ixp": a peering LAN with a route server */
+};
+
+struct pi_count {
+	unsigned value, min, max;
+};
+
+struct pi_bp_role {
+	const char *name; /* "border", "core", "rs", "resolver", ... */
+	const char *description;
+	unsigned services; /* enum pi_service bits */
+	struct pi_count count; /* default count and the bounds a lab may override within */
+	unsigned v4_hosts;     /* addresses a node of this role needs besides its interfaces (e.g. NAT pools), 0 = none */
+	struct pi_pos pos;
+};
+
+enum pi_bp_pattern {
+	PI_PAT_FULL,  /* every node of a with every node of b (a==b: full mesh, no self links) */
+	PI_PAT_CHAIN, /* a==b only: n1-n2, n2-n3, ... (a ring when ring:true) */
+	PI_PAT_PAIR,  /* a[i] with b[i mod |b|] */
+};
+
+/* A point-to-point link pattern between two roles. */
+struct pi_bp_link {
+	const char *a, *b; /* role names */
+	enum pi_bp_pattern pattern;
+	bool ring;
+	struct pi_pos pos;
+};
+
+/* A multi-access LAN inside the pod: a bridge that some roles attach to. */
+struct pi_bp_lan {
+	const char *name;      /* short: used in interface and bridge names */
+	const char **members;  /* role names */
+	unsigned n_members;
+	unsigned v4_len;       /* IPv4 prefix length for the LAN; 0 = IPv6-only LAN */
+	unsigned v6_len;       /* IPv6 prefix length; normally 64 */
+	bool subscriber;       /* hosts on it are subscribers served by the pod's dhcp role */
+	bool cgnat;            /* its IPv4 comes from 100.64.0.0/10 and is NATed to a public pool */
+	bool nat64;            /* IPv6-only segment reaching IPv4 through NAT64/DNS64 */
+	struct pi_pos pos;
+};
+
+struct pi_blueprint {
+	const char *name; /* file stem: blueprints/<name>.yml */
+	const char *file;
+	const char *description;
+	enum pi_tier tier;
+	struct pi_count providers; /* stub: how many transit providers (multihoming) */
+	struct pi_count ixps;      /* stub: how many IXPs to join */
+	bool anycast;              /* pods originate the lab's anycast (CDN) prefixes */
+	struct pi_bp_role *roles;
+	size_t n_roles;
+	struct pi_bp_link *links;
+	size_t n_links;
+	struct pi_bp_lan *lans;
+	size_t n_lans;
+	struct pi_pos pos;
+};
+
+/* A role count override, from a lab's pod entry: `roles: {host: 3}`. */
+struct pi_role_override {
+	const char *role;
+	unsigned count;
+	struct pi_pos pos;
+};
+
+/* One explicit pod, or one entry of generated pods (`count` > 0 and no name). */
+struct pi_lab_pod {
+	const char *name;      /* NULL for generated pods: the planner names them <blueprint><n> */
+	const char *blueprint; /* name; resolved to bp at load time */
+	const struct pi_blueprint *bp;
+	uint32_t asn;          /* 0 = let the planner choose */
+	unsigned count;        /* 1 for explicit pods */
+	struct pi_role_override *overrides;
+	size_t n_overrides;
+	struct pi_pos pos;
+};
+
+enum pi_lab_rel_kind {
+	PI_LAB_REL_PROVIDER, /* a is the provider of b (b buys transit from a) */
+	PI_LAB_REL_PEER,     /* a and b peer settlement-free on a private link */
+	PI_LAB_REL_IXP,      /* a is a member of IXP pod b */
+};
+
+struct pi_lab_rel {
+	enum pi_lab_rel_kind kind;
+	const char *a, *b; /* pod names */
+	struct pi_pos pos;
+};
+
+/* ---- the original Pocket Internet format ---- */
+enum pi_legacy_kind { PI_LEGACY_BASE, PI_LEGACY_DNS, PI_LEGACY_WEB };
+
+struct pi_legacy_pod {
+	unsigned x, y; /* number "X.Y": 16 <= X <= 31, 1 <= Y <= 255 */
+	enum pi_legacy_kind kind;
+	unsigned routers; /* routing.count (or routing.number in older files) */
+	bool v4, v6;      /* stacks */
+	struct pi_pos pos;
+};
+
+struct pi_legacy_peering {
+	unsigned left_x, left_y, left_router;
+	unsigned right_x, right_y, right_router;
+	struct pi_pos pos;
+};
+
+struct pi_legacy {
+	struct pi_legacy_pod *pods;
+	size_t n_pods;
+	struct pi_legacy_peering *peerings;
+	size_t n_peerings;
+};
+
+struct pi_lab {
+	struct pi_arena arena; /* owns every string and array below */
+	const char *file;      /* as given on the command line */
+	const char *name;      /* lab name: [a-z0-9-], <= 16 chars (used in container names) */
+	const char *tld;       /* pocket top-level domain, default "pocket" ("lab" for legacy) */
+	uint64_t seed;
+	struct pi_prefix v4, v6; /* address space; defaults 10.0.0.0/8, 2001:db8::/32 */
+	struct pi_pos v4_pos, v6_pos;
+	struct pi_lab_pod *pods; /* explicit pods first, in file order, then counts */
+	size_t n_pods;
+	struct pi_lab_rel *rels;
+	size_t n_rels;
+	struct pi_blueprint *blueprints; /* the ones loaded, sorted by name */
+	size_t n_blueprints;
+	bool is_legacy;
+	struct pi_legacy legacy;
+};
+
+/*
+ * Loads a lab and every blueprint in blueprint_dir. On any error returns
+ * -EINVAL (or -errno for I/O) with every problem in diag, and *out NULL.
+ */
+int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag);
+/* Same from memory; name is used as the file in positions (fuzzing, tests). */
+int pi_lab_load_mem(const char *name, const char *text, size_t len, const char *blueprint_dir,
+		    struct pi_lab **out, struct pi_diag *diag);
+void pi_lab_free(struct pi_lab *lab);
+const struct pi_blueprint *pi_lab_blueprint(const struct pi_lab *lab, const char *name);
+const struct pi_bp_role *pi_blueprint_role(const struct pi_blueprint *bp, const char *name);
+
+/* Where blueprints are looked for when no -B is given: $POCKETINTERNET_BLUEPRINTS,
+ * then the source tree's blueprints/ (compiled in), then the installed data dir. */
+const char *pi_default_blueprint_dir(void);
+/* The default lab file when no -c is given. */
+const char *pi_default_lab_file(void);
+
+#endif

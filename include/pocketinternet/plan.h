@@ -1,0 +1,194 @@
+/*
+ * plan: every decision about the Internet, made once, deterministically
+ * from the lab and its seed. Nothing after this stage chooses anything:
+ * render turns it into text, the backend into containers and links.
+ *
+ * All arrays are owned by the plan (its arena); elements refer to each
+ * other by index (uint32_t), PI_NONE when absent. Order is deterministic
+ * and part of the contract (golden files depend on it):
+ *   pods in lab order; nodes grouped by pod, in blueprint role order;
+ *   ifaces grouped by node; sessions, links and zones in creation order.
+ *
+ * Addressing choices (docs/addressing.md): IPv4 point-to-point links are
+ * /31 (RFC 3021), IPv6 point-to-point links /127 (RFC 6164); loopbacks are
+ * /32 and /128; subscriber LANs /64 for IPv6.
+ */
+#ifndef POCKETINTERNET_PLAN_H
+#define POCKETINTERNET_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "diag.h"
+#include "lab.h"
+#include "prefix.h"
+#include "util.h"
+
+#define PI_NONE UINT32_MAX
+#define PI_IFNAMSIZ 16 /* Linux IFNAMSIZ: 15 bytes + NUL */
+
+/* What the remote end of a BGP session is to the local end. */
+enum pi_rel {
+	PI_REL_CUSTOMER,  /* remote is our customer: we give it everything */
+	PI_REL_PEER,      /* settlement-free peer */
+	PI_REL_PROVIDER,  /* remote sells us transit */
+	PI_REL_RS,        /* remote is an IXP route server (we are a member) */
+	PI_REL_RS_CLIENT, /* remote is a member of our route server (we are the RS) */
+	PI_REL_IBGP,      /* same AS */
+};
+const char *pi_rel_name(enum pi_rel r);  /* "customer", "peer", ... */
+enum pi_rel pi_rel_invert(enum pi_rel r); /* customer<->provider, rs<->rs-client */
+
+struct pi_plan_pod {
+	const char *name;   /* [a-z0-9-], unique: "transit1", "bb3", or the lab's name */
+	const struct pi_blueprint *bp;
+	enum pi_tier tier;
+	uint32_t asn;
+	struct pi_prefix v4, v6; /* the aggregates this AS announces in BGP */
+	const char *domain;      /* "<name>.<tld>." (absolute) */
+	uint32_t first_node, n_nodes;
+	/* Broadband services (unset prefixes when the blueprint asks for none). */
+	struct pi_prefix cgnat_pool;  /* inside 100.64.0.0/10, on subscriber LANs */
+	struct pi_prefix nat44_pool;  /* public pool (inside v4) that CGNAT translates to */
+	struct pi_prefix nat64_pool;  /* IPv4 pool (inside v4) tayga maps onto */
+	bool anycast;                 /* originates the lab's anycast prefixes */
+	/* Customer cone: this pod and every pod below it (indexes, sorted). */
+	uint32_t *cone;
+	uint32_t n_cone;
+	struct pi_pos pos; /* the lab entry it came from */
+};
+
+struct pi_plan_node {
+	const char *name; /* unique in the lab, [a-z0-9-], e.g. "transit1-border1" */
+	const char *role; /* blueprint role name */
+	unsigned services; /* enum pi_service bits, from the role (+ DNS duties below) */
+	uint32_t pod;
+	uint32_t index;        /* 1-based within its role in its pod */
+	struct pi_prefix lo4, lo6; /* loopbacks /32 and /128 (routers and servers; unset for clients) */
+	const char *fqdn;      /* "<node-short>.<pod domain>" absolute */
+	uint32_t first_iface, n_ifaces;
+	bool route_reflector;  /* iBGP: this router reflects for the pod (large pods) */
+	bool root_dns;         /* also serves the root zone "." */
+	bool tld_dns;          /* also serves the TLD and the reverse parent zones */
+	/* Hosts/servers: the default gateway inside the lab (never toward the host). */
+	struct pi_prefix gw4, gw6;
+	/* The recursive resolver this node's /etc/resolv.conf names. */
+	struct pi_prefix resolver4, resolver6;
+	struct pi_prefix anycast4, anycast6; /* web nodes of anycast pods: extra loopback addresses */
+};
+
+enum pi_link_kind { PI_LINK_P2P, PI_LINK_LAN };
+enum pi_link_scope {
+	PI_SCOPE_INTERNAL,   /* inside one pod: runs the IGP */
+	PI_SCOPE_EXTERNAL,   /* between two pods: eBGP */
+	PI_SCOPE_IXP,        /* an IXP peering LAN */
+	PI_SCOPE_SUBSCRIBER, /* a broadband subscriber LAN (DHCP/RA) */
+	PI_SCOPE_BACKBONE,   /* the legacy format's shared backbone LAN */
+};
+
+struct pi_plan_link {
+	enum pi_link_kind kind;
+	enum pi_link_scope scope;
+	const char *name;  /* bridge name for LANs (<= 15 bytes, lab-prefixed); "a--b" for p2p */
+	uint32_t pod;      /* owning pod; PI_NONE for the legacy backbone */
+	const char *lan;   /* blueprint LAN name, or NULL */
+	struct pi_prefix v4, v6; /* subnet; unset when the link has no such family */
+	uint32_t *ifaces;
+	uint32_t n_ifaces;
+	unsigned mtu;
+	bool cgnat, nat64; /* subscriber LAN flags from the blueprint */
+};
+
+struct pi_plan_iface {
+	char name[PI_IFNAMSIZ]; /* valid Linux name, deterministic */
+	uint32_t node, link;
+	struct pi_prefix v4, v6; /* address with the subnet's len; unset if none */
+	uint8_t mac[6];          /* locally administered, derived from the seed and the name */
+	bool dhcp4;              /* v4 comes from DHCP (plan still records the reserved address) */
+	bool ra6;                /* v6 comes from RA/DHCPv6 (ditto) */
+	const char *fqdn;        /* "<ifname>.<node fqdn>" */
+};
+
+struct pi_plan_session {
+	const char *name; /* BIRD protocol name, unique per router: e.g. "c_bb1_v4" */
+	uint32_t a, b;   /* nodes */
+	uint8_t family;  /* PI_AF_V4 or PI_AF_V6: transport and channel */
+	struct pi_prefix a_addr, b_addr; /* host addresses (len = full) */
+	uint32_t a_iface, b_iface;       /* PI_NONE for loopback (iBGP) sessions */
+	enum pi_rel rel;                 /* what b is to a; b sees pi_rel_invert(rel) */
+	uint32_t a_max_prefix, b_max_prefix; /* import limits each side applies */
+	bool b_is_rr_client;             /* iBGP: a reflects for b */
+};
+
+enum pi_rr_type { PI_RR_SOA, PI_RR_NS, PI_RR_A, PI_RR_AAAA, PI_RR_PTR, PI_RR_CNAME };
+const char *pi_rr_type_name(enum pi_rr_type t);
+
+struct pi_plan_rr {
+	const char *owner; /* absolute, trailing dot */
+	enum pi_rr_type type;
+	const char *data;  /* presentation form: address, or absolute name, or SOA rdata */
+};
+
+enum pi_zone_kind { PI_ZONE_ROOT, PI_ZONE_TLD, PI_ZONE_FORWARD, PI_ZONE_REVERSE4, PI_ZONE_REVERSE6 };
+
+struct pi_plan_zone {
+	const char *name; /* absolute, "." for the root */
+	enum pi_zone_kind kind;
+	uint32_t pod;     /* PI_NONE for root/TLD/reverse parents */
+	uint32_t *servers; /* nodes serving it authoritatively */
+	uint32_t n_servers;
+	struct pi_plan_rr *rrs; /* SOA first, apex NS, then records, delegations and glue */
+	uint32_t n_rrs;
+};
+
+/* A static route a node needs besides what BIRD learns (hosts' default route). */
+struct pi_plan_route {
+	uint32_t node;
+	struct pi_prefix dst; /* 0.0.0.0/0 or ::/0 for defaults */
+	struct pi_prefix via; /* a lab address on a directly connected link */
+};
+
+struct pi_plan {
+	struct pi_arena arena;
+	const char *lab_name;
+	const char *lab_file;
+	const char *tld; /* "pocket" */
+	uint64_t seed;
+	struct pi_prefix v4, v6;
+	bool legacy;
+	struct pi_prefix anycast4, anycast6; /* the CDN prefixes (unset when no pod is anycast) */
+	struct pi_plan_pod *pods;
+	uint32_t n_pods;
+	struct pi_plan_node *nodes;
+	uint32_t n_nodes;
+	struct pi_plan_iface *ifaces;
+	uint32_t n_ifaces;
+	struct pi_plan_link *links;
+	uint32_t n_links;
+	struct pi_plan_session *sessions;
+	uint32_t n_sessions;
+	struct pi_plan_zone *zones;
+	uint32_t n_zones;
+	struct pi_plan_route *routes;
+	uint32_t n_routes;
+};
+
+/* Builds the plan. On error returns -EINVAL with every problem in diag. */
+int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag *diag);
+void pi_plan_free(struct pi_plan *plan);
+
+/* Outputs. All deterministic; json is written with jansson. */
+void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out);
+int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out);
+void pi_plan_write_dot(const struct pi_plan *plan, struct pi_buf *out);
+
+/* Lookups. */
+uint32_t pi_plan_node_by_name(const struct pi_plan *plan, const char *name);
+uint32_t pi_plan_pod_by_name(const struct pi_plan *plan, const char *name);
+static inline const struct pi_plan_iface *pi_plan_node_iface(const struct pi_plan *p, uint32_t node, uint32_t i)
+{
+	return &p->ifaces[p->nodes[node].first_iface + i];
+}
+/* The iface of the other end of a p2p link, or PI_NONE. */
+uint32_t pi_plan_peer_iface(const struct pi_plan *plan, uint32_t iface);
+
+#endif
