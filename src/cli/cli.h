@@ -39,8 +39,19 @@ bool pi_cli_wants_help(const struct pi_command *cmd, int argc, char **argv);
 int pi_cli_usage_error(const char *cmd, const char *fmt, ...) PI_PRINTF(2, 3);
 const struct pi_command *pi_cli_find(const char *name);
 
-/* Handlers: one file each in src/cli/. */
+/* Handlers: one file each in src/cli/; usage texts next to them. */
 int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
+#define PI_PLAN_USAGE \
+	"usage: pocketinternet [-c LAB.yml] plan [--format text|json|dot] [-o FILE]\n" \
+	"\n" \
+	"Expands the lab into its deterministic plan and prints it: a summary\n" \
+	"(text), the full plan (json) or the AS-level graph for Graphviz (dot).\n" \
+	"Needs neither root nor Docker.\n" \
+	"\n" \
+	"  -c FILE            lab file (also accepted before the command)\n" \
+	"  -f, --format F     text (default), json or dot\n" \
+	"  -o, --output FILE  write to FILE instead of stdout\n"
+/* -- more handlers: declare them here -- */
 
 extern const struct pi_command pi_commands[];
 

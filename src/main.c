@@ -1,0 +1,115 @@
+/*
+ * pocketinternet: command dispatch (after iproute2's ip/ip.c). Global
+ * options come before the command; everything from the command name on is
+ * handed to its handler.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "pi_config.h"
+#include "pocketinternet/log.h"
+
+const struct pi_command pi_commands[] = {
+	{ "plan", pi_cmd_plan, "show the Internet a lab file describes (no root, no Docker)", PI_PLAN_USAGE },
+	/* -- more commands: keep one line each, alphabetical after plan -- */
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pocketinternet [-c LAB.yml] [-B DIR] [-v|-q] COMMAND [ARGS]\n"
+		"       pocketinternet COMMAND --help\n"
+		"\n"
+		"Builds a procedurally generated miniature Internet (BGP, DNS, HTTP, DHCP,\n"
+		"NAT64) in Docker containers on this host.\n"
+		"\n"
+		"Commands:\n");
+	for (const struct pi_command *c = pi_commands; c->name; c++)
+		fprintf(out, "  %-18s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE     lab file (default: labs/lab.yml)\n"
+		"  -B, --blueprints DIR  blueprint directory (default: %s)\n"
+		"  -v, --verbose         more output (repeat for debug)\n"
+		"  -q, --quiet           only errors\n"
+		"  -h, --help            this help\n"
+		"  -V, --version         print the version\n"
+		"\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage or input error.\n",
+		pi_default_blueprint_dir());
+}
+
+const struct pi_command *pi_cli_find(const char *name)
+{
+	for (const struct pi_command *c = pi_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "blueprints", required_argument, NULL, 'B' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pi_cli cli = { 0 };
+	int c;
+
+	/* "+" stops at the first non-option: the command name. */
+	while ((c = getopt_long(argc, argv, "+c:B:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli.lab_file = optarg;
+			cli.lab_file_given = true;
+			break;
+		case 'B':
+			cli.blueprint_dir = optarg;
+			break;
+		case 'v':
+			cli.verbose++;
+			break;
+		case 'q':
+			cli.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return PI_EXIT_OK;
+		case 'V':
+			printf("pocketinternet %s\n", PI_VERSION);
+			return PI_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'pocketinternet --help'.\n");
+			return PI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return PI_EXIT_USAGE;
+	}
+	pi_log_set_level(cli.quiet ? PI_LOG_ERROR : cli.verbose > 1 ? PI_LOG_DEBUG : PI_LOG_INFO);
+	if (!cli.blueprint_dir)
+		cli.blueprint_dir = pi_default_blueprint_dir();
+
+	const struct pi_command *cmd = pi_cli_find(argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "pocketinternet: unknown command '%s'\nTry 'pocketinternet --help'.\n", argv[optind]);
+		return PI_EXIT_USAGE;
+	}
+	int cargc = argc - optind;
+	char **cargv = argv + optind;
+	if (pi_cli_wants_help(cmd, cargc, cargv))
+		return PI_EXIT_OK;
+	/* getopt in handlers starts fresh on their own argv. */
+	optind = 1;
+	return cmd->run(&cli, cargc, cargv);
+}
