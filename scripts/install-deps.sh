@@ -1,0 +1,45 @@
+#!/bin/sh
+# Installs every Debian package pocketinternet needs to build, test and run
+# labs. Safe to run any number of times: apt-get skips what is installed.
+#   scripts/install-deps.sh          build + test + runtime packages
+#   scripts/install-deps.sh --build  only what building needs
+set -eu
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (sudo $0)" >&2
+	exit 2
+fi
+
+BUILD="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev valgrind
+libyaml-dev libnl-3-dev libnl-route-3-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev"
+# The daemons' own checkers validate every rendered config in the tests.
+CHECKERS="bird2 unbound dnsmasq-base nftables tayga lighttpd iproute2 graphviz"
+# The Docker engine, and debootstrap for building the base image without a registry.
+RUNTIME="docker.io debootstrap ca-certificates curl"
+
+pkgs="$BUILD"
+if [ "${1:-}" != "--build" ]; then
+	pkgs="$pkgs $CHECKERS $RUNTIME"
+fi
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+# Debian starts daemons from packages; lab nodes run their own copies in
+# containers, and a host bird/unbound/dnsmasq would only get in the way.
+for svc in bird unbound dnsmasq lighttpd; do
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	fi
+done
+echo "install-deps: done"
