@@ -82,3 +82,18 @@ int pi_write_file(const char *path, const char *data, size_t len, unsigned mode)
 int pi_mkdir_p(const char *path, unsigned mode);
 
 #endif
+
+/* ---- bounded parallel loop ---- */
+/* Work item: 0 or -errno. Runs on a worker thread. */
+typedef int (*pi_pool_fn)(void *ctx, size_t i);
+/* Called under a lock after each item, in completion order (progress display). */
+typedef void (*pi_pool_tick_fn)(void *ctx, size_t done, size_t total);
+/*
+ * Runs fn(ctx, i) for every i in [0, n) on at most `threads` threads and
+ * waits for all. Returns 0, or the first error any item returned (every
+ * item still runs: callers record per-item failures themselves). When
+ * *cancel becomes true (e.g. set by a SIGINT handler), items not yet
+ * started are skipped and -ECANCELED is returned. cancel may be NULL.
+ */
+int pi_pool_run(size_t n, unsigned threads, pi_pool_fn fn, pi_pool_tick_fn tick, void *ctx,
+		volatile int *cancel);
