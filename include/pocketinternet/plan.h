@@ -88,8 +88,12 @@ enum pi_link_scope {
 struct pi_plan_link {
 	enum pi_link_kind kind;
 	enum pi_link_scope scope;
-	const char *name;  /* bridge name for LANs (<= 15 bytes, lab-prefixed); "a--b" for p2p */
-	uint32_t pod;      /* owning pod; PI_NONE for the legacy backbone */
+	/* Bridge name for LANs: "<pod>-<lan>" when it fits 15 bytes, else a
+	 * shortened "<pod>-<hash>" form; unique in the lab (bridges live in the
+	 * lab's own netns). "a--b" (node names) for p2p links. */
+	const char *name;
+	uint32_t pod;      /* the pod whose aggregate numbers it (external links: the provider,
+			    * or the lower-ASN peer; IXP LANs: the IXP); PI_NONE for the legacy backbone */
 	const char *lan;   /* blueprint LAN name, or NULL */
 	struct pi_prefix v4, v6; /* subnet; unset when the link has no such family */
 	uint32_t *ifaces;
@@ -109,13 +113,19 @@ struct pi_plan_iface {
 };
 
 struct pi_plan_session {
-	const char *name; /* BIRD protocol name, unique per router: e.g. "c_bb1_v4" */
+	/* BIRD protocol name, the same at both ends and unique on each router:
+	 * "ebgp_transit1_bb2_v4" (a's pod, b's pod), "ibgp_border1_core2_v6",
+	 * "rs_ixp1_rs1_bb2_v4" (IXP, RS node, member pod). [A-Za-z0-9_], <= 63. */
+	const char *name;
 	uint32_t a, b;   /* nodes */
 	uint8_t family;  /* PI_AF_V4 or PI_AF_V6: transport and channel */
 	struct pi_prefix a_addr, b_addr; /* host addresses (len = full) */
 	uint32_t a_iface, b_iface;       /* PI_NONE for loopback (iBGP) sessions */
 	enum pi_rel rel;                 /* what b is to a; b sees pi_rel_invert(rel) */
-	uint32_t a_max_prefix, b_max_prefix; /* import limits each side applies */
+	/* Import limits each side applies (docs/plan.md): customer/peer/RS client:
+	 * 2 * cone + 10; RS: 2 * (sum of members' cones) + 10; provider:
+	 * PI_PLAN_PROVIDER_LIMIT; iBGP: 0 = no limit. */
+	uint32_t a_max_prefix, b_max_prefix;
 	bool b_is_rr_client;             /* iBGP: a reflects for b */
 };
 
@@ -140,7 +150,24 @@ struct pi_plan_zone {
 	uint32_t n_rrs;
 };
 
-/* A static route a node needs besides what BIRD learns (hosts' default route). */
+#define PI_PLAN_PROVIDER_LIMIT 1000000u
+
+/*
+ * One AS-level relationship, explicit in the plan whether the lab asked for
+ * it or the generator chose it. Sessions carry the same information per
+ * router pair; this is the pod-level view (dot output, summaries).
+ */
+struct pi_plan_rel {
+	uint32_t a, b;   /* pods */
+	enum pi_rel rel; /* what b is to a: CUSTOMER (a sells b transit), PEER, or RS (b is an IXP a joined) */
+	bool from_lab;   /* written in the lab's relationships (else generated) */
+	uint32_t link;   /* the external p2p link, or the IXP's peering LAN */
+};
+
+/* A static route a node needs besides what BIRD learns: hosts' default
+ * routes (dst 0.0.0.0/0, ::/0 via their gateway), and on the gateway router
+ * of an anycast web node the anycast prefixes via that node's LAN address
+ * (one route per web node: ECMP). */
 struct pi_plan_route {
 	uint32_t node;
 	struct pi_prefix dst; /* 0.0.0.0/0 or ::/0 for defaults */
@@ -170,6 +197,8 @@ struct pi_plan {
 	uint32_t n_zones;
 	struct pi_plan_route *routes;
 	uint32_t n_routes;
+	struct pi_plan_rel *rels;
+	uint32_t n_rels;
 };
 
 /* Builds the plan. On error returns -EINVAL with every problem in diag. */
