@@ -1,7 +1,7 @@
 /*
  * lab: the user's intent, validated, nothing derived yet.
  *
- * A lab file (labs/*.yml) and the blueprints it names (blueprints/*.yml) are
+ * A lab file (labs/NAME.yml) and the blueprints it names (blueprints/NAME.yml) are
  * loaded with libyaml into these types. Every element keeps the position it
  * came from, so later stages (the planner) can still point at the line that
  * caused a problem. Loading never touches the system beyond reading files.
@@ -45,6 +45,15 @@ enum pi_tier {
 	PI_TIER_STUB,    /* "stub": buys transit from providers_min..max, joins ixps_min..max IXPs */
 	PI_TIER_IXP,     /* "ixp": a peering LAN with a route server */
 };
+
+/* Limits the loader enforces (docs/lab-format.md). Names end up in container,
+ * interface and DNS names, hence the short lengths. */
+#define PI_LAB_NAME_MAX 16    /* lab and pod names: [a-z][a-z0-9-]* */
+#define PI_BP_NAME_MAX 12     /* blueprint names (file stems) */
+#define PI_ROLE_NAME_MAX 12   /* role names */
+#define PI_LAN_NAME_MAX 6     /* LAN names: [a-z][a-z0-9]*, part of interface names */
+#define PI_ROLE_COUNT_MAX 32  /* nodes of one role in one pod */
+#define PI_LAB_MAX_PODS 256   /* pods in a lab, explicit and generated together */
 
 struct pi_count {
 	unsigned value, min, max;
@@ -117,6 +126,11 @@ struct pi_lab_pod {
 	const struct pi_blueprint *bp;
 	uint32_t asn;          /* 0 = let the planner choose */
 	unsigned count;        /* 1 for explicit pods */
+	/* Generated pods are named <blueprint><n> for n = first_index .. first_index+count-1:
+	 * numbering is per blueprint, starting at 1, over the generated entries in file
+	 * order (explicit pods do not take numbers). Relationships may name them. 0 for
+	 * explicit pods. */
+	unsigned first_index;
 	struct pi_role_override *overrides;
 	size_t n_overrides;
 	struct pi_pos pos;

@@ -1,0 +1,269 @@
+/*
+ * yaml: libyaml events -> a small positioned tree (struct pi_ynode).
+ *
+ * Events rather than libyaml's document loader, so that nesting depth and
+ * alias expansion are bounded here (a hostile file cannot recurse us out of
+ * stack or make the walkers visit a billion nodes), and every event is freed
+ * as soon as its text is copied. An alias refers to an anchor that is
+ * already complete, so the tree can share subtrees but never has a cycle.
+ */
+#include <errno.h>
+#include <string.h>
+#include <yaml.h>
+#include "model.h"
+#include "pocketinternet/log.h"
+
+void pi_ld_init(struct pi_ld *ld, struct pi_arena *arena, struct pi_diag *diag)
+{
+	memset(ld, 0, sizeof(*ld));
+	ld->arena = arena;
+	ld->diag = diag;
+}
+
+void pi_ld_done(struct pi_ld *ld)
+{
+	pi_arena_free(&ld->tmp);
+}
+
+struct pi_pos pi_ld_pos(const struct pi_ld *ld, unsigned line, unsigned col)
+{
+	return (struct pi_pos){ .file = ld->file, .line = line, .col = col };
+}
+
+void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...)
+{
+	/* One more than the cap says that the rest were dropped. */
+	if (ld->errors > PI_LD_MAX_ERRORS)
+		return;
+	if (ld->errors++ == PI_LD_MAX_ERRORS) {
+		pi_diag_add(ld->diag, pos, "fix the errors above first", "too many errors; stopping here");
+		return;
+	}
+	struct pi_buf b;
+	pi_buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	pi_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	pi_diag_add(ld->diag, pos, hint, "%s", pi_buf_str(&b));
+	pi_buf_free(&b);
+}
+
+char *pi_ld_fmt(struct pi_ld *ld, const char *fmt, ...)
+{
+	struct pi_buf b;
+	pi_buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	pi_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	char *s = pi_arena_strdup(&ld->tmp, pi_buf_str(&b));
+	pi_buf_free(&b);
+	return s;
+}
+
+struct frame {
+	struct pi_ynode *node;
+	struct pi_vec kids; /* struct pi_ynode * */
+	const char *anchor;
+};
+
+struct anchor {
+	const char *name;
+	struct pi_ynode *node;
+};
+
+struct builder {
+	struct pi_ld *ld;
+	struct pi_vec stack;   /* struct frame */
+	struct pi_vec anchors; /* struct anchor */
+	struct pi_ynode *root;
+	bool too_big;
+};
+
+static struct pi_pos mark_pos(struct pi_ld *ld, yaml_mark_t m)
+{
+	return pi_ld_pos(ld, (unsigned)m.line + 1, (unsigned)m.column + 1);
+}
+
+static const char *copy_anchor(struct builder *b, const yaml_char_t *a)
+{
+	return a ? pi_arena_strdup(&b->ld->tmp, (const char *)a) : NULL;
+}
+
+/* Adds a finished node to its parent (or makes it the root); false when the
+ * expanded size went over the bound. */
+static bool attach(struct builder *b, struct pi_ynode *n, const char *anchor)
+{
+	if (anchor) {
+		/* A redefined anchor shadows the old one, as in YAML: search from the end. */
+		struct anchor *a = pi_vec_push(&b->anchors);
+		a->name = anchor;
+		a->node = n;
+	}
+	if (b->stack.len == 0) {
+		b->root = n;
+		return true;
+	}
+	struct frame *f = pi_vec_at(&b->stack, b->stack.len - 1);
+	*(struct pi_ynode **)pi_vec_push(&f->kids) = n;
+	f->node->weight += n->weight;
+	return f->node->weight <= PI_Y_MAX_WEIGHT;
+}
+
+static struct pi_ynode *find_anchor(struct builder *b, const char *name)
+{
+	for (size_t i = b->anchors.len; i-- > 0;) {
+		struct anchor *a = pi_vec_at(&b->anchors, i);
+		if (strcmp(a->name, name) == 0)
+			return a->node;
+	}
+	return NULL;
+}
+
+static bool is_null_text(const char *s, size_t len)
+{
+	return len == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+	       strcmp(s, "NULL") == 0;
+}
+
+/* Handles one event; returns 0, 1 at the end of the stream, or -EINVAL. */
+static int on_event(struct builder *b, yaml_event_t *ev, unsigned *docs)
+{
+	struct pi_ld *ld = b->ld;
+	struct pi_pos pos = mark_pos(ld, ev->start_mark);
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++*docs > 1) {
+			pi_ld_err(ld, pos, "keep one lab or blueprint per file; remove the extra '---'",
+				  "more than one YAML document in this file");
+			return -EINVAL;
+		}
+		return 0;
+	case YAML_SCALAR_EVENT: {
+		struct pi_ynode *n = pi_arena_alloc(&ld->tmp, sizeof(*n));
+		const char *s = (const char *)ev->data.scalar.value;
+		size_t len = ev->data.scalar.length;
+		n->pos = pos;
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->kind = n->plain && is_null_text(s, len) ? PI_Y_NULL : PI_Y_SCALAR;
+		n->str = pi_arena_strndup(&ld->tmp, s, len);
+		n->len = len;
+		n->weight = 1;
+		if (!attach(b, n, copy_anchor(b, ev->data.scalar.anchor)))
+			b->too_big = true;
+		return 0;
+	}
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		if (b->stack.len >= PI_Y_MAX_DEPTH) {
+			pi_ld_err(ld, pos, "flatten the file; labs and blueprints need only a few levels",
+				  "nesting deeper than %d levels", PI_Y_MAX_DEPTH);
+			return -EINVAL;
+		}
+		struct pi_ynode *n = pi_arena_alloc(&ld->tmp, sizeof(*n));
+		bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+		n->kind = seq ? PI_Y_SEQ : PI_Y_MAP;
+		n->pos = pos;
+		n->str = "";
+		n->weight = 1;
+		struct frame *f = pi_vec_push(&b->stack);
+		f->node = n;
+		f->kids = (struct pi_vec)PI_VEC_INIT(struct pi_ynode *);
+		f->anchor = copy_anchor(b, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor);
+		return 0;
+	}
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT: {
+		struct frame f = *(struct frame *)pi_vec_at(&b->stack, b->stack.len - 1);
+		b->stack.len--;
+		struct pi_ynode *n = f.node;
+		size_t k = f.kids.len;
+		n->kids = pi_arena_alloc(&ld->tmp, (k ? k : 1) * sizeof(*n->kids));
+		if (k)
+			memcpy(n->kids, f.kids.data, k * sizeof(*n->kids));
+		n->n = n->kind == PI_Y_MAP ? k / 2 : k;
+		pi_vec_free(&f.kids);
+		if (!attach(b, n, f.anchor))
+			b->too_big = true;
+		return 0;
+	}
+	case YAML_ALIAS_EVENT: {
+		const char *name = (const char *)ev->data.alias.anchor;
+		struct pi_ynode *n = find_anchor(b, name);
+		if (!n) {
+			pi_ld_err(ld, pos, "define the anchor (&name) before this alias (*name)",
+				  "unknown alias '*%s'", name);
+			return -EINVAL;
+		}
+		if (!attach(b, n, NULL))
+			b->too_big = true;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+int pi_yaml_parse(struct pi_ld *ld, const char *text, size_t len, struct pi_ynode **root)
+{
+	struct builder b = { .ld = ld };
+	b.stack = (struct pi_vec)PI_VEC_INIT(struct frame);
+	b.anchors = (struct pi_vec)PI_VEC_INIT(struct anchor);
+	yaml_parser_t p;
+	unsigned docs = 0;
+	int rc = 0;
+	*root = NULL;
+	if (!yaml_parser_initialize(&p))
+		pi_fatal("out of memory (yaml parser)");
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			struct pi_pos pos = mark_pos(ld, p.problem_mark);
+			if (p.error == YAML_READER_ERROR)
+				pi_ld_err(ld, pi_ld_pos(ld, 0, 0), "save the file as UTF-8 text",
+					  "cannot read YAML: %s (at byte %zu)", p.problem ? p.problem : "error",
+					  p.problem_offset);
+			else if (p.context)
+				pi_ld_err(ld, pos, "check the indentation and quoting near here",
+					  "YAML syntax error: %s %s (line %u)", p.problem ? p.problem : "error",
+					  p.context, (unsigned)p.context_mark.line + 1);
+			else
+				pi_ld_err(ld, pos, "check the indentation and quoting near here",
+					  "YAML syntax error: %s", p.problem ? p.problem : "error");
+			rc = -EINVAL;
+			break;
+		}
+		int r = on_event(&b, &ev, &docs);
+		yaml_event_delete(&ev);
+		if (b.too_big) {
+			pi_ld_err(ld, pi_ld_pos(ld, 0, 0), "use fewer aliases (*name) or a smaller file",
+				  "the document expands to more than %d nodes", PI_Y_MAX_WEIGHT);
+			rc = -EINVAL;
+			break;
+		}
+		if (r < 0) {
+			rc = r;
+			break;
+		}
+		if (r > 0)
+			break;
+	}
+	for (size_t i = 0; i < b.stack.len; i++)
+		pi_vec_free(&((struct frame *)pi_vec_at(&b.stack, i))->kids);
+	pi_vec_free(&b.stack);
+	pi_vec_free(&b.anchors);
+	yaml_parser_delete(&p);
+	if (rc == 0) {
+		*root = b.root;
+		if (!b.root || b.root->kind == PI_Y_NULL) {
+			*root = NULL;
+			pi_ld_err(ld, pi_ld_pos(ld, 0, 0), "see docs/lab-format.md for what a file holds",
+				  "the file is empty");
+		}
+	}
+	return rc;
+}

@@ -1,0 +1,612 @@
+/*
+ * Tests for the model loader: the shipped labs and blueprints load with the
+ * expected contents, every file in tests/bad/ yields exactly the errors its
+ * "# expect: LINE:COL text" comments announce, and hostile input is refused
+ * cleanly.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "pi_config.h"
+#include "pocketinternet/lab.h"
+#include "../../src/model/model.h"
+
+static const char *src_dir(void)
+{
+	const char *s = getenv("PI_SOURCE_DIR");
+	return s && *s ? s : PI_SOURCE_DIR;
+}
+
+static char *path_of(const char *rel)
+{
+	size_t n = strlen(src_dir()) + strlen(rel) + 2;
+	char *p = malloc(n);
+	snprintf(p, n, "%s/%s", src_dir(), rel);
+	return p;
+}
+
+static char *bp_dir(void)
+{
+	return path_of("blueprints");
+}
+
+static struct pi_lab *load_ok(const char *rel)
+{
+	char *path = path_of(rel), *bdir = bp_dir();
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	pi_diag_init(&d);
+	int rc = pi_lab_load(path, bdir, &lab, &d);
+	if (rc != 0)
+		pi_diag_print(&d, stderr);
+	assert_int_equal(rc, 0);
+	assert_int_equal(pi_diag_count(&d), 0);
+	assert_non_null(lab);
+	pi_diag_free(&d);
+	free(path);
+	free(bdir);
+	return lab;
+}
+
+static unsigned total_pods(const struct pi_lab *lab)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < lab->n_pods; i++)
+		n += lab->pods[i].count;
+	return n;
+}
+
+static unsigned pods_of(const struct pi_lab *lab, const char *bp)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < lab->n_pods; i++)
+		if (strcmp(lab->pods[i].blueprint, bp) == 0)
+			n += lab->pods[i].count;
+	return n;
+}
+
+static void test_default_lab(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = load_ok("labs/lab.yml");
+	char buf[PI_PREFIX_STRLEN];
+	assert_string_equal(lab->name, "pocket");
+	assert_string_equal(lab->tld, "pocket");
+	assert_int_equal(lab->seed, 1);
+	assert_false(lab->is_legacy);
+	assert_string_equal(pi_prefix_fmt(&lab->v4, buf), "10.0.0.0/8");
+	assert_string_equal(pi_prefix_fmt(&lab->v6, buf), "2001:db8::/32");
+	assert_int_equal(lab->v4_pos.line, 7);
+	assert_int_equal(lab->n_blueprints, 4);
+	/* sorted by name */
+	assert_string_equal(lab->blueprints[0].name, "broadband");
+	assert_string_equal(lab->blueprints[3].name, "transit");
+	assert_int_equal(total_pods(lab), 12);
+	assert_int_equal(pods_of(lab, "transit"), 3);
+	assert_int_equal(pods_of(lab, "ixp"), 2);
+	assert_int_equal(pods_of(lab, "broadband"), 4);
+	assert_int_equal(pods_of(lab, "content"), 3);
+	/* the short form keeps file order and resolves blueprints */
+	assert_string_equal(lab->pods[0].blueprint, "transit");
+	assert_ptr_equal(lab->pods[0].bp, pi_lab_blueprint(lab, "transit"));
+	assert_null(lab->pods[0].name);
+	assert_int_equal(lab->pods[0].first_index, 1);
+	assert_int_equal(lab->pods[0].pos.line, 10);
+	assert_int_equal(lab->pods[0].pos.col, 3);
+	assert_int_equal(lab->n_rels, 0);
+	pi_lab_free(lab);
+}
+
+static void test_small_labs(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = load_ok("labs/tiny.yml");
+	assert_int_equal(total_pods(lab), 5);
+	assert_int_equal(pods_of(lab, "transit"), 2);
+	assert_string_equal(lab->tld, "pocket"); /* the default */
+	pi_lab_free(lab);
+
+	lab = load_ok("labs/small.yml");
+	assert_string_equal(lab->name, "small");
+	assert_int_equal(lab->seed, 42);
+	assert_int_equal(total_pods(lab), 7);
+	assert_int_equal(pods_of(lab, "transit"), 2);
+	assert_int_equal(pods_of(lab, "ixp"), 1);
+	assert_int_equal(pods_of(lab, "broadband"), 2);
+	assert_int_equal(pods_of(lab, "content"), 2);
+	pi_lab_free(lab);
+
+	lab = load_ok("labs/workshop.yml");
+	assert_int_equal(total_pods(lab), 40);
+	assert_int_equal(lab->n_pods, 4);
+	assert_int_equal(lab->pods[2].count, 20);
+	assert_int_equal(lab->pods[2].n_overrides, 3);
+	assert_string_equal(lab->pods[2].overrides[1].role, "sub");
+	assert_int_equal(lab->pods[2].overrides[1].count, 1);
+	pi_lab_free(lab);
+}
+
+static void test_explicit_lab(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = load_ok("labs/explicit.yml");
+	assert_string_equal(lab->tld, "example");
+	assert_int_equal(lab->n_pods, 6);
+	assert_int_equal(total_pods(lab), 7);
+	/* explicit pods first, in file order */
+	assert_string_equal(lab->pods[0].name, "tier1-a");
+	assert_int_equal(lab->pods[0].asn, 64500);
+	assert_int_equal(lab->pods[0].count, 1);
+	assert_int_equal(lab->pods[0].first_index, 0);
+	assert_string_equal(lab->pods[3].name, "homenet");
+	assert_int_equal(lab->pods[3].n_overrides, 2);
+	assert_null(lab->pods[5].name);
+	assert_int_equal(lab->pods[5].count, 2);
+	assert_int_equal(lab->pods[5].first_index, 1);
+	assert_int_equal(lab->pods[5].asn, 0);
+	/* 2 peers + 5 provider + 4 ixp members */
+	assert_int_equal(lab->n_rels, 11);
+	assert_int_equal(lab->rels[0].kind, PI_LAB_REL_PEER);
+	assert_int_equal(lab->rels[1].kind, PI_LAB_REL_PROVIDER);
+	assert_string_equal(lab->rels[1].a, "tier1-a");
+	assert_string_equal(lab->rels[1].b, "homenet");
+	assert_string_equal(lab->rels[4].b, "broadband1");
+	unsigned ixp = 0;
+	for (size_t i = 0; i < lab->n_rels; i++) {
+		if (lab->rels[i].kind != PI_LAB_REL_IXP)
+			continue;
+		ixp++;
+		assert_string_equal(lab->rels[i].b, "dix");
+	}
+	assert_int_equal(ixp, 4);
+	assert_string_equal(lab->rels[9].a, "broadband2");
+	pi_lab_free(lab);
+}
+
+static void test_legacy_sample(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = load_ok("labs/original-sample.yml");
+	assert_true(lab->is_legacy);
+	assert_string_equal(lab->name, "original-sample");
+	assert_string_equal(lab->tld, "lab");
+	assert_int_equal(lab->n_pods, 0);
+	const struct pi_legacy *lg = &lab->legacy;
+	assert_int_equal(lg->n_pods, 3);
+	assert_int_equal(lg->pods[0].x, 16);
+	assert_int_equal(lg->pods[0].y, 1);
+	assert_int_equal(lg->pods[0].kind, PI_LEGACY_DNS);
+	assert_int_equal(lg->pods[0].routers, 2);
+	assert_int_equal(lg->pods[1].kind, PI_LEGACY_WEB);
+	assert_int_equal(lg->pods[2].x, 17);
+	assert_int_equal(lg->pods[2].kind, PI_LEGACY_BASE);
+	assert_int_equal(lg->pods[2].routers, 1); /* from the older `number:` spelling */
+	assert_true(lg->pods[2].v4 && lg->pods[2].v6);
+	assert_int_equal(lg->n_peerings, 2);
+	assert_int_equal(lg->peerings[1].left_router, 2);
+	assert_int_equal(lg->peerings[1].right_x, 17);
+	assert_int_equal(lg->peerings[1].right_y, 1);
+	pi_lab_free(lab);
+
+	/* no name: the file stem, sanitised */
+	const char *text = "pods:\n  - number: 16.1\n    kind: base\n    stacks: [v6]\n";
+	struct pi_diag d;
+	pi_diag_init(&d);
+	char *bdir = bp_dir();
+	assert_int_equal(pi_lab_load_mem("/x/My_Old.Lab.yml", text, strlen(text), bdir, &lab, &d), 0);
+	assert_string_equal(lab->name, "my-old-lab");
+	assert_true(lab->is_legacy);
+	assert_false(lab->legacy.pods[0].v4);
+	assert_true(lab->legacy.pods[0].v6);
+	assert_int_equal(lab->legacy.pods[0].routers, 1);
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+	free(bdir);
+}
+
+static void test_blueprints(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = load_ok("labs/tiny.yml");
+	const struct pi_blueprint *bb = pi_lab_blueprint(lab, "broadband");
+	assert_non_null(bb);
+	assert_int_equal(bb->tier, PI_TIER_STUB);
+	assert_int_equal(bb->providers.min, 1);
+	assert_int_equal(bb->providers.max, 2);
+	assert_int_equal(bb->ixps.max, 1);
+	assert_false(bb->anycast);
+	const struct pi_bp_role *acc = pi_blueprint_role(bb, "access");
+	assert_non_null(acc);
+	assert_int_equal(acc->services, PI_SVC_ROUTER | PI_SVC_DHCP | PI_SVC_NAT44 | PI_SVC_NAT64);
+	assert_int_equal(acc->count.value, 1);
+	assert_int_equal(acc->v4_hosts, 8);
+	const struct pi_bp_role *sub = pi_blueprint_role(bb, "sub");
+	assert_int_equal(sub->count.value, 2);
+	assert_int_equal(sub->count.min, 1);
+	assert_int_equal(sub->count.max, 8);
+	assert_null(pi_blueprint_role(bb, "nope"));
+	assert_int_equal(bb->n_lans, 3);
+	assert_string_equal(bb->lans[1].name, "subs");
+	assert_true(bb->lans[1].subscriber && bb->lans[1].cgnat && !bb->lans[1].nat64);
+	assert_int_equal(bb->lans[1].v4_len, 24);
+	assert_int_equal(bb->lans[2].v4_len, 0); /* IPv6-only */
+	assert_int_equal(bb->lans[2].v6_len, 64);
+	assert_true(bb->lans[2].nat64);
+	assert_int_equal(bb->lans[2].n_members, 2);
+
+	const struct pi_blueprint *tr = pi_lab_blueprint(lab, "transit");
+	assert_int_equal(tr->tier, PI_TIER_TRANSIT);
+	assert_int_equal(tr->n_roles, 4);
+	assert_string_equal(tr->roles[0].name, "border"); /* file order */
+	assert_int_equal(tr->roles[0].services, PI_SVC_ROUTER | PI_SVC_EBGP);
+	assert_int_equal(tr->n_links, 1);
+	assert_string_equal(tr->links[0].a, "border");
+	assert_string_equal(tr->links[0].b, "core");
+	assert_int_equal(tr->links[0].pattern, PI_PAT_FULL);
+
+	const struct pi_blueprint *ix = pi_lab_blueprint(lab, "ixp");
+	assert_int_equal(ix->tier, PI_TIER_IXP);
+	assert_int_equal(ix->roles[0].services, PI_SVC_RS);
+	assert_true(pi_lab_blueprint(lab, "content")->anycast);
+	/* pods stay small enough for 2 cores */
+	for (size_t i = 0; i < lab->n_blueprints; i++) {
+		unsigned nodes = 0;
+		for (size_t j = 0; j < lab->blueprints[i].n_roles; j++)
+			nodes += lab->blueprints[i].roles[j].count.value;
+		assert_true(nodes >= 1 && nodes <= 8);
+	}
+	pi_lab_free(lab);
+
+	for (unsigned bit = 1; bit <= PI_SVC_CLIENT; bit <<= 1)
+		assert_int_equal(pi_service_from_name(pi_service_name(bit)), bit);
+	assert_int_equal(pi_service_from_name("auth-dns"), PI_SVC_AUTHDNS);
+	assert_int_equal(pi_service_from_name("bogus"), 0);
+	assert_null(pi_service_name(3));
+}
+
+/* A fifth blueprint is a file, not code: copy the shipped ones next to a new one. */
+static void test_fifth_blueprint(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pi-bp-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *src = bp_dir();
+	const char *names[] = { "transit", "ixp", "broadband", "content" };
+	char path[512];
+	for (size_t i = 0; i < 4; i++) {
+		char *text;
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%s.yml", src, names[i]);
+		assert_int_equal(pi_read_file(path, &text, &len), 0);
+		snprintf(path, sizeof(path), "%s/%s.yml", dir, names[i]);
+		assert_int_equal(pi_write_file(path, text, len, 0644), 0);
+		free(text);
+	}
+	const char *ent = "description: An enterprise network\n"
+			  "tier: stub\n"
+			  "providers: {min: 2, max: 2}\n"
+			  "roles:\n"
+			  "  edge: {services: [router, ebgp]}\n"
+			  "  office: {services: [http, auth-dns], count: 2, min: 1, max: 3}\n"
+			  "lans:\n"
+			  "  - {name: lan, members: [edge, office], ipv4: 29}\n";
+	snprintf(path, sizeof(path), "%s/enterprise.yml", dir);
+	assert_int_equal(pi_write_file(path, ent, strlen(ent), 0644), 0);
+	const char *labtext = "pods: {transit: 2, enterprise: 2}\n"
+			      "relationships:\n"
+			      "  - {provider: transit1, customer: enterprise2}\n";
+	struct pi_diag d;
+	struct pi_lab *lab;
+	pi_diag_init(&d);
+	int rc = pi_lab_load_mem("five.yml", labtext, strlen(labtext), dir, &lab, &d);
+	pi_diag_print(&d, stderr);
+	assert_int_equal(rc, 0);
+	assert_int_equal(lab->n_blueprints, 5);
+	assert_string_equal(lab->blueprints[2].name, "enterprise");
+	assert_int_equal(lab->blueprints[2].providers.min, 2);
+	assert_string_equal(lab->name, "five");
+	assert_int_equal(lab->n_rels, 1);
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s.yml", dir, names[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/enterprise.yml", dir);
+	unlink(path);
+	rmdir(dir);
+	free(src);
+}
+
+/* ---- tests/bad: "# expect: LINE:COL text" lines say what must be reported ---- */
+struct expect {
+	unsigned line, col;
+	char text[200];
+};
+
+static size_t read_expects(const char *text, struct expect *ex, size_t max)
+{
+	size_t n = 0;
+	const char *p = text;
+	while ((p = strstr(p, "# expect: ")) && n < max) {
+		p += strlen("# expect: ");
+		int used = 0;
+		if (sscanf(p, "%u:%u %n", &ex[n].line, &ex[n].col, &used) != 2)
+			fail_msg("bad expect line: %.40s", p);
+		const char *eol = strchr(p + used, '\n');
+		size_t len = eol ? (size_t)(eol - (p + used)) : strlen(p + used);
+		if (len >= sizeof(ex[n].text))
+			len = sizeof(ex[n].text) - 1;
+		memcpy(ex[n].text, p + used, len);
+		ex[n].text[len] = '\0';
+		n++;
+	}
+	return n;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void check_bad_file(const char *dir, const char *fname)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, fname);
+	char *text;
+	size_t len;
+	assert_int_equal(pi_read_file(path, &text, &len), 0);
+	struct expect ex[32];
+	size_t n = read_expects(text, ex, 32);
+	if (n == 0)
+		fail_msg("%s: no '# expect:' line", fname);
+	struct pi_diag d;
+	pi_diag_init(&d);
+	int rc;
+	if (strncmp(fname, "bp-", 3) == 0) {
+		rc = pi_blueprint_check_mem("bad", path, text, len, &d);
+	} else {
+		struct pi_lab *lab = NULL;
+		char *bdir = bp_dir();
+		rc = pi_lab_load(path, bdir, &lab, &d);
+		assert_null(lab);
+		free(bdir);
+	}
+	free(text);
+	bool ok = rc == -EINVAL && pi_diag_count(&d) == n;
+	bool used[64] = { false };
+	for (size_t i = 0; ok && i < n; i++) {
+		bool found = false;
+		for (size_t j = 0; j < pi_diag_count(&d) && !found; j++) {
+			const struct pi_diag_entry *e = pi_vec_at(&d.entries, j);
+			if (used[j] || e->pos.line != ex[i].line || e->pos.col != ex[i].col || !strstr(e->msg, ex[i].text))
+				continue;
+			/* every error points into the bad file and says what to do */
+			if (!e->pos.file || strcmp(e->pos.file, path) != 0 || !e->hint || !*e->hint)
+				continue;
+			found = used[j] = true;
+		}
+		if (!found) {
+			fprintf(stderr, "%s: expected %u:%u %s\n", fname, ex[i].line, ex[i].col, ex[i].text);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		fprintf(stderr, "%s: rc %d, %zu diagnostics, %zu expected:\n", fname, rc, pi_diag_count(&d), n);
+		pi_diag_print(&d, stderr);
+	}
+	pi_diag_free(&d);
+	if (!ok)
+		fail_msg("%s: diagnostics differ from its expect lines", fname);
+}
+
+static void test_bad_files(void **state)
+{
+	(void)state;
+	char *dir = path_of("tests/bad");
+	DIR *dh = opendir(dir);
+	assert_non_null(dh);
+	char *names[512];
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(dh)) && n < 512) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && strcmp(e->d_name + l - 4, ".yml") == 0)
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(dh);
+	qsort(names, n, sizeof(*names), cmp_name);
+	assert_true(n >= 20);
+	for (size_t i = 0; i < n; i++) {
+		check_bad_file(dir, names[i]);
+		free(names[i]);
+	}
+	free(dir);
+}
+
+/* ---- collecting: one load reports every problem ---- */
+static size_t count_errors(const char *text, int *rc)
+{
+	struct pi_diag d;
+	struct pi_lab *lab = (struct pi_lab *)1;
+	char *bdir = bp_dir();
+	pi_diag_init(&d);
+	*rc = pi_lab_load_mem("t.yml", text, strlen(text), bdir, &lab, &d);
+	assert_null(lab);
+	size_t n = pi_diag_count(&d);
+	pi_diag_free(&d);
+	free(bdir);
+	return n;
+}
+
+static void test_collects_all(void **state)
+{
+	(void)state;
+	int rc;
+	/* three independent problems, three diagnostics */
+	assert_int_equal(count_errors("name: Bad_Name\n"
+				      "seed: -1\n"
+				      "pods: {transit: 2, trnsit: 1}\n",
+				      &rc),
+			 3);
+	assert_int_equal(rc, -EINVAL);
+	/* errors deep in several pods and relationships are all found */
+	assert_int_equal(count_errors("pods:\n"
+				      "  - {blueprint: broadband, roles: {sub: 99}}\n"
+				      "  - {blueprint: content, roles: {webb: 1}}\n"
+				      "  - {name: a, blueprint: transit, asn: 0}\n"
+				      "relationships:\n"
+				      "  - {provider: a, customer: nobody}\n"
+				      "  - {peers: [a]}\n",
+				      &rc),
+			 5);
+	/* the flood is capped, and says so */
+	struct pi_buf b;
+	pi_buf_init(&b);
+	pi_buf_puts(&b, "pods: {transit: 1}\n");
+	for (int i = 0; i < 300; i++)
+		pi_buf_printf(&b, "k%d: 1\n", i);
+	assert_int_equal(count_errors(pi_buf_str(&b), &rc), PI_LD_MAX_ERRORS + 1);
+	pi_buf_free(&b);
+}
+
+/* ---- hostile and odd input: refused with a diagnostic, never a crash ---- */
+static void test_hostile(void **state)
+{
+	(void)state;
+	static const char *const inputs[] = {
+		"",
+		"\n\n# only a comment\n",
+		"[",
+		"{a: 1",
+		"pods: *nothing\n",
+		"a: &x [*x]\n",
+		"---\npods: {transit: 1}\n---\npods: {ixp: 1}\n",
+		"pods:\n\t- x\n",
+		"\xff\xfe\x00garbage",
+		"just a string\n",
+		"- a\n- b\n",
+		"pods: {transit: 1}\nname: \"a\\0b\"\n",
+		"pods: {transit: 99999999999999999999999}\n",
+		"pods: [{blueprint: [a]}, 3, {name: {x: 1}}]\n",
+		"pods:\n  - number: 16.1\n  - number: [1]\n  - {number: \"40.300\"}\n",
+		"pods: {transit: 1}\n{a: b}: c\n",
+		"? [a, b]\n: c\n",
+	};
+	char *bdir = bp_dir();
+	for (size_t i = 0; i < PI_ARRAY_LEN(inputs); i++) {
+		struct pi_diag d;
+		struct pi_lab *lab = (struct pi_lab *)1;
+		pi_diag_init(&d);
+		size_t len = i == 8 ? 10 : strlen(inputs[i]);
+		int rc = pi_lab_load_mem("h.yml", inputs[i], len, bdir, &lab, &d);
+		if (rc == 0 || pi_diag_count(&d) == 0)
+			fail_msg("input %zu was accepted", i);
+		assert_null(lab);
+		pi_diag_free(&d);
+	}
+	/* deep nesting and alias bombs are bounded */
+	struct pi_buf b;
+	pi_buf_init(&b);
+	for (int i = 0; i < 10000; i++)
+		pi_buf_putc(&b, '[');
+	struct pi_diag d;
+	struct pi_lab *lab;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load_mem("deep.yml", b.data, b.len, bdir, &lab, &d), -EINVAL);
+	pi_diag_free(&d);
+	pi_buf_reset(&b);
+	pi_buf_puts(&b, "a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+	for (char c = 'b'; c <= 'j'; c++)
+		pi_buf_printf(&b, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", c, c, c - 1, c - 1,
+			      c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+	pi_buf_puts(&b, "pods: *j\n");
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load_mem("bomb.yml", b.data, b.len, bdir, &lab, &d), -EINVAL);
+	const struct pi_diag_entry *e = pi_vec_at(&d.entries, 0);
+	assert_non_null(strstr(e->msg, "expands to more than"));
+	pi_diag_free(&d);
+	pi_buf_free(&b);
+	free(bdir);
+}
+
+static void test_aliases_work(void **state)
+{
+	(void)state;
+	/* anchors must live inside known keys: an extra top-level key is an error */
+	const char *lab_text = "pods:\n"
+			       "  - {blueprint: broadband, count: 2, roles: &small {sub: 1, v6only: 0}}\n"
+			       "  - {blueprint: broadband, roles: *small}\n"
+			       "  - {blueprint: transit}\n";
+	struct pi_diag d;
+	struct pi_lab *lab;
+	char *bdir = bp_dir();
+	pi_diag_init(&d);
+	int rc = pi_lab_load_mem("alias.yml", lab_text, strlen(lab_text), bdir, &lab, &d);
+	pi_diag_print(&d, stderr);
+	assert_int_equal(rc, 0);
+	assert_int_equal(lab->n_pods, 3);
+	assert_int_equal(lab->pods[1].n_overrides, 2);
+	assert_int_equal(lab->pods[1].first_index, 3);
+	assert_int_equal(lab->pods[2].first_index, 1);
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+	free(bdir);
+}
+
+static void test_io_errors(void **state)
+{
+	(void)state;
+	struct pi_diag d;
+	struct pi_lab *lab;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load("/nonexistent/lab.yml", NULL, &lab, &d), -ENOENT);
+	assert_null(lab);
+	assert_int_equal(pi_diag_count(&d), 1);
+	pi_diag_free(&d);
+
+	/* a missing blueprint dir is reported once; the lab is still checked */
+	pi_diag_init(&d);
+	const char *text = "pods: {transit: 1}\nbogus: 1\n";
+	assert_int_equal(pi_lab_load_mem("x.yml", text, strlen(text), "/nonexistent-bp", &lab, &d), -ENOENT);
+	assert_int_equal(pi_diag_count(&d), 2);
+	pi_diag_free(&d);
+}
+
+static void test_paths(void **state)
+{
+	(void)state;
+	setenv("POCKETINTERNET_BLUEPRINTS", "/some/where", 1);
+	assert_string_equal(pi_default_blueprint_dir(), "/some/where");
+	unsetenv("POCKETINTERNET_BLUEPRINTS");
+	assert_string_equal(pi_default_blueprint_dir(), PI_SOURCE_DIR "/blueprints");
+	assert_non_null(strstr(pi_default_lab_file(), "labs/lab.yml"));
+
+	struct pi_arena a = { 0 };
+	assert_string_equal(pi_lab_name_from_file(&a, "labs/lab.yml"), "lab");
+	assert_string_equal(pi_lab_name_from_file(&a, "/x/9Demo__One.yaml"), "demo-one");
+	assert_string_equal(pi_lab_name_from_file(&a, "___.yml"), "lab");
+	assert_string_equal(pi_lab_name_from_file(&a, "a-very-long-lab-name-indeed.yml"), "a-very-long-lab");
+	pi_arena_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_lab),  cmocka_unit_test(test_small_labs),
+		cmocka_unit_test(test_explicit_lab), cmocka_unit_test(test_legacy_sample),
+		cmocka_unit_test(test_blueprints),   cmocka_unit_test(test_fifth_blueprint),
+		cmocka_unit_test(test_bad_files),    cmocka_unit_test(test_collects_all),
+		cmocka_unit_test(test_hostile),      cmocka_unit_test(test_aliases_work),
+		cmocka_unit_test(test_io_errors),    cmocka_unit_test(test_paths),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
