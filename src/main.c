@@ -14,6 +14,8 @@
 const struct pi_command pi_commands[] = {
 	{ "plan", pi_cmd_plan, "show the Internet a lab file describes (no root, no Docker)", PI_PLAN_USAGE },
 	/* -- more commands: keep one line each, alphabetical after plan -- */
+	{ "configure-docker", pi_cmd_configure_docker, "move Docker's own networks out of the lab's address space", PI_CONFIGURE_DOCKER_USAGE },
+	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
 	{ NULL, NULL, NULL, NULL },
 };
 

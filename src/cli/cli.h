@@ -52,6 +52,39 @@ int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
 	"  -f, --format F     text (default), json or dot\n" \
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 /* -- more handlers: declare them here -- */
+int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv);
+#define PI_CONFIGURE_DOCKER_USAGE \
+	"usage: pocketinternet [-c LAB.yml] configure-docker [--dry-run] [--file PATH] [--no-restart]\n" \
+	"\n" \
+	"Sets \"bip\", \"default-address-pools\" and the IPv6 settings in Docker's\n" \
+	"daemon.json to ranges outside 10.0.0.0/8, 100.64.0.0/10, 172.16.0.0/12 and\n" \
+	"the lab's address space (-c; without it the default 10.0.0.0/8 and\n" \
+	"2001:db8::/32), keeping every other key. Values already outside are kept.\n" \
+	"Writes PATH.bak-TIMESTAMP first, replaces the file atomically, then runs\n" \
+	"`systemctl restart docker` (or says how to restart dockerd without systemd).\n" \
+	"Needs root unless --dry-run.\n" \
+	"\n" \
+	"  -n, --dry-run   print the resulting JSON and change nothing\n" \
+	"  -f, --file PATH edit PATH instead of /etc/docker/daemon.json (no restart)\n" \
+	"  --no-restart    write the file but leave the engine running as it is\n"
+int pi_cmd_image(struct pi_cli *cli, int argc, char **argv);
+#define PI_IMAGE_USAGE \
+	"usage: pocketinternet image build [--tag T] [--base-from-debootstrap|--dockerfile]\n" \
+	"                                  [--mirror URL] [--force]\n" \
+	"       pocketinternet image status [TAG]\n" \
+	"\n" \
+	"build: builds the node image (default pocketinternet/node:VERSION) from\n" \
+	"images/Dockerfile through the Engine API. Without a registry base image\n" \
+	"(debian:bookworm-slim) it first makes pocketinternet/base:bookworm with\n" \
+	"debootstrap, every package of images/packages.txt included (needs root).\n" \
+	"\n" \
+	"  -t, --tag T               tag of the node image\n" \
+	"  --base-from-debootstrap   always use the debootstrap base\n" \
+	"  --dockerfile              always use debian:bookworm-slim (pulled if absent)\n" \
+	"  --mirror URL              Debian mirror for debootstrap (default: apt's)\n" \
+	"  -f, --force               rebuild the base and the image even if up to date\n" \
+	"\n" \
+	"status: says whether the image exists and which inputs it was built from.\n"
 
 extern const struct pi_command pi_commands[];
 

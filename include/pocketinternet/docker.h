@@ -1,0 +1,342 @@
+/*
+ * docker: a small Docker Engine API client (libcurl over the unix socket,
+ * jansson for every JSON document), the node image builder, and the
+ * daemon.json logic behind `pocketinternet configure-docker`.
+ *
+ * Threads: a struct pi_docker is immutable once opened, and every call makes
+ * its own curl easy handle, so one client may be used from several threads
+ * at once. Give each thread its own struct pi_diag.
+ *
+ * Errors: every call returns 0 (or a documented positive value) or -errno,
+ * and on failure adds one entry to diag (NULL allowed) saying what failed
+ * and, in the hint, what to do. Common codes:
+ *   -ECONNREFUSED  no engine answers on the socket (missing or stale socket)
+ *   -EACCES        the socket exists but this user may not open it
+ *   -EPROTONOSUPPORT the engine's API is older than PI_DOCKER_API
+ *   -ENOENT        no such container / image / exec (HTTP 404)
+ *   -EEXIST        a name is taken (HTTP 409 on create)
+ *   -EIO           any other engine error (its message is in diag)
+ *   -EINVAL        bad DOCKER_HOST or bad arguments
+ * Nothing here prints.
+ */
+#ifndef POCKETINTERNET_DOCKER_H
+#define POCKETINTERNET_DOCKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "diag.h"
+#include "prefix.h"
+#include "util.h"
+
+/* The API version every path is pinned to (/v1.41/...): Docker 20.10. */
+#define PI_DOCKER_API "1.41"
+#define PI_DOCKER_API_MAJOR 1
+#define PI_DOCKER_API_MINOR 41
+#define PI_DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+#define PI_DOCKER_ID_LEN 65 /* 64 hex digits + NUL */
+
+/* Labels every object of a lab carries; teardown finds things by them. */
+#define PI_LABEL_LAB "pocketinternet.lab"
+#define PI_LABEL_NODE "pocketinternet.node"
+
+struct pi_docker; /* opaque */
+
+/* A streamed progress line (build output, import status), without newline. */
+typedef void (*pi_docker_progress_fn)(void *ctx, const char *line);
+
+/* ---- client ---- */
+
+/*
+ * Creates a client without touching the engine. host is "unix:///path", or
+ * NULL for $DOCKER_HOST, or the default socket when that is unset too. Any
+ * other scheme (tcp://, ssh://, npipe://) is refused with -EINVAL.
+ */
+int pi_docker_new(const char *host, struct pi_docker **out, struct pi_diag *diag);
+/* pi_docker_new, then GET /version: fails unless the engine answers and its
+ * API is at least PI_DOCKER_API. The usual way to get a client. */
+int pi_docker_open(const char *host, struct pi_docker **out, struct pi_diag *diag);
+void pi_docker_free(struct pi_docker *d);
+const char *pi_docker_socket(const struct pi_docker *d);
+
+/* GET /_ping: 0 when the engine answers "OK". */
+int pi_docker_ping(struct pi_docker *d, struct pi_diag *diag);
+
+struct pi_docker_version {
+	char engine[64];  /* "20.10.24+dfsg1" */
+	char api[16];     /* "1.41" */
+	char min_api[16];
+	char os[32], arch[32];
+	char kernel[128];
+};
+/* GET /version (unversioned path, so it works on any engine). */
+int pi_docker_version(struct pi_docker *d, struct pi_docker_version *out, struct pi_diag *diag);
+/* Compares "1.41"-style versions: <0, 0, >0. Unparsable sorts lowest. */
+int pi_docker_api_cmp(const char *a, const char *b);
+
+/* ---- containers ---- */
+
+struct pi_docker_kv {
+	const char *key, *value;
+};
+
+struct pi_docker_bind {
+	const char *host;      /* absolute path on the host */
+	const char *container; /* absolute path in the container */
+	bool rw;               /* binds are read-only unless this is set */
+};
+
+/*
+ * What a node container looks like. The network mode is always "none" and
+ * there is never a restart policy: lab traffic only uses the veths and
+ * bridges the project wires itself, and a crashed lab stays down.
+ */
+struct pi_container_spec {
+	const char *name;     /* container name; required */
+	const char *image;    /* required */
+	const char *hostname; /* NULL: docker's default (the short id) */
+	const struct pi_docker_kv *labels;
+	size_t n_labels;
+	const char *const *env; /* "KEY=VALUE" */
+	size_t n_env;
+	const struct pi_docker_bind *binds;
+	size_t n_binds;
+	const char *const *cap_add; /* "NET_ADMIN", ... */
+	size_t n_cap_add;
+	const struct pi_docker_kv *sysctls;
+	size_t n_sysctls;
+	const char *const *devices; /* host paths, mapped to the same path, "rwm" */
+	size_t n_devices;
+	const char *const *cmd; /* NULL: the image's CMD (the node image sleeps) */
+	size_t n_cmd;
+	bool init; /* HostConfig.Init: docker-init as PID 1 reaps zombies */
+};
+
+/* POST /containers/create. id receives the new container's full id. */
+int pi_docker_container_create(struct pi_docker *d, const struct pi_container_spec *spec,
+			       char id[PI_DOCKER_ID_LEN], struct pi_diag *diag);
+/* POST /containers/{id}/start; starting a running container is not an error. */
+int pi_docker_container_start(struct pi_docker *d, const char *id, struct pi_diag *diag);
+/* POST /containers/{id}/stop?t=timeout_s; stopping a stopped one is fine. */
+int pi_docker_container_stop(struct pi_docker *d, const char *id, int timeout_s, struct pi_diag *diag);
+/* POST /containers/{id}/kill; signal NULL means SIGKILL. */
+int pi_docker_container_kill(struct pi_docker *d, const char *id, const char *signal, struct pi_diag *diag);
+/* DELETE /containers/{id}?force=true&v=true. A missing container is -ENOENT. */
+int pi_docker_container_remove(struct pi_docker *d, const char *id, struct pi_diag *diag);
+
+struct pi_container_info {
+	char id[PI_DOCKER_ID_LEN];
+	char name[256]; /* without docker's leading '/' */
+	char image[256];
+	char status[32]; /* "created", "running", "exited", ... */
+	bool running;
+	int pid;        /* State.Pid: 0 unless running; /proc/<pid>/ns/net is its netns */
+	int exit_code;
+};
+/* GET /containers/{id}/json. -ENOENT when there is no such container. */
+int pi_docker_container_inspect(struct pi_docker *d, const char *id, struct pi_container_info *out,
+				struct pi_diag *diag);
+
+struct pi_container_summary {
+	char id[PI_DOCKER_ID_LEN];
+	char name[256];
+	char image[256];
+	char state[32];
+	char lab[64];  /* value of PI_LABEL_LAB, "" when absent */
+	char node[128]; /* value of PI_LABEL_NODE */
+};
+/* GET /containers/json?all=true with a label filter ("key" or "key=value",
+ * NULL for every container). Appends struct pi_container_summary to out,
+ * which the caller initialises with PI_VEC_INIT(struct pi_container_summary). */
+int pi_docker_container_list(struct pi_docker *d, const char *label_filter, struct pi_vec *out,
+			     struct pi_diag *diag);
+
+/* ---- exec ---- */
+
+struct pi_exec_opts {
+	const char *const *env; /* "KEY=VALUE" */
+	size_t n_env;
+	const char *user;    /* NULL: the container's user */
+	const char *workdir; /* NULL: the container's */
+	long timeout_s;      /* 0: no limit */
+};
+
+struct pi_exec_result {
+	int exit_code;
+	struct pi_buf out; /* stdout, demultiplexed */
+	struct pi_buf err; /* stderr, demultiplexed */
+};
+void pi_exec_result_init(struct pi_exec_result *r);
+void pi_exec_result_free(struct pi_exec_result *r);
+
+/*
+ * Runs argv (argv[0] is the program, argc entries) in a running container and
+ * waits for it: POST /containers/{id}/exec, POST /exec/{eid}/start, then
+ * GET /exec/{eid}/json for the exit code. argv goes to the engine as an array,
+ * never through a shell. A non-zero exit is not an error: check
+ * res->exit_code. opts may be NULL. res must be initialised.
+ */
+int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv, size_t argc,
+		   const struct pi_exec_opts *opts, struct pi_exec_result *res, struct pi_diag *diag);
+
+/* ---- images ---- */
+
+struct pi_image_info {
+	char id[128]; /* "sha256:..." */
+	char hash_label[64]; /* value of PI_IMAGE_HASH_LABEL, "" when absent */
+	long long size;
+};
+/* GET /images/{name}/json. -ENOENT when absent. */
+int pi_docker_image_inspect(struct pi_docker *d, const char *name, struct pi_image_info *out,
+			    struct pi_diag *diag);
+/* 1 when present, 0 when absent, <0 on error. */
+int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag *diag);
+/* DELETE /images/{name}?force=true. */
+int pi_docker_image_remove(struct pi_docker *d, const char *name, struct pi_diag *diag);
+
+/*
+ * POST /build with a tar context in memory (Dockerfile at its root). Every
+ * "stream" line of the engine's output goes to progress. buildargs may be
+ * NULL. Fails with -EIO and the builder's message when a step fails.
+ */
+int pi_docker_image_build(struct pi_docker *d, const char *tag, const void *tar, size_t tar_len,
+			  const struct pi_docker_kv *buildargs, size_t n_buildargs,
+			  pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag);
+/*
+ * POST /images/create?fromSrc=- : imports a root filesystem tar read from fd
+ * (streamed, chunked) as repo:tag. changes are Dockerfile instructions
+ * applied on import (e.g. "LABEL a=b"); may be NULL.
+ */
+int pi_docker_image_import(struct pi_docker *d, const char *repo, const char *tag, int fd,
+			   const char *const *changes, size_t n_changes,
+			   pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag);
+/* POST /images/create?fromImage=: pulls through the engine (needs a registry). */
+int pi_docker_image_pull(struct pi_docker *d, const char *repo, const char *tag,
+			 pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag);
+
+/* ---- networks and address clashes ---- */
+
+#define PI_DOCKER_MAX_SUBNETS 8
+struct pi_docker_network {
+	char name[128];
+	char id[PI_DOCKER_ID_LEN];
+	char driver[32];
+	struct pi_prefix subnets[PI_DOCKER_MAX_SUBNETS];
+	size_t n_subnets;
+};
+/* GET /networks: appends struct pi_docker_network to out. */
+int pi_docker_network_list(struct pi_docker *d, struct pi_vec *out, struct pi_diag *diag);
+
+/* One default address pool: base prefix, carved into subnets of size. */
+struct pi_docker_pool {
+	struct pi_prefix base;
+	unsigned size;
+};
+/*
+ * The engine's default address pools: from GET /info (DefaultAddressPools,
+ * API >= 1.42), else from daemon_json_path's "default-address-pools", else
+ * docker's built-in defaults (172.17.0.0/16..172.31.0.0/16 and
+ * 192.168.0.0/16 by /20). *source says which ("engine", "daemon.json",
+ * "built-in"). Appends struct pi_docker_pool to out.
+ */
+int pi_docker_default_pools(struct pi_docker *d, const char *daemon_json_path, struct pi_vec *out,
+			    const char **source, struct pi_diag *diag);
+
+/*
+ * Reports every engine network subnet and default pool overlapping the lab's
+ * space (v4 and/or v6; either may be NULL or unset). Returns 0 when clean,
+ * -EADDRINUSE with one diag entry per clash (hint: run configure-docker),
+ * or another -errno when the engine could not be asked.
+ */
+int pi_docker_check_clash(struct pi_docker *d, const struct pi_prefix *v4, const struct pi_prefix *v6,
+			  struct pi_diag *diag);
+
+/* ---- daemon.json (configure-docker) ---- */
+
+#define PI_DAEMON_JSON "/etc/docker/daemon.json"
+
+/* Ranges that Docker must never use besides the lab's own space: all of
+ * 10/8, the CGNAT 100.64/10 and the legacy backbone 172.16/12. */
+void pi_daemon_json_reserved(struct pi_prefix out[3]);
+
+struct pi_daemon_json_result {
+	char *json;     /* the resulting document, pretty, with a final newline; caller frees */
+	bool changed;   /* false: the input already had safe values */
+	struct pi_buf changes; /* one human line per changed key */
+};
+void pi_daemon_json_result_free(struct pi_daemon_json_result *r);
+
+/*
+ * Merges safe address settings into a daemon.json text (NULL or empty when
+ * the file is missing) and keeps every other key. avoid lists the prefixes
+ * Docker must stay out of (the lab's v4/v6 space plus
+ * pi_daemon_json_reserved). Existing "bip", "default-address-pools" and
+ * "fixed-cidr-v6" values are kept when they avoid all of them; otherwise bip
+ * and pools are picked from 192.168.0.0/16 (then 198.18.0.0/15), and IPv6 is
+ * either left off ("ipv6": false) or, when the file enables it, given a ULA
+ * fixed-cidr-v6 outside avoid. A malformed input is -EINVAL with its
+ * line:column in diag (pos.file = file_name). Pure: no I/O.
+ */
+int pi_daemon_json_merge(const char *file_name, const char *text, const struct pi_prefix *avoid,
+			 size_t n_avoid, struct pi_daemon_json_result *out, struct pi_diag *diag);
+
+/*
+ * Replaces path with json: a backup "<path>.bak-YYYYmmddTHHMMSS" of the old
+ * file first (when there is one; its name goes to backup, may be NULL),
+ * then tmp + fsync + rename + fsync of the directory.
+ */
+int pi_daemon_json_write(const char *path, const char *json, char *backup, size_t backup_len,
+			 struct pi_diag *diag);
+
+/* ---- the node image ---- */
+
+/* Label carrying a hash of the image's inputs, so a stale image is rebuilt. */
+#define PI_IMAGE_HASH_LABEL "pocketinternet.image-hash"
+#define PI_IMAGE_REPO "pocketinternet/node"
+#define PI_IMAGE_BASE_REPO "pocketinternet/base"
+#define PI_IMAGE_BASE_TAG "bookworm"
+#define PI_IMAGE_REGISTRY_BASE "debian:bookworm-slim"
+
+/* "pocketinternet/node:<version>" */
+const char *pi_image_default_tag(void);
+
+enum pi_image_event {
+	PI_IMAGE_STEP,   /* a step starts: "debootstrap bookworm from http://..." */
+	PI_IMAGE_DETAIL, /* a line of a step's own output (debootstrap, builder) */
+	PI_IMAGE_DONE,   /* the image is ready: text is its tag */
+};
+typedef void (*pi_image_progress_fn)(void *ctx, enum pi_image_event ev, double elapsed_s,
+				     const char *text);
+
+enum pi_image_base {
+	PI_IMAGE_BASE_AUTO,        /* debian:bookworm-slim when present locally, else debootstrap */
+	PI_IMAGE_BASE_DEBOOTSTRAP, /* always a debootstrap base with every package included */
+	PI_IMAGE_BASE_REGISTRY,    /* debian:bookworm-slim, pulled when absent */
+};
+
+struct pi_image_opts {
+	const char *tag;        /* NULL: pi_image_default_tag() */
+	enum pi_image_base base;
+	const char *mirror;     /* NULL: $POCKETINTERNET_MIRROR, then apt's sources */
+	const char *images_dir; /* NULL: pi_image_dir() */
+	bool force;             /* rebuild even when up to date (and redo the base) */
+	pi_image_progress_fn progress;
+	void *ctx;
+};
+
+/* Where images/Dockerfile lives: $POCKETINTERNET_IMAGES, the source tree,
+ * then the installed data dir. */
+const char *pi_image_dir(void);
+/* Builds the node image (see docs/docker.md). */
+int pi_image_build(struct pi_docker *d, const struct pi_image_opts *opts, struct pi_diag *diag);
+/* Builds the default node image unless it exists with the current inputs'
+ * hash. Returns 0 when it was already there, 1 when it was built. */
+int pi_image_ensure(struct pi_docker *d, pi_image_progress_fn progress, void *ctx, struct pi_diag *diag);
+
+/*
+ * The first Debian mirror URI in apt's configuration under etc_apt (normally
+ * "/etc/apt"): deb822 sources.list.d/ *.sources, then sources.list, skipping
+ * security and cdrom entries. 0, or -ENOENT when none is found.
+ */
+int pi_image_find_mirror(const char *etc_apt, char *buf, size_t len);
+
+#endif

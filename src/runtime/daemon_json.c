@@ -1,0 +1,353 @@
+/*
+ * daemon_json: moves Docker's own networks (docker0's "bip", the
+ * "default-address-pools" new networks are carved from, IPv6's
+ * "fixed-cidr-v6") out of the lab's address space, keeping every other key
+ * of /etc/docker/daemon.json. The merge is pure so it is unit-tested; the
+ * write keeps a timestamped backup and replaces the file atomically, since
+ * a half-written daemon.json stops the engine from starting at all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "docker_internal.h"
+
+static const struct pi_pos nopos = { NULL, 0, 0 };
+
+void pi_daemon_json_reserved(struct pi_prefix out[3])
+{
+	pi_prefix_parse("10.0.0.0/8", &out[0]);
+	pi_prefix_parse("100.64.0.0/10", &out[1]);
+	pi_prefix_parse("172.16.0.0/12", &out[2]);
+}
+
+void pi_daemon_json_result_free(struct pi_daemon_json_result *r)
+{
+	free(r->json);
+	r->json = NULL;
+	pi_buf_free(&r->changes);
+}
+
+static bool clashes(const struct pi_prefix *p, const struct pi_prefix *avoid, size_t n_avoid)
+{
+	for (size_t i = 0; i < n_avoid; i++)
+		if (avoid[i].family == p->family && pi_prefix_overlaps(&avoid[i], p))
+			return true;
+	return false;
+}
+
+/* The network of a "bip" value, which is written as a host address. */
+static bool bip_net(json_t *v, struct pi_prefix *out)
+{
+	const char *s = json_string_value(v);
+	if (!s || pi_prefix_parse(s, out) != 0 || out->family != PI_AF_V4 || out->len == 32)
+		return false;
+	*out = pi_prefix_network(out);
+	return true;
+}
+
+static bool pools_safe(json_t *v, const struct pi_prefix *avoid, size_t n_avoid, const struct pi_prefix *bip)
+{
+	struct pi_vec pools = PI_VEC_INIT(struct pi_docker_pool);
+	bool ok = json_array_size(v) > 0 && pi_docker_parse_pools(v, &pools) == 0;
+	for (size_t i = 0; ok && i < pools.len; i++) {
+		struct pi_docker_pool *p = pi_vec_at(&pools, i);
+		if (clashes(&p->base, avoid, n_avoid) || (bip && pi_prefix_overlaps(&p->base, bip)))
+			ok = false;
+	}
+	pi_vec_free(&pools);
+	return ok;
+}
+
+static const char *const v4_candidates[] = { "192.168.0.0/16", "198.18.0.0/15" };
+
+/* First subnet of length len in the candidate ranges that avoids everything. */
+static int pick_v4(unsigned len, const struct pi_prefix *avoid, size_t n_avoid, const struct pi_prefix *also,
+		   struct pi_prefix *out)
+{
+	for (size_t c = 0; c < PI_ARRAY_LEN(v4_candidates); c++) {
+		struct pi_prefix range;
+		pi_prefix_parse(v4_candidates[c], &range);
+		uint64_t n = pi_prefix_count(&range, len);
+		for (uint64_t i = 0; i < n; i++) {
+			struct pi_prefix p;
+			if (pi_prefix_subnet(&range, len, i, &p) != 0)
+				break;
+			if (clashes(&p, avoid, n_avoid) || (also && pi_prefix_overlaps(&p, also)))
+				continue;
+			*out = p;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* A ULA /64 for docker0 ("pi" = 0x7069), avoiding the lab. */
+static int pick_v6(const struct pi_prefix *avoid, size_t n_avoid, struct pi_prefix *out)
+{
+	struct pi_prefix range;
+	pi_prefix_parse("fd00:7069:d0c::/48", &range);
+	for (uint64_t i = 0; i < 256; i++) {
+		struct pi_prefix p;
+		if (pi_prefix_subnet(&range, 64, i, &p) != 0)
+			break;
+		if (!clashes(&p, avoid, n_avoid)) {
+			*out = p;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static char *dump_value(json_t *v)
+{
+	return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : pi_xstrdup("(unset)");
+}
+
+static void note_change(struct pi_daemon_json_result *r, const char *key, json_t *old, json_t *new_v,
+			const char *why)
+{
+	char *a = dump_value(old), *b = dump_value(new_v);
+	pi_buf_printf(&r->changes, "%s: %s -> %s (%s)\n", key, a, b, why);
+	free(a);
+	free(b);
+	r->changed = true;
+}
+
+int pi_daemon_json_merge(const char *file_name, const char *text, const struct pi_prefix *avoid,
+			 size_t n_avoid, struct pi_daemon_json_result *out, struct pi_diag *diag)
+{
+	json_t *root = NULL;
+	json_error_t jerr;
+	char a[PI_PREFIX_STRLEN], b[PI_PREFIX_STRLEN];
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	pi_buf_init(&out->changes);
+
+	bool empty = true;
+	for (const char *p = text; p && *p; p++)
+		if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+			empty = false;
+	if (empty) {
+		root = json_object();
+	} else {
+		root = json_loads(text, 0, &jerr);
+		if (!root) {
+			struct pi_pos pos = { file_name, jerr.line > 0 ? (unsigned)jerr.line : 0,
+					      jerr.column > 0 ? (unsigned)jerr.column : 0 };
+			if (diag)
+				pi_diag_add(diag, pos, "fix the file by hand; it was left unchanged",
+					    "malformed JSON: %s", jerr.text);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (!json_is_object(root)) {
+			struct pi_pos pos = { file_name, 1, 1 };
+			if (diag)
+				pi_diag_add(diag, pos, "daemon.json must hold one JSON object; it was left unchanged",
+					    "the top level is not a JSON object");
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+
+	/* docker0: keep a bip that is already out of the way. */
+	struct pi_prefix bip;
+	json_t *old_bip = json_object_get(root, "bip");
+	bool bip_ok = bip_net(old_bip, &bip) && !clashes(&bip, avoid, n_avoid);
+	if (!bip_ok) {
+		struct pi_prefix host;
+		rc = pick_v4(24, avoid, n_avoid, NULL, &bip);
+		if (rc)
+			goto nospace;
+		pi_prefix_host(&bip, 1, &host);
+		json_t *nv = json_string(pi_prefix_fmt(&host, a));
+		note_change(out, "bip", old_bip, nv, old_bip ? "overlaps the lab or a reserved range" : "docker0 defaults to 172.17.0.1/16");
+		json_object_set_new(root, "bip", nv);
+		/* A fixed-cidr must lie inside bip's network: an old one no longer does. */
+		json_t *fc = json_object_get(root, "fixed-cidr");
+		if (fc) {
+			note_change(out, "fixed-cidr", fc, NULL, "it must lie inside the new bip");
+			json_object_del(root, "fixed-cidr");
+		}
+	}
+
+	json_t *old_pools = json_object_get(root, "default-address-pools");
+	if (!pools_safe(old_pools, avoid, n_avoid, &bip)) {
+		/* The largest free block from /17 down to /20, carved in /24s. */
+		struct pi_prefix base;
+		rc = -ENOSPC;
+		for (unsigned len = 17; len <= 20 && rc; len++)
+			rc = pick_v4(len, avoid, n_avoid, &bip, &base);
+		if (rc)
+			goto nospace;
+		json_t *nv = json_pack("[{s:s, s:i}]", "base", pi_prefix_fmt(&base, a), "size", 24);
+		note_change(out, "default-address-pools", old_pools, nv,
+			    old_pools ? "overlaps the lab, docker0 or a reserved range"
+				      : "the built-in pools are 172.17.0.0/16-172.31.0.0/16 and 192.168.0.0/16");
+		json_object_set_new(root, "default-address-pools", nv);
+	}
+
+	/* IPv6: only when the file turns it on does docker0 need a v6 range. */
+	json_t *ipv6 = json_object_get(root, "ipv6");
+	json_t *old_fc6 = json_object_get(root, "fixed-cidr-v6");
+	struct pi_prefix fc6;
+	bool fc6_ok = old_fc6 && json_is_string(old_fc6) &&
+		      pi_prefix_parse(json_string_value(old_fc6), &fc6) == 0 && fc6.family == PI_AF_V6 &&
+		      !clashes(&fc6, avoid, n_avoid);
+	if (json_is_true(ipv6) || old_fc6) {
+		if (!fc6_ok) {
+			rc = pick_v6(avoid, n_avoid, &fc6);
+			if (rc)
+				goto nospace;
+			json_t *nv = json_string(pi_prefix_fmt(&fc6, b));
+			note_change(out, "fixed-cidr-v6", old_fc6, nv,
+				    old_fc6 ? "overlaps the lab's IPv6 space" : "IPv6 is on and needs a range outside the lab");
+			json_object_set_new(root, "fixed-cidr-v6", nv);
+		}
+	}
+	if (!ipv6) {
+		/* Say it explicitly, so nobody turns it on with a range in the lab. */
+		json_t *nv = json_false();
+		note_change(out, "ipv6", NULL, nv, "Docker's own networks stay IPv4-only");
+		json_object_set_new(root, "ipv6", nv);
+	}
+
+	char *s = json_dumps(root, JSON_INDENT(2));
+	size_t n = strlen(s);
+	out->json = pi_xmalloc(n + 2);
+	memcpy(out->json, s, n);
+	out->json[n] = '\n';
+	out->json[n + 1] = '\0';
+	free(s);
+	goto out;
+nospace:
+	if (diag)
+		pi_diag_add(diag, nopos, "give the lab a smaller address_space",
+			    "no free range left for Docker's networks outside the lab's address space");
+out:
+	json_decref(root);
+	if (rc)
+		pi_daemon_json_result_free(out);
+	return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes data to a new file (O_EXCL) and fsyncs it. */
+static int write_new(const char *path, const char *data, size_t len, unsigned mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	int rc = write_all(fd, data, len);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
+int pi_daemon_json_write(const char *path, const char *json, char *backup, size_t backup_len,
+			 struct pi_diag *diag)
+{
+	char *old = NULL, *dircopy = NULL;
+	size_t old_len = 0;
+	struct pi_buf tmp, bak;
+	pi_buf_init(&tmp);
+	pi_buf_init(&bak);
+	struct stat st;
+	unsigned mode = 0644;
+	int rc = 0;
+	if (backup && backup_len)
+		backup[0] = '\0';
+
+	dircopy = pi_xstrdup(path);
+	const char *dir = dirname(dircopy);
+	rc = pi_mkdir_p(dir, 0755);
+	if (rc) {
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "cannot create %s: %s", dir, strerror(-rc));
+		goto out;
+	}
+
+	rc = pi_read_file(path, &old, &old_len);
+	if (rc == 0) {
+		if (stat(path, &st) == 0)
+			mode = st.st_mode & 07777;
+		time_t now = time(NULL);
+		struct tm tm;
+		char stamp[32];
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+		for (int i = 0; i < 100; i++) {
+			pi_buf_reset(&bak);
+			pi_buf_printf(&bak, "%s.bak-%s", path, stamp);
+			if (i)
+				pi_buf_printf(&bak, "-%d", i);
+			rc = write_new(pi_buf_str(&bak), old, old_len, mode);
+			if (rc != -EEXIST)
+				break;
+		}
+		if (rc) {
+			if (diag)
+				pi_diag_add(diag, nopos, NULL, "cannot write the backup %s: %s", pi_buf_str(&bak),
+					    strerror(-rc));
+			goto out;
+		}
+		if (backup && backup_len)
+			snprintf(backup, backup_len, "%s", pi_buf_str(&bak));
+	} else if (rc != -ENOENT) {
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "cannot read %s: %s", path, strerror(-rc));
+		goto out;
+	}
+
+	pi_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
+	unlink(pi_buf_str(&tmp));
+	rc = write_new(pi_buf_str(&tmp), json, strlen(json), mode);
+	if (rc) {
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "cannot write %s: %s", pi_buf_str(&tmp), strerror(-rc));
+		goto out;
+	}
+	if (rename(pi_buf_str(&tmp), path) < 0) {
+		rc = -errno;
+		unlink(pi_buf_str(&tmp));
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "cannot replace %s: %s", path, strerror(-rc));
+		goto out;
+	}
+	/* The rename is durable only once the directory is synced. */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(old);
+	free(dircopy);
+	pi_buf_free(&tmp);
+	pi_buf_free(&bak);
+	return rc;
+}

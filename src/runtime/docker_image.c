@@ -1,0 +1,205 @@
+/*
+ * docker_image: image inspect, build (POST /build with a tar context),
+ * import (POST /images/create?fromSrc=-, the rootfs tar streamed from an
+ * fd) and pull. Build and import answer with JSON lines while they work;
+ * those are split and handed to the caller's progress callback.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "docker_internal.h"
+
+static const struct pi_pos nopos = { NULL, 0, 0 };
+
+int pi_docker_image_inspect(struct pi_docker *d, const char *name, struct pi_image_info *out,
+			    struct pi_diag *diag)
+{
+	json_t *j = NULL;
+	struct pi_buf path, what;
+	pi_buf_init(&path);
+	pi_buf_init(&what);
+	memset(out, 0, sizeof(*out));
+	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/");
+	/* The name keeps its '/' and ':' (a repo path), the rest is escaped. */
+	for (const char *p = name; *p; p++) {
+		if (*p == '/' || *p == ':')
+			pi_buf_putc(&path, *p);
+		else {
+			char one[2] = { *p, 0 };
+			pi_url_escape(&path, one);
+		}
+	}
+	pi_buf_puts(&path, "/json");
+	pi_buf_printf(&what, "cannot inspect image %s", name);
+	int rc = pi_docker_call(d, "GET", pi_buf_str(&path), NULL, &j, pi_buf_str(&what), diag);
+	if (rc)
+		goto out;
+	pi_json_copy(j, "Id", out->id, sizeof(out->id));
+	out->size = json_integer_value(json_object_get(j, "Size"));
+	pi_json_copy(json_object_get(json_object_get(j, "Config"), "Labels"), PI_IMAGE_HASH_LABEL,
+		     out->hash_label, sizeof(out->hash_label));
+out:
+	json_decref(j);
+	pi_buf_free(&path);
+	pi_buf_free(&what);
+	return rc;
+}
+
+int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag *diag)
+{
+	struct pi_image_info info;
+	struct pi_diag tmp;
+	pi_diag_init(&tmp);
+	/* A 404 is the answer "no", not an error to report. */
+	int rc = pi_docker_image_inspect(d, name, &info, &tmp);
+	if (rc == 0)
+		rc = 1;
+	else if (rc == -ENOENT)
+		rc = 0;
+	else if (diag) {
+		for (size_t i = 0; i < tmp.entries.len; i++) {
+			struct pi_diag_entry *e = pi_vec_at(&tmp.entries, i);
+			pi_diag_add(diag, e->pos, e->hint, "%s", e->msg);
+		}
+	}
+	pi_diag_free(&tmp);
+	return rc;
+}
+
+int pi_docker_image_remove(struct pi_docker *d, const char *name, struct pi_diag *diag)
+{
+	struct pi_buf path, what;
+	pi_buf_init(&path);
+	pi_buf_init(&what);
+	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/");
+	pi_buf_puts(&path, name); /* image names are [a-z0-9./:_-] */
+	pi_buf_puts(&path, "?force=true");
+	pi_buf_printf(&what, "cannot remove image %s", name);
+	int rc = pi_docker_call(d, "DELETE", pi_buf_str(&path), NULL, NULL, pi_buf_str(&what), diag);
+	pi_buf_free(&path);
+	pi_buf_free(&what);
+	return rc;
+}
+
+struct line_sink {
+	struct pi_jsonlines jl;
+	struct pi_buf raw; /* the first bytes as sent, for an HTTP error message */
+};
+
+static size_t lines_cb(void *ctx, const char *p, size_t n)
+{
+	struct line_sink *s = ctx;
+	if (s->raw.len < 4096)
+		pi_buf_write(&s->raw, p, n < 4096 ? n : 4096);
+	pi_jsonlines_feed(&s->jl, p, n);
+	return n;
+}
+
+/* A streaming POST whose answer is JSON lines; an "error" line fails it. */
+static int stream_post(struct pi_docker *d, const char *path, const char *content_type, const void *body,
+		       size_t body_len, int body_fd, const char *what, pi_docker_progress_fn progress,
+		       void *ctx, struct pi_diag *diag)
+{
+	struct line_sink sink;
+	struct pi_http_resp resp = { 0 };
+	pi_buf_init(&resp.body);
+	pi_buf_init(&sink.raw);
+	pi_jsonlines_init(&sink.jl, progress, ctx);
+	struct pi_http_req req = {
+		.method = "POST",
+		.path = path,
+		.content_type = content_type,
+		.body = body,
+		.body_len = body_len,
+		.body_fd = body_fd,
+		.on_data = lines_cb,
+		.ctx = &sink,
+		.timeout_s = 0,
+	};
+	int rc = pi_docker_http(d, &req, &resp, diag);
+	if (rc)
+		goto out;
+	if (resp.status < 200 || resp.status > 299) {
+		rc = pi_docker_status_error(resp.status, pi_buf_str(&sink.raw), what, diag);
+		goto out;
+	}
+	pi_jsonlines_finish(&sink.jl);
+	if (sink.jl.error) {
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "%s: %s", what, sink.jl.error);
+		rc = -EIO;
+	}
+out:
+	pi_jsonlines_free(&sink.jl);
+	pi_buf_free(&sink.raw);
+	pi_buf_free(&resp.body);
+	return rc;
+}
+
+int pi_docker_image_build(struct pi_docker *d, const char *tag, const void *tar, size_t tar_len,
+			  const struct pi_docker_kv *buildargs, size_t n_buildargs,
+			  pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag)
+{
+	struct pi_buf path, what;
+	pi_buf_init(&path);
+	pi_buf_init(&what);
+	pi_buf_puts(&path, "/v" PI_DOCKER_API "/build?rm=1&forcerm=1&t=");
+	pi_url_escape(&path, tag);
+	if (n_buildargs) {
+		json_t *a = json_object();
+		for (size_t i = 0; i < n_buildargs; i++)
+			json_object_set_new(a, buildargs[i].key, json_string(buildargs[i].value));
+		char *s = json_dumps(a, JSON_COMPACT);
+		pi_buf_puts(&path, "&buildargs=");
+		pi_url_escape(&path, s);
+		free(s);
+		json_decref(a);
+	}
+	pi_buf_printf(&what, "building image %s failed", tag);
+	int rc = stream_post(d, pi_buf_str(&path), "application/x-tar", tar, tar_len, -1, pi_buf_str(&what),
+			     progress, ctx, diag);
+	pi_buf_free(&path);
+	pi_buf_free(&what);
+	return rc;
+}
+
+int pi_docker_image_import(struct pi_docker *d, const char *repo, const char *tag, int fd,
+			   const char *const *changes, size_t n_changes,
+			   pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag)
+{
+	struct pi_buf path, what;
+	pi_buf_init(&path);
+	pi_buf_init(&what);
+	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/create?fromSrc=-&repo=");
+	pi_url_escape(&path, repo);
+	pi_buf_puts(&path, "&tag=");
+	pi_url_escape(&path, tag);
+	for (size_t i = 0; i < n_changes; i++) {
+		pi_buf_puts(&path, "&changes=");
+		pi_url_escape(&path, changes[i]);
+	}
+	pi_buf_printf(&what, "importing image %s:%s failed", repo, tag);
+	int rc = stream_post(d, pi_buf_str(&path), "application/x-tar", NULL, 0, fd, pi_buf_str(&what),
+			     progress, ctx, diag);
+	pi_buf_free(&path);
+	pi_buf_free(&what);
+	return rc;
+}
+
+int pi_docker_image_pull(struct pi_docker *d, const char *repo, const char *tag,
+			 pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag)
+{
+	struct pi_buf path, what;
+	pi_buf_init(&path);
+	pi_buf_init(&what);
+	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/create?fromImage=");
+	pi_url_escape(&path, repo);
+	pi_buf_puts(&path, "&tag=");
+	pi_url_escape(&path, tag);
+	pi_buf_printf(&what, "pulling image %s:%s failed", repo, tag);
+	int rc = stream_post(d, pi_buf_str(&path), NULL, NULL, 0, -1, pi_buf_str(&what), progress, ctx, diag);
+	pi_buf_free(&path);
+	pi_buf_free(&what);
+	return rc;
+}
