@@ -114,15 +114,15 @@ int pi_nl_link_get(struct pi_nl *nl, const char *name, struct pi_nl_link *out)
 {
 	uint8_t buf[256];
 	struct nlmsghdr *nlh;
+	char desc[64];
 
 	if (!pi_nl_ifname_valid(name))
 		return pi_nl_fail(nl, -EINVAL, "link_get: bad interface name");
-	nlh = pi_nl_query_begin(nl, buf, RTM_GETLINK, 0);
+	nlh = pi_nl_query_begin(buf, sizeof(buf), RTM_GETLINK, 0);
 	put_ifinfo(nlh);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	/* Statistics and VF details are of no use here. */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	char desc[64];
 	snprintf(desc, sizeof(desc), "link_get %s", name);
 	return pi_nl_query(nl, nlh, desc, link_one_cb, out);
 }
@@ -165,7 +165,7 @@ int pi_nl_links_with_prefix(struct pi_nl *nl, const char *prefix, struct pi_nl_l
 	if (!prefix)
 		prefix = "";
 	do {
-		struct nlmsghdr *nlh = pi_nl_query_begin(nl, buf, RTM_GETLINK, NLM_F_DUMP);
+		struct nlmsghdr *nlh = pi_nl_query_begin(buf, sizeof(buf), RTM_GETLINK, NLM_F_DUMP);
 		put_ifinfo(nlh);
 		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 		ll = (struct link_list){ prefix, strlen(prefix), PI_VEC_INIT(struct pi_nl_link) };

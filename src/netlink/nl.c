@@ -405,11 +405,13 @@ size_t pi_nl_batch_pending(const struct pi_nl *nl)
 
 /* ---- queries ---- */
 
-struct nlmsghdr *pi_nl_query_begin(struct pi_nl *nl, void *buf, uint16_t type, uint16_t flags)
+struct nlmsghdr *pi_nl_query_begin(void *buf, size_t size, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 
-	(void)nl;
+	/* Attribute padding is not written by libmnl: send no stray bytes. */
+	memset(buf, 0, size);
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	return nlh;

@@ -57,7 +57,7 @@ int pi_nl_msg_end(struct pi_nl *nl, struct nlmsghdr *nlh, uint32_t opflags, cons
 int pi_nl_query(struct pi_nl *nl, struct nlmsghdr *req, const char *desc,
 		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 /* Builds GET requests outside the queue. */
-struct nlmsghdr *pi_nl_query_begin(struct pi_nl *nl, void *buf, uint16_t type, uint16_t flags);
+struct nlmsghdr *pi_nl_query_begin(void *buf, size_t size, uint16_t type, uint16_t flags);
 
 /* Records a failure detected before sending (bad arguments, lookups). */
 int pi_nl_fail(struct pi_nl *nl, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
