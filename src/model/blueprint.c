@@ -519,8 +519,10 @@ int pi_blueprint_check_mem(const char *name, const char *file, const char *text,
 	struct pi_arena arena = { 0 };
 	struct pi_ld ld;
 	struct pi_blueprint bp;
+	size_t first = pi_diag_count(diag);
 	pi_ld_init(&ld, &arena, diag);
 	pi_bp_parse(&ld, name, file, text, len, &bp);
+	pi_ld_sort(diag, first, PI_LD_SORT_END(&ld));
 	int rc = ld.errors ? -EINVAL : 0;
 	pi_ld_done(&ld);
 	pi_arena_free(&arena);

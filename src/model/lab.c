@@ -614,6 +614,7 @@ int pi_lab_load_mem(const char *name, const char *text, size_t len, const char *
 	struct pi_lab *lab = pi_xcalloc(1, sizeof(*lab));
 	struct pi_ld ld;
 	int rc = 0;
+	size_t first = pi_diag_count(diag);
 	pi_ld_init(&ld, &lab->arena, diag);
 	lab->file = pi_arena_strdup(&lab->arena, name);
 	lab->tld = "pocket";
@@ -636,6 +637,7 @@ int pi_lab_load_mem(const char *name, const char *text, size_t len, const char *
 		lab->name = pi_lab_name_from_file(&lab->arena, name);
 	if (ld.errors && !rc)
 		rc = -EINVAL;
+	pi_ld_sort(diag, first, PI_LD_SORT_END(&ld));
 	pi_ld_done(&ld);
 	if (rc) {
 		pi_lab_free(lab);

@@ -47,6 +47,10 @@ struct pi_ld {
 void pi_ld_init(struct pi_ld *ld, struct pi_arena *arena, struct pi_diag *diag);
 void pi_ld_done(struct pi_ld *ld);
 void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+/* Sorts the entries [from, to) by position, file by file. */
+void pi_ld_sort(struct pi_diag *d, size_t from, size_t to);
+/* The end of a load's sortable range: the "too many errors" note stays last. */
+#define PI_LD_SORT_END(ld) (pi_diag_count((ld)->diag) - ((ld)->errors > PI_LD_MAX_ERRORS))
 /* A formatted string in the scratch arena (for hints). */
 char *pi_ld_fmt(struct pi_ld *ld, const char *fmt, ...) PI_PRINTF(2, 3);
 struct pi_pos pi_ld_pos(const struct pi_ld *ld, unsigned line, unsigned col);

@@ -8,6 +8,7 @@
  * already complete, so the tree can share subtrees but never has a cycle.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 #include "model.h"
@@ -47,6 +48,43 @@ void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char
 	va_end(ap);
 	pi_diag_add(ld->diag, pos, hint, "%s", pi_buf_str(&b));
 	pi_buf_free(&b);
+}
+
+/* Position order within each file reads better than check order; files keep
+ * the order in which they first reported. A stable insertion sort: the
+ * range is capped at PI_LD_MAX_ERRORS + 1 entries. */
+void pi_ld_sort(struct pi_diag *d, size_t from, size_t n)
+{
+	if (n <= from + 1)
+		return;
+	struct pi_diag_entry *e = (struct pi_diag_entry *)d->entries.data + from;
+	size_t m = n - from;
+	size_t *rank = pi_xcalloc(m, sizeof(*rank));
+	for (size_t i = 0; i < m; i++) {
+		rank[i] = i;
+		for (size_t j = 0; j < i; j++) {
+			bool same = (!e[i].pos.file && !e[j].pos.file) ||
+				    (e[i].pos.file && e[j].pos.file && strcmp(e[i].pos.file, e[j].pos.file) == 0);
+			if (same) {
+				rank[i] = rank[j];
+				break;
+			}
+		}
+	}
+	for (size_t i = 1; i < m; i++) {
+		struct pi_diag_entry x = e[i];
+		size_t r = rank[i], j = i;
+		while (j > 0 && (rank[j - 1] > r || (rank[j - 1] == r && (e[j - 1].pos.line > x.pos.line ||
+									  (e[j - 1].pos.line == x.pos.line &&
+									   e[j - 1].pos.col > x.pos.col))))) {
+			e[j] = e[j - 1];
+			rank[j] = rank[j - 1];
+			j--;
+		}
+		e[j] = x;
+		rank[j] = r;
+	}
+	free(rank);
 }
 
 char *pi_ld_fmt(struct pi_ld *ld, const char *fmt, ...)

@@ -173,7 +173,8 @@ void pi_y_keys(struct pi_ld *ld, const struct pi_ynode *map, const char *const *
 bool pi_y_str(struct pi_ld *ld, const struct pi_ynode *n, const char *what, const char **out)
 {
 	if (!n || n->kind != PI_Y_SCALAR) {
-		pi_ld_err(ld, n ? n->pos : pi_ld_pos(ld, 0, 0), pi_ld_fmt(ld, "give %s a value", what),
+		pi_ld_err(ld, n ? n->pos : pi_ld_pos(ld, 0, 0),
+			  pi_ld_fmt(ld, "write %s as one value (in quotes if it holds ':' or '#')", what),
 			  "%s must be a single value, not %s", what, pi_y_kind_name(n));
 		return false;
 	}
