@@ -14,6 +14,11 @@
 const struct pi_command pi_commands[] = {
 	{ "plan", pi_cmd_plan, "show the Internet a lab file describes (no root, no Docker)", PI_PLAN_USAGE },
 	/* -- more commands: keep one line each, alphabetical after plan -- */
+	{ "setup", pi_cmd_setup, "bring the lab up in Docker and wait until it has converged", PI_SETUP_USAGE },
+	{ "status", pi_cmd_status, "show nodes, BGP sessions and resolvers of a running lab", PI_STATUS_USAGE },
+	{ "exec", pi_cmd_exec, "run a command in a node: exec NODE -- CMD...", PI_EXEC_USAGE },
+	{ "shell", pi_cmd_shell, "open an interactive shell in a node", PI_SHELL_USAGE },
+	{ "teardown", pi_cmd_teardown, "remove a lab: containers, links, namespaces, state", PI_TEARDOWN_USAGE },
 	{ "configure-docker", pi_cmd_configure_docker, "move Docker's own networks out of the lab's address space", PI_CONFIGURE_DOCKER_USAGE },
 	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
 	{ NULL, NULL, NULL, NULL },

@@ -339,4 +339,12 @@ int pi_image_ensure(struct pi_docker *d, pi_image_progress_fn progress, void *ct
  */
 int pi_image_find_mirror(const char *etc_apt, char *buf, size_t len);
 
+/*
+ * Interactive exec with a terminal (pocketinternet shell): the engine
+ * hijacks the connection and the user's terminal is relayed raw until the
+ * program exits; *exit_code receives its status. stdin/stdout must be a tty.
+ */
+int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
+		       int *exit_code, struct pi_diag *diag);
+
 #endif

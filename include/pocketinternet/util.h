@@ -97,3 +97,6 @@ typedef void (*pi_pool_tick_fn)(void *ctx, size_t done, size_t total);
  */
 int pi_pool_run(size_t n, unsigned threads, pi_pool_fn fn, pi_pool_tick_fn tick, void *ctx,
 		volatile int *cancel);
+
+/* Seconds on the monotonic clock (for phase timings and deadlines). */
+double pi_monotonic(void);

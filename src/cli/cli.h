@@ -52,6 +52,54 @@ int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
 	"  -f, --format F     text (default), json or dot\n" \
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 /* -- more handlers: declare them here -- */
+int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
+#define PI_SETUP_USAGE \
+	"usage: pocketinternet [-c LAB.yml] setup [-j N] [--timeout S] [--image TAG] [--no-build] [--keep-on-error]\n" \
+	"\n" \
+	"Plans the lab, renders every node's configs into /var/lib/pocketinternet/<lab>/\n" \
+	"(POCKETINTERNET_STATE overrides), builds the node image if it is missing,\n" \
+	"creates one container per node (network mode none), wires links over\n" \
+	"netlink, starts the daemons and waits until every planned BGP session is\n" \
+	"Established and every resolver answers through the pocket root.\n" \
+	"Run as root. On a lab that is already up it says so and changes nothing.\n" \
+	"On failure or Ctrl-C it removes what it made (unless --keep-on-error).\n" \
+	"\n" \
+	"  -j, --parallel N   engine/netlink work in parallel (default 8)\n" \
+	"  -t, --timeout S    seconds to wait for convergence (default 180)\n" \
+	"  -i, --image TAG    node image (default pocketinternet/node:<version>)\n" \
+	"  -n, --no-build     fail instead of building a missing image\n" \
+	"  -k, --keep-on-error  leave a failed lab in place for inspection\n"
+int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
+#define PI_TEARDOWN_USAGE \
+	"usage: pocketinternet teardown [-c LAB.yml | --lab NAME | --all]\n" \
+	"\n" \
+	"Removes the lab's containers (found by label), its network namespace with\n" \
+	"every bridge and veth, and its state directory. Works after a crash at any\n" \
+	"point of setup and with no state on disk; running it twice is harmless.\n" \
+	"It touches only objects named pi-<lab>... or labelled pocketinternet.lab.\n" \
+	"\n" \
+	"  -l, --lab NAME   the lab by name (no lab file needed)\n" \
+	"  -a, --all        every pocketinternet lab on this host\n"
+int pi_cmd_status(struct pi_cli *cli, int argc, char **argv);
+#define PI_STATUS_USAGE \
+	"usage: pocketinternet [-c LAB.yml] status [--json]\n" \
+	"\n" \
+	"For each node whether its container runs; for each planned BGP session its\n" \
+	"state at both ends (birdc through the exec API); for each resolver whether\n" \
+	"it answers. Exit status 0 when everything is up, 1 otherwise.\n" \
+	"\n" \
+	"  --json   machine-readable output\n"
+int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv);
+#define PI_EXEC_USAGE \
+	"usage: pocketinternet [-c LAB.yml] exec [--lab NAME] NODE -- CMD [ARG...]\n" \
+	"\n" \
+	"Runs CMD in NODE's container through the Docker exec API. The arguments go\n" \
+	"as an array, never through a shell. Exits with CMD's exit status.\n"
+int pi_cmd_shell(struct pi_cli *cli, int argc, char **argv);
+#define PI_SHELL_USAGE \
+	"usage: pocketinternet [-c LAB.yml] shell [--lab NAME] NODE\n" \
+	"\n" \
+	"Opens an interactive bash in NODE's container, with a terminal.\n"
 int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv);
 #define PI_CONFIGURE_DOCKER_USAGE \
 	"usage: pocketinternet [-c LAB.yml] configure-docker [--dry-run] [--file PATH] [--no-restart]\n" \

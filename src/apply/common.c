@@ -1,0 +1,47 @@
+/* Names and small helpers every apply step shares. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "apply_int.h"
+
+const char *pi_state_root(void)
+{
+	const char *e = getenv("POCKETINTERNET_STATE");
+	return e && *e ? e : PI_STATE_ROOT;
+}
+
+void pi_state_dir(const char *root, const char *lab, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", root ? root : pi_state_root(), lab);
+}
+
+void pi_container_name(const char *lab, const char *node, char *buf, size_t len)
+{
+	snprintf(buf, len, PI_NAME_PREFIX "%s-%s", lab, node);
+}
+
+void pi_lab_netns_name(const char *lab, char *buf, size_t len)
+{
+	snprintf(buf, len, PI_NAME_PREFIX "%s", lab);
+}
+
+const char *pi_phase_name(enum pi_phase p)
+{
+	static const char *const names[] = { "plan", "render", "image", "create", "start", "wire", "daemons", "converge" };
+	return p < PI_PHASE_COUNT ? names[p] : "?";
+}
+
+void pi_apply_diag_merge(struct pi_diag *dst, struct pi_diag *src, pthread_mutex_t *lock)
+{
+	if (!src->entries.len)
+		return;
+	pthread_mutex_lock(lock);
+	for (size_t i = 0; i < src->entries.len; i++) {
+		struct pi_diag_entry *e = pi_vec_at(&src->entries, i);
+		pi_diag_add(dst, e->pos, e->hint, "%s", e->msg);
+	}
+	pthread_mutex_unlock(lock);
+	pi_diag_free(src);
+	pi_diag_init(src);
+}

@@ -1,0 +1,617 @@
+/*
+ * setup: plan + rendered files -> a running lab.
+ *
+ *   create   one container per node (parallel, bounded)
+ *   start    start them and open each one's netns (parallel)
+ *   wire     the lab netns and its bridges; every veth in one netlink batch
+ *            from the host, each end created directly in its netns; then
+ *            addresses and routes per node (parallel, one batch per node)
+ *   daemons  start.sh in each node through the exec API (parallel)
+ *   converge poll BIRD's control sockets and the resolvers until every
+ *            planned BGP session is Established and every resolver answers
+ *
+ * No step sleeps for a fixed time: convergence polls with backoff.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include "apply_int.h"
+#include "pocketinternet/log.h"
+#include "pocketinternet/netlink.h"
+#include "pocketinternet/render.h"
+
+struct node_rt {
+	char id[PI_DOCKER_ID_LEN];
+	int pid;
+	int nsfd;
+};
+
+struct setup {
+	struct pi_docker *d;
+	const struct pi_plan *plan;
+	const struct pi_apply_opts *opts;
+	struct pi_apply_result *res;
+	struct pi_diag *diag;
+	pthread_mutex_t lock;
+	struct node_rt *rt;
+	char state_dir[4096];
+	const char *image;
+	enum pi_phase phase;
+	/* Per-node static routes: route indexes, grouped (built once). */
+	uint32_t *route_first, *route_count, *route_idx;
+};
+
+static void progress(struct setup *s, size_t done, size_t total, const char *detail)
+{
+	if (s->opts->progress)
+		s->opts->progress(s->opts->ctx, s->phase, done, total, detail);
+}
+
+static void tick(void *ctx, size_t done, size_t total)
+{
+	progress(ctx, done, total, NULL);
+}
+
+static bool cancelled(const struct setup *s)
+{
+	return s->opts->cancel && *s->opts->cancel;
+}
+
+static bool node_is_router(const struct pi_plan_node *n)
+{
+	return n->services & (PI_SVC_ROUTER | PI_SVC_RS);
+}
+
+/* ---- create ---- */
+
+static int create_one(void *ctx, size_t i)
+{
+	struct setup *s = ctx;
+	const struct pi_plan *p = s->plan;
+	const struct pi_plan_node *n = &p->nodes[i];
+	char name[256], host_dir[4200];
+	pi_container_name(p->lab_name, n->name, name, sizeof(name));
+	snprintf(host_dir, sizeof(host_dir), "%s/%s", s->state_dir, n->name);
+
+	const struct pi_docker_kv labels[] = {
+		{ PI_LABEL_LAB, p->lab_name },
+		{ PI_LABEL_NODE, n->name },
+		{ PI_LABEL_ROLE, n->role },
+		{ PI_LABEL_POD, p->pods[n->pod].name },
+	};
+	const struct pi_docker_bind binds[] = { { host_dir, PI_NODE_CONF_DIR, false } };
+	/* NET_ADMIN for addresses/routes/tun, NET_RAW for ping, traceroute, dhclient. */
+	static const char *const caps[] = { "NET_ADMIN", "NET_RAW" };
+	bool router = node_is_router(n);
+	/* Docker turns IPv6 off in network-none containers; routers forward;
+	 * rp_filter off because multihoming and anycast make paths asymmetric. */
+	const struct pi_docker_kv sysctls[] = {
+		{ "net.ipv6.conf.all.disable_ipv6", "0" },
+		{ "net.ipv6.conf.default.disable_ipv6", "0" },
+		{ "net.ipv4.conf.all.rp_filter", "0" },
+		{ "net.ipv4.conf.default.rp_filter", "0" },
+		{ "net.ipv4.ip_forward", router || (n->services & (PI_SVC_NAT44 | PI_SVC_NAT64)) ? "1" : "0" },
+		{ "net.ipv6.conf.all.forwarding", router || (n->services & PI_SVC_NAT64) ? "1" : "0" },
+	};
+	static const char *const tun[] = { "/dev/net/tun" };
+	struct pi_container_spec spec = {
+		.name = name,
+		.image = s->image,
+		.hostname = n->name,
+		.labels = labels,
+		.n_labels = PI_ARRAY_LEN(labels),
+		.binds = binds,
+		.n_binds = 1,
+		.cap_add = caps,
+		.n_cap_add = PI_ARRAY_LEN(caps),
+		.sysctls = sysctls,
+		.n_sysctls = PI_ARRAY_LEN(sysctls),
+		.devices = (n->services & PI_SVC_NAT64) ? tun : NULL,
+		.n_devices = (n->services & PI_SVC_NAT64) ? 1 : 0,
+		.init = true,
+	};
+	struct pi_diag local;
+	pi_diag_init(&local);
+	int rc = pi_docker_container_create(s->d, &spec, s->rt[i].id, &local);
+	pi_apply_diag_merge(s->diag, &local, &s->lock);
+	return rc;
+}
+
+/* ---- start ---- */
+
+static int start_one(void *ctx, size_t i)
+{
+	struct setup *s = ctx;
+	struct pi_diag local;
+	pi_diag_init(&local);
+	struct pi_container_info info;
+	int rc = pi_docker_container_start(s->d, s->rt[i].id, &local);
+	if (!rc)
+		rc = pi_docker_container_inspect(s->d, s->rt[i].id, &info, &local);
+	if (!rc && !info.running) {
+		pi_diag_add(&local, (struct pi_pos){ 0 }, "see its log with the engine's logs API",
+			    "node %s exited right after start (status %s, code %d)", s->plan->nodes[i].name,
+			    info.status, info.exit_code);
+		rc = -ESRCH;
+	}
+	if (!rc) {
+		char path[64];
+		s->rt[i].pid = info.pid;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", info.pid);
+		s->rt[i].nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (s->rt[i].nsfd < 0) {
+			rc = -errno;
+			pi_diag_add(&local, (struct pi_pos){ 0 }, NULL, "cannot open %s of node %s: %s", path,
+				    s->plan->nodes[i].name, strerror(errno));
+		}
+	}
+	pi_apply_diag_merge(s->diag, &local, &s->lock);
+	return rc;
+}
+
+/* ---- wire ---- */
+
+static void nl_fail(struct setup *s, struct pi_nl *nl, const char *what, int rc)
+{
+	pthread_mutex_lock(&s->lock);
+	pi_diag_add(s->diag, (struct pi_pos){ 0 }, "run 'pocketinternet teardown' and try again; with -v for details",
+		    "%s: %s", what, nl ? pi_nl_strerror(nl) : strerror(-rc));
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Bridge-side name of a LAN port: unique inside the lab netns. */
+static void port_name(uint32_t link, uint32_t k, char buf[PI_IFNAMSIZ])
+{
+	/* 6 hex digits each: 16M links, 16M ports; always fits 15 bytes. */
+	snprintf(buf, PI_IFNAMSIZ, "p%x-%x", link & 0xffffffu, k & 0xffffu);
+}
+
+static int wire_links(struct setup *s)
+{
+	const struct pi_plan *p = s->plan;
+	char ns_name[128];
+	pi_lab_netns_name(p->lab_name, ns_name, sizeof(ns_name));
+	int rc = pi_nl_netns_create(ns_name);
+	if (rc == -EEXIST) {
+		/* Left over from a crash before containers existed: it holds only
+		 * our bridges, so recreating it is safe. */
+		pi_nl_netns_delete(ns_name);
+		rc = pi_nl_netns_create(ns_name);
+	}
+	if (rc) {
+		nl_fail(s, NULL, "creating the lab's network namespace", rc);
+		return rc;
+	}
+	struct pi_nl *lab = NULL, *host = NULL;
+	if ((rc = pi_nl_open_netns_name(ns_name, &lab)) || (rc = pi_nl_open(&host))) {
+		nl_fail(s, NULL, "opening netlink", rc);
+		goto out;
+	}
+	int lab_fd = pi_nl_ns_fd(lab);
+
+	/* 1. Bridges, in the lab netns. */
+	pi_nl_batch_begin(lab);
+	for (uint32_t l = 0; l < p->n_links; l++) {
+		const struct pi_plan_link *lk = &p->links[l];
+		if (lk->kind != PI_LINK_LAN)
+			continue;
+		pi_nl_bridge_create(lab, lk->name, lk->mtu);
+		pi_nl_link_set_up(lab, lk->name);
+	}
+	if ((rc = pi_nl_batch_end(lab))) {
+		nl_fail(s, lab, "creating bridges", rc);
+		goto out;
+	}
+
+	/* 2. Every veth, from the host, each end born in its own netns. */
+	pi_nl_batch_begin(host);
+	size_t total = 0;
+	for (uint32_t l = 0; l < p->n_links; l++) {
+		const struct pi_plan_link *lk = &p->links[l];
+		if (lk->kind == PI_LINK_P2P && lk->n_ifaces == 2) {
+			const struct pi_plan_iface *a = &p->ifaces[lk->ifaces[0]], *b = &p->ifaces[lk->ifaces[1]];
+			struct pi_nl_veth v = {
+				.name = a->name, .peer = b->name,
+				.ns_fd = s->rt[a->node].nsfd, .peer_ns_fd = s->rt[b->node].nsfd,
+				.mtu = lk->mtu, .mac = a->mac, .peer_mac = b->mac, .up = true,
+			};
+			pi_nl_veth_create(host, &v);
+			total++;
+		} else if (lk->kind == PI_LINK_LAN) {
+			for (uint32_t k = 0; k < lk->n_ifaces; k++) {
+				const struct pi_plan_iface *a = &p->ifaces[lk->ifaces[k]];
+				char port[PI_IFNAMSIZ];
+				port_name(l, k, port);
+				struct pi_nl_veth v = {
+					.name = a->name, .peer = port,
+					.ns_fd = s->rt[a->node].nsfd, .peer_ns_fd = lab_fd,
+					.mtu = lk->mtu, .mac = a->mac, .up = true,
+				};
+				pi_nl_veth_create(host, &v);
+				total++;
+			}
+		}
+	}
+	progress(s, 0, total, "veth pairs");
+	if ((rc = pi_nl_batch_end(host))) {
+		nl_fail(s, host, "creating veth pairs", rc);
+		goto out;
+	}
+	s->res->links = (unsigned)total;
+
+	/* 3. Ports onto their bridges. */
+	pi_nl_batch_begin(lab);
+	for (uint32_t l = 0; l < p->n_links; l++) {
+		const struct pi_plan_link *lk = &p->links[l];
+		if (lk->kind != PI_LINK_LAN)
+			continue;
+		for (uint32_t k = 0; k < lk->n_ifaces; k++) {
+			char port[PI_IFNAMSIZ];
+			port_name(l, k, port);
+			pi_nl_link_set_master(lab, port, lk->name);
+		}
+	}
+	if ((rc = pi_nl_batch_end(lab)))
+		nl_fail(s, lab, "attaching LAN ports to bridges", rc);
+out:
+	pi_nl_close(lab);
+	pi_nl_close(host);
+	return rc;
+}
+
+static void index_routes(struct setup *s)
+{
+	const struct pi_plan *p = s->plan;
+	s->route_first = pi_xcalloc(p->n_nodes + 1, sizeof(uint32_t));
+	s->route_count = pi_xcalloc(p->n_nodes + 1, sizeof(uint32_t));
+	s->route_idx = pi_xcalloc(p->n_routes + 1, sizeof(uint32_t));
+	for (uint32_t r = 0; r < p->n_routes; r++)
+		s->route_count[p->routes[r].node]++;
+	uint32_t off = 0;
+	for (uint32_t n = 0; n < p->n_nodes; n++) {
+		s->route_first[n] = off;
+		off += s->route_count[n];
+		s->route_count[n] = 0;
+	}
+	for (uint32_t r = 0; r < p->n_routes; r++) {
+		uint32_t n = p->routes[r].node;
+		s->route_idx[s->route_first[n] + s->route_count[n]++] = r;
+	}
+}
+
+/* Does the node learn this family dynamically (DHCP / RA)? Then the plan's
+ * static address and default route for it are the DHCP server's business. */
+static bool dynamic_family(const struct pi_plan *p, uint32_t node, unsigned family)
+{
+	const struct pi_plan_node *n = &p->nodes[node];
+	for (uint32_t i = 0; i < n->n_ifaces; i++) {
+		const struct pi_plan_iface *f = &p->ifaces[n->first_iface + i];
+		if ((family == PI_AF_V4 && f->dhcp4) || (family == PI_AF_V6 && f->ra6))
+			return true;
+	}
+	return false;
+}
+
+static int address_one(void *ctx, size_t i)
+{
+	struct setup *s = ctx;
+	const struct pi_plan *p = s->plan;
+	const struct pi_plan_node *n = &p->nodes[i];
+	struct pi_nl *nl;
+	int rc = pi_nl_open_netns_fd(s->rt[i].nsfd, &nl);
+	if (rc) {
+		nl_fail(s, NULL, n->name, rc);
+		return rc;
+	}
+	pi_nl_batch_begin(nl);
+	const struct pi_prefix *los[] = { &n->lo4, &n->lo6, &n->anycast4, &n->anycast6 };
+	bool lo_up = false;
+	for (size_t k = 0; k < PI_ARRAY_LEN(los); k++) {
+		if (pi_prefix_is_set(los[k])) {
+			struct pi_prefix a = pi_prefix_as_host(los[k]);
+			pi_nl_loopback_addr_add(nl, &a);
+			lo_up = true;
+		}
+	}
+	if (!lo_up)
+		pi_nl_link_set_up(nl, "lo");
+	for (uint32_t k = 0; k < n->n_ifaces; k++) {
+		const struct pi_plan_iface *f = &p->ifaces[n->first_iface + k];
+		if (pi_prefix_is_set(&f->v4) && !f->dhcp4)
+			pi_nl_addr_add(nl, f->name, &f->v4);
+		if (pi_prefix_is_set(&f->v6) && !f->ra6)
+			pi_nl_addr_add(nl, f->name, &f->v6);
+	}
+	for (uint32_t k = 0; k < s->route_count[i]; k++) {
+		const struct pi_plan_route *r = &p->routes[s->route_idx[s->route_first[i] + k]];
+		if (r->dst.len == 0 && dynamic_family(p, (uint32_t)i, r->dst.family))
+			continue;
+		struct pi_nl_route nr = { .dst = pi_prefix_network(&r->dst), .gw = pi_prefix_as_host(&r->via) };
+		pi_nl_route_add(nl, &nr);
+	}
+	rc = pi_nl_batch_end(nl);
+	if (rc) {
+		char what[160];
+		snprintf(what, sizeof(what), "addresses and routes of %s", n->name);
+		nl_fail(s, nl, what, rc);
+	}
+	pi_nl_close(nl);
+	return rc;
+}
+
+/* ---- daemons ---- */
+
+static int daemons_one(void *ctx, size_t i)
+{
+	struct setup *s = ctx;
+	static const char *const argv[] = { "/bin/sh", PI_NODE_CONF_DIR "/start.sh" };
+	struct pi_exec_result r;
+	struct pi_diag local;
+	pi_exec_result_init(&r);
+	pi_diag_init(&local);
+	int rc = pi_docker_exec(s->d, s->rt[i].id, argv, 2, NULL, &r, &local);
+	if (!rc && r.exit_code != 0) {
+		const char *err = pi_buf_str(&r.err);
+		size_t len = strlen(err);
+		pi_diag_add(&local, (struct pi_pos){ 0 },
+			    "look at /var/log/pocketinternet/ in the node: pocketinternet shell NODE",
+			    "starting the daemons of %s failed (exit %d): %s", s->plan->nodes[i].name, r.exit_code,
+			    len > 400 ? err + len - 400 : err);
+		rc = -EIO;
+	}
+	pi_exec_result_free(&r);
+	pi_apply_diag_merge(s->diag, &local, &s->lock);
+	return rc;
+}
+
+/* ---- converge ---- */
+
+struct converge {
+	struct setup *s;
+	/* Per node: sessions still to see Established / resolver still silent. */
+	uint32_t *pending;
+	bool *resolver_pending;
+};
+
+static int converge_one(void *ctx, size_t i)
+{
+	struct converge *c = ctx;
+	struct setup *s = c->s;
+	const struct pi_plan *p = s->plan;
+	const struct pi_plan_node *n = &p->nodes[i];
+	if (c->pending[i]) {
+		struct pi_buf out;
+		pi_buf_init(&out);
+		if (pi_bird_query(s->rt[i].pid, "show protocols", &out) == 0) {
+			struct pi_vec st = PI_VEC_INIT(struct pi_bgp_state);
+			pi_bird_parse_protocols(pi_buf_str(&out), &st);
+			uint32_t want = 0, up = 0;
+			for (uint32_t k = 0; k < p->n_sessions; k++) {
+				const struct pi_plan_session *ss = &p->sessions[k];
+				if (ss->a != i && ss->b != i)
+					continue;
+				want++;
+				for (size_t j = 0; j < st.len; j++) {
+					const struct pi_bgp_state *b = pi_vec_at(&st, j);
+					if (strcmp(b->name, ss->name) == 0 && strcmp(b->info, "Established") == 0) {
+						up++;
+						break;
+					}
+				}
+			}
+			c->pending[i] = want - up;
+			pi_vec_free(&st);
+		}
+		pi_buf_free(&out);
+	}
+	if (c->resolver_pending[i]) {
+		struct pi_prefix server;
+		if (pi_prefix_is_set(&n->resolver4))
+			server = pi_prefix_as_host(&n->resolver4);
+		else
+			pi_prefix_parse("127.0.0.1", &server);
+		char name[300];
+		snprintf(name, sizeof(name), "%s.", p->tld);
+		/* SOA of the TLD: answered only by walking from the pocket root. */
+		if (pi_dns_probe(s->rt[i].pid, &server, name, 6, 1000) == 0)
+			c->resolver_pending[i] = false;
+	}
+	return 0;
+}
+
+static int converge(struct setup *s)
+{
+	const struct pi_plan *p = s->plan;
+	struct converge c = { .s = s };
+	c.pending = pi_xcalloc(p->n_nodes, sizeof(uint32_t));
+	c.resolver_pending = pi_xcalloc(p->n_nodes, sizeof(bool));
+	for (uint32_t k = 0; k < p->n_sessions; k++) {
+		/* Each session is counted at both ends; it is up when both see it. */
+		c.pending[p->sessions[k].a]++;
+		c.pending[p->sessions[k].b]++;
+	}
+	for (uint32_t i = 0; i < p->n_nodes; i++)
+		if (p->nodes[i].services & PI_SVC_RESOLVER) {
+			c.resolver_pending[i] = true;
+			s->res->resolvers_total++;
+		}
+	s->res->sessions_total = p->n_sessions;
+	unsigned timeout = s->opts->converge_timeout_s ? s->opts->converge_timeout_s : 180;
+	double deadline = pi_apply_now() + timeout;
+	unsigned delay_ms = 100;
+	for (;;) {
+		pi_pool_run(p->n_nodes, s->opts->parallel ? s->opts->parallel : 8, converge_one, NULL, &c,
+			    s->opts->cancel);
+		size_t ends_pending = 0, res_pending = 0, ends_total = 2 * (size_t)p->n_sessions;
+		for (uint32_t i = 0; i < p->n_nodes; i++) {
+			ends_pending += c.pending[i];
+			res_pending += c.resolver_pending[i];
+		}
+		s->res->sessions_up = (unsigned)((ends_total - ends_pending) / 2);
+		s->res->resolvers_up = s->res->resolvers_total - (unsigned)res_pending;
+		char detail[128];
+		snprintf(detail, sizeof(detail), "BGP %u/%u, resolvers %u/%u", s->res->sessions_up,
+			 s->res->sessions_total, s->res->resolvers_up, s->res->resolvers_total);
+		progress(s, ends_total - ends_pending + s->res->resolvers_up, ends_total + s->res->resolvers_total,
+			 detail);
+		if (ends_pending == 0 && res_pending == 0) {
+			s->res->converged = true;
+			break;
+		}
+		if (cancelled(s) || pi_apply_now() > deadline)
+			break;
+		struct timespec ts = { .tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		if (delay_ms < 1000)
+			delay_ms = delay_ms * 3 / 2;
+	}
+	free(c.pending);
+	free(c.resolver_pending);
+	return cancelled(s) ? -ECANCELED : 0;
+}
+
+/* ---- the whole thing ---- */
+
+static int check_existing(struct setup *s)
+{
+	char filter[256];
+	snprintf(filter, sizeof(filter), PI_LABEL_LAB "=%s", s->plan->lab_name);
+	struct pi_vec found = PI_VEC_INIT(struct pi_container_summary);
+	int rc = pi_docker_container_list(s->d, filter, &found, s->diag);
+	if (rc)
+		return rc;
+	size_t running = 0;
+	for (size_t i = 0; i < found.len; i++) {
+		struct pi_container_summary *c = pi_vec_at(&found, i);
+		running += strcmp(c->state, "running") == 0;
+	}
+	if (found.len && running == s->plan->n_nodes && found.len == running) {
+		s->res->already_up = true;
+		rc = 1;
+	} else if (found.len) {
+		pi_diag_add(s->diag, (struct pi_pos){ 0 },
+			    "run 'pocketinternet teardown' for this lab, then setup again",
+			    "lab '%s' is partly up: %zu of its containers exist (%zu running), the plan has %u nodes",
+			    s->plan->lab_name, found.len, running, s->plan->n_nodes);
+		rc = -EEXIST;
+	}
+	pi_vec_free(&found);
+	return rc;
+}
+
+static void raise_fd_limit(void)
+{
+	/* One open netns fd per node while wiring: labs of hundreds of nodes
+	 * pass the usual soft limit of 1024. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+typedef int (*phase_fn)(struct setup *s);
+
+static int run_pool_phase(struct setup *s, enum pi_phase ph, pi_pool_fn fn)
+{
+	s->phase = ph;
+	progress(s, 0, s->plan->n_nodes, NULL);
+	return pi_pool_run(s->plan->n_nodes, s->opts->parallel ? s->opts->parallel : 8, fn, tick, s,
+			   s->opts->cancel);
+}
+
+int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct pi_apply_opts *opts,
+		   struct pi_apply_result *res, struct pi_diag *diag)
+{
+	struct setup s = { .d = d, .plan = plan, .opts = opts, .res = res, .diag = diag };
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_init(&s.lock, NULL);
+	s.image = opts->image ? opts->image : pi_image_default_tag();
+	pi_state_dir(opts->state_root, plan->lab_name, s.state_dir, sizeof(s.state_dir));
+	s.rt = pi_xcalloc(plan->n_nodes ? plan->n_nodes : 1, sizeof(*s.rt));
+	for (uint32_t i = 0; i < plan->n_nodes; i++)
+		s.rt[i].nsfd = -1;
+	raise_fd_limit();
+	double t0 = pi_apply_now(), t;
+	int rc;
+
+	if ((rc = check_existing(&s)) != 0) {
+		rc = rc > 0 ? 0 : rc;
+		goto out;
+	}
+
+	/* render: the state directory is what the containers mount. */
+	t = pi_apply_now();
+	s.phase = PI_PHASE_RENDER;
+	progress(&s, 0, 1, s.state_dir);
+	const char *failed = NULL;
+	if ((rc = pi_render_write_all(plan, s.state_dir, &failed))) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "check that the state directory is writable (set POCKETINTERNET_STATE to move it)",
+			    "cannot write %s: %s", failed ? failed : s.state_dir, strerror(-rc));
+		goto out;
+	}
+	progress(&s, 1, 1, s.state_dir);
+	res->phase_s[PI_PHASE_RENDER] = pi_apply_now() - t;
+
+	t = pi_apply_now();
+	s.phase = PI_PHASE_IMAGE;
+	progress(&s, 0, 1, s.image);
+	rc = pi_docker_image_exists(d, s.image, diag);
+	if (rc == 0 && opts->build_image && !opts->image)
+		rc = pi_image_ensure(d, NULL, NULL, diag) >= 0 ? 1 : -EIO;
+	if (rc == 0) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "build it with 'pocketinternet image build'",
+			    "the node image %s is missing", s.image);
+		rc = -ENOENT;
+	}
+	if (rc < 0)
+		goto out;
+	progress(&s, 1, 1, s.image);
+	res->phase_s[PI_PHASE_IMAGE] = pi_apply_now() - t;
+
+	t = pi_apply_now();
+	if ((rc = run_pool_phase(&s, PI_PHASE_CREATE, create_one)))
+		goto out;
+	res->containers = plan->n_nodes;
+	res->phase_s[PI_PHASE_CREATE] = pi_apply_now() - t;
+
+	t = pi_apply_now();
+	if ((rc = run_pool_phase(&s, PI_PHASE_START, start_one)))
+		goto out;
+	res->phase_s[PI_PHASE_START] = pi_apply_now() - t;
+
+	t = pi_apply_now();
+	s.phase = PI_PHASE_WIRE;
+	if ((rc = wire_links(&s)))
+		goto out;
+	index_routes(&s);
+	if ((rc = run_pool_phase(&s, PI_PHASE_WIRE, address_one)))
+		goto out;
+	res->phase_s[PI_PHASE_WIRE] = pi_apply_now() - t;
+
+	t = pi_apply_now();
+	if ((rc = run_pool_phase(&s, PI_PHASE_DAEMONS, daemons_one)))
+		goto out;
+	res->phase_s[PI_PHASE_DAEMONS] = pi_apply_now() - t;
+
+	t = pi_apply_now();
+	s.phase = PI_PHASE_CONVERGE;
+	rc = converge(&s);
+	res->phase_s[PI_PHASE_CONVERGE] = pi_apply_now() - t;
+out:
+	res->total_s = pi_apply_now() - t0;
+	for (uint32_t i = 0; i < plan->n_nodes; i++)
+		if (s.rt[i].nsfd >= 0)
+			close(s.rt[i].nsfd);
+	free(s.rt);
+	free(s.route_first);
+	free(s.route_count);
+	free(s.route_idx);
+	pthread_mutex_destroy(&s.lock);
+	return rc;
+}

@@ -1,0 +1,147 @@
+/*
+ * teardown: remove a lab by what it is called, not by what a state file
+ * says, so it works after a crash at any point of setup and when run twice.
+ * Containers are found by label; the lab netns (bridges and LAN port ends)
+ * by name; p2p veths die with their containers' netns.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "apply_int.h"
+#include "pocketinternet/netlink.h"
+
+struct teardown {
+	struct pi_docker *d;
+	struct pi_vec *found;
+	struct pi_diag *diag;
+	pthread_mutex_t lock;
+};
+
+static int remove_one(void *ctx, size_t i)
+{
+	struct teardown *t = ctx;
+	struct pi_container_summary *c = pi_vec_at(t->found, i);
+	struct pi_diag local;
+	pi_diag_init(&local);
+	int rc = pi_docker_container_remove(t->d, c->id, &local);
+	if (rc == -ENOENT) /* someone else removed it meanwhile */
+		rc = 0;
+	if (rc)
+		pi_apply_diag_merge(t->diag, &local, &t->lock);
+	pi_diag_free(&local);
+	return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 1 : -errno;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* True for names we make: [a-z0-9-]; protects against "../" in --lab. */
+static bool lab_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+int pi_apply_teardown(struct pi_docker *d, const char *lab, const char *state_root, unsigned parallel,
+		      struct pi_teardown_result *res, struct pi_diag *diag)
+{
+	memset(res, 0, sizeof(*res));
+	if (lab && !lab_name_ok(lab)) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "lab names use only a-z, 0-9 and '-'", "bad lab name '%s'", lab);
+		return -EINVAL;
+	}
+	struct teardown t = { .d = d, .diag = diag };
+	pthread_mutex_init(&t.lock, NULL);
+	struct pi_vec found = PI_VEC_INIT(struct pi_container_summary);
+	t.found = &found;
+	char filter[256];
+	if (lab)
+		snprintf(filter, sizeof(filter), PI_LABEL_LAB "=%s", lab);
+	else
+		snprintf(filter, sizeof(filter), PI_LABEL_LAB);
+	int rc = pi_docker_container_list(d, filter, &found, diag);
+	if (rc)
+		goto out;
+	/* Labs seen, for --all: their netns and state dirs go too. */
+	struct pi_vec labs = PI_VEC_INIT(char[64]);
+	if (lab)
+		snprintf(pi_vec_push(&labs), 64, "%s", lab);
+	for (size_t i = 0; i < found.len; i++) {
+		struct pi_container_summary *c = pi_vec_at(&found, i);
+		bool seen = false;
+		for (size_t k = 0; k < labs.len && !seen; k++)
+			seen = strcmp(pi_vec_at(&labs, k), c->lab) == 0;
+		if (!seen && c->lab[0] && lab_name_ok(c->lab))
+			snprintf(pi_vec_push(&labs), 64, "%s", c->lab);
+	}
+	rc = pi_pool_run(found.len, parallel ? parallel : 8, remove_one, NULL, &t, NULL);
+	res->containers = (unsigned)found.len;
+
+	/* Named netns: the lab's, or for --all every pi-* one. */
+	char **names = NULL;
+	size_t n_names = 0;
+	if (pi_nl_netns_list(PI_NAME_PREFIX, &names, &n_names) == 0) {
+		for (size_t i = 0; i < n_names; i++) {
+			char want[128];
+			bool mine = !lab;
+			if (lab) {
+				pi_lab_netns_name(lab, want, sizeof(want));
+				mine = strcmp(names[i], want) == 0;
+			}
+			if (mine && pi_nl_netns_delete(names[i]) == 0)
+				res->netns++;
+		}
+		pi_nl_names_free(names, n_names);
+	}
+
+	/* State directories. For --all, also labs whose containers are gone. */
+	const char *root = state_root ? state_root : pi_state_root();
+	if (!lab) {
+		DIR *dir = opendir(root);
+		struct dirent *e;
+		while (dir && (e = readdir(dir))) {
+			if (e->d_name[0] != '.' && lab_name_ok(e->d_name) && strlen(e->d_name) < 64)
+				snprintf(pi_vec_push(&labs), 64, "%.63s", e->d_name);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	for (size_t k = 0; k < labs.len; k++) {
+		char path[4200];
+		pi_state_dir(root, pi_vec_at(&labs, k), path, sizeof(path));
+		int r = remove_tree(path);
+		if (r == 0)
+			res->state_dirs++;
+		else if (r < 0 && !rc) {
+			pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "cannot remove %s: %s", path, strerror(-r));
+			rc = r;
+		}
+	}
+	pi_vec_free(&labs);
+out:
+	pi_vec_free(&found);
+	pthread_mutex_destroy(&t.lock);
+	return rc;
+}
