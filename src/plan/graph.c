@@ -1,0 +1,464 @@
+/*
+ * graph: pods, ASNs and the AS-level graph.
+ *
+ * Shape (docs/plan.md): transit pods form a clique of settlement-free
+ * peers; every stub buys transit from providers.min..max transit pods and
+ * joins ixps.min..max IXPs; transit pods join IXPs only when the lab says
+ * so. An IXP left with fewer than two members gets random stubs (then
+ * transit pods) so that no peering LAN is empty. Relationships written in
+ * the lab replace the generator's choices for the pods they name.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static bool is_reserved_asn(uint32_t asn)
+{
+	return asn == 0 || asn == 23456 || (asn >= 64496 && asn <= 131071) || asn >= 4200000000u;
+}
+
+/* A public-looking ASN: tier-1-like small numbers for transit, a mix of
+ * 16- and 32-bit numbers for the rest. */
+static uint32_t draw_asn(struct pl_ctx *c, enum pi_tier tier, struct pl_set64 *used)
+{
+	for (unsigned attempt = 0;; attempt++) {
+		uint32_t asn;
+		bool wide = attempt >= 64 || (tier == PI_TIER_STUB && pi_rng_below(&c->rng, 2));
+		if (wide)
+			asn = 131072 + pi_rng_below(&c->rng, attempt >= 128 ? 4000000000u : 268928);
+		else if (tier == PI_TIER_TRANSIT)
+			asn = 100 + pi_rng_below(&c->rng, 9900);
+		else
+			asn = 10000 + pi_rng_below(&c->rng, 54496);
+		if (!is_reserved_asn(asn) && !pl_set64_has(used, asn)) {
+			pl_set64_add(used, asn);
+			return asn;
+		}
+	}
+}
+
+static const char *gen_name(struct pl_ctx *c, const char *bp, unsigned *counter)
+{
+	size_t n = strlen(bp);
+	bool digit = n && bp[n - 1] >= '0' && bp[n - 1] <= '9';
+	for (;;) {
+		char *name = pi_arena_printf(&c->plan->arena, "%s%s%u", bp, digit ? "-" : "", ++*counter);
+		if (pl_map_get(&c->pods, name) == PI_NONE)
+			return name;
+	}
+}
+
+int pl_pods(struct pl_ctx *c)
+{
+	const struct pi_lab *lab = c->lab;
+	struct pi_plan *plan = c->plan;
+	size_t n = 0;
+	for (size_t i = 0; i < lab->n_pods; i++)
+		n += lab->pods[i].name ? 1 : lab->pods[i].count;
+	if (n == 0) {
+		PL_ERR(c, ((struct pi_pos){ lab->file, 0, 0 }), "add a pods: list", "the lab has no pods");
+		return -EINVAL;
+	}
+	if (n > 1000000) {
+		PL_ERR(c, lab->pods[0].pos, NULL, "the lab asks for %zu pods; at most 1000000 are supported", n);
+		return -EINVAL;
+	}
+	plan->n_pods = (uint32_t)n;
+	plan->pods = pi_arena_alloc(&plan->arena, n * sizeof(*plan->pods));
+	c->px = pi_xcalloc(n, sizeof(*c->px));
+	pl_map_init(&c->pods, n);
+
+	/* Explicit names first so generated ones can step around them. */
+	uint32_t idx = 0;
+	for (size_t i = 0; i < lab->n_pods; i++) {
+		const struct pi_lab_pod *lp = &lab->pods[i];
+		uint32_t cnt = lp->name ? 1 : lp->count;
+		if (lp->name && !pl_map_put(&c->pods, lp->name, idx))
+			PL_ERR(c, lp->pos, "pod names must be unique", "pod name '%s' is used twice", lp->name);
+		idx += cnt;
+	}
+	struct pl_map counters;
+	pl_map_init(&counters, 16);
+	unsigned *ctr = pi_xcalloc(lab->n_pods + 1, sizeof(*ctr));
+	size_t n_ctr = 0;
+
+	struct pl_set64 used;
+	pl_set64_init(&used, n);
+	idx = 0;
+	for (size_t i = 0; i < lab->n_pods; i++) {
+		const struct pi_lab_pod *lp = &lab->pods[i];
+		if (!lp->bp) {
+			PL_ERR(c, lp->pos, NULL, "pod uses unknown blueprint '%s'", lp->blueprint ? lp->blueprint : "?");
+			idx += lp->name ? 1 : lp->count;
+			continue;
+		}
+		if (lp->asn) {
+			if (!pl_set64_add(&used, lp->asn))
+				PL_ERR(c, lp->pos, "every pod needs its own ASN", "ASN %u is used by two pods", lp->asn);
+		}
+		uint32_t cnt = lp->name ? 1 : lp->count;
+		for (uint32_t k = 0; k < cnt; k++, idx++) {
+			struct pi_plan_pod *pod = &plan->pods[idx];
+			pod->bp = lp->bp;
+			pod->tier = lp->bp->tier;
+			pod->asn = lp->asn;
+			pod->pos = lp->pos;
+			pod->anycast = lp->bp->anycast;
+			if (lp->name) {
+				pod->name = pi_arena_strdup(&plan->arena, lp->name);
+			} else {
+				uint32_t ci = pl_map_get(&counters, lp->bp->name);
+				if (ci == PI_NONE) {
+					ci = (uint32_t)n_ctr++;
+					pl_map_put(&counters, lp->bp->name, ci);
+				}
+				pod->name = gen_name(c, lp->bp->name, &ctr[ci]);
+				pl_map_put(&c->pods, pod->name, idx);
+			}
+			if (strlen(pod->name) > 24)
+				PL_ERR(c, lp->pos, "node names are <pod>-<role><n> and must fit 40 characters",
+				       "pod name '%s' is longer than 24 characters", pod->name);
+			pod->domain = pi_arena_printf(&plan->arena, "%s.%s.", pod->name, plan->tld);
+			c->px[idx].lp = lp;
+			c->px[idx].v4 = c->px[idx].v6 = true;
+			c->px[idx].ixp_lan = PI_NONE;
+			c->px[idx].ixp_lan_bp = PI_NONE;
+			c->px[idx].resolver = PI_NONE;
+			if (pod->tier == PI_TIER_TRANSIT)
+				c->n_transit++;
+		}
+	}
+	/* ASNs after every explicit one is reserved, in pod order. */
+	if (!c->errors)
+		for (uint32_t p = 0; p < plan->n_pods; p++)
+			if (!plan->pods[p].asn)
+				plan->pods[p].asn = draw_asn(c, plan->pods[p].tier, &used);
+	pl_set64_free(&used);
+	pl_map_free(&counters);
+	free(ctr);
+	return c->errors ? -EINVAL : 0;
+}
+
+static uint64_t pair_key(uint32_t a, uint32_t b)
+{
+	return a < b ? ((uint64_t)a << 32) | b : ((uint64_t)b << 32) | a;
+}
+
+static void rel_add(struct pl_ctx *c, enum pl_rel_kind kind, uint32_t a, uint32_t b, bool from_lab,
+		    struct pi_pos pos)
+{
+	struct pl_rel *r = pi_vec_push(&c->rels);
+	r->kind = kind;
+	r->a = a;
+	r->b = b;
+	r->from_lab = from_lab;
+	r->pos = pos;
+	r->link = r->a_border = r->b_border = r->a_if = r->b_if = PI_NONE;
+	if (kind == PL_TRANSIT)
+		c->px[b].n_providers++;
+	else if (kind == PL_IXP) {
+		c->px[a].n_ixps++;
+		c->px[b].n_members++;
+	}
+}
+
+/* Picks one of cand[0..n) that is not p itself and has no relationship
+ * with p yet; PI_NONE when none is left. Random first, then a scan so the
+ * choice always terminates. */
+static uint32_t pick(struct pl_ctx *c, const uint32_t *cand, uint32_t n, uint32_t p, struct pl_set64 *pairs,
+		     const bool *skip)
+{
+	if (n == 0)
+		return PI_NONE;
+#define PICK_OK(q) ((q) != p && !pl_set64_has(pairs, pair_key(p, (q))) && !(skip && skip[(q)]))
+	for (unsigned t = 0; t < 8; t++) {
+		uint32_t q = cand[pi_rng_below(&c->rng, n)];
+		if (PICK_OK(q))
+			return q;
+	}
+	uint32_t start = pi_rng_below(&c->rng, n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t q = cand[(start + i) % n];
+		if (PICK_OK(q))
+			return q;
+	}
+#undef PICK_OK
+	return PI_NONE;
+}
+
+static uint32_t draw_count(struct pl_ctx *c, struct pi_count cnt, uint32_t floor_, uint32_t cap)
+{
+	uint32_t lo = cnt.min, hi = cnt.max;
+	if (hi < lo)
+		hi = lo;
+	if (lo < floor_)
+		lo = floor_;
+	if (hi < lo)
+		hi = lo;
+	uint32_t k = lo + pi_rng_below(&c->rng, hi - lo + 1);
+	return k > cap ? cap : k;
+}
+
+static uint32_t uf_find(uint32_t *up, uint32_t x)
+{
+	while (up[x] != x) {
+		up[x] = up[up[x]];
+		x = up[x];
+	}
+	return x;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Customer cones in an order where every customer comes before its
+ * providers (Kahn's algorithm); pods left over sit on a provider loop. */
+static int cones(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
+	uint32_t n = plan->n_pods;
+	uint32_t *left = pi_xcalloc(n, sizeof(*left)); /* customers not yet done */
+	uint32_t *queue = pi_xcalloc(n, sizeof(*queue));
+	uint32_t qh = 0, qt = 0;
+	struct pl_rel *rels = c->rels.data;
+	for (size_t i = 0; i < c->rels.len; i++)
+		if (rels[i].kind == PL_TRANSIT)
+			left[rels[i].a]++;
+	for (uint32_t p = 0; p < n; p++)
+		if (!left[p])
+			queue[qt++] = p;
+	struct pi_vec tmp = PI_VEC_INIT(uint32_t);
+	while (qh < qt) {
+		uint32_t p = queue[qh++];
+		tmp.len = 0;
+		*(uint32_t *)pi_vec_push(&tmp) = p;
+		for (uint32_t k = c->adj_off[p]; k < c->adj_off[p + 1]; k++) {
+			const struct pl_rel *r = &rels[c->adj[k]];
+			if (r->kind != PL_TRANSIT)
+				continue;
+			if (r->a == p) { /* r->b is a customer: already done */
+				const struct pi_plan_pod *cu = &plan->pods[r->b];
+				for (uint32_t j = 0; j < cu->n_cone; j++)
+					*(uint32_t *)pi_vec_push(&tmp) = cu->cone[j];
+			} else if (--left[r->a] == 0) {
+				queue[qt++] = r->a;
+			}
+		}
+		uint32_t *v = tmp.data;
+		qsort(v, tmp.len, sizeof(uint32_t), cmp_u32);
+		size_t u = 0;
+		for (size_t j = 0; j < tmp.len; j++)
+			if (u == 0 || v[u - 1] != v[j])
+				v[u++] = v[j];
+		struct pi_plan_pod *pod = &plan->pods[p];
+		pod->n_cone = (uint32_t)u;
+		pod->cone = pi_arena_alloc(&plan->arena, u * sizeof(uint32_t));
+		memcpy(pod->cone, v, u * sizeof(uint32_t));
+	}
+	pi_vec_free(&tmp);
+	int rc = 0;
+	if (qt < n) {
+		/* Point at a lab relationship on the loop (generated ones only
+		 * ever go transit -> stub, so a loop always has one). */
+		const struct pl_rel *bad = NULL;
+		for (size_t i = 0; i < c->rels.len && !bad; i++)
+			if (rels[i].kind == PL_TRANSIT && left[rels[i].a] && left[rels[i].b] && rels[i].from_lab)
+				bad = &rels[i];
+		if (!bad)
+			for (size_t i = 0; i < c->rels.len && !bad; i++)
+				if (rels[i].kind == PL_TRANSIT && left[rels[i].a] && left[rels[i].b])
+					bad = &rels[i];
+		struct pi_pos pos = bad ? bad->pos : plan->pods[0].pos;
+		PL_ERR(c, pos, "transit must flow one way: remove one provider relationship of the loop",
+		       "provider loop: %s sells transit to %s, which (directly or through its customers) sells transit back to %s",
+		       bad ? plan->pods[bad->a].name : "?", bad ? plan->pods[bad->b].name : "?",
+		       bad ? plan->pods[bad->a].name : "?");
+		rc = -EINVAL;
+	}
+	free(left);
+	free(queue);
+	return rc;
+}
+
+static void build_adj(struct pl_ctx *c)
+{
+	uint32_t n = c->plan->n_pods;
+	struct pl_rel *rels = c->rels.data;
+	c->adj_off = pi_xcalloc(n + 1, sizeof(uint32_t));
+	c->adj = pi_xcalloc(c->rels.len * 2 + 1, sizeof(uint32_t));
+	for (size_t i = 0; i < c->rels.len; i++) {
+		c->adj_off[rels[i].a + 1]++;
+		c->adj_off[rels[i].b + 1]++;
+	}
+	for (uint32_t p = 0; p < n; p++)
+		c->adj_off[p + 1] += c->adj_off[p];
+	uint32_t *fill = pi_xcalloc(n, sizeof(uint32_t));
+	for (size_t i = 0; i < c->rels.len; i++) {
+		c->adj[c->adj_off[rels[i].a] + fill[rels[i].a]++] = (uint32_t)i;
+		c->adj[c->adj_off[rels[i].b] + fill[rels[i].b]++] = (uint32_t)i;
+	}
+	free(fill);
+}
+
+int pl_graph(struct pl_ctx *c)
+{
+	const struct pi_lab *lab = c->lab;
+	struct pi_plan *plan = c->plan;
+	uint32_t n = plan->n_pods;
+	struct pl_set64 pairs;
+	pl_set64_init(&pairs, n * 3 + lab->n_rels);
+
+	/* 1. What the lab says. */
+	for (size_t i = 0; i < lab->n_rels; i++) {
+		const struct pi_lab_rel *lr = &lab->rels[i];
+		uint32_t a = pl_map_get(&c->pods, lr->a), b = pl_map_get(&c->pods, lr->b);
+		if (a == PI_NONE || b == PI_NONE) {
+			PL_ERR(c, lr->pos, "relationships name pods by their name (generated pods are <blueprint><n>)",
+			       "relationship names unknown pod '%s'", a == PI_NONE ? lr->a : lr->b);
+			continue;
+		}
+		if (a == b) {
+			PL_ERR(c, lr->pos, NULL, "pod '%s' cannot have a relationship with itself", lr->a);
+			continue;
+		}
+		enum pi_tier ta = plan->pods[a].tier, tb = plan->pods[b].tier;
+		if (lr->kind == PI_LAB_REL_IXP && (tb != PI_TIER_IXP || ta == PI_TIER_IXP)) {
+			PL_ERR(c, lr->pos, "an IXP membership joins a transit or stub pod (first) to an IXP pod (second)",
+			       "'%s' cannot be a member of '%s'", lr->a, lr->b);
+			continue;
+		}
+		if (lr->kind != PI_LAB_REL_IXP && (ta == PI_TIER_IXP || tb == PI_TIER_IXP)) {
+			PL_ERR(c, lr->pos, "IXP pods only take members; write it as an IXP membership",
+			       "IXP pod '%s' cannot be a %s", ta == PI_TIER_IXP ? lr->a : lr->b,
+			       lr->kind == PI_LAB_REL_PEER ? "peer" : "transit provider or customer");
+			continue;
+		}
+		if (!pl_set64_add(&pairs, pair_key(a, b))) {
+			PL_ERR(c, lr->pos, "keep one relationship per pair of pods",
+			       "pods '%s' and '%s' already have a relationship", lr->a, lr->b);
+			continue;
+		}
+		if (lr->kind == PI_LAB_REL_PROVIDER) {
+			rel_add(c, PL_TRANSIT, a, b, true, lr->pos);
+			c->px[b].pinned_providers = true;
+		} else if (lr->kind == PI_LAB_REL_PEER) {
+			rel_add(c, PL_PEER, a, b, true, lr->pos);
+		} else {
+			rel_add(c, PL_IXP, a, b, true, lr->pos);
+			c->px[a].pinned_ixps = true;
+		}
+	}
+
+	uint32_t *transit = pi_xcalloc(n + 1, sizeof(uint32_t)), nt = 0;
+	uint32_t *ixp = pi_xcalloc(n + 1, sizeof(uint32_t)), ni = 0;
+	uint32_t *stub = pi_xcalloc(n + 1, sizeof(uint32_t)), ns = 0;
+	for (uint32_t p = 0; p < n; p++) {
+		if (plan->pods[p].tier == PI_TIER_TRANSIT)
+			transit[nt++] = p;
+		else if (plan->pods[p].tier == PI_TIER_IXP)
+			ixp[ni++] = p;
+		else
+			stub[ns++] = p;
+	}
+
+	/* 2. The transit clique. */
+	for (uint32_t i = 0; i < nt; i++)
+		for (uint32_t j = i + 1; j < nt; j++)
+			if (pl_set64_add(&pairs, pair_key(transit[i], transit[j])))
+				rel_add(c, PL_PEER, transit[i], transit[j], false, plan->pods[transit[i]].pos);
+
+	/* 3. Stubs: providers and IXPs. */
+	for (uint32_t s = 0; s < ns; s++) {
+		uint32_t p = stub[s];
+		const struct pi_blueprint *bp = plan->pods[p].bp;
+		if (!c->px[p].pinned_providers) {
+			if (nt == 0) {
+				PL_ERR(c, plan->pods[p].pos, "add a pod whose blueprint has tier: transit",
+				       "pod '%s' (tier stub) needs a transit provider, but the lab has no transit pod",
+				       plan->pods[p].name);
+			} else {
+				uint32_t k = draw_count(c, bp->providers, 1, nt);
+				for (uint32_t j = 0; j < k; j++) {
+					uint32_t t = pick(c, transit, nt, p, &pairs, NULL);
+					if (t == PI_NONE)
+						break;
+					pl_set64_add(&pairs, pair_key(p, t));
+					rel_add(c, PL_TRANSIT, t, p, false, plan->pods[p].pos);
+				}
+			}
+		}
+		if (!c->px[p].pinned_ixps && ni > 0) {
+			uint32_t k = draw_count(c, bp->ixps, 0, ni);
+			for (uint32_t j = 0; j < k; j++) {
+				uint32_t x = pick(c, ixp, ni, p, &pairs, NULL);
+				if (x == PI_NONE)
+					break;
+				pl_set64_add(&pairs, pair_key(p, x));
+				rel_add(c, PL_IXP, p, x, false, plan->pods[p].pos);
+			}
+		}
+	}
+
+	/* 4. No empty peering LANs: top IXPs up to two members. */
+	bool *pinned = pi_xcalloc(n, sizeof(bool));
+	for (uint32_t p = 0; p < n; p++)
+		pinned[p] = c->px[p].pinned_ixps;
+	for (uint32_t i = 0; i < ni; i++) {
+		uint32_t x = ixp[i];
+		while (c->px[x].n_members < 2) {
+			uint32_t m = pick(c, stub, ns, x, &pairs, pinned);
+			if (m == PI_NONE)
+				m = pick(c, transit, nt, x, &pairs, pinned);
+			if (m == PI_NONE)
+				break;
+			pl_set64_add(&pairs, pair_key(m, x));
+			rel_add(c, PL_IXP, m, x, false, plan->pods[m].pos);
+		}
+	}
+	free(pinned);
+
+	/* 5. Checks. */
+	for (uint32_t s = 0; s < ns; s++) {
+		uint32_t p = stub[s];
+		if (!c->px[p].n_providers && (c->px[p].pinned_providers || nt > 0))
+			PL_ERR(c, plan->pods[p].pos, "give it a provider relationship",
+			       "pod '%s' has no transit provider", plan->pods[p].name);
+	}
+	if (!c->errors) {
+		uint32_t *up = pi_xcalloc(n, sizeof(uint32_t));
+		for (uint32_t p = 0; p < n; p++)
+			up[p] = p;
+		struct pl_rel *rels = c->rels.data;
+		for (size_t i = 0; i < c->rels.len; i++)
+			up[uf_find(up, rels[i].a)] = uf_find(up, rels[i].b);
+		uint32_t root = uf_find(up, 0);
+		for (uint32_t p = 0; p < n; p++)
+			if (uf_find(up, p) != root) {
+				PL_ERR(c, plan->pods[p].pos, "give it a provider, a peer or an IXP membership",
+				       "pod '%s' is not connected to pod '%s' by any provider, peer or IXP path",
+				       plan->pods[p].name, plan->pods[0].name);
+				break;
+			}
+		free(up);
+	}
+	free(transit);
+	free(ixp);
+	free(stub);
+	pl_set64_free(&pairs);
+	if (c->errors)
+		return -EINVAL;
+	build_adj(c);
+	int rc = cones(c);
+	if (rc)
+		return rc;
+	/* Route servers accept what their members' cones announce. */
+	struct pl_rel *rels = c->rels.data;
+	for (size_t i = 0; i < c->rels.len; i++)
+		if (rels[i].kind == PL_IXP)
+			c->px[rels[i].b].members_cone += plan->pods[rels[i].a].n_cone;
+	return 0;
+}

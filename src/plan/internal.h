@@ -1,0 +1,164 @@
+/*
+ * plan internals: the build context shared by the planner's stages
+ * (graph.c, build.c, addr.c, dns.c, legacy.c). Nothing here is public.
+ *
+ * The stages run in a fixed order (build.c: pi_plan_build):
+ *   pods -> AS graph -> nodes -> links/ifaces -> addresses -> sessions
+ *   -> gateways/resolvers -> DNS -> copy into the plan's arena.
+ * Every choice draws from one pi_rng seeded with the lab's seed, in that
+ * order, so a plan is a pure function of the lab.
+ */
+#ifndef PI_PLAN_INTERNAL_H
+#define PI_PLAN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pocketinternet/log.h"
+#include "pocketinternet/plan.h"
+
+/* ---- string -> uint32 map (membership and lookup only: never iterated,
+ * so its layout cannot leak into the plan's order) ---- */
+struct pl_map {
+	const char **keys;
+	uint32_t *vals;
+	size_t cap, len;
+};
+void pl_map_init(struct pl_map *m, size_t hint);
+void pl_map_free(struct pl_map *m);
+/* Returns the value, or PI_NONE. */
+uint32_t pl_map_get(const struct pl_map *m, const char *key);
+/* Inserts key (not copied: must outlive the map). false if already present. */
+bool pl_map_put(struct pl_map *m, const char *key, uint32_t val);
+
+/* ---- uint64 set ---- */
+struct pl_set64 {
+	uint64_t *keys; /* 0 is the empty slot: callers store key+1 */
+	size_t cap, len;
+};
+void pl_set64_init(struct pl_set64 *s, size_t hint);
+void pl_set64_free(struct pl_set64 *s);
+bool pl_set64_has(const struct pl_set64 *s, uint64_t key);
+bool pl_set64_add(struct pl_set64 *s, uint64_t key); /* false if present */
+
+/* Internal relationship kinds (a and b are pods). */
+enum pl_rel_kind {
+	PL_TRANSIT, /* a sells transit to b */
+	PL_PEER,    /* private settlement-free peering */
+	PL_IXP,     /* a is a member of IXP b */
+};
+
+struct pl_rel {
+	enum pl_rel_kind kind;
+	uint32_t a, b;
+	bool from_lab;
+	struct pi_pos pos;
+	uint32_t link;                /* created link (p2p) or IXP LAN */
+	uint32_t a_border, b_border;  /* chosen border nodes */
+	uint32_t a_if, b_if;          /* their ifaces (creation index, then final) */
+};
+
+/* How a link gets its addresses (addr.c). */
+enum pl_link_src {
+	PL_SRC_INTERNAL, /* /31 + /127 from the pod's internal blocks */
+	PL_SRC_EXTERNAL, /* /31 + /127 from the owner pod's external blocks */
+	PL_SRC_LAN,      /* blueprint LAN (index in bp->lans) */
+	PL_SRC_IXP,      /* the IXP peering LAN */
+	PL_SRC_FIXED,    /* legacy: addresses already set */
+};
+
+struct pl_link {
+	enum pl_link_src src;
+	uint32_t lan; /* PL_SRC_LAN: blueprint LAN index */
+};
+
+/* An interface before its final name and position are known. */
+struct pl_iface {
+	uint32_t node, link;
+	const char *pfx;  /* static prefix: "to-", "eth-", "ixp-" or "" */
+	const char *base; /* the readable part */
+	uint32_t host;    /* host number on a LAN (1-based), or p2p end (0/1) */
+	struct pi_prefix v4, v6; /* legacy: preset */
+};
+
+struct pl_pod {
+	const struct pi_lab_pod *lp; /* NULL for legacy pods */
+	uint32_t role_first; /* index into ctx.role_node: first node of each role */
+	uint32_t border_off, n_borders; /* into ctx.borders */
+	uint32_t ext_next;   /* round-robin over borders */
+	uint32_t n_int_links, n_ext_owned;
+	uint32_t n_lo;       /* nodes with loopbacks */
+	bool v4, v6;         /* families the pod runs */
+	uint32_t ixp_lan;    /* IXP pods: peering LAN link */
+	uint32_t ixp_lan_bp; /* blueprint LAN used as the peering LAN, or PI_NONE */
+	uint32_t n_members;  /* IXP pods */
+	uint64_t members_cone;
+	uint32_t resolver;   /* first resolver node, or PI_NONE */
+	uint32_t first_auth, n_auth; /* into ctx.auth */
+	struct pi_alloc lo4, int4, ext4; /* carved blocks being handed out */
+	struct pi_prefix lo4_block, int4_block, ext4_block, nat44, nat64, cgnat;
+	uint32_t lo_next, int_next, ext_next6, int_next6, lan6_next;
+	bool pinned_providers, pinned_ixps; /* the lab lists them: no random ones */
+	uint32_t n_providers, n_ixps;
+};
+
+struct pl_ctx {
+	const struct pi_lab *lab;
+	struct pi_plan *plan;
+	struct pi_diag *diag;
+	struct pi_rng rng;
+	unsigned errors;
+
+	struct pl_pod *px;
+	uint32_t *role_node; /* per pod per role: first node index */
+	uint32_t *role_count;
+	struct pi_vec borders; /* uint32_t node indexes */
+	struct pi_vec auth;    /* uint32_t node indexes */
+	struct pi_vec rels;    /* struct pl_rel */
+	struct pi_vec links;   /* struct pi_plan_link */
+	struct pi_vec xlinks;  /* struct pl_link, parallel to links */
+	struct pi_vec xifaces; /* struct pl_iface, creation order */
+	struct pi_vec sessions;
+	struct pi_vec routes;
+	struct pl_map pods;    /* pod name -> index */
+	struct pi_arena tmp;   /* scratch strings (map keys), freed after the build */
+	uint32_t *iface_map;   /* creation index -> final iface index */
+	struct pl_map names;   /* node names, bridge names, session keys */
+	/* Per pod, the relationships touching it (CSR over rels). */
+	uint32_t *adj_off, *adj;
+	uint32_t n_transit;
+	bool flat_dns; /* legacy: every record in the TLD and reverse parent zones */
+};
+
+#define PL_ERR(c, pos, hint, ...)                                    \
+	do {                                                         \
+		pi_diag_add((c)->diag, (pos), (hint), __VA_ARGS__); \
+		(c)->errors++;                                       \
+	} while (0)
+
+static inline uint32_t *pl_u32(const struct pi_vec *v, size_t i) { return pi_vec_at(v, i); }
+
+/* graph.c */
+int pl_pods(struct pl_ctx *c);
+int pl_graph(struct pl_ctx *c);
+/* build.c */
+uint32_t pl_link_new(struct pl_ctx *c, enum pi_link_kind kind, enum pi_link_scope scope, uint32_t pod,
+		     enum pl_link_src src, const char *name);
+uint32_t pl_iface_new(struct pl_ctx *c, uint32_t node, uint32_t link, const char *pfx, const char *base);
+void pl_session_add(struct pl_ctx *c, const char *name_base, uint32_t a, uint32_t b, uint32_t ia, uint32_t ib,
+		    unsigned family, enum pi_rel rel, uint32_t amax, uint32_t bmax, bool rr_client);
+void pl_ifaces_finish(struct pl_ctx *c);
+void pl_hosts(struct pl_ctx *c);
+struct pi_prefix pl_node_addr(const struct pi_plan *p, uint32_t node, unsigned family);
+const char *pl_sym(struct pi_arena *a, const char *s);
+void pl_ibgp(struct pl_ctx *c, uint32_t p);
+void pl_dns_duties(struct pl_ctx *c);
+const char *pl_bridge_name(struct pl_ctx *c, const char *pod, const char *lan);
+void pl_plan_rels(struct pl_ctx *c);
+/* addr.c */
+int pl_addresses(struct pl_ctx *c);
+/* dns.c */
+void pl_dns(struct pl_ctx *c, const struct pi_prefix *parents, unsigned n_parents);
+/* legacy.c */
+int pl_legacy(struct pl_ctx *c);
+
+#endif
