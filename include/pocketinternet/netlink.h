@@ -123,6 +123,9 @@ int pi_nl_netns_delete(const char *name);
  * array of malloc'd strings; free with pi_nl_names_free(). */
 int pi_nl_netns_list(const char *prefix, char ***out, size_t *n);
 void pi_nl_names_free(char **names, size_t n);
+/* Teardown: deletes every named netns starting with prefix (not empty).
+ * Returns how many were deleted, or the first error. */
+int pi_nl_netns_delete_prefix(const char *prefix);
 /* An O_RDONLY|O_CLOEXEC fd of a named netns, or -errno. */
 int pi_nl_netns_open(const char *name);
 

@@ -284,3 +284,26 @@ int pi_nl_netns_list(const char *prefix, char ***out, size_t *n)
 	*n = v.len;
 	return 0;
 }
+
+int pi_nl_netns_delete_prefix(const char *prefix)
+{
+	char **names;
+	size_t n;
+	int err, done = 0;
+
+	if (!prefix || !*prefix)
+		return -EINVAL;
+	err = pi_nl_netns_list(prefix, &names, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		int r = pi_nl_netns_delete(names[i]);
+		/* Gone meanwhile (another teardown) is what we wanted. */
+		if (r == 0)
+			done++;
+		else if (r != -ENOENT && !err)
+			err = r;
+	}
+	pi_nl_names_free(names, n);
+	return err ? err : done;
+}

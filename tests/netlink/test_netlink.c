@@ -586,13 +586,17 @@ static void test_teardown_prefix(void **state)
 	assert_int_equal(pi_nl_netns_list(pfx, &names, &n), 0);
 	assert_int_equal(n, 2);
 	pi_nl_names_free(names, n);
-	for (int i = 0; i < f->nns; i++) {
+	pi_nl_close(f->h[0]);
+	f->h[0] = NULL;
+	assert_int_equal(pi_nl_netns_delete(f->ns[0]), 0);
+	assert_int_equal(pi_nl_netns_delete(f->ns[0]), -ENOENT);
+	assert_int_equal(pi_nl_open_netns_name(f->ns[0], &ha), -ENOENT);
+	/* A handle keeps its netns usable after the name is gone. */
+	assert_int_equal(count_prefix(f->h[1], "lo"), 1);
+	assert_int_equal(pi_nl_netns_delete_prefix(pfx), 1);
+	assert_int_equal(pi_nl_netns_delete_prefix(""), -EINVAL);
+	for (int i = 0; i < f->nns; i++)
 		pi_nl_close(f->h[i]);
-		f->h[i] = NULL;
-		assert_int_equal(pi_nl_netns_delete(f->ns[i]), 0);
-		assert_int_equal(pi_nl_netns_delete(f->ns[i]), -ENOENT);
-		assert_int_equal(pi_nl_open_netns_name(f->ns[i], &ha), -ENOENT);
-	}
 	f->nns = 0;
 	assert_int_equal(pi_nl_netns_list(pfx, &names, &n), 0);
 	assert_int_equal(n, 0);
