@@ -1,0 +1,354 @@
+/*
+ * pi-bench: the numbers in docs/performance.md, measured in one run on one
+ * machine (issue: scale).
+ *
+ *   plan+render  generated labs of --plan-sizes pods, in memory, no Docker
+ *   floor        create+start the same number of containers with the same
+ *                image, through the same API client, with the same
+ *                parallelism, doing nothing else; then remove them bare
+ *   setup        pi_apply_setup on generated labs of --sizes pods, phase by
+ *                phase, with host memory and per-container cgroup memory
+ *   teardown     pi_apply_teardown of that lab
+ *
+ * It writes a markdown report (stdout, or between the bench markers of
+ * --out FILE). Figures, not pass/fail: targets are compared in the report.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "pocketinternet/apply.h"
+#include "pocketinternet/docker.h"
+#include "pocketinternet/lab.h"
+#include "pocketinternet/log.h"
+#include "pocketinternet/plan.h"
+#include "pocketinternet/render.h"
+
+#define BENCH_LABEL "pocketinternet.bench"
+
+static unsigned parallel = 8;
+
+/* A lab of n pods shaped like the shipped ones: a small transit core, an
+ * IXP per 50 pods, the rest access and content networks. */
+static char *gen_lab(const char *name, unsigned n)
+{
+	unsigned transit = n / 25 < 2 ? 2 : n / 25 > 12 ? 12 : n / 25;
+	unsigned ixp = n / 50 ? n / 50 : 1;
+	if (transit + ixp >= n)
+		ixp = n > transit ? n - transit - 1 : 0;
+	unsigned rest = n - transit - ixp;
+	unsigned bb = rest / 2, content = rest - bb;
+	struct pi_buf b;
+	pi_buf_init(&b);
+	pi_buf_printf(&b, "name: %s\nseed: 7\naddress_space:\n  ipv4: 10.0.0.0/8\n  ipv6: 2001:db8::/32\npods:\n", name);
+	pi_buf_printf(&b, "  transit: %u\n", transit);
+	if (ixp)
+		pi_buf_printf(&b, "  ixp: %u\n", ixp);
+	if (bb)
+		pi_buf_printf(&b, "  broadband: %u\n", bb);
+	if (content)
+		pi_buf_printf(&b, "  content: %u\n", content);
+	return pi_buf_steal(&b);
+}
+
+static int load_plan(const char *name, unsigned pods, struct pi_lab **lab, struct pi_plan **plan)
+{
+	char *text = gen_lab(name, pods);
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	int rc = pi_lab_load_mem(name, text, strlen(text), pi_default_blueprint_dir(), lab, &diag);
+	if (!rc)
+		rc = pi_plan_build(*lab, plan, &diag);
+	if (rc)
+		pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	free(text);
+	return rc;
+}
+
+/* ---- plan + render, no Docker ---- */
+
+static void bench_plan(unsigned pods, struct pi_buf *rep)
+{
+	struct pi_lab *lab;
+	struct pi_plan *plan;
+	double t0 = pi_monotonic();
+	if (load_plan("benchplan", pods, &lab, &plan)) {
+		pi_buf_printf(rep, "| %u | failed to plan | | | | |\n", pods);
+		return;
+	}
+	double t1 = pi_monotonic();
+	size_t files = 0, bytes = 0;
+	for (uint32_t i = 0; i < plan->n_nodes; i++) {
+		struct pi_render_set set;
+		pi_render_set_init(&set);
+		pi_render_node(plan, i, &set);
+		files += set.files.len;
+		for (size_t k = 0; k < set.files.len; k++)
+			bytes += ((struct pi_render_file *)pi_vec_at(&set.files, k))->len;
+		pi_render_set_free(&set);
+	}
+	double t2 = pi_monotonic();
+	pi_buf_printf(rep, "| %u | %u | %u | %.3f | %.3f | %.3f | %zu files, %.1f MB |\n", pods, plan->n_nodes,
+		      plan->n_sessions, t1 - t0, t2 - t1, t2 - t0, files, (double)bytes / 1e6);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+}
+
+/* ---- the floor: plain containers ---- */
+
+struct floor {
+	struct pi_docker *d;
+	const char *image;
+	unsigned n;
+	char (*ids)[PI_DOCKER_ID_LEN];
+};
+
+static int floor_create_start(void *ctx, size_t i)
+{
+	struct floor *f = ctx;
+	char name[64];
+	snprintf(name, sizeof(name), "pi-bench-floor-%zu", i);
+	const struct pi_docker_kv labels[] = { { BENCH_LABEL, "floor" } };
+	struct pi_container_spec spec = { .name = name, .image = f->image, .labels = labels, .n_labels = 1, .init = true };
+	int rc = pi_docker_container_create(f->d, &spec, f->ids[i], NULL);
+	return rc ? rc : pi_docker_container_start(f->d, f->ids[i], NULL);
+}
+
+static int floor_remove(void *ctx, size_t i)
+{
+	struct floor *f = ctx;
+	return pi_docker_container_remove(f->d, f->ids[i], NULL);
+}
+
+/* ---- memory ---- */
+
+static long long meminfo_used_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long long total = 0, avail = 0, v;
+	char key[64];
+	while (f && fscanf(f, "%63s %lld kB\n", key, &v) == 2) {
+		if (!strcmp(key, "MemTotal:"))
+			total = v;
+		else if (!strcmp(key, "MemAvailable:"))
+			avail = v;
+	}
+	if (f)
+		fclose(f);
+	return total - avail;
+}
+
+/* A container's memory from its cgroup (v1 or v2, as the engine made it). */
+static long long container_mem_bytes(const char *id, bool peak)
+{
+	const char *fmts[] = {
+		peak ? "/sys/fs/cgroup/memory/docker/%s/memory.max_usage_in_bytes" : "/sys/fs/cgroup/memory/docker/%s/memory.usage_in_bytes",
+		peak ? "/sys/fs/cgroup/system.slice/docker-%s.scope/memory.peak" : "/sys/fs/cgroup/system.slice/docker-%s.scope/memory.current",
+		peak ? "/sys/fs/cgroup/docker/%s/memory.peak" : "/sys/fs/cgroup/docker/%s/memory.current",
+	};
+	for (size_t k = 0; k < PI_ARRAY_LEN(fmts); k++) {
+		char path[512];
+		snprintf(path, sizeof(path), fmts[k], id);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		long long v = -1;
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+		if (v >= 0)
+			return v;
+	}
+	return -1;
+}
+
+static void bench_setup(struct pi_docker *d, unsigned pods, struct pi_buf *rep, struct pi_buf *mem)
+{
+	struct pi_lab *lab;
+	struct pi_plan *plan;
+	char name[32];
+	snprintf(name, sizeof(name), "bench%u", pods);
+	double tp = pi_monotonic();
+	if (load_plan(name, pods, &lab, &plan)) {
+		pi_buf_printf(rep, "| %u | failed to plan |\n", pods);
+		return;
+	}
+	tp = pi_monotonic() - tp;
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	struct pi_teardown_result tr;
+	pi_apply_teardown(d, name, NULL, parallel, &tr, &diag);
+
+	/* Floor first, same count, same image, same parallelism. */
+	struct floor f = { .d = d, .image = pi_image_default_tag(), .n = plan->n_nodes };
+	f.ids = pi_xcalloc(f.n, sizeof(*f.ids));
+	double t0 = pi_monotonic();
+	int frc = pi_pool_run(f.n, parallel, floor_create_start, NULL, &f, NULL);
+	double floor_up = pi_monotonic() - t0;
+	t0 = pi_monotonic();
+	pi_pool_run(f.n, parallel, floor_remove, NULL, &f, NULL);
+	double floor_down = pi_monotonic() - t0;
+	free(f.ids);
+
+	long long mem_before = meminfo_used_kb();
+	struct pi_apply_opts opts = { .parallel = parallel, .converge_timeout_s = 300 };
+	struct pi_apply_result res;
+	int rc = pi_apply_setup(d, plan, &opts, &res, &diag);
+	res.phase_s[PI_PHASE_PLAN] = tp;
+	long long mem_after = meminfo_used_kb();
+	if (rc)
+		pi_diag_print(&diag, stderr);
+
+	/* Per-container memory, while the lab runs. */
+	long long max_peak = 0, sum = 0;
+	unsigned counted = 0;
+	char max_node[128] = "";
+	struct pi_vec found = PI_VEC_INIT(struct pi_container_summary);
+	char filter[128];
+	snprintf(filter, sizeof(filter), PI_LABEL_LAB "=%s", name);
+	pi_docker_container_list(d, filter, &found, NULL);
+	for (size_t i = 0; i < found.len; i++) {
+		struct pi_container_summary *c = pi_vec_at(&found, i);
+		long long now = container_mem_bytes(c->id, false), peak = container_mem_bytes(c->id, true);
+		if (now >= 0) {
+			sum += now;
+			counted++;
+		}
+		if (peak > max_peak) {
+			max_peak = peak;
+			snprintf(max_node, sizeof(max_node), "%s", c->node);
+		}
+	}
+	pi_vec_free(&found);
+
+	t0 = pi_monotonic();
+	pi_apply_teardown(d, name, NULL, parallel, &tr, &diag);
+	double down = pi_monotonic() - t0;
+
+	double setup_total = res.total_s + tp;
+	pi_buf_printf(rep, "| %u | %u | %.1f | %.1f | ", pods, plan->n_nodes, floor_up, setup_total);
+	for (int p = 0; p < PI_PHASE_COUNT; p++)
+		pi_buf_printf(rep, "%.2f | ", res.phase_s[p]);
+	pi_buf_printf(rep, "%.2fx | %s %u/%u | %.1f | %.1f | %.2fx |\n", floor_up > 0 ? setup_total / floor_up : 0,
+		      res.converged ? "yes" : "NO", res.sessions_up, res.sessions_total, floor_down, down,
+		      floor_down > 0 ? down / floor_down : 0);
+	pi_buf_printf(mem, "| %u | %u | %.0f | %.1f | %.1f (%s) |\n", pods, plan->n_nodes,
+		      (double)(mem_after - mem_before) / 1024.0, counted ? (double)sum / counted / 1048576.0 : 0,
+		      (double)max_peak / 1048576.0, max_node);
+	if (frc)
+		pi_buf_printf(rep, "\n(floor run failed: %s)\n", strerror(-frc));
+	pi_diag_free(&diag);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+}
+
+static void parse_sizes(const char *s, unsigned *out, size_t *n, size_t max)
+{
+	*n = 0;
+	char *copy = pi_xstrdup(s), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t && *n < max; t = strtok_r(NULL, ",", &save))
+		out[(*n)++] = (unsigned)atoi(t);
+	free(copy);
+}
+
+/* Replaces the text between the bench markers of file (or appends). */
+static int write_report(const char *file, const char *report)
+{
+	static const char begin[] = "<!-- bench:begin -->", end[] = "<!-- bench:end -->";
+	char *old = NULL;
+	size_t len = 0;
+	struct pi_buf b;
+	pi_buf_init(&b);
+	if (pi_read_file(file, &old, &len) == 0) {
+		char *s = strstr(old, begin), *e = s ? strstr(s, end) : NULL;
+		if (s && e) {
+			pi_buf_write(&b, old, (size_t)(s - old));
+			pi_buf_printf(&b, "%s\n%s%s", begin, report, e);
+		} else {
+			pi_buf_printf(&b, "%s\n%s\n%s\n", old, begin, report);
+			pi_buf_puts(&b, end);
+			pi_buf_putc(&b, '\n');
+		}
+	} else {
+		pi_buf_printf(&b, "# Performance\n\n%s\n%s%s\n", begin, report, end);
+	}
+	int rc = pi_write_file(file, b.data, b.len, 0644);
+	free(old);
+	pi_buf_free(&b);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sizes", required_argument, NULL, 's' }, { "plan-sizes", required_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },   { "parallel", required_argument, NULL, 'j' },
+		{ "no-docker", no_argument, NULL, 'n' },   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned sizes[8], psizes[8];
+	size_t n_sizes, n_psizes;
+	parse_sizes("10,30,100", sizes, &n_sizes, 8);
+	parse_sizes("1000,10000", psizes, &n_psizes, 8);
+	const char *out = NULL;
+	bool docker = true;
+	int c;
+	while ((c = getopt_long(argc, argv, "s:p:o:j:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': parse_sizes(optarg, sizes, &n_sizes, 8); break;
+		case 'p': parse_sizes(optarg, psizes, &n_psizes, 8); break;
+		case 'o': out = optarg; break;
+		case 'j': parallel = (unsigned)atoi(optarg); break;
+		case 'n': docker = false; break;
+		default:
+			printf("usage: pi-bench [--sizes 10,30,100] [--plan-sizes 1000,10000] [-j N] [--no-docker] [--out FILE]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	struct pi_buf rep, mem;
+	pi_buf_init(&rep);
+	pi_buf_init(&mem);
+	char host[256] = "";
+	gethostname(host, sizeof(host));
+	pi_buf_printf(&rep, "Measured by `bench/run.sh` (pi-bench, parallelism %u) on %ld cores.\n\n", parallel,
+		      sysconf(_SC_NPROCESSORS_ONLN));
+	pi_buf_puts(&rep, "### Plan + render, no Docker (seconds)\n\n| pods | nodes | BGP sessions | plan | render (in memory) | total | output |\n|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < n_psizes; i++) {
+		fprintf(stderr, "pi-bench: plan+render %u pods\n", psizes[i]);
+		bench_plan(psizes[i], &rep);
+	}
+	if (docker) {
+		struct pi_diag diag;
+		struct pi_docker *d;
+		pi_diag_init(&diag);
+		if (pi_docker_open(NULL, &d, &diag) || pi_image_ensure(d, NULL, NULL, &diag) < 0) {
+			pi_diag_print(&diag, stderr);
+			return 1;
+		}
+		pi_diag_free(&diag);
+		pi_buf_puts(&rep, "\n### Setup against the floor (seconds)\n\nThe floor creates and starts the same number of plain containers with the same image, client and parallelism, and removes them bare.\n\n"
+				  "| pods | containers | floor up | setup total | plan | render | image | create | start | wire | daemons | converge | setup/floor | converged | floor rm | teardown | teardown/floor |\n"
+				  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		pi_buf_puts(&mem, "\n### Memory\n\n| pods | containers | host memory used by the lab (MiB) | mean per container (MiB) | largest container peak (MiB) |\n|---|---|---|---|---|\n");
+		for (size_t i = 0; i < n_sizes; i++) {
+			fprintf(stderr, "pi-bench: setup %u pods\n", sizes[i]);
+			bench_setup(d, sizes[i], &rep, &mem);
+		}
+		pi_buf_puts(&rep, pi_buf_str(&mem));
+		pi_docker_free(d);
+	}
+	if (out) {
+		int rc = write_report(out, pi_buf_str(&rep));
+		if (rc) {
+			fprintf(stderr, "pi-bench: cannot write %s: %s\n", out, strerror(-rc));
+			return 1;
+		}
+	}
+	fputs(pi_buf_str(&rep), stdout);
+	pi_buf_free(&rep);
+	pi_buf_free(&mem);
+	return 0;
+}
