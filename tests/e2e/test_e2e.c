@@ -1,0 +1,533 @@
+/*
+ * End-to-end: bring real labs up in Docker with the real binary, exactly as
+ * a trainer would, and prove from inside the lab that the Internet works:
+ * BGP, DHCP/RA, DNS through the pocket root, HTTP over IPv4 and IPv6,
+ * NAT64/DNS64, valley-free forwarding, and a teardown that leaves nothing.
+ * Needs root and a running Docker engine (scripts/test.sh starts one).
+ * Every packet stays between lab nodes.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "pocketinternet/apply.h"
+#include "pocketinternet/docker.h"
+#include "pocketinternet/lab.h"
+#include "pocketinternet/netlink.h"
+#include "pocketinternet/plan.h"
+
+static const char *bin;
+static char lab_file[4096];
+static struct pi_lab *lab;
+static struct pi_plan *plan;
+static struct pi_docker *docker;
+static size_t host_links_before;
+
+/* Runs the pocketinternet binary; output to our stderr (the test log) and,
+ * when out is given, captured. */
+static int run_bin(struct pi_buf *out, const char *const *argv)
+{
+	int pfd[2];
+	if (pipe(pfd))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		if (!out)
+			dup2(pfd[1], 2);
+		close(pfd[0]);
+		const char *args[32] = { bin };
+		for (int i = 0; argv[i]; i++)
+			args[i + 1] = argv[i];
+		execv(bin, (char **)args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(pfd[0], buf, sizeof(buf))) > 0) {
+		if (out)
+			pi_buf_write(out, buf, (size_t)n);
+		else
+			(void)!write(2, buf, (size_t)n);
+	}
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs argv inside a node; returns its exit code, stdout in out. */
+static int node_exec(uint32_t node, struct pi_buf *out, const char *const *argv)
+{
+	char name[300];
+	pi_container_name(plan->lab_name, plan->nodes[node].name, name, sizeof(name));
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
+	struct pi_exec_result r;
+	pi_exec_result_init(&r);
+	int rc = pi_docker_exec(docker, name, argv, argc, NULL, &r, NULL);
+	if (rc == 0) {
+		rc = r.exit_code;
+		if (out) {
+			pi_buf_reset(out);
+			pi_buf_puts(out, pi_buf_str(&r.out));
+		}
+		fprintf(stderr, "  [%s]$", plan->nodes[node].name);
+		for (size_t i = 0; i < argc; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fprintf(stderr, "  -> %d\n%s%s", rc, pi_buf_str(&r.out), pi_buf_str(&r.err));
+	}
+	pi_exec_result_free(&r);
+	return rc;
+}
+
+/* Retries a node command until it exits 0 (the lab settles for a few seconds
+ * after BGP: RAs, DHCP leases). */
+static int node_exec_retry(uint32_t node, struct pi_buf *out, const char *const *argv, int seconds)
+{
+	int rc = -1;
+	for (int i = 0; i < seconds; i++) {
+		rc = node_exec(node, out, argv);
+		if (rc == 0)
+			break;
+		sleep(1);
+	}
+	return rc;
+}
+
+static uint32_t find_node(unsigned services, unsigned without, const char *pod_blueprint, unsigned nth)
+{
+	for (uint32_t i = 0; i < plan->n_nodes; i++) {
+		const struct pi_plan_node *n = &plan->nodes[i];
+		if ((n->services & services) != services || (n->services & without))
+			continue;
+		if (pod_blueprint && strcmp(plan->pods[n->pod].bp ? plan->pods[n->pod].bp->name : "", pod_blueprint))
+			continue;
+		if (nth-- == 0)
+			return i;
+	}
+	return PI_NONE;
+}
+
+/* The first interface of a node with the given flag. */
+static const struct pi_plan_iface *iface_with(uint32_t node, bool v4dhcp, bool v6ra)
+{
+	const struct pi_plan_node *n = &plan->nodes[node];
+	for (uint32_t i = 0; i < n->n_ifaces; i++) {
+		const struct pi_plan_iface *f = &plan->ifaces[n->first_iface + i];
+		if ((v4dhcp && f->dhcp4) || (v6ra && f->ra6))
+			return f;
+	}
+	return NULL;
+}
+
+static bool has_v4(uint32_t node)
+{
+	return iface_with(node, true, false) != NULL;
+}
+
+static size_t host_link_count(void)
+{
+	struct pi_nl *nl;
+	struct pi_nl_link *links = NULL;
+	size_t n = 0;
+	if (pi_nl_open(&nl) == 0) {
+		pi_nl_links_with_prefix(nl, "", &links, &n);
+		pi_nl_close(nl);
+	}
+	free(links);
+	return n;
+}
+
+static int load_plan(const char *file)
+{
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	int rc = pi_lab_load(file, pi_default_blueprint_dir(), &lab, &diag);
+	if (!rc)
+		rc = pi_plan_build(lab, &plan, &diag);
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	return rc;
+}
+
+static void free_plan(void)
+{
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+	plan = NULL;
+	lab = NULL;
+}
+
+static int bring_up(const char *file)
+{
+	snprintf(lab_file, sizeof(lab_file), "%s", file);
+	if (load_plan(file))
+		return -1;
+	host_links_before = host_link_count();
+	const char *td[] = { "-c", lab_file, "teardown", NULL };
+	run_bin(NULL, td);
+	const char *up[] = { "-c", lab_file, "setup", "--timeout", "240", NULL };
+	int rc = run_bin(NULL, up);
+	fprintf(stderr, "setup of %s exited %d\n", file, rc);
+	return rc;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/labs/small.yml", getenv("PI_SOURCE_DIR"));
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	int rc = pi_docker_open(NULL, &docker, &diag);
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	if (rc)
+		return -1;
+	return bring_up(file) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	free_plan();
+	pi_docker_free(docker);
+	return 0;
+}
+
+/* ---- the small lab ---- */
+
+static void test_bgp_established(void **state)
+{
+	(void)state;
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *argv[] = { "-c", lab_file, "status", "--json", NULL };
+	assert_int_equal(run_bin(&out, argv), 0);
+	json_error_t err;
+	json_t *j = json_loads(pi_buf_str(&out), 0, &err);
+	assert_non_null(j);
+	json_t *sum = json_object_get(j, "summary");
+	assert_true(json_integer_value(json_object_get(sum, "sessions")) > 0);
+	assert_int_equal(json_integer_value(json_object_get(sum, "established")),
+			 json_integer_value(json_object_get(sum, "sessions")));
+	assert_int_equal(json_integer_value(json_object_get(sum, "sessions")), plan->n_sessions);
+	assert_int_equal(json_integer_value(json_object_get(sum, "running")), plan->n_nodes);
+	json_decref(j);
+	pi_buf_free(&out);
+}
+
+static void test_dhcp_and_ra(void **state)
+{
+	(void)state;
+	uint32_t client = find_node(PI_SVC_CLIENT, 0, "broadband", 0);
+	assert_int_not_equal(client, PI_NONE);
+	const struct pi_plan_iface *f = iface_with(client, true, false);
+	assert_non_null(f);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	/* "dynamic" marks an address with a lease lifetime: it came from DHCP. */
+	const char *v4[] = { "ip", "-4", "-o", "addr", "show", "dev", f->name, "dynamic", NULL };
+	assert_int_equal(node_exec_retry(client, &out, v4, 30), 0);
+	char want[PI_PREFIX_STRLEN];
+	pi_prefix_fmt_addr(&f->v4, want);
+	/* dnsmasq hands out the plan's address for this MAC. */
+	assert_non_null(strstr(pi_buf_str(&out), want));
+	const char *v6[] = { "ip", "-6", "-o", "addr", "show", "dev", f->name, "scope", "global", "dynamic", NULL };
+	for (int i = 0; i < 30; i++) {
+		node_exec(client, &out, v6);
+		if (strstr(pi_buf_str(&out), "inet6"))
+			break;
+		sleep(1);
+	}
+	assert_non_null(strstr(pi_buf_str(&out), "inet6"));
+	pi_buf_free(&out);
+}
+
+/* The expected A record of www.<pod>: the anycast address or a web node's. */
+static void www_of(uint32_t pod, char *name, size_t len)
+{
+	snprintf(name, len, "www.%s", plan->pods[pod].domain);
+	size_t n = strlen(name);
+	if (n && name[n - 1] == '.')
+		name[n - 1] = '\0';
+}
+
+static void test_dns_through_pocket_root(void **state)
+{
+	(void)state;
+	uint32_t client = find_node(PI_SVC_CLIENT, 0, "broadband", 0);
+	uint32_t web = find_node(PI_SVC_HTTP, 0, "content", 0);
+	assert_int_not_equal(web, PI_NONE);
+	char www[300];
+	www_of(plan->nodes[web].pod, www, sizeof(www));
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *q[] = { "dig", "+short", "+time=2", "+tries=2", www, "A", NULL };
+	assert_int_equal(node_exec_retry(client, &out, q, 20), 0);
+	const struct pi_plan_node *w = &plan->nodes[web];
+	char addr[PI_PREFIX_STRLEN];
+	if (pi_prefix_is_set(&w->anycast4))
+		pi_prefix_fmt_addr(&w->anycast4, addr);
+	else
+		pi_prefix_fmt_addr(&w->lo4, addr);
+	assert_true(out.len > 0);
+	/* The pocket root itself delegates the TLD: ask one root server directly. */
+	uint32_t root = PI_NONE;
+	for (uint32_t i = 0; i < plan->n_nodes && root == PI_NONE; i++)
+		if (plan->nodes[i].root_dns)
+			root = i;
+	assert_int_not_equal(root, PI_NONE);
+	char root_addr[PI_PREFIX_STRLEN], tld[80];
+	pi_prefix_fmt_addr(&plan->nodes[root].lo4, root_addr);
+	snprintf(tld, sizeof(tld), "%s.", plan->tld);
+	char at[PI_PREFIX_STRLEN + 1];
+	snprintf(at, sizeof(at), "@%s", root_addr);
+	const char *ref[] = { "dig", "+norecurse", "+time=2", at, tld, "NS", NULL };
+	assert_int_equal(node_exec(client, &out, ref), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "status: NOERROR"));
+	assert_non_null(strstr(pi_buf_str(&out), "IN\tNS"));
+	pi_buf_free(&out);
+}
+
+static void test_http_v4_v6(void **state)
+{
+	(void)state;
+	uint32_t client = find_node(PI_SVC_CLIENT, 0, "broadband", 0);
+	uint32_t web = find_node(PI_SVC_HTTP, 0, "content", 0);
+	char www[300], url[320];
+	www_of(plan->nodes[web].pod, www, sizeof(www));
+	snprintf(url, sizeof(url), "http://%s/", www);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *v4[] = { "curl", "-4", "-sS", "--max-time", "5", url, NULL };
+	assert_int_equal(node_exec_retry(client, &out, v4, 10), 0);
+	assert_non_null(strstr(pi_buf_str(&out), plan->pods[plan->nodes[web].pod].name));
+	const char *v6[] = { "curl", "-6", "-sS", "--max-time", "5", url, NULL };
+	assert_int_equal(node_exec_retry(client, &out, v6, 10), 0);
+	assert_non_null(strstr(pi_buf_str(&out), plan->pods[plan->nodes[web].pod].name));
+	pi_buf_free(&out);
+}
+
+static void test_nat64_dns64(void **state)
+{
+	(void)state;
+	/* The IPv6-only subscriber: a client whose interfaces have no IPv4. */
+	uint32_t v6only = PI_NONE;
+	for (unsigned k = 0; v6only == PI_NONE; k++) {
+		uint32_t c = find_node(PI_SVC_CLIENT, 0, "broadband", k);
+		if (c == PI_NONE)
+			break;
+		if (!has_v4(c))
+			v6only = c;
+	}
+	assert_int_not_equal(v6only, PI_NONE);
+	/* An IPv4-only server: the A-only name the plan gives every web node. */
+	uint32_t web = find_node(PI_SVC_HTTP, 0, "content", 0);
+	char url[320];
+	snprintf(url, sizeof(url), "http://ipv4.%s/", plan->nodes[web].fqdn);
+	size_t n = strlen(url);
+	if (url[n - 2] == '.')
+		memmove(url + n - 2, url + n - 1, 2);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	char host[300];
+	snprintf(host, sizeof(host), "ipv4.%s", plan->nodes[web].fqdn);
+	/* DNS64 synthesises an AAAA inside 64:ff9b::/96 ... */
+	const char *q[] = { "dig", "+short", "+time=2", host, "AAAA", NULL };
+	assert_int_equal(node_exec_retry(v6only, &out, q, 20), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "64:ff9b::"));
+	/* ... and NAT64 carries the connection to the IPv4-only address. */
+	const char *get[] = { "curl", "-6", "-sS", "--max-time", "5", url, NULL };
+	assert_int_equal(node_exec_retry(v6only, &out, get, 10), 0);
+	assert_non_null(strstr(pi_buf_str(&out), plan->nodes[web].name));
+	pi_buf_free(&out);
+}
+
+/* The pod that owns an address (an interface or loopback of one of its nodes). */
+static uint32_t pod_of_addr(const struct pi_prefix *a)
+{
+	for (uint32_t i = 0; i < plan->n_ifaces; i++) {
+		const struct pi_plan_iface *f = &plan->ifaces[i];
+		const struct pi_prefix *p = a->family == PI_AF_V4 ? &f->v4 : &f->v6;
+		if (pi_prefix_is_set(p) && !memcmp(p->addr, a->addr, 16))
+			return plan->nodes[f->node].pod;
+	}
+	for (uint32_t i = 0; i < plan->n_nodes; i++) {
+		const struct pi_prefix *p = a->family == PI_AF_V4 ? &plan->nodes[i].lo4 : &plan->nodes[i].lo6;
+		if (pi_prefix_is_set(p) && !memcmp(p->addr, a->addr, 16))
+			return plan->nodes[i].pod;
+	}
+	return PI_NONE;
+}
+
+/* What b is to a at the AS level, from the plan's relationships. */
+static int rel_between(uint32_t a, uint32_t b)
+{
+	for (uint32_t i = 0; i < plan->n_rels; i++) {
+		const struct pi_plan_rel *r = &plan->rels[i];
+		if (r->a == a && r->b == b)
+			return (int)r->rel;
+		if (r->a == b && r->b == a)
+			return (int)pi_rel_invert(r->rel);
+	}
+	return -1;
+}
+
+static void test_traceroute_valley_free(void **state)
+{
+	(void)state;
+	uint32_t client = find_node(PI_SVC_CLIENT, 0, "broadband", 0);
+	uint32_t target = PI_NONE;
+	/* A server of the other broadband pod. */
+	for (unsigned k = 0; target == PI_NONE; k++) {
+		uint32_t r = find_node(PI_SVC_RESOLVER, 0, "broadband", k);
+		if (r == PI_NONE)
+			break;
+		if (plan->nodes[r].pod != plan->nodes[client].pod)
+			target = r;
+	}
+	assert_int_not_equal(target, PI_NONE);
+	char dst[PI_PREFIX_STRLEN];
+	pi_prefix_fmt_addr(&plan->nodes[target].lo4, dst);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *tr[] = { "traceroute", "-n", "-q", "1", "-w", "2", "-m", "16", dst, NULL };
+	assert_int_equal(node_exec(client, &out, tr), 0);
+	/* AS sequence of the hops, repeats collapsed. */
+	uint32_t path[32];
+	size_t n = 0;
+	path[n++] = plan->nodes[client].pod;
+	char *save = NULL, *text = pi_xstrdup(pi_buf_str(&out));
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int hop;
+		char addr[64];
+		if (sscanf(line, " %d %63s", &hop, addr) != 2)
+			continue;
+		struct pi_prefix a;
+		if (pi_prefix_parse(addr, &a))
+			continue;
+		uint32_t pod = pod_of_addr(&a);
+		if (pod != PI_NONE && pod != path[n - 1] && n < 32)
+			path[n++] = pod;
+	}
+	free(text);
+	assert_int_equal(path[n - 1], plan->nodes[target].pod);
+	/* Valley-free: up (to providers)*, at most one peer/IXP step, down*. */
+	int phase = 0; /* 0 climbing, 1 after the top */
+	for (size_t i = 0; i + 1 < n; i++) {
+		int rel = rel_between(path[i], path[i + 1]);
+		fprintf(stderr, "  AS step %s -> %s: %s\n", plan->pods[path[i]].name, plan->pods[path[i + 1]].name,
+			rel < 0 ? "(via IXP or unknown)" : pi_rel_name((enum pi_rel)rel));
+		if (rel == PI_REL_PROVIDER) {
+			assert_int_equal(phase, 0);
+		} else if (rel == PI_REL_CUSTOMER) {
+			phase = 1;
+		} else {
+			/* peer, RS, or an IXP LAN hop: the single flat step at the top. */
+			assert_int_equal(phase, 0);
+			phase = 1;
+		}
+	}
+	pi_buf_free(&out);
+}
+
+static void test_setup_again_is_harmless(void **state)
+{
+	(void)state;
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *up[] = { "-c", lab_file, "setup", NULL };
+	assert_int_equal(run_bin(&out, up), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "already up"));
+	pi_buf_free(&out);
+}
+
+static void assert_nothing_left(const char *labname)
+{
+	char filter[128];
+	snprintf(filter, sizeof(filter), PI_LABEL_LAB "=%s", labname);
+	struct pi_vec found = PI_VEC_INIT(struct pi_container_summary);
+	assert_int_equal(pi_docker_container_list(docker, filter, &found, NULL), 0);
+	assert_int_equal(found.len, 0);
+	pi_vec_free(&found);
+	char path[4200];
+	struct stat st;
+	snprintf(path, sizeof(path), PI_NL_NETNS_DIR "/" PI_NAME_PREFIX "%s", labname);
+	assert_int_not_equal(stat(path, &st), 0);
+	pi_state_dir(NULL, labname, path, sizeof(path));
+	assert_int_not_equal(stat(path, &st), 0);
+	/* Nothing was left in (or ever added to) the host's own netns. */
+	assert_int_equal(host_link_count(), host_links_before);
+}
+
+static void test_teardown_leaves_nothing(void **state)
+{
+	(void)state;
+	const char *td[] = { "-c", lab_file, "teardown", NULL };
+	assert_int_equal(run_bin(NULL, td), 0);
+	assert_nothing_left(plan->lab_name);
+	/* Idempotent. */
+	assert_int_equal(run_bin(NULL, td), 0);
+}
+
+/* ---- the original Pocket Internet sample ---- */
+
+static void test_original_sample(void **state)
+{
+	(void)state;
+	free_plan();
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/labs/original-sample.yml", getenv("PI_SOURCE_DIR"));
+	assert_int_equal(bring_up(file), 0);
+	/* The client pod 17.1: its first node. */
+	uint32_t client = PI_NONE;
+	for (uint32_t i = 0; i < plan->n_nodes && client == PI_NONE; i++)
+		if (strstr(plan->pods[plan->nodes[i].pod].name, "17001") || strstr(plan->pods[plan->nodes[i].pod].name, "17-1"))
+			client = i;
+	assert_int_not_equal(client, PI_NONE);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *v4[] = { "curl", "-sS", "--max-time", "5", "http://10.16.2.101", NULL };
+	assert_int_equal(node_exec_retry(client, &out, v4, 20), 0);
+	const char *v6[] = { "curl", "-sS", "--max-time", "5", "http://[fd00:16:2::101]", NULL };
+	assert_int_equal(node_exec_retry(client, &out, v6, 20), 0);
+	pi_buf_free(&out);
+	const char *td[] = { "-c", lab_file, "teardown", NULL };
+	assert_int_equal(run_bin(NULL, td), 0);
+	assert_nothing_left(plan->lab_name);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || geteuid() != 0) {
+		fprintf(stderr, "usage (as root): test-e2e PATH-TO-pocketinternet\n");
+		return 2;
+	}
+	bin = argv[1];
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bgp_established),
+		cmocka_unit_test(test_dhcp_and_ra),
+		cmocka_unit_test(test_dns_through_pocket_root),
+		cmocka_unit_test(test_http_v4_v6),
+		cmocka_unit_test(test_nat64_dns64),
+		cmocka_unit_test(test_traceroute_valley_free),
+		cmocka_unit_test(test_setup_again_is_harmless),
+		cmocka_unit_test(test_teardown_leaves_nothing),
+		cmocka_unit_test(test_original_sample),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
