@@ -182,10 +182,13 @@ int pi_nl_link_get(struct pi_nl *nl, const char *name, struct pi_nl_link *out);
 /* Links whose name starts with prefix ("" = all). *out is malloc'd (free()),
  * NULL when *n is 0. Not batched. */
 int pi_nl_links_with_prefix(struct pi_nl *nl, const char *prefix, struct pi_nl_link **out, size_t *n);
-/* Teardown: deletes every link whose name starts with prefix, in one batch
- * of its own (so not inside an open batch: -EBUSY); a veth end that vanished
- * with its peer is not an error. prefix must not be empty. Returns the
- * number of links found, or -errno. */
+/* Teardown: deletes every virtual link (one with a kind: veth, bridge...)
+ * whose name starts with prefix, all at once: they join a fresh link group
+ * and one RTM_DELLINK removes the group, so the kernel pays its RCU grace
+ * period once, not per link. Peers of deleted veths in other netns go too;
+ * links vanishing meanwhile are not an error. Runs a batch of its own (so
+ * -EBUSY inside an open batch); prefix must not be empty. Returns the
+ * number of links deleted, or -errno. */
 int pi_nl_links_delete_prefix(struct pi_nl *nl, const char *prefix);
 
 /* ---- addresses and routes ---- */
