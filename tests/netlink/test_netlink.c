@@ -279,6 +279,35 @@ static void test_veth_connectivity(void **state)
 	assert_int_equal(thread_netns(), before);
 }
 
+/* The backend's case: a lab handle creates a pair whose two ends are both
+ * born in other namespaces (two containers), same names on both sides. */
+static void test_veth_both_remote(void **state)
+{
+	struct fx *f = *state;
+	int lab = fx_ns(f, "vl"), a = fx_ns(f, "va"), b = fx_ns(f, "vb");
+	struct pi_nl *hl = f->h[lab], *ha = f->h[a], *hb = f->h[b];
+	char e[32];
+	struct pi_nl_link la, lb;
+
+	ok(hl, pi_nl_batch_begin(hl));
+	ok(hl, pi_nl_veth_create(hl, &(struct pi_nl_veth){ .name = ifn(f, e, "eth1"), .peer = e,
+				 .ns_fd = pi_nl_ns_fd(ha), .peer_ns_fd = pi_nl_ns_fd(hb), .mtu = 1500, .up = true }));
+	ok(hl, pi_nl_batch_end(hl));
+	assert_int_equal(count_prefix(hl, f->pfx), 0);
+	ok(ha, pi_nl_link_get(ha, e, &la));
+	ok(hb, pi_nl_link_get(hb, e, &lb));
+	assert_true(la.flags & IFF_UP);
+	assert_false(lb.flags & IFF_UP);
+	assert_true(la.link_other_netns && lb.link_other_netns);
+	ok(hb, pi_nl_link_set_up(hb, e));
+	ok(ha, pi_nl_addr_add(ha, e, PP("2001:db8:7::1/127")));
+	ok(hb, pi_nl_addr_add(hb, e, PP("2001:db8:7::/127")));
+	assert_int_equal(udp_probe(hb, ha, AF_INET6, "2001:db8:7::1", "2001:db8:7::"), 0);
+	/* The same pair again collides in the target namespaces. */
+	assert_int_equal(pi_nl_veth_create(hl, &(struct pi_nl_veth){ .name = e, .peer = "other0",
+				 .ns_fd = pi_nl_ns_fd(ha), .peer_ns_fd = pi_nl_ns_fd(hb) }), -EEXIST);
+}
+
 static void test_bridge_three_ports(void **state)
 {
 	struct fx *f = *state;
@@ -715,6 +744,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_names, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_veth_connectivity, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_veth_both_remote, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bridge_three_ports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_routes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl_per_netns, fx_setup, fx_teardown),
