@@ -249,8 +249,9 @@ static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blue
 	} else if (pi_y_is(ld, v, PI_Y_SEQ, pi_ld_fmt(ld, "%s members", where))) {
 		if (v->n == 0)
 			pi_ld_err(ld, v->pos, "name at least one role", "%s has no members", where);
-		lan->members = pi_arena_alloc(ld->arena, (v->n ? v->n : 1) * sizeof(*lan->members));
-		for (size_t i = 0; i < v->n; i++) {
+		size_t m = pi_y_cap(ld, v, PI_BP_MAX_ROLES, "LAN members");
+		lan->members = pi_arena_alloc(ld->arena, (m ? m : 1) * sizeof(*lan->members));
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
 			const struct pi_bp_role *r = role_ref(ld, bp, v->kids[i], pi_ld_fmt(ld, "%s members", where));
 			if (!r)
 				continue;
@@ -377,8 +378,9 @@ static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_
 	} else if (pi_y_is(ld, n, PI_Y_MAP, "roles")) {
 		if (n->n == 0)
 			pi_ld_err(ld, n->pos, "define at least one role", "roles is empty");
-		bp->roles = pi_arena_alloc(ld->arena, (n->n ? n->n : 1) * sizeof(*bp->roles));
-		for (size_t i = 0; i < n->n; i++) {
+		size_t m = pi_y_cap(ld, n, PI_BP_MAX_ROLES, "roles");
+		bp->roles = pi_arena_alloc(ld->arena, (m ? m : 1) * sizeof(*bp->roles));
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
 			const struct pi_ynode *k = n->kids[2 * i];
 			if (k->kind == PI_Y_SCALAR && pi_blueprint_role(bp, k->str)) {
 				pi_ld_err(ld, k->pos, "give each role its own name", "duplicate role '%s'", k->str);
@@ -388,13 +390,15 @@ static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_
 		}
 	}
 	if ((n = pi_y_get(root, "links")) && pi_y_is(ld, n, PI_Y_SEQ, "links")) {
-		bp->links = pi_arena_alloc(ld->arena, (n->n ? n->n : 1) * sizeof(*bp->links));
-		for (size_t i = 0; i < n->n; i++)
+		size_t m = pi_y_cap(ld, n, PI_BP_MAX_LINKS, "links");
+		bp->links = pi_arena_alloc(ld->arena, (m ? m : 1) * sizeof(*bp->links));
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++)
 			parse_link(ld, n->kids[i], bp, &bp->links[bp->n_links++]);
 	}
 	if ((n = pi_y_get(root, "lans")) && pi_y_is(ld, n, PI_Y_SEQ, "lans")) {
-		bp->lans = pi_arena_alloc(ld->arena, (n->n ? n->n : 1) * sizeof(*bp->lans));
-		for (size_t i = 0; i < n->n; i++) {
+		size_t m = pi_y_cap(ld, n, PI_BP_MAX_LANS, "lans");
+		bp->lans = pi_arena_alloc(ld->arena, (m ? m : 1) * sizeof(*bp->lans));
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
 			parse_lan(ld, n->kids[i], bp, &bp->lans[i], i);
 			bp->n_lans++;
 		}

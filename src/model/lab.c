@@ -82,8 +82,9 @@ static void parse_overrides(struct native *nt, const struct pi_ynode *n, struct 
 	struct pi_ld *ld = nt->ld;
 	if (!pi_y_is(ld, n, PI_Y_MAP, "roles"))
 		return;
-	pod->overrides = pi_arena_alloc(ld->arena, (n->n ? n->n : 1) * sizeof(*pod->overrides));
-	for (size_t i = 0; i < n->n; i++) {
+	size_t n_entries = pi_y_cap(ld, n, PI_BP_MAX_ROLES, "role overrides");
+	pod->overrides = pi_arena_alloc(ld->arena, (n_entries ? n_entries : 1) * sizeof(*pod->overrides));
+	for (size_t i = 0; i < n_entries && !pi_ld_full(ld); i++) {
 		const struct pi_ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
 		const char *role;
 		uint64_t count;
@@ -192,7 +193,8 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 	struct pi_ld *ld = nt->ld;
 	if (n->kind == PI_Y_MAP) {
 		/* Short form: {blueprint: count, ...} */
-		for (size_t i = 0; i < n->n; i++) {
+		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods entries");
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
 			const struct pi_ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
 			struct pi_lab_pod pod = { .pos = k->pos };
 			uint64_t c;
@@ -215,7 +217,8 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 				*(struct pi_lab_pod *)pi_vec_push(&nt->generated) = pod;
 		}
 	} else if (n->kind == PI_Y_SEQ) {
-		for (size_t i = 0; i < n->n; i++)
+		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods entries");
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++)
 			parse_pod_entry(nt, n->kids[i]);
 	} else {
 		pi_ld_err(ld, n->pos, "write pods: {transit: 2, broadband: 3} or a list of pod entries",
@@ -440,7 +443,8 @@ static void parse_rel(struct native *nt, const struct pi_ynode *n)
 			return;
 		if (members->n == 0)
 			pi_ld_err(ld, members->pos, "name at least one member pod", "members is empty");
-		for (size_t i = 0; i < members->n; i++) {
+		size_t n_members = pi_y_cap(ld, members, PI_LAB_MAX_PODS, "members");
+		for (size_t i = 0; i < n_members && !pi_ld_full(ld); i++) {
 			const struct pi_ynode *m = members->kids[i];
 			const struct podname *p = pod_ref(nt, m, "members");
 			if (!p)
@@ -559,7 +563,7 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	else
 		parse_pods(&nt, n);
 	if ((n = pi_y_get(root, "relationships")) && pi_y_is(ld, n, PI_Y_SEQ, "relationships"))
-		for (size_t i = 0; i < n->n; i++)
+		for (size_t i = 0, m = pi_y_cap(ld, n, PI_LAB_MAX_RELS, "relationships"); i < m && !pi_ld_full(ld); i++)
 			parse_rel(&nt, n->kids[i]);
 
 	/* Explicit pods first, then generated ones (lab.h's order). */

@@ -127,7 +127,7 @@ static void parse_pod(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lega
 		p->v4 = p->v6 = false;
 		if (v->n == 0)
 			pi_ld_err(ld, v->pos, "list v4, v6 or both", "stacks is empty");
-		for (size_t i = 0; i < v->n; i++) {
+		for (size_t i = 0; i < v->n && !pi_ld_full(ld); i++) {
 			unsigned st;
 			if (!pi_y_enum(ld, v->kids[i], "stack", stack_names, &st))
 				continue;
@@ -263,7 +263,8 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 			pi_ld_err(ld, n->pos, "add at least one pod", "the lab has no pods");
 			pods_ok = false;
 		}
-		for (size_t i = 0; i < n->n; i++) {
+		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods");
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
 			bool valid;
 			parse_pod(ld, n->kids[i], lg, &valid);
 			pods_ok = pods_ok && valid;
@@ -273,7 +274,8 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	}
 	if ((n = pi_y_get(root, "peerings")) && n->kind != PI_Y_NULL && pi_y_is(ld, n, PI_Y_SEQ, "peerings")) {
 		lg->peerings = pi_arena_alloc(ld->arena, (n->n ? n->n : 1) * sizeof(*lg->peerings));
-		for (size_t i = 0; i < n->n; i++)
+		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_RELS, "peerings");
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++)
 			parse_peering(ld, n->kids[i], lg, pods_ok);
 	}
 }

@@ -51,6 +51,14 @@ void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char
 void pi_ld_sort(struct pi_diag *d, size_t from, size_t to);
 /* The end of a load's sortable range: the "too many errors" note stays last. */
 #define PI_LD_SORT_END(ld) (pi_diag_count((ld)->diag) - ((ld)->errors > PI_LD_MAX_ERRORS))
+/* True once the error cap is reached: walkers stop doing work no one sees. */
+static inline bool pi_ld_full(const struct pi_ld *ld)
+{
+	return ld->errors > PI_LD_MAX_ERRORS;
+}
+/* How many entries of a list or mapping to walk: n->n, or max after
+ * reporting that there are too many (bounds the walkers' pairwise checks). */
+size_t pi_y_cap(struct pi_ld *ld, const struct pi_ynode *n, size_t max, const char *what);
 /* A formatted string in the scratch arena (for hints). */
 char *pi_ld_fmt(struct pi_ld *ld, const char *fmt, ...) PI_PRINTF(2, 3);
 struct pi_pos pi_ld_pos(const struct pi_ld *ld, unsigned line, unsigned col);

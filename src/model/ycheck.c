@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "pocketinternet/log.h"
 
 const char *pi_y_kind_name(const struct pi_ynode *n)
 {
@@ -131,6 +132,14 @@ const char *pi_ld_join(struct pi_ld *ld, const char *const *words, size_t n, siz
 	return s;
 }
 
+size_t pi_y_cap(struct pi_ld *ld, const struct pi_ynode *n, size_t max, const char *what)
+{
+	if (n->n <= max)
+		return n->n;
+	pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "use at most %zu", max), "too many %s (%zu)", what, n->n);
+	return max;
+}
+
 void pi_y_keys(struct pi_ld *ld, const struct pi_ynode *map, const char *const *allowed, const char *where)
 {
 	if (!map || map->kind != PI_Y_MAP)
@@ -138,29 +147,30 @@ void pi_y_keys(struct pi_ld *ld, const struct pi_ynode *map, const char *const *
 	size_t n_allowed = 0;
 	while (allowed[n_allowed])
 		n_allowed++;
-	for (size_t i = 0; i < map->n; i++) {
+	/* First occurrence of each allowed key: duplicates cost O(keys), not O(keys^2);
+	 * a repeated unknown key is reported as unknown each time. */
+	const struct pi_ynode *seen[32] = { NULL };
+	if (n_allowed > PI_ARRAY_LEN(seen))
+		pi_fatal("pi_y_keys: too many allowed keys");
+	for (size_t i = 0; i < map->n && !pi_ld_full(ld); i++) {
 		const struct pi_ynode *k = map->kids[2 * i];
 		if (k->kind != PI_Y_SCALAR) {
 			pi_ld_err(ld, k->pos, "write keys as plain words", "a key in %s must be a word, not %s",
 				  where, pi_y_kind_name(k));
 			continue;
 		}
-		bool dup = false;
-		for (size_t j = 0; j < i && !dup; j++) {
-			const struct pi_ynode *o = map->kids[2 * j];
-			if (o->kind == PI_Y_SCALAR && strcmp(o->str, k->str) == 0) {
-				pi_ld_err(ld, k->pos, "remove one of them; only the first would be used",
-					  "duplicate key '%s' in %s (first at line %u)", k->str, where, o->pos.line);
-				dup = true;
-			}
+		size_t j = 0;
+		while (j < n_allowed && strcmp(allowed[j], k->str) != 0)
+			j++;
+		if (j < n_allowed && seen[j]) {
+			pi_ld_err(ld, k->pos, "remove one of them; only the first would be used",
+				  "duplicate key '%s' in %s (first at line %u)", k->str, where, seen[j]->pos.line);
+			continue;
 		}
-		if (dup)
+		if (j < n_allowed) {
+			seen[j] = k;
 			continue;
-		bool known = false;
-		for (size_t j = 0; j < n_allowed && !known; j++)
-			known = strcmp(allowed[j], k->str) == 0;
-		if (known)
-			continue;
+		}
 		const char *near = pi_nearest(k->str, allowed, n_allowed);
 		const char *list = pi_ld_join(ld, allowed, n_allowed, n_allowed);
 		pi_ld_err(ld, k->pos,

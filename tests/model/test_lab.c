@@ -566,6 +566,25 @@ static void test_hostile(void **state)
 	const struct pi_diag_entry *e = pi_vec_at(&d.entries, 0);
 	assert_non_null(strstr(e->msg, "expands to more than"));
 	pi_diag_free(&d);
+	/* bounded sizes are reported, and cost nothing quadratic */
+	pi_buf_reset(&b);
+	pi_buf_puts(&b, "tier: stub\nroles:\n");
+	for (int i = 0; i < 40; i++)
+		pi_buf_printf(&b, "  r%d: {services: [router, ebgp]}\n", i);
+	pi_diag_init(&d);
+	assert_int_equal(pi_blueprint_check_mem("big", "big.yml", b.data, b.len, &d), -EINVAL);
+	e = pi_vec_at(&d.entries, 0);
+	assert_string_equal(e->msg, "too many roles (40)");
+	assert_int_equal(e->pos.line, 3);
+	pi_diag_free(&d);
+	pi_buf_reset(&b);
+	pi_buf_puts(&b, "pods: {transit: 2}\nrelationships:\n");
+	for (int i = 0; i < PI_LAB_MAX_RELS + 10; i++)
+		pi_buf_puts(&b, "  - {peers: [transit1, transit2]}\n");
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load_mem("rels.yml", b.data, b.len, bdir, &lab, &d), -EINVAL);
+	assert_non_null(strstr(((struct pi_diag_entry *)pi_vec_at(&d.entries, 0))->msg, "too many relationships"));
+	pi_diag_free(&d);
 	pi_buf_free(&b);
 	free(bdir);
 }
