@@ -21,8 +21,10 @@ extern char **environ;
 
 static const char restart_by_hand[] =
 	"dockerd is not managed by systemd here; restart it so it reads the new file:\n"
-	"  kill $(cat /var/run/docker.pid)   # wait until dockerd has exited\n"
-	"  scripts/start-dockerd.sh          # or: nohup dockerd >/var/log/dockerd.log 2>&1 &\n";
+	"  scripts/start-dockerd.sh --restart\n"
+	"or by hand:\n"
+	"  kill $(cat /var/run/docker.pid)   # then wait until dockerd has exited\n"
+	"  nohup dockerd >/var/log/dockerd.log 2>&1 &\n";
 
 /* Running lab containers would be stopped by an engine restart. */
 static int running_lab_containers(void)
@@ -217,7 +219,7 @@ int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv)
 	printf("wrote %s\n", path);
 	if (no_restart || file_given) {
 		printf("the engine was not restarted (%s); it reads the file when it next starts\n",
-		       no_restart ? "--no-restart" : "--file names another file");
+		       no_restart ? "--no-restart" : "--file given");
 		goto out;
 	}
 	rc = restart_engine();
