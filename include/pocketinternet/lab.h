@@ -130,10 +130,12 @@ struct pi_lab_pod {
 	const struct pi_blueprint *bp;
 	uint32_t asn;          /* 0 = let the planner choose */
 	unsigned count;        /* 1 for explicit pods */
-	/* Generated pods are named <blueprint><n> for n = first_index .. first_index+count-1:
-	 * numbering is per blueprint, starting at 1, over the generated entries in file
-	 * order (explicit pods do not take numbers). Relationships may name them. 0 for
-	 * explicit pods. */
+	/* Generated pods are named <blueprint><n> (<blueprint>-<n> when the blueprint
+	 * name ends in a digit) for n = first_index .. first_index+count-1: numbering
+	 * is per blueprint, starting at 1, over the generated entries in file order
+	 * (explicit pods do not take numbers; a named pod may not take a generated
+	 * name, so the planner's numbering gives the same names). Relationships may
+	 * name them. 0 for explicit pods. */
 	unsigned first_index;
 	struct pi_role_override *overrides;
 	size_t n_overrides;

@@ -253,10 +253,13 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 				next += q->count;
 		}
 		p->first_index = next;
+		/* "bp2" + 1 would read as "bp21": a dash keeps the number apart (as the planner does). */
+		size_t bl = strlen(p->blueprint);
+		const char *dash = bl && p->blueprint[bl - 1] >= '0' && p->blueprint[bl - 1] <= '9' ? "-" : "";
 		for (unsigned k = 0; k < p->count; k++) {
 			struct podname *pn = pi_vec_push(&nt->names);
-			*pn = (struct podname){ pi_arena_printf(ld->arena, "%s%u", p->blueprint, next + k), p->bp, p->pos,
-						false };
+			*pn = (struct podname){ pi_arena_printf(ld->arena, "%s%s%u", p->blueprint, dash, next + k), p->bp,
+						p->pos, false };
 		}
 	}
 	for (size_t i = 0; i < nt->names.len; i++) {

@@ -300,20 +300,24 @@ static void test_fifth_blueprint(void **state)
 			  "  - {name: lan, members: [edge, office], ipv4: 29}\n";
 	snprintf(path, sizeof(path), "%s/enterprise.yml", dir);
 	assert_int_equal(pi_write_file(path, ent, strlen(ent), 0644), 0);
-	const char *labtext = "pods: {transit: 2, enterprise: 2}\n"
+	snprintf(path, sizeof(path), "%s/as2.yml", dir);
+	assert_int_equal(pi_write_file(path, ent, strlen(ent), 0644), 0);
+	const char *labtext = "pods: {transit: 2, enterprise: 2, as2: 1}\n"
 			      "relationships:\n"
-			      "  - {provider: transit1, customer: enterprise2}\n";
+			      "  - {provider: transit1, customer: enterprise2}\n"
+			      "  - {provider: transit2, customer: as2-1}\n";
 	struct pi_diag d;
 	struct pi_lab *lab;
 	pi_diag_init(&d);
 	int rc = pi_lab_load_mem("five.yml", labtext, strlen(labtext), dir, &lab, &d);
 	pi_diag_print(&d, stderr);
 	assert_int_equal(rc, 0);
-	assert_int_equal(lab->n_blueprints, 5);
-	assert_string_equal(lab->blueprints[2].name, "enterprise");
-	assert_int_equal(lab->blueprints[2].providers.min, 2);
+	assert_int_equal(lab->n_blueprints, 6);
+	assert_string_equal(lab->blueprints[0].name, "as2");
+	assert_string_equal(lab->blueprints[3].name, "enterprise");
+	assert_int_equal(lab->blueprints[3].providers.min, 2);
 	assert_string_equal(lab->name, "five");
-	assert_int_equal(lab->n_rels, 1);
+	assert_int_equal(lab->n_rels, 2);
 	pi_lab_free(lab);
 	pi_diag_free(&d);
 	for (size_t i = 0; i < 4; i++) {
@@ -321,6 +325,8 @@ static void test_fifth_blueprint(void **state)
 		unlink(path);
 	}
 	snprintf(path, sizeof(path), "%s/enterprise.yml", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/as2.yml", dir);
 	unlink(path);
 	rmdir(dir);
 	free(src);
