@@ -218,7 +218,9 @@ struct pi_nl_route {
 };
 
 /* Adds or replaces a route (RTPROT_STATIC). A unicast route needs gw or
- * dev; blackhole/unreachable need neither. */
+ * dev; blackhole/unreachable take neither. Deleting matches a route of
+ * any protocol with the same destination, table, type (and metric, gw,
+ * dev when given). */
 int pi_nl_route_add(struct pi_nl *nl, const struct pi_nl_route *r);
 int pi_nl_route_del(struct pi_nl *nl, const struct pi_nl_route *r);
 
@@ -226,7 +228,7 @@ int pi_nl_route_del(struct pi_nl *nl, const struct pi_nl_route *r);
 
 struct pi_nl_shape {
 	uint64_t rate_bps;    /* bits per second; 0: no rate limit */
-	uint32_t burst_bytes; /* 0: a burst fitting 10 ms of rate (>= 2 MTUs) */
+	uint32_t burst_bytes; /* 0: 10 ms worth of rate, at least 16 KiB */
 	uint32_t latency_us;  /* max queueing delay for tbf; 0: 50 ms */
 	uint32_t delay_us;    /* these three need netem */
 	uint32_t jitter_us;

@@ -130,8 +130,11 @@ static int route_req(struct pi_nl *nl, uint16_t type, const struct pi_nl_route *
 	/* Like iproute2: a route with neither gateway nor a non-unicast type
 	 * is on-link (scope link); everything else is universe. */
 	rtm->rtm_scope = unicast && !r->gw.family ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-	if (type == RTM_DELROUTE)
+	if (type == RTM_DELROUTE) {
+		/* Match the route whoever added it (kernel, BIRD, us). */
 		rtm->rtm_scope = RT_SCOPE_NOWHERE;
+		rtm->rtm_protocol = RTPROT_UNSPEC;
+	}
 	rtm->rtm_type = r->type == PI_NL_ROUTE_BLACKHOLE ? RTN_BLACKHOLE
 		: r->type == PI_NL_ROUTE_UNREACHABLE ? RTN_UNREACHABLE : RTN_UNICAST;
 	if (r->table >= 256)

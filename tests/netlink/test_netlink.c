@@ -408,6 +408,12 @@ static void test_routes(void **state)
 	ok(ha, pi_nl_route_del(ha, &(struct pi_nl_route){ .dst = P("0.0.0.0/0"), .gw = P("192.0.2.2") }));
 	assert_int_equal(udp_probe(ha, hb, AF_INET, "198.51.100.1", NULL), -ENETUNREACH);
 
+	/* Deleting matches routes of any protocol: the kernel's own
+	 * connected route goes too. */
+	assert_int_equal(udp_probe(ha, hr, AF_INET, "192.0.2.2", "192.0.2.1"), 0);
+	ok(ha, pi_nl_route_del(ha, &(struct pi_nl_route){ .dst = P("192.0.2.0/30"), .dev = ifn(f, y, "ar") }));
+	assert_int_equal(udp_probe(ha, hr, AF_INET, "192.0.2.2", NULL), -ENETUNREACH);
+
 	/* Argument errors are caught before the kernel. */
 	assert_int_equal(pi_nl_route_add(ha, &(struct pi_nl_route){ .dst = P("0.0.0.0/0") }), -EINVAL);
 	assert_int_equal(pi_nl_route_add(ha, &(struct pi_nl_route){ .dst = P("0.0.0.0/0"), .gw = P("2001:db8::1") }),
