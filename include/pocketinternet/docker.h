@@ -273,7 +273,7 @@ void pi_daemon_json_result_free(struct pi_daemon_json_result *r);
  * "fixed-cidr-v6" values are kept when they avoid all of them; otherwise bip
  * and pools are picked from 192.168.0.0/16 (then 198.18.0.0/15), and IPv6 is
  * either left off ("ipv6": false) or, when the file enables it, given a ULA
- * fixed-cidr-v6 outside avoid. A malformed input is -EINVAL with its
+ * fixed-cidr-v6 from fd0c:7069:d0c::/48 outside avoid. A malformed input is -EINVAL with its
  * line:column in diag (pos.file = file_name). Pure: no I/O.
  */
 int pi_daemon_json_merge(const char *file_name, const char *text, const struct pi_prefix *avoid,

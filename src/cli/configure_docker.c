@@ -116,6 +116,7 @@ int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv)
 	bool dry_run = false, no_restart = false, file_given = false;
 	const char *path = PI_DAEMON_JSON;
 	struct pi_lab *lab = NULL;
+	struct pi_plan *plan = NULL;
 	struct pi_diag diag;
 	struct pi_daemon_json_result res = { 0 };
 	char *text = NULL;
@@ -148,28 +149,31 @@ int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv)
 		goto out;
 	}
 
-	/* What Docker must stay out of: the reserved ranges and the lab's space. */
-	struct pi_prefix avoid[5];
+	/* What Docker must stay out of: the reserved ranges and the lab's space,
+	 * as the plan decides it (an original-format lab's space is not in its
+	 * file), plus its anycast prefixes. */
+	struct pi_prefix avoid[16];
 	size_t n_avoid = 3;
 	pi_daemon_json_reserved(avoid);
 	const char *lab_desc = "the default lab space 10.0.0.0/8 and 2001:db8::/32";
 	char v4s[PI_PREFIX_STRLEN], v6s[PI_PREFIX_STRLEN], descbuf[256];
 	if (cli->lab_file_given) {
-		int lrc = pi_lab_load(cli->lab_file, cli->blueprint_dir, &lab, &diag);
+		int lrc = pi_cli_load_plan(cli, &lab, &plan);
 		if (lrc) {
-			pi_diag_print(&diag, stderr);
-			rc = PI_EXIT_USAGE;
+			rc = lrc;
 			goto out;
 		}
-		if (pi_prefix_is_set(&lab->v4))
-			avoid[n_avoid++] = lab->v4;
-		if (pi_prefix_is_set(&lab->v6))
-			avoid[n_avoid++] = lab->v6;
-		snprintf(descbuf, sizeof(descbuf), "lab %s (%s, %s)", lab->name ? lab->name : cli->lab_file,
-			 pi_prefix_is_set(&lab->v4) ? pi_prefix_fmt(&lab->v4, v4s) : "no IPv4",
-			 pi_prefix_is_set(&lab->v6) ? pi_prefix_fmt(&lab->v6, v6s) : "no IPv6");
+		const struct pi_prefix *cand[] = { &lab->v4, &lab->v6, &plan->v4, &plan->v6,
+						   &plan->anycast4, &plan->anycast6 };
+		for (size_t i = 0; i < PI_ARRAY_LEN(cand); i++)
+			if (pi_prefix_is_set(cand[i]))
+				avoid[n_avoid++] = *cand[i];
+		snprintf(descbuf, sizeof(descbuf), "lab %s (%s, %s)", plan->lab_name ? plan->lab_name : cli->lab_file,
+			 pi_prefix_is_set(&plan->v4) ? pi_prefix_fmt(&plan->v4, v4s) : "no IPv4",
+			 pi_prefix_is_set(&plan->v6) ? pi_prefix_fmt(&plan->v6, v6s) : "no IPv6");
 		lab_desc = descbuf;
 	} else {
+		pi_prefix_parse("10.0.0.0/8", &avoid[n_avoid++]);
 		pi_prefix_parse("2001:db8::/32", &avoid[n_avoid++]);
 	}
 
@@ -227,6 +231,8 @@ out:
 	free(text);
 	pi_daemon_json_result_free(&res);
 	pi_diag_free(&diag);
+	if (plan)
+		pi_plan_free(plan);
 	if (lab)
 		pi_lab_free(lab);
 	return rc;

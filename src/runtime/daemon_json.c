@@ -87,11 +87,12 @@ static int pick_v4(unsigned len, const struct pi_prefix *avoid, size_t n_avoid, 
 	return -ENOSPC;
 }
 
-/* A ULA /64 for docker0 ("pi" = 0x7069), avoiding the lab. */
+/* A ULA /64 for docker0 ("pi" = 0x7069), outside fd00::/16 where the
+ * original-format labs live, and avoiding the lab. */
 static int pick_v6(const struct pi_prefix *avoid, size_t n_avoid, struct pi_prefix *out)
 {
 	struct pi_prefix range;
-	pi_prefix_parse("fd00:7069:d0c::/48", &range);
+	pi_prefix_parse("fd0c:7069:d0c::/48", &range);
 	for (uint64_t i = 0; i < 256; i++) {
 		struct pi_prefix p;
 		if (pi_prefix_subnet(&range, 64, i, &p) != 0)

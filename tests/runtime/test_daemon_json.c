@@ -144,7 +144,7 @@ static void test_merge_lab_in_192_168(void **state)
 	assert_string_equal(json_string_value(json_object_get(root, "bip")), "192.168.128.1/24");
 	/* The old fixed-cidr lay outside the new bip: dropped. */
 	assert_null(json_object_get(root, "fixed-cidr"));
-	assert_string_equal(json_string_value(json_object_get(root, "fixed-cidr-v6")), "fd00:7069:d0c::/64");
+	assert_string_equal(json_string_value(json_object_get(root, "fixed-cidr-v6")), "fd0c:7069:d0c::/64");
 	json_decref(root);
 	pi_daemon_json_result_free(&r);
 }
@@ -153,8 +153,8 @@ static void test_merge_v6_moved(void **state)
 {
 	(void)state;
 	struct pi_prefix avoid[5];
-	size_t n = avoid_for("10.0.0.0/8", "fd00:7069:d0c::/64", avoid);
-	const char *in = "{\"ipv6\": true, \"fixed-cidr-v6\": \"fd00:7069:d0c::/56\"}";
+	size_t n = avoid_for("10.0.0.0/8", "fd0c:7069:d0c::/64", avoid);
+	const char *in = "{\"ipv6\": true, \"fixed-cidr-v6\": \"fd0c:7069:d0c::/56\"}";
 	struct pi_daemon_json_result r;
 	assert_int_equal(pi_daemon_json_merge("d", in, avoid, n, &r, NULL), 0);
 	json_t *root = json_loads(r.json, 0, NULL);
@@ -163,6 +163,14 @@ static void test_merge_v6_moved(void **state)
 	assert_false(pi_prefix_overlaps(&v6, &avoid[4]));
 	assert_int_equal(v6.len, 64);
 	assert_true(json_is_true(json_object_get(root, "ipv6")));
+	json_decref(root);
+	pi_daemon_json_result_free(&r);
+
+	/* An original-format lab lives in fd00::/16: the ULA lies outside it. */
+	n = avoid_for("10.0.0.0/8", "fd00::/16", avoid);
+	assert_int_equal(pi_daemon_json_merge("d", "{\"ipv6\": true}", avoid, n, &r, NULL), 0);
+	root = json_loads(r.json, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(root, "fixed-cidr-v6")), "fd0c:7069:d0c::/64");
 	json_decref(root);
 	pi_daemon_json_result_free(&r);
 
