@@ -15,6 +15,8 @@
  *   -EPROTONOSUPPORT the engine's API is older than PI_DOCKER_API
  *   -ENOENT        no such container / image / exec (HTTP 404)
  *   -EEXIST        a name is taken (HTTP 409 on create)
+ *   -ESRCH         exec into a container that is not running (HTTP 409)
+ *   -ETIMEDOUT     no answer within the call's time limit
  *   -EIO           any other engine error (its message is in diag)
  *   -EINVAL        bad DOCKER_HOST or bad arguments
  * Nothing here prints.

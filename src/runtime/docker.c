@@ -275,6 +275,11 @@ int pi_docker_status_error(long status, const char *body, const char *what, stru
 	}
 	if (status == 404 && strstr(msg, "No such image"))
 		hint = "build the node image with `pocketinternet image build`";
+	if (status == 409 && strstr(msg, "is not running")) {
+		/* exec into a stopped container: not a name clash. */
+		rc = -ESRCH;
+		hint = "the node's container has stopped; `pocketinternet status` shows the lab";
+	}
 	diag_add(diag, hint, "%s: %s (HTTP %ld)", what, msg[0] ? msg : "no message from the engine", status);
 	return rc;
 }

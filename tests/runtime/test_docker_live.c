@@ -252,6 +252,13 @@ static void test_container_life(void **state)
 	CHECK(pi_docker_container_stop(dk, id, 2, &diag), &diag);
 	CHECK(pi_docker_container_inspect(dk, id, &info, &diag), &diag);
 	assert_false(info.running);
+	/* Stopping again is fine; exec into a stopped container is -ESRCH. */
+	CHECK(pi_docker_container_stop(dk, id, 2, &diag), &diag);
+	pi_exec_result_init(&r);
+	assert_int_equal(pi_docker_exec(dk, id, cat, 2, NULL, &r, &diag), -ESRCH);
+	pi_exec_result_free(&r);
+	pi_diag_free(&diag);
+	pi_diag_init(&diag);
 	CHECK(pi_docker_container_remove(dk, id, &diag), &diag);
 	assert_int_equal(pi_docker_container_inspect(dk, id, &info, &diag), -ENOENT);
 	assert_int_equal(pi_docker_container_remove(dk, id, &diag), -ENOENT);
