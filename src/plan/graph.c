@@ -404,13 +404,18 @@ int pl_graph(struct pl_ctx *c)
 	}
 
 	/* 4. No empty peering LANs: top IXPs up to two members. */
-	bool *pinned = pi_xcalloc(n, sizeof(bool));
+	bool *pinned = pi_xcalloc(n, sizeof(bool)), *full = pi_xcalloc(n, sizeof(bool));
 	for (uint32_t p = 0; p < n; p++)
 		pinned[p] = c->px[p].pinned_ixps;
 	for (uint32_t i = 0; i < ni; i++) {
 		uint32_t x = ixp[i];
 		while (c->px[x].n_members < 2) {
-			uint32_t m = pick(c, stub, ns, x, &pairs, pinned);
+			/* Prefer stubs still under their blueprint's ixps.max. */
+			for (uint32_t s = 0; s < ns; s++)
+				full[stub[s]] = pinned[stub[s]] || c->px[stub[s]].n_ixps >= plan->pods[stub[s]].bp->ixps.max;
+			uint32_t m = pick(c, stub, ns, x, &pairs, full);
+			if (m == PI_NONE)
+				m = pick(c, stub, ns, x, &pairs, pinned);
 			if (m == PI_NONE)
 				m = pick(c, transit, nt, x, &pairs, pinned);
 			if (m == PI_NONE)
@@ -420,6 +425,7 @@ int pl_graph(struct pl_ctx *c)
 		}
 	}
 	free(pinned);
+	free(full);
 
 	/* 5. Checks. */
 	for (uint32_t s = 0; s < ns; s++) {
@@ -428,7 +434,18 @@ int pl_graph(struct pl_ctx *c)
 			PL_ERR(c, plan->pods[p].pos, "give it a provider relationship",
 			       "pod '%s' has no transit provider", plan->pods[p].name);
 	}
-	if (!c->errors) {
+	free(transit);
+	free(ixp);
+	free(stub);
+	pl_set64_free(&pairs);
+	if (c->errors)
+		return -EINVAL;
+	build_adj(c);
+	/* Loops first: a loop also cuts its pods off, and the loop is the cause. */
+	int rc = cones(c);
+	if (rc)
+		return rc;
+	{
 		uint32_t *up = pi_xcalloc(n, sizeof(uint32_t));
 		for (uint32_t p = 0; p < n; p++)
 			up[p] = p;
@@ -445,16 +462,8 @@ int pl_graph(struct pl_ctx *c)
 			}
 		free(up);
 	}
-	free(transit);
-	free(ixp);
-	free(stub);
-	pl_set64_free(&pairs);
 	if (c->errors)
 		return -EINVAL;
-	build_adj(c);
-	int rc = cones(c);
-	if (rc)
-		return rc;
 	/* Route servers accept what their members' cones announce. */
 	struct pl_rel *rels = c->rels.data;
 	for (size_t i = 0; i < c->rels.len; i++)
