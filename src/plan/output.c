@@ -192,6 +192,12 @@ static json_t *jservices(unsigned bits)
 
 #define SET(o, k, v) json_object_set_new(o, k, v)
 
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+	pi_buf_write(data, buf, size);
+	return 0;
+}
+
 int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 {
 	json_t *root = json_object();
@@ -360,12 +366,11 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 	}
 	SET(root, "zones", zones);
 
-	char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	/* Straight into the buffer: no second copy of a large plan. */
+	int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	json_decref(root);
-	if (!s)
+	if (rc)
 		return -ENOMEM;
-	pi_buf_puts(out, s);
 	pi_buf_putc(out, '\n');
-	free(s);
 	return 0;
 }
