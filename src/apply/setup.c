@@ -254,6 +254,8 @@ static int wire_links(struct setup *s)
 			char port[PI_IFNAMSIZ];
 			port_name(l, k, port);
 			pi_nl_link_set_master(lab, port, lk->name);
+			/* A veth's peer cannot be set up at creation (ENOTCONN). */
+			pi_nl_link_set_up(lab, port);
 		}
 	}
 	if ((rc = pi_nl_batch_end(lab)))
@@ -322,6 +324,8 @@ static int address_one(void *ctx, size_t i)
 		pi_nl_link_set_up(nl, "lo");
 	for (uint32_t k = 0; k < n->n_ifaces; k++) {
 		const struct pi_plan_iface *f = &p->ifaces[n->first_iface + k];
+		/* The peer end of a veth comes up only here (see wire_links). */
+		pi_nl_link_set_up(nl, f->name);
 		if (pi_prefix_is_set(&f->v4) && !f->dhcp4)
 			pi_nl_addr_add(nl, f->name, &f->v4);
 		if (pi_prefix_is_set(&f->v6) && !f->ra6)

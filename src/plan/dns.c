@@ -198,8 +198,11 @@ static void pod_records(struct dctx *d, uint32_t p, uint32_t z)
 			rr_addr(d, z, o, &a4);
 			rr_addr(d, z, o, &a6);
 		}
-		if (nd->services & PI_SVC_HTTP)
+		if (nd->services & PI_SVC_HTTP) {
+			/* An A-only name: IPv6-only subscribers reach it through DNS64 + NAT64. */
+			rr_addr(d, z, pi_arena_printf(d->a, "ipv4.%s", nd->fqdn), &a4);
 			web = true;
+		}
 	}
 	if (web && pod->anycast && pi_prefix_is_set(&plan->anycast4)) {
 		const char *o = pi_arena_printf(d->a, "www.%s", pod->domain);
