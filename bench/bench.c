@@ -144,14 +144,14 @@ static long long meminfo_used_kb(void)
 /* A container's memory from its cgroup (v1 or v2, as the engine made it). */
 static long long container_mem_bytes(const char *id, bool peak)
 {
-	const char *fmts[] = {
-		peak ? "/sys/fs/cgroup/memory/docker/%s/memory.max_usage_in_bytes" : "/sys/fs/cgroup/memory/docker/%s/memory.usage_in_bytes",
-		peak ? "/sys/fs/cgroup/system.slice/docker-%s.scope/memory.peak" : "/sys/fs/cgroup/system.slice/docker-%s.scope/memory.current",
-		peak ? "/sys/fs/cgroup/docker/%s/memory.peak" : "/sys/fs/cgroup/docker/%s/memory.current",
-	};
-	for (size_t k = 0; k < PI_ARRAY_LEN(fmts); k++) {
+	/* cgroup v1 (this engine's default here), then the two v2 layouts. */
+	const char *dirs[] = { "/sys/fs/cgroup/memory/docker/", "/sys/fs/cgroup/system.slice/docker-", "/sys/fs/cgroup/docker/" };
+	const char *sfx[] = { "", ".scope", "" };
+	const char *files_peak[] = { "memory.max_usage_in_bytes", "memory.peak", "memory.peak" };
+	const char *files_now[] = { "memory.usage_in_bytes", "memory.current", "memory.current" };
+	for (size_t k = 0; k < PI_ARRAY_LEN(dirs); k++) {
 		char path[512];
-		snprintf(path, sizeof(path), fmts[k], id);
+		snprintf(path, sizeof(path), "%s%s%s/%s", dirs[k], id, sfx[k], peak ? files_peak[k] : files_now[k]);
 		FILE *f = fopen(path, "r");
 		if (!f)
 			continue;
