@@ -197,8 +197,10 @@ struct pi_lab {
 };
 
 /*
- * Loads a lab and every blueprint in blueprint_dir. On any error returns
- * -EINVAL (or -errno for I/O) with every problem in diag, and *out NULL.
+ * Loads a lab and every blueprint in blueprint_dir (NULL: the default dir).
+ * On any error returns -EINVAL (or -errno for I/O) with every problem in diag,
+ * sorted by position within each file, and *out NULL. On success diag gets
+ * nothing. Formats, rules and limits: docs/lab-format.md.
  */
 int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag);
 /* Same from memory; name is used as the file in positions (fuzzing, tests). */
