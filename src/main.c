@@ -14,6 +14,7 @@
 const struct pi_command pi_commands[] = {
 	{ "plan", pi_cmd_plan, "show the Internet a lab file describes (no root, no Docker)", PI_PLAN_USAGE },
 	/* -- more commands: keep one line each, alphabetical after plan -- */
+	{ "render", pi_cmd_render, "write every node's configuration files into a directory", PI_RENDER_USAGE },
 	{ "setup", pi_cmd_setup, "bring the lab up in Docker and wait until it has converged", PI_SETUP_USAGE },
 	{ "status", pi_cmd_status, "show nodes, BGP sessions and resolvers of a running lab", PI_STATUS_USAGE },
 	{ "exec", pi_cmd_exec, "run a command in a node: exec NODE -- CMD...", PI_EXEC_USAGE },

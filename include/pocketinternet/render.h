@@ -7,7 +7,7 @@
  * in the container, under /etc/pocketinternet/ (see docs/render.md):
  *   bird.conf, unbound.conf, zones/<zone>.zone, dnsmasq.conf, nft.conf,
  *   tayga.conf, www/index.html, lighttpd.conf, resolv.conf, hosts,
- *   start.sh (run by the backend to start the node's daemons).
+ *   root.hints, start.sh (run by the backend to start the node's daemons).
  */
 #ifndef POCKETINTERNET_RENDER_H
 #define POCKETINTERNET_RENDER_H
@@ -17,6 +17,38 @@
 
 /* Where a node's rendered directory is mounted inside its container. */
 #define PI_NODE_CONF_DIR "/etc/pocketinternet"
+/* Where start.sh and the daemons log, and keep pid files and sockets. */
+#define PI_NODE_LOG_DIR "/var/log/pocketinternet"
+#define PI_NODE_RUN_DIR "/run/pocketinternet"
+/* The NAT64 well-known prefix (RFC 6052); see pi_render_nat64_prefix. */
+#define PI_NAT64_PREFIX "64:ff9b::/96"
+
+/*
+ * Routing policy constants (docs/routing-policy.md). Every route learned
+ * over eBGP is tagged with the large community (ASN, PI_LC_REL, kind) of
+ * the AS that learned it and gets the matching local preference.
+ */
+#define PI_LC_REL 1
+enum pi_lc_kind {
+	PI_LC_FROM_CUSTOMER = 1,
+	PI_LC_FROM_PEER = 2, /* private peers and route servers */
+	PI_LC_FROM_PROVIDER = 3,
+};
+#define PI_LP_CUSTOMER 200
+#define PI_LP_PEER 100
+#define PI_LP_PROVIDER 50
+
+/*
+ * Paths the rendered files name. The defaults are the container's view;
+ * the checker tests point them at a temporary directory so that the
+ * daemons' own checkers can load the files on the host.
+ */
+struct pi_render_opts {
+	const char *conf_dir; /* PI_NODE_CONF_DIR */
+	const char *log_dir;  /* PI_NODE_LOG_DIR */
+	const char *run_dir;  /* PI_NODE_RUN_DIR: pid files, control sockets, tayga's data dir */
+};
+void pi_render_opts_default(struct pi_render_opts *o);
 
 struct pi_render_file {
 	char *path; /* relative to the node's directory, owned */
@@ -34,8 +66,12 @@ void pi_render_set_free(struct pi_render_set *s);
 /* Adds a file, taking ownership of buf's contents (buf is reset). */
 void pi_render_set_add(struct pi_render_set *s, const char *path, struct pi_buf *buf, unsigned mode);
 
-/* Every file one node needs. */
+/* Every file one node needs (default paths). */
 void pi_render_node(const struct pi_plan *plan, uint32_t node, struct pi_render_set *out);
+void pi_render_node_opts(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *opts,
+			 struct pi_render_set *out);
+/* The file in a set with this path, or NULL. */
+const struct pi_render_file *pi_render_set_find(const struct pi_render_set *s, const char *path);
 
 /* Per-daemon renderers; each appends to out. Nodes that do not run the
  * daemon produce nothing. */
@@ -49,6 +85,19 @@ void pi_render_http(const struct pi_plan *plan, uint32_t node, struct pi_buf *co
 void pi_render_resolv(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_hosts(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_start(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
+/*
+ * The NAT64 prefix of a pod, shared by tayga, Unbound's DNS64 and the
+ * routes toward the NAT64 node. The well-known 64:ff9b::/96 when the lab's
+ * IPv4 space is public; otherwise a network-specific /96, the last /96 of
+ * the pod's IPv6 aggregate: RFC 6052 section 3.1 forbids private IPv4
+ * addresses behind the well-known prefix, and tayga (0.9.2) enforces it,
+ * while labs use 10.0.0.0/8 by default.
+ */
+void pi_render_nat64_prefix(const struct pi_plan *plan, uint32_t pod, struct pi_prefix *out);
+/* Root hints naming only the pocket root servers (from the plan's root zone). */
+void pi_render_root_hints(const struct pi_plan *plan, struct pi_buf *out);
+/* A zone's file name inside a node's set: "zones/<name>.zone", "zones/root.zone" for ".". */
+void pi_render_zone_path(const struct pi_plan *plan, uint32_t zone, char *buf, size_t bufsz);
 
 /* Writes every node's files under dir/<node>/ plus dir/plan.json. 0 or -errno;
  * on error *failed_path names the file (static buffer). This is the only

@@ -52,6 +52,17 @@ int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
 	"  -f, --format F     text (default), json or dot\n" \
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 /* -- more handlers: declare them here -- */
+int pi_cmd_render(struct pi_cli *cli, int argc, char **argv);
+#define PI_RENDER_USAGE \
+	"usage: pocketinternet [-c LAB.yml] render -o DIR\n" \
+	"\n" \
+	"Plans the lab and writes every node's files (bird.conf, unbound.conf, zone\n" \
+	"files, dnsmasq.conf, nft.conf, tayga.conf, lighttpd.conf, resolv.conf,\n" \
+	"hosts, start.sh) under DIR/<node>/, and the plan as DIR/plan.json.\n" \
+	"Needs neither root nor Docker. See docs/render.md.\n" \
+	"\n" \
+	"  -c FILE            lab file (also accepted before the command)\n" \
+	"  -o, --output DIR   where to write\n"
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 #define PI_SETUP_USAGE \
 	"usage: pocketinternet [-c LAB.yml] setup [-j N] [--timeout S] [--image TAG] [--no-build] [--keep-on-error]\n" \

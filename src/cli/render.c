@@ -1,0 +1,50 @@
+/* render: write every node's configuration files and plan.json under a directory. No root, no Docker. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "pocketinternet/render.h"
+
+int pi_cmd_render(struct pi_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli->lab_file = optarg;
+			cli->lab_file_given = true;
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		default:
+			return pi_cli_usage_error("render", "bad option");
+		}
+	}
+	if (optind < argc)
+		return pi_cli_usage_error("render", "unexpected argument '%s'", argv[optind]);
+	if (!dir)
+		return pi_cli_usage_error("render", "-o DIR is required");
+
+	struct pi_lab *lab;
+	struct pi_plan *plan;
+	int rc = pi_cli_load_plan(cli, &lab, &plan);
+	if (rc)
+		return rc;
+	const char *failed = NULL;
+	int w = pi_render_write_all(plan, dir, &failed);
+	if (w) {
+		fprintf(stderr, "pocketinternet render: cannot write %s: %s\n", failed ? failed : dir, strerror(-w));
+		rc = PI_EXIT_FAIL;
+	} else if (!cli->quiet) {
+		printf("rendered %u nodes of lab %s into %s/\n", plan->n_nodes, plan->lab_name, dir);
+	}
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+	return rc;
+}

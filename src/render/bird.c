@@ -1,0 +1,649 @@
+/*
+ * render/bird: one BIRD 2 configuration per router and route server.
+ *
+ * Inside a pod: OSPFv2 + OSPFv3 over the internal links, loopbacks as stub
+ * networks, every other attached prefix as a passive (stub) interface, and
+ * static routes toward the pod's servers that do not run BIRD (their
+ * loopbacks, NAT pools, LANs behind them) redistributed into OSPF. iBGP
+ * over loopbacks, with route reflection where the plan marks it.
+ *
+ * Between pods: eBGP with the Gao-Rexford policy of docs/routing-policy.md.
+ * Import filters accept only the neighbour's customer cone (anything but
+ * bogons and default from a provider), tag the route with a large
+ * community naming where it was learned and set the local preference.
+ * Export to peers, providers and route servers carries only our own
+ * prefixes and customer routes; customers get everything.
+ *
+ * Route servers use `rs client` (no own ASN in the path, next hop kept)
+ * and filter each member by its cone.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "render_int.h"
+
+#define MAX_SESS_NAME 64
+
+struct bsess {
+	const struct pi_plan_session *s;
+	uint32_t remote; /* node */
+	enum pi_rel rel; /* what remote is to us */
+	struct pi_prefix local, neigh;
+	uint32_t local_iface;
+	uint32_t max_prefix;
+	bool rr_client;
+	char name[MAX_SESS_NAME];
+};
+
+/* Bogons (RFC 6890 special-purpose space and friends). The lab's own space
+ * is checked first and exempt, because labs use private and documentation
+ * ranges on purpose. */
+static const char *const bogons4[] = {
+	"0.0.0.0/8",	  "10.0.0.0/8",	    "100.64.0.0/10",   "127.0.0.0/8",	 "169.254.0.0/16",
+	"172.16.0.0/12",  "192.0.0.0/24",   "192.0.2.0/24",    "192.168.0.0/16", "198.18.0.0/15",
+	"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",	"240.0.0.0/4",
+};
+static const char *const bogons6[] = {
+	"::/8",	      "100::/64",   "2001:2::/48", "2001:10::/28", "2001:db8::/32", "2002::/16",
+	"3ffe::/16", "fc00::/7",    "fe80::/10",   "fec0::/10",	   "ff00::/8",
+};
+
+static const char *rel_tag(enum pi_rel r)
+{
+	switch (r) {
+	case PI_REL_CUSTOMER: return "cust";
+	case PI_REL_PEER: return "peer";
+	case PI_REL_PROVIDER: return "prov";
+	case PI_REL_RS: return "rs";
+	case PI_REL_RS_CLIENT: return "member";
+	case PI_REL_IBGP: return "ibgp";
+	}
+	return "x";
+}
+
+static char fam(uint8_t family)
+{
+	return family == PI_AF_V6 ? '6' : '4';
+}
+
+/* The sessions of one node, seen from its side, with unique names. */
+static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct pi_vec *v)
+{
+	for (uint32_t i = 0; i < plan->n_sessions; i++) {
+		const struct pi_plan_session *s = &plan->sessions[i];
+		struct bsess *b;
+		if (s->a == node) {
+			b = pi_vec_push(v);
+			b->remote = s->b;
+			b->rel = s->rel;
+			b->local = s->a_addr;
+			b->neigh = s->b_addr;
+			b->local_iface = s->a_iface;
+			b->max_prefix = s->a_max_prefix;
+			b->rr_client = s->b_is_rr_client;
+		} else if (s->b == node) {
+			b = pi_vec_push(v);
+			b->remote = s->a;
+			b->rel = pi_r_rel_invert(s->rel);
+			b->local = s->b_addr;
+			b->neigh = s->a_addr;
+			b->local_iface = s->b_iface;
+			b->max_prefix = s->b_max_prefix;
+			b->rr_client = false;
+		} else {
+			continue;
+		}
+		b->s = s;
+		/* The plan's name, the same at both ends: setup and status look
+		 * sessions up by it in `birdc show protocols`. */
+		if (s->name && s->name[0])
+			snprintf(b->name, sizeof(b->name), "%s", s->name);
+		else
+			snprintf(b->name, sizeof(b->name), "s%u_%s_%c", i, rel_tag(b->rel), fam(s->family));
+	}
+	return v->len;
+}
+
+static void router_id(const struct pi_plan *plan, uint32_t node, char *buf)
+{
+	const struct pi_plan_node *n = pi_r_node(plan, node);
+	if (n->lo4.family == PI_AF_V4) {
+		pi_r_addr(&n->lo4, buf);
+		return;
+	}
+	for (uint32_t i = 0; i < n->n_ifaces; i++) {
+		const struct pi_plan_iface *f = pi_plan_node_iface(plan, node, i);
+		if (f->v4.family == PI_AF_V4) {
+			pi_r_addr(&f->v4, buf);
+			return;
+		}
+	}
+	/* IPv6-only router: any unique 32-bit number will do. */
+	uint64_t h = pi_hash64(n->name, strlen(n->name), plan->seed);
+	snprintf(buf, PI_PREFIX_STRLEN, "%u.%u.%u.%u", (unsigned)(h >> 24) & 255, (unsigned)(h >> 16) & 255,
+		 (unsigned)(h >> 8) & 255, (unsigned)h & 255);
+}
+
+/* ---- prefix lists ---- */
+
+struct plist {
+	struct pi_prefix p[64];
+	unsigned n;
+	bool overflow;
+};
+
+static void plist_add(struct plist *l, const struct pi_prefix *p)
+{
+	if (!pi_prefix_is_set(p))
+		return;
+	struct pi_prefix net = pi_prefix_network(p);
+	for (unsigned i = 0; i < l->n; i++)
+		if (pi_prefix_equal(&l->p[i], &net))
+			return;
+	if (l->n == PI_ARRAY_LEN(l->p)) {
+		l->overflow = true;
+		return;
+	}
+	l->p[l->n++] = net;
+}
+
+/* The prefixes pod `pod`'s customer cone may announce in one family. */
+static void cone_add(const struct pi_plan *plan, uint32_t pod, uint8_t family, struct plist *l)
+{
+	const struct pi_plan_pod *p = &plan->pods[pod];
+	for (uint32_t i = 0; i < p->n_cone; i++) {
+		const struct pi_plan_pod *c = &plan->pods[p->cone[i]];
+		plist_add(l, family == PI_AF_V4 ? &c->v4 : &c->v6);
+		if (c->anycast)
+			plist_add(l, family == PI_AF_V4 ? &plan->anycast4 : &plan->anycast6);
+	}
+}
+
+/* Prints "[ a+, b+ ]" (or nothing and returns false when empty). */
+static bool plist_print(struct pi_buf *b, const struct plist *l, const char *suffix)
+{
+	char buf[PI_PREFIX_STRLEN];
+	if (l->n == 0)
+		return false;
+	pi_buf_puts(b, "[ ");
+	for (unsigned i = 0; i < l->n; i++)
+		pi_buf_printf(b, "%s%s%s", i ? ", " : "", pi_prefix_fmt(&l->p[i], buf), suffix);
+	pi_buf_puts(b, " ]");
+	return true;
+}
+
+static void print_list_define(struct pi_buf *b, const char *name, const char *const *items, size_t n)
+{
+	pi_buf_printf(b, "define %s = [\n", name);
+	for (size_t i = 0; i < n; i++)
+		pi_buf_printf(b, "\t%s+%s\n", items[i], i + 1 < n ? "," : "");
+	pi_buf_puts(b, "];\n");
+}
+
+/* ---- static routes toward servers that do not run BIRD ---- */
+
+struct sroute {
+	struct pi_prefix dst;
+	char via[PI_PREFIX_STRLEN]; /* address, or "\"ifname\"" for a device route */
+	bool blackhole;
+	const char *why; /* static text */
+	const char *who; /* node name */
+};
+
+struct sroutes {
+	struct sroute r[128];
+	unsigned n;
+};
+
+static void sr_add(struct sroutes *s, const struct pi_prefix *dst, const char *via, bool blackhole, const char *why,
+		   const char *who)
+{
+	if (!pi_prefix_is_set(dst) || s->n == PI_ARRAY_LEN(s->r))
+		return;
+	struct pi_prefix net = pi_prefix_network(dst);
+	for (unsigned i = 0; i < s->n; i++)
+		if (pi_prefix_equal(&s->r[i].dst, &net))
+			return;
+	struct sroute *r = &s->r[s->n++];
+	r->dst = net;
+	snprintf(r->via, sizeof(r->via), "%s", via ? via : "");
+	r->blackhole = blackhole;
+	r->why = why;
+	r->who = who;
+}
+
+static void add_for_family(struct sroutes *s, uint8_t family, const struct pi_prefix *dst, const struct pi_prefix *via,
+			   const char *why, const char *who)
+{
+	char vb[PI_PREFIX_STRLEN];
+	if (!pi_prefix_is_set(dst) || dst->family != family || !via || via->family != family)
+		return;
+	sr_add(s, dst, pi_r_addr(via, vb), false, why, who);
+}
+
+static void server_routes(const struct pi_plan *plan, uint32_t node, uint8_t family, struct sroutes *s)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+	struct pi_prefix wkp;
+	pi_render_nat64_prefix(plan, me->pod, &wkp);
+
+	/* NAT on this router itself: pools answered by the NAT, pulled here. */
+	if ((me->services & PI_SVC_NAT44) && family == PI_AF_V4)
+		sr_add(s, &pod->nat44_pool, NULL, true, "NAT44 public pool (translated here)", me->name);
+	if (me->services & PI_SVC_NAT64) {
+		if (family == PI_AF_V4)
+			sr_add(s, &pod->nat64_pool, "\"nat64\"", false, "NAT64 pool (tayga here)", me->name);
+		else
+			sr_add(s, &wkp, "\"nat64\"", false, "NAT64 prefix (tayga here)", me->name);
+	}
+	if (!(me->services & PI_SVC_ROUTER))
+		return;
+
+	for (uint32_t i = 0; i < me->n_ifaces; i++) {
+		const struct pi_plan_iface *mine = pi_plan_node_iface(plan, node, i);
+		const struct pi_plan_link *l = &plan->links[mine->link];
+		if (l->pod != me->pod && l->scope != PI_SCOPE_INTERNAL && l->scope != PI_SCOPE_SUBSCRIBER)
+			continue;
+		for (uint32_t j = 0; j < l->n_ifaces; j++) {
+			const struct pi_plan_iface *other = &plan->ifaces[l->ifaces[j]];
+			const struct pi_plan_node *sv = &plan->nodes[other->node];
+			if (other->node == node || pi_r_runs_bird(sv) || sv->pod != me->pod)
+				continue;
+			if (sv->services & PI_SVC_CLIENT)
+				continue;
+			const struct pi_prefix *via = family == PI_AF_V4 ? &other->v4 : &other->v6;
+			if (!pi_prefix_is_set(via) || (family == PI_AF_V4 ? other->dhcp4 : other->ra6))
+				continue;
+			const struct pi_prefix *lo = family == PI_AF_V4 ? &sv->lo4 : &sv->lo6;
+			const struct pi_prefix *subnet = family == PI_AF_V4 ? &l->v4 : &l->v6;
+			if (pi_prefix_is_set(lo) && !(pi_prefix_is_set(subnet) && pi_prefix_contains(subnet, lo))) {
+				struct pi_prefix h = pi_prefix_as_host(lo);
+				add_for_family(s, family, &h, via, "loopback", sv->name);
+			}
+			const struct pi_prefix *any = family == PI_AF_V4 ? &sv->anycast4 : &sv->anycast6;
+			if (pi_prefix_is_set(any)) {
+				struct pi_prefix h = pi_prefix_as_host(any);
+				add_for_family(s, family, &h, via, "anycast address (local instance)", sv->name);
+			}
+			if (sv->services & PI_SVC_NAT44)
+				add_for_family(s, family, &pod->nat44_pool, via, "NAT44 public pool", sv->name);
+			if (sv->services & PI_SVC_NAT64) {
+				add_for_family(s, family, &pod->nat64_pool, via, "NAT64 IPv4 pool", sv->name);
+				add_for_family(s, family, &wkp, via, "NAT64 prefix", sv->name);
+			}
+			/* LANs hanging off the server with no router of their own. */
+			for (uint32_t k = 0; k < sv->n_ifaces; k++) {
+				const struct pi_plan_iface *sf = pi_plan_node_iface(plan, other->node, k);
+				if (sf->link == mine->link || pi_r_link_has_router(plan, sf->link, UINT32_MAX))
+					continue;
+				const struct pi_plan_link *l2 = &plan->links[sf->link];
+				add_for_family(s, family, family == PI_AF_V4 ? &l2->v4 : &l2->v6, via,
+					       "LAN behind this server", sv->name);
+			}
+		}
+	}
+}
+
+/* ---- sections ---- */
+
+static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, bool border)
+{
+	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+	char buf[PI_PREFIX_STRLEN];
+
+	pi_buf_puts(b, "\n# ---- Routing policy (docs/routing-policy.md) ----\n\n");
+	pi_buf_printf(b, "define MY_AS = %u;\n", pod->asn);
+	pi_buf_printf(b,
+		      "# Large community (MY_AS, %d, kind) tags where an eBGP route was learned.\n"
+		      "define FROM_CUSTOMER = %d;\ndefine FROM_PEER = %d;\ndefine FROM_PROVIDER = %d;\n",
+		      PI_LC_REL, PI_LC_FROM_CUSTOMER, PI_LC_FROM_PEER, PI_LC_FROM_PROVIDER);
+	pi_buf_printf(b, "# Prefer customer routes (they pay), then peers (free), then providers (we pay).\n"
+			 "define LP_CUSTOMER = %d;\ndefine LP_PEER = %d;\ndefine LP_PROVIDER = %d;\n\n",
+		      PI_LP_CUSTOMER, PI_LP_PEER, PI_LP_PROVIDER);
+
+	/* The lab's space (and the CDN prefixes) are exempt from the bogon
+	 * list: the lab deliberately uses private and documentation ranges. */
+	struct plist lab4 = { .n = 0 }, lab6 = { .n = 0 };
+	plist_add(&lab4, &plan->v4);
+	plist_add(&lab4, &plan->anycast4);
+	plist_add(&lab6, &plan->v6);
+	plist_add(&lab6, &plan->anycast6);
+	pi_buf_puts(b, "# The lab's own address space: never a bogon here, even where it is\n"
+		       "# private or documentation space elsewhere.\n");
+	pi_buf_puts(b, "define LAB_SPACE4 = ");
+	if (!plist_print(b, &lab4, "+"))
+		pi_buf_puts(b, "[ 0.0.0.0/32 ]");
+	pi_buf_puts(b, ";\ndefine LAB_SPACE6 = ");
+	if (!plist_print(b, &lab6, "+"))
+		pi_buf_puts(b, "[ ::/128 ]");
+	pi_buf_puts(b, ";\n");
+	print_list_define(b, "BOGONS4", bogons4, PI_ARRAY_LEN(bogons4));
+	print_list_define(b, "BOGONS6", bogons6, PI_ARRAY_LEN(bogons6));
+
+	if (border) {
+		struct plist own4 = { .n = 0 }, own6 = { .n = 0 };
+		plist_add(&own4, &pod->v4);
+		plist_add(&own6, &pod->v6);
+		if (pod->anycast) {
+			plist_add(&own4, &plan->anycast4);
+			plist_add(&own6, &plan->anycast6);
+		}
+		pi_buf_printf(b, "# What AS %u (pod %s) originates: its aggregates%s.\n", pod->asn, pod->name,
+			      pod->anycast ? " and the anycast prefixes" : "");
+		pi_buf_puts(b, "define OWN4 = ");
+		if (!plist_print(b, &own4, ""))
+			pi_buf_puts(b, "[ 0.0.0.0/32 ]");
+		pi_buf_puts(b, ";\ndefine OWN6 = ");
+		if (!plist_print(b, &own6, ""))
+			pi_buf_puts(b, "[ ::/128 ]");
+		pi_buf_puts(b, ";\n");
+	}
+	(void)buf;
+
+	pi_buf_puts(b, "\n# Sanity checks every eBGP import starts with.\n");
+	for (int f = 4; f <= 6; f += 2) {
+		pi_buf_printf(b,
+			      "function ebgp_sane%d()\n{\n"
+			      "\tif net.len = 0 then return false;\t# no default route from anyone\n"
+			      "\tif net ~ LAB_SPACE%d then return true;\n"
+			      "\tif net ~ BOGONS%d then return false;\n"
+			      "\treturn true;\n}\n",
+			      f, f, f);
+	}
+	if (!border)
+		return;
+	pi_buf_puts(b, "\n# Tag a route with where it was learned and set its preference.\n"
+		       "function learned_from(int kind; int pref)\n{\n"
+		       "\tbgp_large_community.delete([(MY_AS, 1, *)]);\n"
+		       "\tbgp_large_community.add((MY_AS, 1, kind));\n"
+		       "\tbgp_local_pref = pref;\n}\n");
+	for (int f = 4; f <= 6; f += 2) {
+		pi_buf_printf(b,
+			      "\n# Our own prefixes, from the static protocol origin%d.\n"
+			      "function own_route%d()\n{\n\treturn source = RTS_STATIC && net ~ OWN%d;\n}\n",
+			      f, f, f);
+		pi_buf_printf(b,
+			      "\n# To customers: everything we know.\n"
+			      "filter export_all%d\n{\n"
+			      "\tif own_route%d() then accept;\n"
+			      "\tif source = RTS_BGP then accept;\n"
+			      "\treject;\n}\n",
+			      f, f);
+		pi_buf_printf(b,
+			      "\n# To peers, route servers and providers: only our own prefixes and our\n"
+			      "# customers' routes, so that nobody transits through us for free.\n"
+			      "filter export_own_and_customers%d\n{\n"
+			      "\tif own_route%d() then accept;\n"
+			      "\tif (MY_AS, 1, FROM_CUSTOMER) ~ bgp_large_community then accept;\n"
+			      "\treject;\n}\n",
+			      f, f);
+	}
+}
+
+static void emit_ospf(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, uint8_t family,
+		      const struct sroutes *sr)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+	char buf[PI_PREFIX_STRLEN];
+	int f = family == PI_AF_V4 ? 4 : 6;
+
+	pi_buf_printf(b, "\n# OSPF%s inside pod %s: internal links, loopbacks and attached LANs.\n",
+		      family == PI_AF_V4 ? "v2" : "v3", pod->name);
+	pi_buf_printf(b, "protocol ospf %s ospf%d {\n", family == PI_AF_V4 ? "v2" : "v3", f);
+	pi_buf_printf(b, "\tipv%d {\n\t\timport all;\n", f);
+	if (sr->n)
+		pi_buf_printf(b, "\t\texport where proto = \"servers%d\";\t# routes toward servers, see below\n", f);
+	else
+		pi_buf_puts(b, "\t\texport none;\n");
+	pi_buf_puts(b, "\t};\n\tarea 0 {\n");
+	const struct pi_prefix *lo = family == PI_AF_V4 ? &me->lo4 : &me->lo6;
+	if (pi_prefix_is_set(lo)) {
+		struct pi_prefix h = pi_prefix_as_host(lo);
+		pi_buf_printf(b, "\t\tstubnet %s;\t# loopback of %s\n", pi_prefix_fmt(&h, buf), me->name);
+	}
+	for (uint32_t i = 0; i < me->n_ifaces; i++) {
+		const struct pi_plan_iface *fc = pi_plan_node_iface(plan, node, i);
+		const struct pi_plan_link *l = &plan->links[fc->link];
+		const struct pi_prefix *a = family == PI_AF_V4 ? &fc->v4 : &fc->v6;
+		if (!pi_prefix_is_set(a))
+			continue;
+		bool active = l->scope == PI_SCOPE_INTERNAL && pi_r_link_has_router(plan, fc->link, node);
+		if (active && l->kind == PI_LINK_P2P) {
+			pi_buf_printf(b, "\t\tinterface \"%s\" {\t# %s, to %s\n\t\t\ttype ptp;\n", fc->name,
+				      pi_r_net(a, buf), l->name);
+			pi_buf_puts(b, "\t\t\tcost 10;\n\t\t\thello 2;\n\t\t\tdead 8;\n\t\t};\n");
+		} else if (active) {
+			pi_buf_printf(b, "\t\tinterface \"%s\" {\t# %s, LAN %s\n\t\t\ttype broadcast;\n", fc->name,
+				      pi_r_net(a, buf), l->name);
+			pi_buf_puts(b, "\t\t\tcost 10;\n\t\t\thello 2;\n\t\t\tdead 8;\n\t\t\twait 4;\n\t\t};\n");
+		} else {
+			static const char *const what[] = { "internal LAN", "eBGP link", "IXP LAN", "subscriber LAN",
+							    "backbone LAN" };
+			const char *w = l->scope <= PI_SCOPE_BACKBONE ? what[l->scope] : "link";
+			pi_buf_printf(b, "\t\tinterface \"%s\" { stub yes; };\t# %s %s (passive)\n", fc->name, w,
+				      pi_r_net(a, buf));
+		}
+	}
+	pi_buf_puts(b, "\t};\n}\n");
+}
+
+static void emit_statics(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, uint8_t family,
+			 const struct sroutes *sr, bool border)
+{
+	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+	char buf[PI_PREFIX_STRLEN];
+	int f = family == PI_AF_V4 ? 4 : 6;
+
+	if (border) {
+		const struct pi_prefix *agg = family == PI_AF_V4 ? &pod->v4 : &pod->v6;
+		const struct pi_prefix *any = family == PI_AF_V4 ? &plan->anycast4 : &plan->anycast6;
+		bool has_any = pod->anycast && pi_prefix_is_set(any);
+		if (pi_prefix_is_set(agg) || has_any) {
+			pi_buf_printf(b,
+				      "\n# Origination: the aggregates AS %u announces over eBGP. Unreachable here\n"
+				      "# so that unused parts of the block are dropped at the border; the more\n"
+				      "# specific OSPF routes carry the traffic that has somewhere to go.\n",
+				      pod->asn);
+			pi_buf_printf(b, "protocol static origin%d {\n\tipv%d;\n", f, f);
+			if (pi_prefix_is_set(agg))
+				pi_buf_printf(b, "\troute %s unreachable;\t# pod %s\n", pi_r_net(agg, buf), pod->name);
+			if (has_any)
+				pi_buf_printf(b, "\troute %s unreachable;\t# anycast (CDN), served by this pod's web nodes\n",
+					      pi_r_net(any, buf));
+			pi_buf_puts(b, "}\n");
+		}
+	}
+	if (sr->n) {
+		pi_buf_printf(b, "\n# Routes toward servers that do not speak OSPF, redistributed into OSPF.\n");
+		pi_buf_printf(b, "protocol static servers%d {\n\tipv%d;\n", f, f);
+		for (unsigned i = 0; i < sr->n; i++) {
+			const struct sroute *r = &sr->r[i];
+			if (r->blackhole)
+				pi_buf_printf(b, "\troute %s blackhole;\t# %s of %s\n", pi_prefix_fmt(&r->dst, buf), r->why,
+					      r->who);
+			else
+				pi_buf_printf(b, "\troute %s via %s;\t# %s of %s\n", pi_prefix_fmt(&r->dst, buf), r->via,
+					      r->why, r->who);
+		}
+		pi_buf_puts(b, "}\n");
+	}
+}
+
+static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, const struct bsess *x,
+			 bool is_rs)
+{
+	const struct pi_plan_node *rn = &plan->nodes[x->remote];
+	const struct pi_plan_pod *rpod = &plan->pods[rn->pod];
+	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+	char lb[PI_PREFIX_STRLEN], nb[PI_PREFIX_STRLEN], ib[PI_PREFIX_STRLEN];
+	int f = x->s->family == PI_AF_V6 ? 6 : 4;
+	const char *via = x->local_iface != PI_NONE ? plan->ifaces[x->local_iface].name : "loopback";
+
+	pi_buf_printf(b, "\n# %s %s: pod %s, AS %u, over %s\n", pi_r_rel_name(x->rel), rn->name, rpod->name,
+		      rpod->asn, via);
+
+	/* Import filter for eBGP sessions, inline in the channel. */
+	struct pi_buf flt;
+	pi_buf_init(&flt);
+	bool ebgp = x->rel != PI_REL_IBGP;
+	if (ebgp) {
+		struct plist cone = { .n = 0 };
+		const char *kind = NULL, *lp = NULL;
+		switch (x->rel) {
+		case PI_REL_CUSTOMER:
+			cone_add(plan, rn->pod, x->s->family, &cone);
+			kind = "FROM_CUSTOMER", lp = "LP_CUSTOMER";
+			break;
+		case PI_REL_PEER:
+			cone_add(plan, rn->pod, x->s->family, &cone);
+			kind = "FROM_PEER", lp = "LP_PEER";
+			break;
+		case PI_REL_PROVIDER:
+			kind = "FROM_PROVIDER", lp = "LP_PROVIDER";
+			break;
+		case PI_REL_RS:
+			/* Through the route server: any other member's cone. */
+			for (uint32_t i = 0; i < plan->n_sessions; i++) {
+				const struct pi_plan_session *s = &plan->sessions[i];
+				uint32_t member = PI_NONE;
+				if (s->a == x->remote && s->rel == PI_REL_RS_CLIENT)
+					member = s->b;
+				else if (s->b == x->remote && s->rel == PI_REL_RS)
+					member = s->a;
+				if (member != PI_NONE && s->family == x->s->family && plan->nodes[member].pod != pi_r_node(plan, node)->pod)
+					cone_add(plan, plan->nodes[member].pod, x->s->family, &cone);
+			}
+			kind = "FROM_PEER", lp = "LP_PEER";
+			break;
+		case PI_REL_RS_CLIENT:
+			cone_add(plan, rn->pod, x->s->family, &cone);
+			break;
+		case PI_REL_IBGP:
+			break;
+		}
+		pi_buf_printf(&flt, "\t\timport filter {\n\t\t\tif ! ebgp_sane%d() then reject;\n", f);
+		if (x->rel == PI_REL_PROVIDER) {
+			pi_buf_puts(&flt, "\t\t\t# A provider may send the whole table.\n");
+		} else {
+			pi_buf_printf(&flt, "\t\t\t# Only the customer cone of %s.\n",
+				      x->rel == PI_REL_RS ? "the route server's other members" : rpod->name);
+			pi_buf_puts(&flt, "\t\t\tif ! (net ~ ");
+			if (plist_print(&flt, &cone, "+"))
+				pi_buf_puts(&flt, ") then reject;\n");
+			else
+				pi_buf_printf(&flt, "[ %s ]) then reject;\t# empty cone\n\t\t\treject;\n",
+					      f == 4 ? "0.0.0.0/32" : "::/128");
+		}
+		if (kind)
+			pi_buf_printf(&flt, "\t\t\tlearned_from(%s, %s);\n", kind, lp);
+		pi_buf_puts(&flt, "\t\t\taccept;\n\t\t};\n");
+	}
+
+	pi_buf_printf(b, "protocol bgp %s from lab_bgp {\n", x->name);
+	pi_buf_printf(b, "\tdescription \"%s %s (AS %u, pod %s)\";\n", pi_r_rel_name(x->rel), rn->name, rpod->asn,
+		      rpod->name);
+	pi_buf_printf(b, "\tlocal %s as %u;\n", pi_r_addr(&x->local, lb), pod->asn);
+	pi_buf_printf(b, "\tneighbor %s as %u;\n", pi_r_addr(&x->neigh, nb), rpod->asn);
+	(void)ib;
+	if (x->rel == PI_REL_IBGP) {
+		pi_buf_puts(b, "\tmultihop;\t# over loopbacks, reached through OSPF\n");
+		if (x->rr_client)
+			pi_buf_puts(b, "\trr client;\t# we reflect routes for this router\n");
+	}
+	if (x->rel == PI_REL_RS_CLIENT)
+		pi_buf_puts(b, "\trs client;\t# transparent: no own ASN in the path, next hop kept\n");
+	if (x->rel == PI_REL_RS)
+		pi_buf_puts(b, "\tenforce first as off;\t# the route server's ASN is not in the path\n");
+	pi_buf_printf(b, "\tipv%d {\n", f);
+	if (x->max_prefix)
+		pi_buf_printf(b, "\t\timport limit %u action restart;\t# max-prefix from the plan\n", x->max_prefix);
+	switch (x->rel) {
+	case PI_REL_IBGP:
+		pi_buf_puts(b, "\t\timport all;\n\t\texport where source = RTS_BGP;\n");
+		if (pi_r_node(plan, node)->services & PI_SVC_EBGP)
+			pi_buf_puts(b, "\t\tnext hop self ebgp;\t# border: eBGP next hops are not in OSPF\n");
+		break;
+	case PI_REL_RS_CLIENT:
+		pi_buf_puts(b, pi_buf_str(&flt));
+		pi_buf_puts(b, "\t\texport where source = RTS_BGP;\n");
+		break;
+	case PI_REL_CUSTOMER:
+		pi_buf_puts(b, pi_buf_str(&flt));
+		pi_buf_printf(b, "\t\texport filter export_all%d;\n", f);
+		break;
+	default:
+		pi_buf_puts(b, pi_buf_str(&flt));
+		pi_buf_printf(b, "\t\texport filter export_own_and_customers%d;\n", f);
+		break;
+	}
+	(void)is_rs;
+	pi_buf_puts(b, "\t};\n}\n");
+	pi_buf_free(&flt);
+}
+
+void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	char rid[PI_PREFIX_STRLEN];
+	if (!pi_r_runs_bird(me))
+		return;
+
+	struct pi_vec sess = PI_VEC_INIT(struct bsess);
+	collect_sessions(plan, node, &sess);
+	bool router = (me->services & PI_SVC_ROUTER) != 0;
+	bool is_rs = (me->services & PI_SVC_RS) != 0;
+	bool border = false;
+	for (size_t i = 0; i < sess.len; i++) {
+		const struct bsess *x = pi_vec_at(&sess, i);
+		if (x->rel != PI_REL_IBGP && x->rel != PI_REL_RS_CLIENT)
+			border = true;
+	}
+	if (me->services & PI_SVC_EBGP)
+		border = true;
+
+	pi_r_header(b, "#", plan, node, "BIRD 2 configuration");
+	pi_buf_puts(b, "#\n# Large communities set on eBGP import (docs/routing-policy.md):\n");
+	pi_buf_printf(b, "#   (%u, %d, %d) learned from a customer           local pref %d\n", pi_r_pod(plan, node)->asn,
+		      PI_LC_REL, PI_LC_FROM_CUSTOMER, PI_LP_CUSTOMER);
+	pi_buf_printf(b, "#   (%u, %d, %d) learned from a peer or route server local pref %d\n",
+		      pi_r_pod(plan, node)->asn, PI_LC_REL, PI_LC_FROM_PEER, PI_LP_PEER);
+	pi_buf_printf(b, "#   (%u, %d, %d) learned from a provider           local pref %d\n", pi_r_pod(plan, node)->asn,
+		      PI_LC_REL, PI_LC_FROM_PROVIDER, PI_LP_PROVIDER);
+
+	pi_buf_printf(b, "\nlog \"%s/bird.log\" all;\n", o->log_dir);
+	router_id(plan, node, rid);
+	pi_buf_printf(b, "router id %s;\n", rid);
+
+	if (border || is_rs)
+		emit_policy_defs(b, plan, node, border);
+
+	pi_buf_puts(b, "\n# ---- Interfaces and the kernel ----\n\n");
+	pi_buf_puts(b, "protocol device {\n\tscan time 10;\n}\n");
+	if (router) {
+		pi_buf_puts(b, "\n# Learned routes go to the kernel so that packets follow them. Connected\n"
+			       "# routes are the kernel's own already.\n");
+		for (int f = 4; f <= 6; f += 2)
+			pi_buf_printf(b,
+				      "protocol kernel kernel%d {\n\tipv%d {\n\t\timport none;\n"
+				      "\t\texport where source != RTS_DEVICE;\n\t};\n}\n",
+				      f, f);
+
+		for (int f = 4; f <= 6; f += 2) {
+			uint8_t family = f == 4 ? PI_AF_V4 : PI_AF_V6;
+			struct sroutes sr = { .n = 0 };
+			server_routes(plan, node, family, &sr);
+			emit_statics(b, plan, node, family, &sr, border);
+			emit_ospf(b, plan, node, family, &sr);
+		}
+	}
+
+	pi_buf_puts(b, "\n# ---- BGP ----\n\n");
+	pi_buf_puts(b, "# Lab timers: sessions come up within seconds of the daemons starting.\n"
+		       "template bgp lab_bgp {\n\tconnect retry time 5;\n\terror wait time 5, 60;\n"
+		       "\thold time 30;\n\tkeepalive time 10;\n}\n");
+	for (size_t i = 0; i < sess.len; i++)
+		emit_session(b, plan, node, pi_vec_at(&sess, i), is_rs);
+	(void)rid;
+	pi_vec_free(&sess);
+}

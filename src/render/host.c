@@ -1,0 +1,184 @@
+/*
+ * render/host: what every node gets whatever it runs: resolv.conf, hosts,
+ * and start.sh, the script the backend runs inside the container once its
+ * links are wired. start.sh starts the node's daemons in dependency order
+ * (NAT devices before BIRD routes through them, BIRD before the services),
+ * leaves running daemons alone so it can be run again, logs under the log
+ * directory and exits non-zero when a daemon failed to start.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "render_int.h"
+
+void pi_render_resolv(const struct pi_plan *plan, uint32_t node, struct pi_buf *b)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+	char a[PI_PREFIX_STRLEN], dom[256];
+	pi_r_header(b, "#", plan, node, "resolv.conf");
+	if (pi_prefix_is_set(&me->resolver4))
+		pi_buf_printf(b, "nameserver %s\n", pi_r_addr(&me->resolver4, a));
+	if (pi_prefix_is_set(&me->resolver6))
+		pi_buf_printf(b, "nameserver %s\n", pi_r_addr(&me->resolver6, a));
+	if (!pi_prefix_is_set(&me->resolver4) && !pi_prefix_is_set(&me->resolver6))
+		pi_buf_puts(b, "# The plan names no resolver for this node.\n");
+	if (pod->domain)
+		pi_buf_printf(b, "search %s\n", pi_r_nodot(pod->domain, dom, sizeof(dom)));
+	pi_buf_puts(b, "options timeout:2 attempts:2\n");
+}
+
+static void hosts_line(struct pi_buf *b, const struct pi_prefix *p, const char *fqdn, const char *name)
+{
+	char a[PI_PREFIX_STRLEN];
+	if (pi_prefix_is_set(p))
+		pi_buf_printf(b, "%-40s %s %s\n", pi_r_addr(p, a), fqdn, name);
+}
+
+void pi_render_hosts(const struct pi_plan *plan, uint32_t node, struct pi_buf *b)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	char fq[256];
+	const char *fqdn = me->fqdn ? pi_r_nodot(me->fqdn, fq, sizeof(fq)) : me->name;
+	pi_r_header(b, "#", plan, node, "hosts");
+	pi_buf_puts(b, "# Only this node: every other name comes from the lab's DNS.\n");
+	pi_buf_printf(b, "%-40s localhost\n%-40s localhost ip6-localhost ip6-loopback\n", "127.0.0.1", "::1");
+	hosts_line(b, &me->lo4, fqdn, me->name);
+	hosts_line(b, &me->lo6, fqdn, me->name);
+	for (uint32_t i = 0; i < me->n_ifaces; i++) {
+		const struct pi_plan_iface *f = pi_plan_node_iface(plan, node, i);
+		hosts_line(b, &f->v4, fqdn, me->name);
+		hosts_line(b, &f->v6, fqdn, me->name);
+	}
+}
+
+static void start_daemon(struct pi_buf *b, const char *what, const char *pidfile, const char *cmd)
+{
+	pi_buf_printf(b, "if running \"%s\"; then\n\tlog \"%s already running\"\nelse\n", pidfile, what);
+	pi_buf_printf(b, "\tlog \"starting %s\"\n\t%s || fail \"%s did not start\"\nfi\n", what, cmd, what);
+}
+
+void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	char a[PI_PREFIX_STRLEN], p[PI_PREFIX_STRLEN], cmd[1024], pid[512];
+	bool bird = pi_r_runs_bird(me);
+
+	pi_buf_puts(b, "#!/bin/sh\n");
+	pi_r_header(b, "#", plan, node, "start.sh");
+	pi_buf_puts(b, "#\n# Run by the backend inside the container after its links are wired.\n"
+		       "# Running it again leaves running daemons alone. Exit status 0 when every\n"
+		       "# daemon of the node is running.\n\n");
+	pi_buf_puts(b, "set -u\n");
+	pi_buf_printf(b, "CONF=%s\nLOG=%s\nRUN=%s\n", o->conf_dir, o->log_dir, o->run_dir);
+	pi_buf_puts(b, "mkdir -p \"$LOG\" \"$RUN\" || exit 1\n");
+	pi_buf_puts(b, "# Everything goes to start.log; failures are also reported on stderr.\n"
+		       "exec 3>&2 >>\"$LOG/start.log\" 2>&1\n"
+		       "status=0\n"
+		       "log() { echo \"$(date '+%F %T') $*\"; }\n"
+		       "fail() { log \"FAILED: $*\"; echo \"start.sh: $*\" >&3; status=1; }\n"
+		       "running() { [ -s \"$1\" ] && kill -0 \"$(cat \"$1\")\" 2>/dev/null; }\n");
+	pi_buf_printf(b, "log \"starting node %s\"\n\n", me->name);
+
+	pi_buf_puts(b, "# Identity and name resolution (Docker's own files are replaced in place).\n");
+	pi_buf_puts(b, "cat \"$CONF/hosts\" >/etc/hosts || fail \"cannot write /etc/hosts\"\n");
+	pi_buf_puts(b, "cat \"$CONF/resolv.conf\" >/etc/resolv.conf || fail \"cannot write /etc/resolv.conf\"\n");
+
+	bool fwd = bird || (me->services & (PI_SVC_NAT44 | PI_SVC_NAT64));
+	if (fwd) {
+		pi_buf_puts(b, "\n# Forwarding: normally set by the backend when it creates the container;\n"
+			       "# /proc/sys may be read-only here, so failing is only noted.\n");
+		pi_buf_puts(b, "for s in net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1; do\n"
+			       "\tsysctl -qw \"$s\" 2>/dev/null || log \"note: cannot set $s\"\ndone\n");
+	}
+
+	/* Loopback and anycast addresses: the backend sets them too; replace is a no-op then. */
+	struct pi_prefix extra[4] = { me->lo4, me->lo6, me->anycast4, me->anycast6 };
+	bool any_extra = false;
+	for (int i = 0; i < 4; i++) {
+		if (!pi_prefix_is_set(&extra[i]))
+			continue;
+		if (!any_extra)
+			pi_buf_puts(b, "\n# Loopback and anycast addresses (a no-op when the backend set them).\n");
+		any_extra = true;
+		struct pi_prefix h = pi_prefix_as_host(&extra[i]);
+		pi_buf_printf(b, "ip addr replace %s dev lo || fail \"address %s\"\n", pi_prefix_fmt(&h, p),
+			      pi_prefix_fmt(&h, a));
+	}
+
+	if (me->services & PI_SVC_NAT64) {
+		const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+		struct pi_prefix pfx;
+		pi_render_nat64_prefix(plan, me->pod, &pfx);
+		pi_buf_printf(b, "\n# NAT64: the tun device first, so that routes (and BIRD) can use it.\n");
+		pi_buf_printf(b, "mkdir -p \"$RUN/tayga\"\n");
+		pi_buf_printf(b, "if ! running \"$RUN/tayga.pid\"; then\n");
+		pi_buf_printf(b, "\tip link show nat64 >/dev/null 2>&1 || tayga --mktun -c \"$CONF/tayga.conf\" || fail \"tayga --mktun\"\n");
+		pi_buf_printf(b, "\tip link set nat64 up || fail \"nat64 up\"\n");
+		if (!bird) {
+			pi_buf_printf(b, "\tip -6 route replace %s dev nat64 || fail \"route to NAT64 prefix\"\n",
+				      pi_prefix_fmt(&pfx, p));
+			if (pi_prefix_is_set(&pod->nat64_pool))
+				pi_buf_printf(b, "\tip route replace %s dev nat64 || fail \"route to NAT64 pool\"\n",
+					      pi_r_net(&pod->nat64_pool, p));
+		} else {
+			pi_buf_puts(b, "\t# BIRD installs the routes into nat64 (protocol static servers4/6).\n");
+		}
+		pi_buf_printf(b, "\tlog \"starting tayga\"\n\ttayga -c \"$CONF/tayga.conf\" --pidfile \"$RUN/tayga.pid\" || fail \"tayga did not start\"\nelse\n\tlog \"tayga already running\"\nfi\n");
+	}
+	if (me->services & PI_SVC_NAT44) {
+		pi_buf_puts(b, "\n# NAT44: the file replaces its table, so loading it again is harmless.\n");
+		pi_buf_puts(b, "log \"loading nftables NAT44\"\nnft -f \"$CONF/nft.conf\" || fail \"nft -f nft.conf\"\n");
+	}
+
+	/* Static routes of the plan (hosts' defaults), except on DHCP-configured families. */
+	bool dhcp4 = false;
+	for (uint32_t i = 0; i < me->n_ifaces; i++)
+		if (pi_plan_node_iface(plan, node, i)->dhcp4)
+			dhcp4 = true;
+	bool header = false;
+	for (uint32_t r = 0; r < plan->n_routes; r++) {
+		const struct pi_plan_route *rt = &plan->routes[r];
+		if (rt->node != node || !pi_prefix_is_set(&rt->via))
+			continue;
+		if (rt->dst.family == PI_AF_V4 && dhcp4)
+			continue;
+		if (!header)
+			pi_buf_puts(b, "\n# Static routes of the plan (a no-op when the backend set them).\n");
+		header = true;
+		pi_buf_printf(b, "ip -%d route replace %s via %s || fail \"route %s\"\n", rt->dst.family == PI_AF_V6 ? 6 : 4,
+			      pi_r_net(&rt->dst, p), pi_r_addr(&rt->via, a), pi_r_net(&rt->dst, p));
+	}
+
+	if (bird) {
+		pi_buf_puts(b, "\n# BIRD: routing first, so that the services below are reachable.\n"
+			       "mkdir -p /run/bird\n");
+		snprintf(pid, sizeof(pid), "$RUN/bird.pid");
+		snprintf(cmd, sizeof(cmd), "bird -c \"$CONF/bird.conf\" -s /run/bird/bird.ctl -P \"%s\"", pid);
+		start_daemon(b, "bird", pid, cmd);
+	}
+	if (pi_r_runs_unbound(me)) {
+		pi_buf_puts(b, "\n");
+		start_daemon(b, "unbound", "$RUN/unbound.pid", "unbound -c \"$CONF/unbound.conf\"");
+	}
+	if (me->services & PI_SVC_DHCP) {
+		pi_buf_puts(b, "\n");
+		start_daemon(b, "dnsmasq", "$RUN/dnsmasq.pid", "dnsmasq -C \"$CONF/dnsmasq.conf\"");
+	}
+	if (me->services & PI_SVC_HTTP) {
+		pi_buf_puts(b, "\n");
+		start_daemon(b, "lighttpd", "$RUN/lighttpd.pid", "lighttpd -f \"$CONF/lighttpd.conf\"");
+	}
+	for (uint32_t i = 0; i < me->n_ifaces; i++) {
+		const struct pi_plan_iface *f = pi_plan_node_iface(plan, node, i);
+		if (!f->dhcp4)
+			continue;
+		pi_buf_printf(b, "\n# DHCPv4 on %s (the plan reserves %s for us).\n", f->name,
+			      pi_prefix_is_set(&f->v4) ? pi_r_addr(&f->v4, a) : "an address");
+		snprintf(pid, sizeof(pid), "$RUN/dhclient-%s.pid", f->name);
+		snprintf(cmd, sizeof(cmd), "dhclient -4 -nw -pf \"%s\" -lf \"$RUN/dhclient-%s.leases\" %s", pid, f->name,
+			 f->name);
+		start_daemon(b, "dhclient", pid, cmd);
+	}
+
+	pi_buf_printf(b, "\nlog \"node %s: start.sh done (status $status)\"\nexit $status\n", me->name);
+}

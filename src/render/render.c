@@ -1,0 +1,210 @@
+/*
+ * render: the file set of one node, and writing every node's set to disk.
+ * Everything except pi_render_write_all is pure (plan in, text out).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "render_int.h"
+
+void pi_render_opts_default(struct pi_render_opts *o)
+{
+	o->conf_dir = PI_NODE_CONF_DIR;
+	o->log_dir = PI_NODE_LOG_DIR;
+	o->run_dir = PI_NODE_RUN_DIR;
+}
+
+void pi_render_set_init(struct pi_render_set *s)
+{
+	struct pi_vec v = PI_VEC_INIT(struct pi_render_file);
+	s->files = v;
+}
+
+void pi_render_set_free(struct pi_render_set *s)
+{
+	for (size_t i = 0; i < s->files.len; i++) {
+		struct pi_render_file *f = pi_vec_at(&s->files, i);
+		free(f->path);
+		free(f->data);
+	}
+	pi_vec_free(&s->files);
+}
+
+void pi_render_set_add(struct pi_render_set *s, const char *path, struct pi_buf *buf, unsigned mode)
+{
+	struct pi_render_file *f = pi_vec_push(&s->files);
+	f->path = pi_xstrdup(path);
+	f->len = buf->len;
+	f->data = buf->data ? pi_buf_steal(buf) : pi_xstrdup("");
+	f->mode = mode;
+}
+
+const struct pi_render_file *pi_render_set_find(const struct pi_render_set *s, const char *path)
+{
+	for (size_t i = 0; i < s->files.len; i++) {
+		const struct pi_render_file *f = pi_vec_at(&s->files, i);
+		if (strcmp(f->path, path) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+void pi_render_zone_path(const struct pi_plan *plan, uint32_t zone, char *buf, size_t bufsz)
+{
+	const char *name = plan->zones[zone].name;
+	char nd[256];
+	if (strcmp(name, ".") == 0)
+		snprintf(buf, bufsz, "zones/root.zone");
+	else
+		snprintf(buf, bufsz, "zones/%s.zone", pi_r_nodot(name, nd, sizeof(nd)));
+}
+
+void pi_render_node_opts(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			 struct pi_render_set *out)
+{
+	const struct pi_plan_node *n = pi_r_node(plan, node);
+	struct pi_buf b, b2;
+	pi_buf_init(&b);
+	pi_buf_init(&b2);
+
+	pi_render_hosts(plan, node, &b);
+	pi_render_set_add(out, "hosts", &b, 0644);
+	pi_render_resolv(plan, node, &b);
+	pi_render_set_add(out, "resolv.conf", &b, 0644);
+
+	if (pi_r_runs_bird(n)) {
+		pi_render_bird_o(plan, node, o, &b);
+		pi_render_set_add(out, "bird.conf", &b, 0644);
+	}
+	if (pi_r_runs_unbound(n)) {
+		pi_render_unbound_o(plan, node, o, &b);
+		pi_render_set_add(out, "unbound.conf", &b, 0644);
+		pi_render_root_hints(plan, &b);
+		pi_render_set_add(out, "root.hints", &b, 0644);
+		for (uint32_t z = 0; z < plan->n_zones; z++) {
+			if (!pi_r_zone_served_by(plan, z, node))
+				continue;
+			char path[300];
+			pi_render_zone_path(plan, z, path, sizeof(path));
+			pi_render_zone(plan, z, &b);
+			pi_render_set_add(out, path, &b, 0644);
+		}
+	}
+	if (n->services & PI_SVC_DHCP) {
+		pi_render_dnsmasq_o(plan, node, o, &b);
+		pi_render_set_add(out, "dnsmasq.conf", &b, 0644);
+	}
+	if (n->services & PI_SVC_NAT44) {
+		pi_render_nft(plan, node, &b);
+		pi_render_set_add(out, "nft.conf", &b, 0644);
+	}
+	if (n->services & PI_SVC_NAT64) {
+		pi_render_tayga_o(plan, node, o, &b);
+		pi_render_set_add(out, "tayga.conf", &b, 0644);
+	}
+	if (n->services & PI_SVC_HTTP) {
+		pi_render_http_o(plan, node, o, &b, &b2);
+		pi_render_set_add(out, "lighttpd.conf", &b, 0644);
+		pi_render_set_add(out, "www/index.html", &b2, 0644);
+	}
+	pi_render_start_o(plan, node, o, &b);
+	pi_render_set_add(out, "start.sh", &b, 0755);
+
+	pi_buf_free(&b);
+	pi_buf_free(&b2);
+}
+
+void pi_render_node(const struct pi_plan *plan, uint32_t node, struct pi_render_set *out)
+{
+	struct pi_render_opts o;
+	pi_render_opts_default(&o);
+	pi_render_node_opts(plan, node, &o, out);
+}
+
+/* Public forms with the container's paths. */
+void pi_render_bird(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
+{
+	struct pi_render_opts o;
+	pi_render_opts_default(&o);
+	pi_render_bird_o(plan, node, &o, out);
+}
+
+void pi_render_unbound(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
+{
+	struct pi_render_opts o;
+	pi_render_opts_default(&o);
+	pi_render_unbound_o(plan, node, &o, out);
+}
+
+void pi_render_dnsmasq(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
+{
+	struct pi_render_opts o;
+	pi_render_opts_default(&o);
+	pi_render_dnsmasq_o(plan, node, &o, out);
+}
+
+void pi_render_tayga(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
+{
+	struct pi_render_opts o;
+	pi_render_opts_default(&o);
+	pi_render_tayga_o(plan, node, &o, out);
+}
+
+void pi_render_http(const struct pi_plan *plan, uint32_t node, struct pi_buf *conf, struct pi_buf *index_html)
+{
+	struct pi_render_opts o;
+	pi_render_opts_default(&o);
+	pi_render_http_o(plan, node, &o, conf, index_html);
+}
+
+void pi_render_start(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
+{
+	struct pi_render_opts o;
+	pi_render_opts_default(&o);
+	pi_render_start_o(plan, node, &o, out);
+}
+
+int pi_render_write_all(const struct pi_plan *plan, const char *dir, const char **failed_path)
+{
+	static char failed[4096];
+	char path[4096];
+	int rc = 0;
+	struct pi_buf json;
+	pi_buf_init(&json);
+
+	*failed_path = NULL;
+	rc = pi_mkdir_p(dir, 0755);
+	if (rc) {
+		snprintf(failed, sizeof(failed), "%s", dir);
+		goto out;
+	}
+	for (uint32_t i = 0; i < plan->n_nodes && !rc; i++) {
+		struct pi_render_set set;
+		pi_render_set_init(&set);
+		pi_render_node(plan, i, &set);
+		for (size_t f = 0; f < set.files.len; f++) {
+			const struct pi_render_file *file = pi_vec_at(&set.files, f);
+			snprintf(path, sizeof(path), "%s/%s/%s", dir, plan->nodes[i].name, file->path);
+			rc = pi_write_file(path, file->data, file->len, file->mode);
+			if (rc) {
+				snprintf(failed, sizeof(failed), "%s", path);
+				break;
+			}
+		}
+		pi_render_set_free(&set);
+	}
+	if (rc)
+		goto out;
+	rc = pi_plan_write_json(plan, &json);
+	snprintf(path, sizeof(path), "%s/plan.json", dir);
+	if (!rc)
+		rc = pi_write_file(path, pi_buf_str(&json), json.len, 0644);
+	if (rc)
+		snprintf(failed, sizeof(failed), "%s", path);
+out:
+	if (rc)
+		*failed_path = failed;
+	pi_buf_free(&json);
+	return rc;
+}
