@@ -24,6 +24,15 @@ struct podname {
 	const struct pi_blueprint *bp; /* NULL when the blueprint is unknown */
 	struct pi_pos pos;
 	bool explicit_;
+	uint32_t index; /* in the table, for ties and relationship keys */
+};
+
+/* A relationship already made, by its unordered pair of pods (and whether it
+ * is an IXP membership): an open-addressing set, so labs of thousands of
+ * pods check duplicates in linear time. */
+struct relslot {
+	uint64_t key; /* 0 = empty */
+	uint32_t rel;
 };
 
 struct native {
@@ -34,7 +43,25 @@ struct native {
 	struct pi_vec names;     /* struct podname */
 	struct pi_vec rels;      /* struct pi_lab_rel */
 	bool names_ok;           /* the table is complete: relationships can be checked */
+	struct podname **sorted; /* names by (name, index) */
+	struct relslot *relset;
+	size_t relset_cap;
 };
+
+static int cmp_podname(const void *x, const void *y)
+{
+	const struct podname *a = *(struct podname *const *)x, *b = *(struct podname *const *)y;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static int cmp_pod_asn(const void *x, const void *y)
+{
+	const struct pi_lab_pod *a = *(struct pi_lab_pod *const *)x, *b = *(struct pi_lab_pod *const *)y;
+	if (a->asn != b->asn)
+		return a->asn < b->asn ? -1 : 1;
+	return (a > b) - (a < b); /* file order: the vector keeps it */
+}
 
 static const char *tier_name(enum pi_tier t)
 {
@@ -242,16 +269,29 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 		if (!p->name)
 			continue;
 		struct podname *pn = pi_vec_push(&nt->names);
-		*pn = (struct podname){ p->name, p->bp, p->pos, true };
+		*pn = (struct podname){ p->name, p->bp, p->pos, true, (uint32_t)(nt->names.len - 1) };
 	}
+	struct counter {
+		const char *bp;
+		unsigned next;
+	};
+	struct pi_vec counters = PI_VEC_INIT(struct counter);
 	for (size_t i = 0; i < nt->generated.len; i++) {
 		struct pi_lab_pod *p = pi_vec_at(&nt->generated, i);
-		unsigned next = 1;
-		for (size_t j = 0; j < i; j++) {
-			struct pi_lab_pod *q = pi_vec_at(&nt->generated, j);
-			if (strcmp(q->blueprint, p->blueprint) == 0)
-				next += q->count;
+		/* Few distinct blueprints (unknown ones stop at the error cap): a list will do. */
+		struct counter *ctr = NULL;
+		for (size_t j = 0; j < counters.len && !ctr; j++) {
+			struct counter *c = pi_vec_at(&counters, j);
+			if (strcmp(c->bp, p->blueprint) == 0)
+				ctr = c;
 		}
+		if (!ctr) {
+			ctr = pi_vec_push(&counters);
+			ctr->bp = p->blueprint;
+			ctr->next = 1;
+		}
+		unsigned next = ctr->next;
+		ctr->next += p->count;
 		p->first_index = next;
 		/* "bp2" + 1 would read as "bp21": a dash keeps the number apart (as the planner does). */
 		size_t bl = strlen(p->blueprint);
@@ -259,37 +299,43 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 		for (unsigned k = 0; k < p->count; k++) {
 			struct podname *pn = pi_vec_push(&nt->names);
 			*pn = (struct podname){ pi_arena_printf(ld->arena, "%s%s%u", p->blueprint, dash, next + k), p->bp,
-						p->pos, false };
+						p->pos, false, (uint32_t)(nt->names.len - 1) };
 		}
 	}
-	for (size_t i = 0; i < nt->names.len; i++) {
-		struct podname *a = pi_vec_at(&nt->names, i);
-		for (size_t j = 0; j < i; j++) {
-			struct podname *b = pi_vec_at(&nt->names, j);
-			if (strcmp(a->name, b->name) != 0)
-				continue;
-			if (b->explicit_ && a->explicit_)
-				pi_ld_err(ld, a->pos, "give every pod its own name",
-					  "duplicate pod name '%s' (first at line %u)", a->name, b->pos.line);
-			else
-				pi_ld_err(ld, b->explicit_ ? b->pos : a->pos,
-					  "generated pods are named <blueprint><n>; choose another name for the named pod",
-					  "pod name '%s' is also the name of a generated pod (line %u)", a->name,
-					  b->explicit_ ? a->pos.line : b->pos.line);
-			break;
+	pi_vec_free(&counters);
+	size_t nn = nt->names.len;
+	nt->sorted = pi_arena_alloc(&ld->tmp, (nn ? nn : 1) * sizeof(*nt->sorted));
+	for (size_t i = 0; i < nn; i++)
+		nt->sorted[i] = pi_vec_at(&nt->names, i);
+	qsort(nt->sorted, nn, sizeof(*nt->sorted), cmp_podname);
+	for (size_t i = 1, first = 0; i < nn; i++) {
+		struct podname *a = nt->sorted[i], *b = nt->sorted[first];
+		if (strcmp(a->name, b->name) != 0) {
+			first = i;
+			continue;
 		}
+		if (b->explicit_ && a->explicit_)
+			pi_ld_err(ld, a->pos, "give every pod its own name", "duplicate pod name '%s' (first at line %u)",
+				  a->name, b->pos.line);
+		else
+			pi_ld_err(ld, b->explicit_ ? b->pos : a->pos,
+				  "generated pods are named <blueprint><n>; choose another name for the named pod",
+				  "pod name '%s' is also the name of a generated pod (line %u)", a->name,
+				  b->explicit_ ? a->pos.line : b->pos.line);
 	}
-	for (size_t i = 0; i < nt->explicit_.len; i++) {
-		struct pi_lab_pod *a = pi_vec_at(&nt->explicit_, i);
-		for (size_t j = 0; a->asn && j < i; j++) {
-			struct pi_lab_pod *b = pi_vec_at(&nt->explicit_, j);
-			if (a->asn == b->asn) {
-				pi_ld_err(ld, a->pos, "give every pod its own asn, or leave asn out to let the planner choose",
-					  "duplicate asn %u (also pod '%s', line %u)", a->asn, b->name ? b->name : "?",
-					  b->pos.line);
-				break;
-			}
+	size_t ne = nt->explicit_.len;
+	struct pi_lab_pod **by_asn = pi_arena_alloc(&ld->tmp, (ne ? ne : 1) * sizeof(*by_asn));
+	for (size_t i = 0; i < ne; i++)
+		by_asn[i] = pi_vec_at(&nt->explicit_, i);
+	qsort(by_asn, ne, sizeof(*by_asn), cmp_pod_asn);
+	for (size_t i = 1, first = 0; i < ne; i++) {
+		struct pi_lab_pod *a = by_asn[i], *b = by_asn[first];
+		if (!a->asn || a->asn != b->asn) {
+			first = i;
+			continue;
 		}
+		pi_ld_err(ld, a->pos, "give every pod its own asn, or leave asn out to let the planner choose",
+			  "duplicate asn %u (also pod '%s', line %u)", a->asn, b->name ? b->name : "?", b->pos.line);
 	}
 	nt->names_ok = true;
 }
@@ -301,15 +347,22 @@ static const struct podname *pod_ref(struct native *nt, const struct pi_ynode *n
 	const char *name;
 	if (!pi_y_str(ld, n, what, &name))
 		return NULL;
-	for (size_t i = 0; i < nt->names.len; i++) {
-		const struct podname *p = pi_vec_at(&nt->names, i);
-		if (strcmp(p->name, name) == 0)
-			return p;
+	/* The first of equal names in the sorted table: the one defined first. */
+	size_t lo = 0, hi = nt->names.len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(nt->sorted[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	if (lo < nt->names.len && strcmp(nt->sorted[lo]->name, name) == 0)
+		return nt->sorted[lo];
 	const char **names = pi_arena_alloc(&ld->tmp, (nt->names.len + 1) * sizeof(*names));
 	for (size_t i = 0; i < nt->names.len; i++)
 		names[i] = ((const struct podname *)pi_vec_at(&nt->names, i))->name;
-	const char *near = pi_nearest(name, names, nt->names.len);
+	/* A suggestion needs an edit distance per pod: only for labs of sane size. */
+	const char *near = nt->names.len <= 2000 ? pi_nearest(name, names, nt->names.len) : NULL;
 	const char *list = pi_ld_join(ld, names, nt->names.len, 12);
 	pi_ld_err(ld, n->pos,
 		  near ? pi_ld_fmt(ld, "did you mean '%s'? pods: %s", near, list)
@@ -327,22 +380,39 @@ static void push_rel(struct native *nt, enum pi_lab_rel_kind kind, const struct 
 		     struct pi_pos pos)
 {
 	struct pi_ld *ld = nt->ld;
-	for (size_t i = 0; i < nt->rels.len; i++) {
-		const struct pi_lab_rel *r = pi_vec_at(&nt->rels, i);
-		bool same = (strcmp(r->a, a->name) == 0 && strcmp(r->b, b->name) == 0) ||
-			    (strcmp(r->a, b->name) == 0 && strcmp(r->b, a->name) == 0);
-		if (!same)
+	if (2 * (nt->rels.len + 1) > nt->relset_cap) {
+		/* Grow and rehash: keep the load at most one half. */
+		size_t cap = nt->relset_cap ? 2 * nt->relset_cap : 64;
+		struct relslot *old = nt->relset, *set = pi_xcalloc(cap, sizeof(*set));
+		for (size_t i = 0; i < nt->relset_cap; i++) {
+			if (!old[i].key)
+				continue;
+			size_t h = (size_t)(pi_hash64(&old[i].key, sizeof(old[i].key), 0) & (cap - 1));
+			while (set[h].key)
+				h = (h + 1) & (cap - 1);
+			set[h] = old[i];
+		}
+		free(old);
+		nt->relset = set;
+		nt->relset_cap = cap;
+	}
+	uint64_t lo = a->index < b->index ? a->index : b->index, hi = a->index < b->index ? b->index : a->index;
+	uint64_t key = ((lo << 32 | hi) << 1 | (kind == PI_LAB_REL_IXP)) + 1;
+	size_t h = (size_t)(pi_hash64(&key, sizeof(key), 0) & (nt->relset_cap - 1));
+	for (; nt->relset[h].key; h = (h + 1) & (nt->relset_cap - 1)) {
+		if (nt->relset[h].key != key)
 			continue;
-		if (kind == PI_LAB_REL_IXP && r->kind == PI_LAB_REL_IXP)
+		const struct pi_lab_rel *r = pi_vec_at(&nt->rels, nt->relset[h].rel);
+		if (kind == PI_LAB_REL_IXP)
 			pi_ld_err(ld, pos, "list each member once", "'%s' is already a member of IXP '%s' (line %u)",
 				  a->name, b->name, r->pos.line);
-		else if (kind != PI_LAB_REL_IXP && r->kind != PI_LAB_REL_IXP)
+		else
 			pi_ld_err(ld, pos, "keep one relationship per pair of pods",
 				  "pods '%s' and '%s' are already related (line %u)", a->name, b->name, r->pos.line);
-		else
-			continue;
 		return;
 	}
+	nt->relset[h].key = key;
+	nt->relset[h].rel = (uint32_t)nt->rels.len;
 	struct pi_lab_rel *r = pi_vec_push(&nt->rels);
 	r->kind = kind;
 	r->a = a->name;
@@ -585,6 +655,7 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	pi_vec_free(&nt.generated);
 	pi_vec_free(&nt.names);
 	pi_vec_free(&nt.rels);
+	free(nt.relset);
 }
 
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path)

@@ -27,6 +27,12 @@ static const char *const stack_names[] = { "v4", "v6", NULL };
 
 #define LEGACY_MAX_ROUTERS 8
 
+/* Pods by number: X.Y has 16 x 255 possible values, so a direct table makes
+ * duplicate checks and peering lookups constant-time. */
+struct legacy_index {
+	const struct pi_legacy_pod *by_num[16][256];
+};
+
 bool pi_legacy_detect(const struct pi_ynode *root)
 {
 	if (!root || root->kind != PI_Y_MAP)
@@ -80,7 +86,8 @@ static bool parse_number(struct pi_ld *ld, const struct pi_ynode *n, const char 
 	return true;
 }
 
-static void parse_pod(struct pi_ld *ld, const struct pi_ynode *n, struct pi_legacy *lg, bool *valid)
+static void parse_pod(struct pi_ld *ld, const struct pi_ynode *n, struct pi_legacy *lg, struct legacy_index *ix,
+		      bool *valid)
 {
 	*valid = false;
 	if (!pi_y_is(ld, n, PI_Y_MAP, "a pods entry"))
@@ -99,13 +106,10 @@ static void parse_pod(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lega
 		ok = false;
 	} else if (!parse_number(ld, v, "number", &p->x, &p->y)) {
 		ok = false;
-	} else {
-		for (size_t i = 0; i < lg->n_pods; i++)
-			if (lg->pods[i].x == p->x && lg->pods[i].y == p->y) {
-				pi_ld_err(ld, v->pos, "give every pod its own number",
-					  "duplicate pod number %u.%u (first at line %u)", p->x, p->y, lg->pods[i].pos.line);
-				ok = false;
-			}
+	} else if (ix->by_num[p->x - 16][p->y]) {
+		pi_ld_err(ld, v->pos, "give every pod its own number", "duplicate pod number %u.%u (first at line %u)",
+			  p->x, p->y, ix->by_num[p->x - 16][p->y]->pos.line);
+		ok = false;
 	}
 	unsigned kind = PI_LEGACY_BASE;
 	if ((v = pi_y_get(n, "kind")) && pi_y_enum(ld, v, "pod kind", kind_names, &kind))
@@ -139,21 +143,15 @@ static void parse_pod(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lega
 		}
 	}
 	if (ok) {
+		ix->by_num[p->x - 16][p->y] = p;
 		lg->n_pods++;
 		*valid = true;
 	}
 }
 
-static const struct pi_legacy_pod *find_pod(const struct pi_legacy *lg, unsigned x, unsigned y)
-{
-	for (size_t i = 0; i < lg->n_pods; i++)
-		if (lg->pods[i].x == x && lg->pods[i].y == y)
-			return &lg->pods[i];
-	return NULL;
-}
 
 /* One side of a peering: the pod must exist and have that router. */
-static bool peering_end(struct pi_ld *ld, const struct pi_ynode *entry, const struct pi_legacy *lg, bool pods_ok,
+static bool peering_end(struct pi_ld *ld, const struct pi_ynode *entry, const struct legacy_index *ix, bool pods_ok,
 			const char *side, unsigned *x, unsigned *y, unsigned *router, const struct pi_legacy_pod **pod)
 {
 	const char *pk = side[0] == 'l' ? "left_pod" : "right_pod";
@@ -167,7 +165,7 @@ static bool peering_end(struct pi_ld *ld, const struct pi_ynode *entry, const st
 		ok = false;
 	} else if (!parse_number(ld, pn, pk, x, y)) {
 		ok = false;
-	} else if (!(*pod = find_pod(lg, *x, *y))) {
+	} else if (!(*pod = ix->by_num[*x - 16][*y])) {
 		/* When a pod number itself was broken, this would only repeat it. */
 		if (pods_ok)
 			pi_ld_err(ld, pn->pos, "name a pod listed under pods:", "%s: no pod %u.%u in this lab", pk, *x,
@@ -192,15 +190,16 @@ static bool peering_end(struct pi_ld *ld, const struct pi_ynode *entry, const st
 	return ok;
 }
 
-static void parse_peering(struct pi_ld *ld, const struct pi_ynode *n, struct pi_legacy *lg, bool pods_ok)
+static void parse_peering(struct pi_ld *ld, const struct pi_ynode *n, struct pi_legacy *lg,
+			  const struct legacy_index *ix, bool pods_ok)
 {
 	if (!pi_y_is(ld, n, PI_Y_MAP, "a peerings entry"))
 		return;
 	pi_y_keys(ld, n, peering_keys, "a peerings entry");
 	struct pi_legacy_peering pe = { .pos = n->pos };
 	const struct pi_legacy_pod *lp, *rp;
-	bool l = peering_end(ld, n, lg, pods_ok, "left", &pe.left_x, &pe.left_y, &pe.left_router, &lp);
-	bool r = peering_end(ld, n, lg, pods_ok, "right", &pe.right_x, &pe.right_y, &pe.right_router, &rp);
+	bool l = peering_end(ld, n, ix, pods_ok, "left", &pe.left_x, &pe.left_y, &pe.left_router, &lp);
+	bool r = peering_end(ld, n, ix, pods_ok, "right", &pe.right_x, &pe.right_y, &pe.right_router, &rp);
 	if (!l || !r)
 		return;
 	if (lp == rp) {
@@ -232,6 +231,7 @@ static void parse_peering(struct pi_ld *ld, const struct pi_ynode *n, struct pi_
 void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab)
 {
 	struct pi_legacy *lg = &lab->legacy;
+	struct legacy_index *ix = pi_arena_alloc(&ld->tmp, sizeof(*ix));
 	lab->is_legacy = true;
 	lab->tld = "lab";
 	pi_y_keys(ld, root, legacy_keys, "the lab (original format)");
@@ -266,7 +266,7 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods");
 		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
 			bool valid;
-			parse_pod(ld, n->kids[i], lg, &valid);
+			parse_pod(ld, n->kids[i], lg, ix, &valid);
 			pods_ok = pods_ok && valid;
 		}
 	} else {
@@ -276,6 +276,6 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 		lg->peerings = pi_arena_alloc(ld->arena, (n->n ? n->n : 1) * sizeof(*lg->peerings));
 		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_RELS, "peerings");
 		for (size_t i = 0; i < m && !pi_ld_full(ld); i++)
-			parse_peering(ld, n->kids[i], lg, pods_ok);
+			parse_peering(ld, n->kids[i], lg, ix, pods_ok);
 	}
 }
