@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -631,32 +632,60 @@ out:
 	return rc;
 }
 
-int pi_image_ensure(struct pi_docker *d, pi_image_progress_fn progress, void *ctx, struct pi_diag *diag)
+/* 1 when the default image exists with the current inputs, 0 when not. */
+static int image_current(struct pi_docker *d, const struct inputs *in, struct pi_diag *diag)
 {
-	struct inputs in = { 0 };
 	struct pi_image_info info;
 	struct pi_diag tmp;
 	pi_diag_init(&tmp);
+	int rc = pi_docker_image_inspect(d, pi_image_default_tag(), &info, &tmp);
+	if (rc == 0)
+		rc = strcmp(info.hash_label, in->hash) == 0;
+	else if (rc == -ENOENT)
+		rc = 0;
+	else if (diag)
+		for (size_t i = 0; i < tmp.entries.len; i++) {
+			struct pi_diag_entry *e = pi_vec_at(&tmp.entries, i);
+			pi_diag_add(diag, e->pos, e->hint, "%s", e->msg);
+		}
+	pi_diag_free(&tmp);
+	return rc;
+}
+
+int pi_image_ensure(struct pi_docker *d, pi_image_progress_fn progress, void *ctx, struct pi_diag *diag)
+{
+	struct inputs in = { 0 };
+	int lock = -1;
 	int rc = load_inputs(pi_image_dir(), &in, diag);
 	if (rc)
 		goto out;
-	rc = pi_docker_image_inspect(d, pi_image_default_tag(), &info, &tmp);
-	if (rc == 0 && strcmp(info.hash_label, in.hash) == 0)
-		goto out;
-	if (rc && rc != -ENOENT) {
-		for (size_t i = 0; i < tmp.entries.len; i++) {
-			struct pi_diag_entry *e = pi_vec_at(&tmp.entries, i);
-			if (diag)
-				pi_diag_add(diag, e->pos, e->hint, "%s", e->msg);
-		}
-		goto out;
+	rc = image_current(d, &in, diag);
+	if (rc)
+		goto out_current;
+	/* Two setups (or tests) at once would each debootstrap: the second waits
+	 * for the first and then finds the image built. */
+	lock = open("/run/lock/pocketinternet-image.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock < 0)
+		lock = open("/tmp/pocketinternet-image.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock >= 0) {
+		while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
+			;
+		rc = image_current(d, &in, diag);
+		if (rc)
+			goto out_current;
 	}
 	struct pi_image_opts o = { .base = PI_IMAGE_BASE_AUTO, .progress = progress, .ctx = ctx };
 	rc = pi_image_build(d, &o, diag);
 	if (rc == 0)
 		rc = 1;
+	goto out;
+out_current:
+	/* 1 from image_current means "already there": ensure's 0. */
+	if (rc > 0)
+		rc = 0;
 out:
-	pi_diag_free(&tmp);
+	if (lock >= 0)
+		close(lock);
 	free_inputs(&in);
 	return rc;
 }
