@@ -11,6 +11,6 @@ scripts/install-deps.sh
 [ -d build ] || meson setup build
 ninja -C build
 scripts/start-dockerd.sh
-build/pocketinternet -c "$LAB" configure-docker
-scripts/start-dockerd.sh
+build/pocketinternet -c "$LAB" configure-docker --no-restart
+scripts/start-dockerd.sh --restart
 build/pocketinternet -c "$LAB" setup

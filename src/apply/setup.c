@@ -519,7 +519,13 @@ static void raise_fd_limit(void)
 	}
 }
 
-typedef int (*phase_fn)(struct setup *s);
+/* Building the image takes a minute or two: show its steps in the image phase. */
+static void image_progress(void *ctx, enum pi_image_event ev, double elapsed_s, const char *text)
+{
+	(void)elapsed_s;
+	if (ev != PI_IMAGE_DETAIL)
+		progress(ctx, 0, 1, text);
+}
 
 static int run_pool_phase(struct setup *s, enum pi_phase ph, pi_pool_fn fn)
 {
@@ -567,7 +573,7 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 	progress(&s, 0, 1, s.image);
 	rc = pi_docker_image_exists(d, s.image, diag);
 	if (rc == 0 && opts->build_image && !opts->image)
-		rc = pi_image_ensure(d, NULL, NULL, diag) >= 0 ? 1 : -EIO;
+		rc = pi_image_ensure(d, image_progress, &s, diag) >= 0 ? 1 : -EIO;
 	if (rc == 0) {
 		pi_diag_add(diag, (struct pi_pos){ 0 }, "build it with 'pocketinternet image build'",
 			    "the node image %s is missing", s.image);

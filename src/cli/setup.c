@@ -137,6 +137,13 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	pi_diag_init(&diag);
 	/* Docker's own bridges must not sit inside the lab's address space. */
 	int clash = pi_docker_check_clash(d, &plan->v4, &plan->v6, &diag);
+	if (!clash && plan->legacy) {
+		/* The original format's flat backbone lives outside the lab's 10/8. */
+		struct pi_prefix bb4, bb6;
+		pi_prefix_parse("172.16.0.0/12", &bb4);
+		pi_prefix_parse("fd00::/16", &bb6);
+		clash = pi_docker_check_clash(d, &bb4, &bb6, &diag);
+	}
 	if (clash) {
 		pi_diag_print(&diag, stderr);
 		fprintf(stderr, "pocketinternet setup: Docker's networks overlap the lab's address space\n"
