@@ -125,36 +125,43 @@ static void router_id(const struct pi_plan *plan, uint32_t node, char *buf)
 
 /* ---- prefix lists ---- */
 
+/* A list of prefixes (networks). Cones can hold thousands of pods, so it
+ * grows; duplicates are only looked for where they can occur. */
 struct plist {
-	struct pi_prefix p[64];
-	unsigned n;
-	bool overflow;
+	struct pi_vec v; /* struct pi_prefix */
+	bool any4, any6;  /* anycast prefix already in */
 };
+#define PLIST_INIT { PI_VEC_INIT(struct pi_prefix), false, false }
 
-static void plist_add(struct plist *l, const struct pi_prefix *p)
+static void plist_add_exact(struct plist *l, const struct pi_prefix *p)
 {
 	if (!pi_prefix_is_set(p))
 		return;
-	struct pi_prefix net = pi_prefix_network(p);
-	for (unsigned i = 0; i < l->n; i++)
-		if (pi_prefix_equal(&l->p[i], &net))
-			return;
-	if (l->n == PI_ARRAY_LEN(l->p)) {
-		l->overflow = true;
-		return;
-	}
-	l->p[l->n++] = net;
+	*(struct pi_prefix *)pi_vec_push(&l->v) = pi_prefix_network(p);
 }
 
-/* The prefixes pod `pod`'s customer cone may announce in one family. */
+/* Adds p unless an entry already covers it (entries are matched with +). */
+static void plist_add_covering(struct plist *l, const struct pi_prefix *p)
+{
+	for (size_t i = 0; i < l->v.len; i++)
+		if (pi_prefix_is_set(p) && pi_prefix_contains(pi_vec_at(&l->v, i), p))
+			return;
+	plist_add_exact(l, p);
+}
+
+/* The prefixes pod `pod`'s customer cone may announce in one family. Pods'
+ * aggregates are disjoint; the anycast prefix is shared and added once. */
 static void cone_add(const struct pi_plan *plan, uint32_t pod, uint8_t family, struct plist *l)
 {
 	const struct pi_plan_pod *p = &plan->pods[pod];
 	for (uint32_t i = 0; i < p->n_cone; i++) {
 		const struct pi_plan_pod *c = &plan->pods[p->cone[i]];
-		plist_add(l, family == PI_AF_V4 ? &c->v4 : &c->v6);
-		if (c->anycast)
-			plist_add(l, family == PI_AF_V4 ? &plan->anycast4 : &plan->anycast6);
+		plist_add_exact(l, family == PI_AF_V4 ? &c->v4 : &c->v6);
+		bool *seen = family == PI_AF_V4 ? &l->any4 : &l->any6;
+		if (c->anycast && !*seen) {
+			plist_add_covering(l, family == PI_AF_V4 ? &plan->anycast4 : &plan->anycast6);
+			*seen = true;
+		}
 	}
 }
 
@@ -162,11 +169,17 @@ static void cone_add(const struct pi_plan *plan, uint32_t pod, uint8_t family, s
 static bool plist_print(struct pi_buf *b, const struct plist *l, const char *suffix)
 {
 	char buf[PI_PREFIX_STRLEN];
-	if (l->n == 0)
+	if (l->v.len == 0)
 		return false;
 	pi_buf_puts(b, "[ ");
-	for (unsigned i = 0; i < l->n; i++)
-		pi_buf_printf(b, "%s%s%s", i ? ", " : "", pi_prefix_fmt(&l->p[i], buf), suffix);
+	for (size_t i = 0; i < l->v.len; i++) {
+		/* Long cones: a few prefixes per line. */
+		if (i && i % 4 == 0)
+			pi_buf_puts(b, ",\n\t\t\t\t");
+		else if (i)
+			pi_buf_puts(b, ", ");
+		pi_buf_printf(b, "%s%s", pi_prefix_fmt(pi_vec_at(&l->v, i), buf), suffix);
+	}
 	pi_buf_puts(b, " ]");
 	return true;
 }
@@ -183,14 +196,14 @@ static void print_list_define(struct pi_buf *b, const char *name, const char *co
 
 struct sroute {
 	struct pi_prefix dst;
-	char via[PI_PREFIX_STRLEN]; /* address, or "\"ifname\"" for a device route */
+	char via[4 * PI_PREFIX_STRLEN]; /* "addr [via addr...]", or "\"ifname\"" for a device route */
 	bool blackhole;
 	const char *why; /* static text */
 	const char *who; /* node name */
 };
 
 struct sroutes {
-	struct sroute r[128];
+	struct sroute r[512];
 	unsigned n;
 };
 
@@ -200,9 +213,16 @@ static void sr_add(struct sroutes *s, const struct pi_prefix *dst, const char *v
 	if (!pi_prefix_is_set(dst) || s->n == PI_ARRAY_LEN(s->r))
 		return;
 	struct pi_prefix net = pi_prefix_network(dst);
-	for (unsigned i = 0; i < s->n; i++)
-		if (pi_prefix_equal(&s->r[i].dst, &net))
-			return;
+	for (unsigned i = 0; i < s->n; i++) {
+		struct sroute *r = &s->r[i];
+		if (!pi_prefix_equal(&r->dst, &net))
+			continue;
+		/* The same prefix behind another server (anycast): one more
+		 * next hop, so traffic is shared (ECMP). */
+		if (via && !r->blackhole && !strstr(r->via, via) && strlen(r->via) + strlen(via) + 6 < sizeof(r->via))
+			snprintf(r->via + strlen(r->via), sizeof(r->via) - strlen(r->via), " via %s", via);
+		return;
+	}
 	struct sroute *r = &s->r[s->n++];
 	r->dst = net;
 	snprintf(r->via, sizeof(r->via), "%s", via ? via : "");
@@ -303,11 +323,11 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 
 	/* The lab's space (and the CDN prefixes) are exempt from the bogon
 	 * list: the lab deliberately uses private and documentation ranges. */
-	struct plist lab4 = { .n = 0 }, lab6 = { .n = 0 };
-	plist_add(&lab4, &plan->v4);
-	plist_add(&lab4, &plan->anycast4);
-	plist_add(&lab6, &plan->v6);
-	plist_add(&lab6, &plan->anycast6);
+	struct plist lab4 = PLIST_INIT, lab6 = PLIST_INIT;
+	plist_add_exact(&lab4, &plan->v4);
+	plist_add_covering(&lab4, &plan->anycast4);
+	plist_add_exact(&lab6, &plan->v6);
+	plist_add_covering(&lab6, &plan->anycast6);
 	pi_buf_puts(b, "# The lab's own address space: never a bogon here, even where it is\n"
 		       "# private or documentation space elsewhere.\n");
 	pi_buf_puts(b, "define LAB_SPACE4 = ");
@@ -317,16 +337,18 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 	if (!plist_print(b, &lab6, "+"))
 		pi_buf_puts(b, "[ ::/128 ]");
 	pi_buf_puts(b, ";\n");
+	pi_vec_free(&lab4.v);
+	pi_vec_free(&lab6.v);
 	print_list_define(b, "BOGONS4", bogons4, PI_ARRAY_LEN(bogons4));
 	print_list_define(b, "BOGONS6", bogons6, PI_ARRAY_LEN(bogons6));
 
 	if (border) {
-		struct plist own4 = { .n = 0 }, own6 = { .n = 0 };
-		plist_add(&own4, &pod->v4);
-		plist_add(&own6, &pod->v6);
+		struct plist own4 = PLIST_INIT, own6 = PLIST_INIT;
+		plist_add_exact(&own4, &pod->v4);
+		plist_add_exact(&own6, &pod->v6);
 		if (pod->anycast) {
-			plist_add(&own4, &plan->anycast4);
-			plist_add(&own6, &plan->anycast6);
+			plist_add_exact(&own4, &plan->anycast4);
+			plist_add_exact(&own6, &plan->anycast6);
 		}
 		pi_buf_printf(b, "# What AS %u (pod %s) originates: its aggregates%s.\n", pod->asn, pod->name,
 			      pod->anycast ? " and the anycast prefixes" : "");
@@ -337,6 +359,8 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 		if (!plist_print(b, &own6, ""))
 			pi_buf_puts(b, "[ ::/128 ]");
 		pi_buf_puts(b, ";\n");
+		pi_vec_free(&own4.v);
+		pi_vec_free(&own6.v);
 	}
 	(void)buf;
 
@@ -487,8 +511,11 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 	struct pi_buf flt;
 	pi_buf_init(&flt);
 	bool ebgp = x->rel != PI_REL_IBGP;
+	/* Original-format labs know no relationships: the original Pocket
+	 * Internet passed every route on, so its peers are fully open. */
+	bool legacy_open = plan->legacy && x->rel == PI_REL_PEER;
 	if (ebgp) {
-		struct plist cone = { .n = 0 };
+		struct plist cone = PLIST_INIT;
 		const char *kind = NULL, *lp = NULL;
 		switch (x->rel) {
 		case PI_REL_CUSTOMER:
@@ -523,7 +550,9 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 			break;
 		}
 		pi_buf_printf(&flt, "\t\timport filter {\n\t\t\tif ! ebgp_sane%d() then reject;\n", f);
-		if (x->rel == PI_REL_PROVIDER) {
+		if (legacy_open) {
+			pi_buf_puts(&flt, "\t\t\t# Original format: no business relationships, every route passes.\n");
+		} else if (x->rel == PI_REL_PROVIDER) {
 			pi_buf_puts(&flt, "\t\t\t# A provider may send the whole table.\n");
 		} else {
 			pi_buf_printf(&flt, "\t\t\t# Only the customer cone of %s.\n",
@@ -538,6 +567,7 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 		if (kind)
 			pi_buf_printf(&flt, "\t\t\tlearned_from(%s, %s);\n", kind, lp);
 		pi_buf_puts(&flt, "\t\t\taccept;\n\t\t};\n");
+		pi_vec_free(&cone.v);
 	}
 
 	pi_buf_printf(b, "protocol bgp %s from lab_bgp {\n", x->name);
@@ -571,6 +601,10 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 	case PI_REL_CUSTOMER:
 		pi_buf_puts(b, pi_buf_str(&flt));
 		pi_buf_printf(b, "\t\texport filter export_all%d;\n", f);
+		break;
+	case PI_REL_PEER:
+		pi_buf_puts(b, pi_buf_str(&flt));
+		pi_buf_printf(b, "\t\texport filter %s%d;\n", legacy_open ? "export_all" : "export_own_and_customers", f);
 		break;
 	default:
 		pi_buf_puts(b, pi_buf_str(&flt));

@@ -29,7 +29,8 @@ void pi_render_http_o(const struct pi_plan *plan, uint32_t node, const struct pi
 			  "server.bind = \"0.0.0.0\"\n$SERVER[\"socket\"] == \"[::]:80\" { }\n");
 	pi_buf_printf(conf, "server.pid-file = \"%s/lighttpd.pid\"\n", o->run_dir);
 	pi_buf_printf(conf, "server.errorlog = \"%s/lighttpd.log\"\n", o->log_dir);
-	pi_buf_puts(conf, "server.username = \"www-data\"\nserver.groupname = \"www-data\"\n");
+	pi_buf_puts(conf, "# No server.username: the container is the sandbox, and www-data could not\n"
+			  "# write the log directory start.sh makes.\n");
 	pi_buf_printf(conf, "server.tag = \"pocketinternet %s\"\n", me->name);
 	pi_buf_puts(conf, "index-file.names = ( \"index.html\" )\n");
 	pi_buf_puts(conf, "mimetype.assign = ( \".html\" => \"text/html; charset=utf-8\" )\n");

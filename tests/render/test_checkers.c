@@ -1,0 +1,377 @@
+/*
+ * checkers: every rendered file of the fixture and of every lab in labs/
+ * goes through its daemon's own checker (suite 'checkers': needs bird,
+ * unbound, dnsmasq, nft, tayga and lighttpd installed, and root for nft and
+ * tayga).
+ *
+ * Files are rendered with pi_render_opts pointing at a temporary directory
+ * (configs refer to their zone files, root hints, logs and pid files by
+ * absolute path), then:
+ *   bird -p -c bird.conf             unbound-checkconf unbound.conf
+ *   dnsmasq --test -C dnsmasq.conf   nft -c -f nft.conf
+ *   tayga --mktun -c tayga.conf in a throwaway network namespace (unshare -n)
+ *   lighttpd -tt -f lighttpd.conf    sh -n start.sh
+ * Zone files are loaded for real: an Unbound with the node's auth-zone
+ * sections listens on 127.0.0.1 and must answer the SOA of each zone
+ * authoritatively. The fixture's web page is fetched from a real lighttpd
+ * and must show the client's address.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "common.h"
+#include "fixture.h"
+
+static char tmpdir[] = "/tmp/pi-checkers-XXXXXX";
+
+/* Runs a shell command; on failure prints its output. */
+static int run(const char *fmt, ...) PI_PRINTF(1, 2);
+static int run(const char *fmt, ...)
+{
+	char cmd[8192], full[8400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "( %s ) >%s/out.txt 2>&1", cmd, tmpdir);
+	int rc = system(full);
+	if (rc != 0) {
+		char path[256], *out = NULL;
+		size_t len;
+		snprintf(path, sizeof(path), "%s/out.txt", tmpdir);
+		if (pi_read_file(path, &out, &len) == 0)
+			fprintf(stderr, "FAILED: %s\n%s\n", cmd, out);
+		free(out);
+	}
+	return rc;
+}
+
+/* Renders every node under dir/<node>/ with paths pointing there. */
+static void render_to(const struct pi_plan *p, const char *dir)
+{
+	char log[4096], rn[4096];
+	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(rn, sizeof(rn), "%s/run", dir);
+	assert_int_equal(pi_mkdir_p(log, 0755), 0);
+	assert_int_equal(pi_mkdir_p(rn, 0755), 0);
+	for (uint32_t n = 0; n < p->n_nodes; n++) {
+		char conf[4096];
+		snprintf(conf, sizeof(conf), "%s/%s", dir, p->nodes[n].name);
+		struct pi_render_opts o = { conf, log, rn };
+		struct pi_render_set set;
+		pi_render_set_init(&set);
+		pi_render_node_opts(p, n, &o, &set);
+		for (size_t i = 0; i < set.files.len; i++) {
+			const struct pi_render_file *f = pi_vec_at(&set.files, i);
+			char path[8300];
+			snprintf(path, sizeof(path), "%s/%s", conf, f->path);
+			assert_int_equal(pi_write_file(path, f->data, f->len, f->mode), 0);
+		}
+		pi_render_set_free(&set);
+	}
+}
+
+static bool exists(const char *dir, const char *node, const char *file)
+{
+	char path[8300];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, node, file);
+	return stat(path, &st) == 0;
+}
+
+/* ---- a DNS query, to see zones loaded ---- */
+
+static size_t put_name(uint8_t *b, const char *name)
+{
+	size_t o = 0;
+	const char *s = name;
+	while (*s && strcmp(s, ".") != 0) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot ? (size_t)(dot - s) : strlen(s);
+		b[o++] = (uint8_t)l;
+		memcpy(b + o, s, l);
+		o += l;
+		s += l + (dot ? 1 : 0);
+	}
+	b[o++] = 0;
+	return o;
+}
+
+/* Sends an SOA query; returns 0 when the answer is NOERROR, AA, with answers. */
+static int query_soa(unsigned port, const char *zone)
+{
+	uint8_t q[512] = { 0x12, 0x34, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+	size_t len = 12 + put_name(q + 12, zone);
+	q[len++] = 0, q[len++] = 6, q[len++] = 0, q[len++] = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval tv = { 0, 300000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int rc = -1;
+	for (int attempt = 0; attempt < 30 && rc == -1; attempt++) {
+		uint8_t r[4096];
+		sendto(fd, q, len, 0, (struct sockaddr *)&sa, sizeof(sa));
+		ssize_t n = recv(fd, r, sizeof(r), 0);
+		if (n < 12)
+			continue; /* not up yet */
+		int rcode = r[3] & 15, aa = (r[2] >> 2) & 1, an = (r[6] << 8) | r[7];
+		rc = rcode == 0 && aa && an > 0 ? 0 : -2;
+		if (rc)
+			fprintf(stderr, "zone %s: rcode %d aa %d answers %d\n", zone, rcode, aa, an);
+	}
+	close(fd);
+	return rc;
+}
+
+static unsigned next_port = 25353;
+
+/* Starts Unbound with the node's auth-zone sections on 127.0.0.1 and asks
+ * each zone for its SOA. */
+static void check_zones(const struct pi_plan *p, uint32_t node, const char *dir)
+{
+	const char *name = p->nodes[node].name;
+	char path[8300], *conf = NULL;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/%s/unbound.conf", dir, name);
+	assert_int_equal(pi_read_file(path, &conf, &len), 0);
+	const char *auth = strstr(conf, "\nauth-zone:");
+	if (!auth) {
+		free(conf);
+		return;
+	}
+	unsigned port = next_port++;
+	struct pi_buf b;
+	pi_buf_init(&b);
+	pi_buf_printf(&b,
+		      "server:\n\tinterface: 127.0.0.1@%u\n\tchroot: \"\"\n\tusername: \"\"\n\tdirectory: \"%s\"\n"
+		      "\tpidfile: \"\"\n\tuse-syslog: no\n\tlogfile: \"\"\n\tdo-daemonize: no\n\tmodule-config: \"iterator\"\n"
+		      "\taccess-control: 127.0.0.0/8 refuse_non_local\n\tunblock-lan-zones: yes\n"
+		      "\tinsecure-lan-zones: yes\n",
+		      port, dir);
+	/* The same local-zone exemptions as the node's own config. */
+	for (const char *l = strstr(conf, "\tlocal-zone:"); l && l < auth; l = strstr(l + 1, "\tlocal-zone:")) {
+		const char *e = strchr(l, '\n');
+		pi_buf_write(&b, l, (size_t)(e - l) + 1);
+	}
+	pi_buf_puts(&b, auth + 1);
+	snprintf(path, sizeof(path), "%s/%s/zones-check.conf", dir, name);
+	assert_int_equal(pi_write_file(path, pi_buf_str(&b), b.len, 0644), 0);
+	pi_buf_free(&b);
+	assert_int_equal(run("unbound-checkconf %s", path), 0);
+
+	char logp[8400];
+	snprintf(logp, sizeof(logp), "%s/%s/zones-check.log", dir, name);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		freopen(logp, "w", stderr);
+		execlp("unbound", "unbound", "-d", "-c", path, (char *)NULL);
+		_exit(127);
+	}
+	unsigned zones = 0;
+	for (uint32_t z = 0; z < p->n_zones; z++) {
+		const struct pi_plan_zone *zn = &p->zones[z];
+		bool mine = false;
+		for (uint32_t k = 0; k < zn->n_servers; k++)
+			mine |= zn->servers[k] == node;
+		if (!mine)
+			continue;
+		int rc = query_soa(port, zn->name);
+		if (rc) {
+			char *log = NULL;
+			if (pi_read_file(logp, &log, &len) == 0)
+				fprintf(stderr, "unbound for %s:\n%s\n", name, log);
+			free(log);
+		}
+		assert_int_equal(rc, 0);
+		zones++;
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	assert_true(zones > 0);
+	free(conf);
+}
+
+static void check_plan(const struct pi_plan *p, const char *label)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, label);
+	render_to(p, dir);
+	unsigned counts[8] = { 0 };
+	for (uint32_t n = 0; n < p->n_nodes; n++) {
+		const char *nm = p->nodes[n].name;
+		assert_int_equal(run("sh -n %s/%s/start.sh", dir, nm), 0);
+		if (exists(dir, nm, "bird.conf")) {
+			assert_int_equal(run("bird -p -c %s/%s/bird.conf", dir, nm), 0);
+			counts[0]++;
+		}
+		if (exists(dir, nm, "unbound.conf")) {
+			assert_int_equal(run("unbound-checkconf %s/%s/unbound.conf", dir, nm), 0);
+			check_zones(p, n, dir);
+			counts[1]++;
+		}
+		if (exists(dir, nm, "dnsmasq.conf")) {
+			assert_int_equal(run("dnsmasq --test -C %s/%s/dnsmasq.conf", dir, nm), 0);
+			counts[2]++;
+		}
+		if (exists(dir, nm, "nft.conf")) {
+			assert_int_equal(run("nft -c -f %s/%s/nft.conf", dir, nm), 0);
+			counts[3]++;
+		}
+		if (exists(dir, nm, "tayga.conf")) {
+			assert_int_equal(run("mkdir -p %s/run/tayga && unshare -n tayga --mktun -c %s/%s/tayga.conf", dir,
+					     dir, nm),
+					 0);
+			counts[4]++;
+		}
+		if (exists(dir, nm, "lighttpd.conf")) {
+			assert_int_equal(run("lighttpd -tt -f %s/%s/lighttpd.conf", dir, nm), 0);
+			counts[5]++;
+		}
+	}
+	fprintf(stderr, "%s: checked %u bird, %u unbound, %u dnsmasq, %u nft, %u tayga, %u lighttpd configs\n", label,
+		counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]);
+	assert_true(counts[0] > 0);
+	assert_true(counts[1] > 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "checkers: nft -c and tayga --mktun need root; run this suite as root\n");
+		skip();
+	}
+}
+
+static void test_fixture(void **state)
+{
+	(void)state;
+	need_root();
+	struct pi_plan *p = fixture_plan();
+	check_plan(p, "fixture");
+	fixture_free(p);
+}
+
+static void test_labs(void **state)
+{
+	(void)state;
+	need_root();
+	char **labs = list_labs();
+	for (char **l = labs; *l; l++) {
+		struct pi_lab *lab;
+		struct pi_plan *p = load_lab_plan(*l, &lab);
+		check_plan(p, *l);
+		pi_plan_free(p);
+		pi_lab_free(lab);
+	}
+	free_names(labs);
+}
+
+/* A real lighttpd serves the fixture's page, with the client's address. */
+static void test_web_page(void **state)
+{
+	(void)state;
+	need_root();
+	struct pi_plan *p = fixture_plan();
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/web", tmpdir);
+	render_to(p, dir);
+	char conf[8300], *text = NULL;
+	size_t len;
+	snprintf(conf, sizeof(conf), "%s/b-web1/lighttpd.conf", dir);
+	assert_int_equal(pi_read_file(conf, &text, &len), 0);
+	/* Same file, on a loopback port instead of the lab's :80 sockets. */
+	unsigned port = next_port++;
+	struct pi_buf b;
+	pi_buf_init(&b);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "server.port", 11) == 0 || strncmp(line, "server.bind", 11) == 0 ||
+		    strncmp(line, "$SERVER[\"socket\"]", 17) == 0)
+			continue;
+		pi_buf_printf(&b, "%s\n", line);
+	}
+	pi_buf_printf(&b, "server.bind = \"127.0.0.1\"\nserver.port = %u\n", port);
+	free(text);
+	snprintf(conf, sizeof(conf), "%s/b-web1/lighttpd-test.conf", dir);
+	assert_int_equal(pi_write_file(conf, pi_buf_str(&b), b.len, 0644), 0);
+	pi_buf_free(&b);
+	assert_int_equal(run("lighttpd -tt -f %s", conf), 0);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execlp("lighttpd", "lighttpd", "-D", "-f", conf, (char *)NULL);
+		_exit(127);
+	}
+	char page[8192] = "";
+	size_t got = 0;
+	for (int attempt = 0; attempt < 50 && got == 0; attempt++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			const char req[] = "GET / HTTP/1.0\r\nHost: www.b.pocket\r\n\r\n";
+			if (write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1)) {
+				ssize_t n;
+				while ((n = read(fd, page + got, sizeof(page) - 1 - got)) > 0)
+					got += (size_t)n;
+			}
+		} else {
+			struct timespec ts = { 0, 100000000 };
+			nanosleep(&ts, NULL);
+		}
+		close(fd);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	page[got] = '\0';
+	if (!strstr(page, "200 OK"))
+		fprintf(stderr, "page:\n%s\n", page);
+	assert_non_null(strstr(page, "200 OK"));
+	assert_non_null(strstr(page, "<li>node: b-web1 (web1.b.pocket)</li>"));
+	assert_non_null(strstr(page, "<li>pod: b (AS 65002)</li>"));
+	assert_non_null(strstr(page, "<li>you are: 127.0.0.1</li>"));
+	assert_non_null(strstr(page, "<li>you asked for: www.b.pocket</li>"));
+	fixture_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture),
+		cmocka_unit_test(test_web_page),
+		cmocka_unit_test(test_labs),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
