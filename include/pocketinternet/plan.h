@@ -108,7 +108,7 @@ struct pi_plan_iface {
 	struct pi_prefix v4, v6; /* address with the subnet's len; unset if none */
 	uint8_t mac[6];          /* locally administered, derived from the seed and the name */
 	bool dhcp4;              /* v4 comes from DHCP (plan still records the reserved address) */
-	bool ra6;                /* v6 comes from RA/DHCPv6 (ditto) */
+	bool ra6;                /* v6 comes from RA (SLAAC): v6 is the EUI-64 address of mac */
 	const char *fqdn;        /* "<ifname>.<node fqdn>" */
 };
 

@@ -608,6 +608,27 @@ static uint32_t resolver_pod(struct pl_ctx *c, uint32_t p, uint32_t first_any)
 	return first_any;
 }
 
+/*
+ * The address SLAAC will give a client (modified EUI-64 of its MAC, RFC 4291
+ * appendix A), so the plan, its AAAA and PTR records match what the client
+ * really configures from the router advertisement.
+ */
+static void slaac_addr(struct pi_plan_iface *f)
+{
+	struct pi_prefix a = pi_prefix_network(&f->v6);
+	if (a.len != 64)
+		return;
+	a.addr[8] = f->mac[0] ^ 0x02;
+	a.addr[9] = f->mac[1];
+	a.addr[10] = f->mac[2];
+	a.addr[11] = 0xff;
+	a.addr[12] = 0xfe;
+	a.addr[13] = f->mac[3];
+	a.addr[14] = f->mac[4];
+	a.addr[15] = f->mac[5];
+	f->v6 = a;
+}
+
 void pl_hosts(struct pl_ctx *c)
 {
 	struct pi_plan *plan = c->plan;
@@ -646,6 +667,8 @@ void pl_hosts(struct pl_ctx *c)
 				if (l->scope == PI_SCOPE_SUBSCRIBER && (nd->services & PI_SVC_CLIENT)) {
 					f->dhcp4 = pi_prefix_is_set(&f->v4);
 					f->ra6 = pi_prefix_is_set(&f->v6);
+					if (f->ra6)
+						slaac_addr(f);
 				}
 				if (l->kind != PI_LINK_LAN)
 					continue;

@@ -131,16 +131,19 @@ void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct p
 	}
 
 	/* Static routes of the plan (hosts' defaults), except on DHCP-configured families. */
-	bool dhcp4 = false;
-	for (uint32_t i = 0; i < me->n_ifaces; i++)
-		if (pi_plan_node_iface(plan, node, i)->dhcp4)
-			dhcp4 = true;
+	bool dhcp4 = false, ra6 = false;
+	for (uint32_t i = 0; i < me->n_ifaces; i++) {
+		dhcp4 |= pi_plan_node_iface(plan, node, i)->dhcp4;
+		ra6 |= pi_plan_node_iface(plan, node, i)->ra6;
+	}
 	bool header = false;
 	for (uint32_t r = 0; r < plan->n_routes; r++) {
 		const struct pi_plan_route *rt = &plan->routes[r];
 		if (rt->node != node || !pi_prefix_is_set(&rt->via))
 			continue;
-		if (rt->dst.family == PI_AF_V4 && dhcp4)
+		/* DHCP and router advertisements give those defaults; the gateway is
+		 * not even on-link until the RA has configured the prefix. */
+		if ((rt->dst.family == PI_AF_V4 && dhcp4) || (rt->dst.family == PI_AF_V6 && ra6))
 			continue;
 		if (!header)
 			pi_buf_puts(b, "\n# Static routes of the plan (a no-op when the backend set them).\n");

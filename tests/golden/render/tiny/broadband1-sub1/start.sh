@@ -24,9 +24,6 @@ log "starting node broadband1-sub1"
 cat "$CONF/hosts" >/etc/hosts || fail "cannot write /etc/hosts"
 cat "$CONF/resolv.conf" >/etc/resolv.conf || fail "cannot write /etc/resolv.conf"
 
-# Static routes of the plan (a no-op when the backend set them).
-ip -6 route replace ::/0 via 2001:db8:3:5::1 || fail "route ::/0"
-
 # DHCPv4 on subs0 (the plan reserves 100.64.0.2 for us).
 if running "$RUN/dhclient-subs0.pid"; then
 	log "dhclient already running"

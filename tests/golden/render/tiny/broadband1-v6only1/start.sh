@@ -24,8 +24,5 @@ log "starting node broadband1-v6only1"
 cat "$CONF/hosts" >/etc/hosts || fail "cannot write /etc/hosts"
 cat "$CONF/resolv.conf" >/etc/resolv.conf || fail "cannot write /etc/resolv.conf"
 
-# Static routes of the plan (a no-op when the backend set them).
-ip -6 route replace ::/0 via 2001:db8:3:6::1 || fail "route ::/0"
-
 log "node broadband1-v6only1: start.sh done (status $status)"
 exit $status
