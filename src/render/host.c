@@ -16,7 +16,12 @@ void pi_render_resolv(const struct pi_plan *plan, uint32_t node, struct pi_buf *
 	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
 	char a[PI_PREFIX_STRLEN], dom[256];
 	pi_r_header(b, "#", plan, node, "resolv.conf");
-	if (pi_prefix_is_set(&me->resolver4))
+	/* An IPv6-only node cannot reach an IPv4 resolver: naming one only makes
+	 * every lookup print "network unreachable" first. */
+	bool has4 = false;
+	for (uint32_t i = 0; i < me->n_ifaces; i++)
+		has4 |= pi_prefix_is_set(&pi_plan_node_iface(plan, node, i)->v4);
+	if (pi_prefix_is_set(&me->resolver4) && (has4 || !pi_prefix_is_set(&me->resolver6)))
 		pi_buf_printf(b, "nameserver %s\n", pi_r_addr(&me->resolver4, a));
 	if (pi_prefix_is_set(&me->resolver6))
 		pi_buf_printf(b, "nameserver %s\n", pi_r_addr(&me->resolver6, a));

@@ -375,6 +375,7 @@ static void test_nat64_dns64(void **state)
 	char *nl = strchr(out.data, '\n');
 	if (nl)
 		*nl = '\0';
+	/* +short prints only the address: nothing else may come first. */
 	assert_int_equal(pi_prefix_parse(pi_buf_str(&out), &got), 0);
 	assert_true(pi_prefix_contains(&pfx, &got));
 	/* ... and NAT64 carries the connection to the IPv4-only address. */
