@@ -83,7 +83,7 @@ static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct
 		} else if (s->b == node) {
 			b = pi_vec_push(v);
 			b->remote = s->a;
-			b->rel = pi_r_rel_invert(s->rel);
+			b->rel = pi_rel_invert(s->rel);
 			b->local = s->b_addr;
 			b->neigh = s->a_addr;
 			b->local_iface = s->b_iface;

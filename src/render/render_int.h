@@ -41,7 +41,6 @@ bool pi_r_pod_has_nat64(const struct pi_plan *plan, uint32_t pod);
 /* Is zone z served by node? */
 bool pi_r_zone_served_by(const struct pi_plan *plan, uint32_t z, uint32_t node);
 const char *pi_r_rel_name(enum pi_rel r);
-enum pi_rel pi_r_rel_invert(enum pi_rel r);
 const char *pi_r_rr_type(enum pi_rr_type t);
 /* "a.b.c." -> "a.b.c" into buf. */
 const char *pi_r_nodot(const char *name, char *buf, size_t n);

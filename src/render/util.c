@@ -41,8 +41,7 @@ bool pi_r_zone_served_by(const struct pi_plan *plan, uint32_t z, uint32_t node)
 	return false;
 }
 
-/* Own tables rather than plan's: render only needs the words, and keeps
- * working with hand-built plans in tests. */
+/* Longer words than pi_rel_name: these end up in comments students read. */
 const char *pi_r_rel_name(enum pi_rel r)
 {
 	switch (r) {
@@ -56,16 +55,6 @@ const char *pi_r_rel_name(enum pi_rel r)
 	return "?";
 }
 
-enum pi_rel pi_r_rel_invert(enum pi_rel r)
-{
-	switch (r) {
-	case PI_REL_CUSTOMER: return PI_REL_PROVIDER;
-	case PI_REL_PROVIDER: return PI_REL_CUSTOMER;
-	case PI_REL_RS: return PI_REL_RS_CLIENT;
-	case PI_REL_RS_CLIENT: return PI_REL_RS;
-	default: return r;
-	}
-}
 
 const char *pi_r_rr_type(enum pi_rr_type t)
 {
