@@ -7,6 +7,8 @@
  * Every packet stays between lab nodes.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -513,6 +515,55 @@ static void test_teardown_leaves_nothing(void **state)
 	assert_int_equal(run_bin(NULL, td), 0);
 }
 
+/* Starts setup of lab file, and after `after_ms` sends sig; returns the
+ * exit status (or -signal). */
+static int setup_and_signal(const char *file, unsigned after_ms, int sig)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		execl(bin, bin, "-c", file, "setup", (char *)NULL);
+		_exit(127);
+	}
+	struct timespec ts = { .tv_sec = after_ms / 1000, .tv_nsec = (long)(after_ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+	kill(pid, sig);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+/* Ctrl-C in the middle of setup: it stops and removes what it made. */
+static void test_ctrl_c_cleans_up(void **state)
+{
+	(void)state;
+	free_plan();
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/labs/tiny.yml", getenv("PI_SOURCE_DIR"));
+	assert_int_equal(load_plan(file), 0);
+	snprintf(lab_file, sizeof(lab_file), "%s", file);
+	host_links_before = host_link_count();
+	int rc = setup_and_signal(file, 3000, SIGINT);
+	fprintf(stderr, "setup interrupted after 3 s exited %d\n", rc);
+	assert_int_equal(rc, 1);
+	assert_nothing_left(plan->lab_name);
+}
+
+/* A crash (SIGKILL) at any point: teardown alone cleans up. */
+static void test_teardown_after_crash(void **state)
+{
+	(void)state;
+	static const unsigned delays_ms[] = { 400, 1500, 4000 };
+	for (size_t i = 0; i < PI_ARRAY_LEN(delays_ms); i++) {
+		int rc = setup_and_signal(lab_file, delays_ms[i], SIGKILL);
+		fprintf(stderr, "setup killed after %u ms (status %d)\n", delays_ms[i], rc);
+		const char *td[] = { "-c", lab_file, "teardown", NULL };
+		assert_int_equal(run_bin(NULL, td), 0);
+		assert_nothing_left(plan->lab_name);
+	}
+}
+
 /* ---- the original Pocket Internet sample ---- */
 
 static void test_original_sample(void **state)
@@ -556,6 +607,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_traceroute_valley_free),
 		cmocka_unit_test(test_setup_again_is_harmless),
 		cmocka_unit_test(test_teardown_leaves_nothing),
+		cmocka_unit_test(test_ctrl_c_cleans_up),
+		cmocka_unit_test(test_teardown_after_crash),
 		cmocka_unit_test(test_original_sample),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
