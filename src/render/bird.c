@@ -673,9 +673,12 @@ void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi
 	}
 
 	pi_buf_puts(b, "\n# ---- BGP ----\n\n");
+	/* BIRD waits 5 s before a session's first connect and 120 s after a
+	 * failed one; every router of a lab starts within a second or two, so
+	 * short timers let the lab converge in seconds, not minutes. */
 	pi_buf_puts(b, "# Lab timers: sessions come up within seconds of the daemons starting.\n"
-		       "template bgp lab_bgp {\n\tconnect retry time 5;\n\terror wait time 5, 60;\n"
-		       "\thold time 30;\n\tkeepalive time 10;\n}\n");
+		       "template bgp lab_bgp {\n\tconnect delay time 1;\n\tconnect retry time 2;\n"
+		       "\terror wait time 2, 30;\n\thold time 30;\n\tkeepalive time 10;\n}\n");
 	for (size_t i = 0; i < sess.len; i++)
 		emit_session(b, plan, node, pi_vec_at(&sess, i), is_rs);
 	(void)rid;

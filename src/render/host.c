@@ -59,7 +59,9 @@ void pi_render_hosts(const struct pi_plan *plan, uint32_t node, struct pi_buf *b
 static void start_daemon(struct pi_buf *b, const char *what, const char *pidfile, const char *cmd)
 {
 	pi_buf_printf(b, "if running \"%s\"; then\n\tlog \"%s already running\"\nelse\n", pidfile, what);
-	pi_buf_printf(b, "\tlog \"starting %s\"\n\t%s || fail \"%s did not start\"\nfi\n", what, cmd, what);
+	/* 3>&-: a daemon must not keep the exec stream (fd 3) open, or the engine
+	 * waits for it to close before it reports the exec finished. */
+	pi_buf_printf(b, "\tlog \"starting %s\"\n\t%s 3>&- || fail \"%s did not start\"\nfi\n", what, cmd, what);
 }
 
 void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
@@ -128,7 +130,7 @@ void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct p
 		} else {
 			pi_buf_puts(b, "\t# BIRD installs the routes into nat64 (protocol static servers4/6).\n");
 		}
-		pi_buf_printf(b, "\tlog \"starting tayga\"\n\ttayga -c \"$CONF/tayga.conf\" --pidfile \"$RUN/tayga.pid\" || fail \"tayga did not start\"\nelse\n\tlog \"tayga already running\"\nfi\n");
+		pi_buf_printf(b, "\tlog \"starting tayga\"\n\ttayga -c \"$CONF/tayga.conf\" --pidfile \"$RUN/tayga.pid\" 3>&- || fail \"tayga did not start\"\nelse\n\tlog \"tayga already running\"\nfi\n");
 	}
 	if (me->services & PI_SVC_NAT44) {
 		pi_buf_puts(b, "\n# NAT44: the file replaces its table, so loading it again is harmless.\n");

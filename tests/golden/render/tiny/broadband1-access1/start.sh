@@ -41,7 +41,7 @@ if ! running "$RUN/tayga.pid"; then
 	ip link set nat64 up || fail "nat64 up"
 	# BIRD installs the routes into nat64 (protocol static servers4/6).
 	log "starting tayga"
-	tayga -c "$CONF/tayga.conf" --pidfile "$RUN/tayga.pid" || fail "tayga did not start"
+	tayga -c "$CONF/tayga.conf" --pidfile "$RUN/tayga.pid" 3>&- || fail "tayga did not start"
 else
 	log "tayga already running"
 fi
@@ -56,14 +56,14 @@ if running "$RUN/bird.pid"; then
 	log "bird already running"
 else
 	log "starting bird"
-	bird -c "$CONF/bird.conf" -s /run/bird/bird.ctl -P "$RUN/bird.pid" || fail "bird did not start"
+	bird -c "$CONF/bird.conf" -s /run/bird/bird.ctl -P "$RUN/bird.pid" 3>&- || fail "bird did not start"
 fi
 
 if running "$RUN/dnsmasq.pid"; then
 	log "dnsmasq already running"
 else
 	log "starting dnsmasq"
-	dnsmasq -C "$CONF/dnsmasq.conf" || fail "dnsmasq did not start"
+	dnsmasq -C "$CONF/dnsmasq.conf" 3>&- || fail "dnsmasq did not start"
 fi
 
 log "node broadband1-access1: start.sh done (status $status)"

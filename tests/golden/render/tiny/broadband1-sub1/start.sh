@@ -29,7 +29,7 @@ if running "$RUN/dhclient-subs0.pid"; then
 	log "dhclient already running"
 else
 	log "starting dhclient"
-	dhclient -4 -nw -pf "$RUN/dhclient-subs0.pid" -lf "$RUN/dhclient-subs0.leases" subs0 || fail "dhclient did not start"
+	dhclient -4 -nw -pf "$RUN/dhclient-subs0.pid" -lf "$RUN/dhclient-subs0.leases" subs0 3>&- || fail "dhclient did not start"
 fi
 
 log "node broadband1-sub1: start.sh done (status $status)"

@@ -38,7 +38,7 @@ if running "$RUN/lighttpd.pid"; then
 	log "lighttpd already running"
 else
 	log "starting lighttpd"
-	lighttpd -f "$CONF/lighttpd.conf" || fail "lighttpd did not start"
+	lighttpd -f "$CONF/lighttpd.conf" 3>&- || fail "lighttpd did not start"
 fi
 
 log "node content1-web2: start.sh done (status $status)"

@@ -36,7 +36,7 @@ if running "$RUN/unbound.pid"; then
 	log "unbound already running"
 else
 	log "starting unbound"
-	unbound -c "$CONF/unbound.conf" || fail "unbound did not start"
+	unbound -c "$CONF/unbound.conf" 3>&- || fail "unbound did not start"
 fi
 
 log "node transit1-auth1: start.sh done (status $status)"

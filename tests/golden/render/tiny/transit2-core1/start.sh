@@ -40,7 +40,7 @@ if running "$RUN/bird.pid"; then
 	log "bird already running"
 else
 	log "starting bird"
-	bird -c "$CONF/bird.conf" -s /run/bird/bird.ctl -P "$RUN/bird.pid" || fail "bird did not start"
+	bird -c "$CONF/bird.conf" -s /run/bird/bird.ctl -P "$RUN/bird.pid" 3>&- || fail "bird did not start"
 fi
 
 log "node transit2-core1: start.sh done (status $status)"
