@@ -46,6 +46,7 @@ struct pi_plan_pod {
 	struct pi_prefix v4, v6; /* the aggregates this AS announces in BGP */
 	const char *domain;      /* "<name>.<tld>." (absolute) */
 	uint32_t first_node, n_nodes;
+	uint32_t first_zone, n_zones; /* its own zones, contiguous in plan->zones (0 zones: none) */
 	/* Broadband services (unset prefixes when the blueprint asks for none). */
 	struct pi_prefix cgnat_pool;  /* inside 100.64.0.0/10, on subscriber LANs */
 	struct pi_prefix nat44_pool;  /* public pool (inside v4) that CGNAT translates to */
@@ -66,6 +67,9 @@ struct pi_plan_node {
 	struct pi_prefix lo4, lo6; /* loopbacks /32 and /128 (routers and servers; unset for clients) */
 	const char *fqdn;      /* "<node-short>.<pod domain>" absolute */
 	uint32_t first_iface, n_ifaces;
+	uint32_t first_route, n_routes; /* its static routes in plan->routes (grouped by node) */
+	uint32_t *session_idx;          /* indexes into plan->sessions of the sessions it is a or b of, */
+	uint32_t n_session_idx;         /* in session order */
 	bool route_reflector;  /* iBGP: this router reflects for the pod (large pods) */
 	bool root_dns;         /* also serves the root zone "." */
 	bool tld_dns;          /* also serves the TLD and the reverse parent zones */
@@ -193,8 +197,12 @@ struct pi_plan {
 	uint32_t n_links;
 	struct pi_plan_session *sessions;
 	uint32_t n_sessions;
+	/* The lab-wide zones (root, TLD, reverse parents: pod PI_NONE) come
+	 * first, n_lab_zones of them; then each pod's zones, in pod order. Every
+	 * pod zone lies below a lab-wide zone. */
 	struct pi_plan_zone *zones;
 	uint32_t n_zones;
+	uint32_t n_lab_zones;
 	struct pi_plan_route *routes;
 	uint32_t n_routes;
 	struct pi_plan_rel *rels;
@@ -209,6 +217,10 @@ void pi_plan_free(struct pi_plan *plan);
 void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out);
 int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out);
 void pi_plan_write_dot(const struct pi_plan *plan, struct pi_buf *out);
+
+/* Fills every node's session_idx from plan->sessions (pi_plan_build does
+ * this; hand-built plans in tests call it themselves). */
+void pi_plan_index_sessions(struct pi_plan *plan);
 
 /* Lookups. */
 uint32_t pi_plan_node_by_name(const struct pi_plan *plan, const char *name);

@@ -42,8 +42,6 @@ struct setup {
 	char state_dir[4096];
 	const char *image;
 	enum pi_phase phase;
-	/* Per-node static routes: route indexes, grouped (built once). */
-	uint32_t *route_first, *route_count, *route_idx;
 };
 
 static void progress(struct setup *s, size_t done, size_t total, const char *detail)
@@ -266,25 +264,6 @@ out:
 	return rc;
 }
 
-static void index_routes(struct setup *s)
-{
-	const struct pi_plan *p = s->plan;
-	s->route_first = pi_xcalloc(p->n_nodes + 1, sizeof(uint32_t));
-	s->route_count = pi_xcalloc(p->n_nodes + 1, sizeof(uint32_t));
-	s->route_idx = pi_xcalloc(p->n_routes + 1, sizeof(uint32_t));
-	for (uint32_t r = 0; r < p->n_routes; r++)
-		s->route_count[p->routes[r].node]++;
-	uint32_t off = 0;
-	for (uint32_t n = 0; n < p->n_nodes; n++) {
-		s->route_first[n] = off;
-		off += s->route_count[n];
-		s->route_count[n] = 0;
-	}
-	for (uint32_t r = 0; r < p->n_routes; r++) {
-		uint32_t n = p->routes[r].node;
-		s->route_idx[s->route_first[n] + s->route_count[n]++] = r;
-	}
-}
 
 /* Does the node learn this family dynamically (DHCP / RA)? Then the plan's
  * static address and default route for it are the DHCP server's business. */
@@ -331,8 +310,8 @@ static int address_one(void *ctx, size_t i)
 		if (pi_prefix_is_set(&f->v6) && !f->ra6)
 			pi_nl_addr_add(nl, f->name, &f->v6);
 	}
-	for (uint32_t k = 0; k < s->route_count[i]; k++) {
-		const struct pi_plan_route *r = &p->routes[s->route_idx[s->route_first[i] + k]];
+	for (uint32_t k = 0; k < n->n_routes; k++) {
+		const struct pi_plan_route *r = &p->routes[n->first_route + k];
 		if (r->dst.len == 0 && dynamic_family(p, (uint32_t)i, r->dst.family))
 			continue;
 		struct pi_nl_route nr = { .dst = pi_prefix_network(&r->dst), .gw = pi_prefix_as_host(&r->via) };
@@ -395,10 +374,8 @@ static int converge_one(void *ctx, size_t i)
 			struct pi_vec st = PI_VEC_INIT(struct pi_bgp_state);
 			pi_bird_parse_protocols(pi_buf_str(&out), &st);
 			uint32_t want = 0, up = 0;
-			for (uint32_t k = 0; k < p->n_sessions; k++) {
-				const struct pi_plan_session *ss = &p->sessions[k];
-				if (ss->a != i && ss->b != i)
-					continue;
+			for (uint32_t k = 0; k < n->n_session_idx; k++) {
+				const struct pi_plan_session *ss = &p->sessions[n->session_idx[k]];
 				want++;
 				for (size_t j = 0; j < st.len; j++) {
 					const struct pi_bgp_state *b = pi_vec_at(&st, j);
@@ -599,7 +576,6 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 	s.phase = PI_PHASE_WIRE;
 	if ((rc = wire_links(&s)))
 		goto out;
-	index_routes(&s);
 	if ((rc = run_pool_phase(&s, PI_PHASE_WIRE, address_one)))
 		goto out;
 	res->phase_s[PI_PHASE_WIRE] = pi_apply_now() - t;
@@ -619,9 +595,6 @@ out:
 		if (s.rt[i].nsfd >= 0)
 			close(s.rt[i].nsfd);
 	free(s.rt);
-	free(s.route_first);
-	free(s.route_count);
-	free(s.route_idx);
 	pthread_mutex_destroy(&s.lock);
 	return rc;
 }

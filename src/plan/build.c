@@ -583,6 +583,49 @@ struct pi_prefix pl_node_addr(const struct pi_plan *p, uint32_t node, unsigned f
 	return *lo;
 }
 
+/* Each node's sessions, so routers find theirs without scanning the lab's. */
+void pi_plan_index_sessions(struct pi_plan *plan)
+{
+	uint32_t *all = pi_arena_alloc(&plan->arena, (2 * (size_t)plan->n_sessions + 1) * sizeof(uint32_t));
+	for (uint32_t k = 0; k < plan->n_sessions; k++) {
+		plan->nodes[plan->sessions[k].a].n_session_idx++;
+		plan->nodes[plan->sessions[k].b].n_session_idx++;
+	}
+	size_t off = 0;
+	for (uint32_t n = 0; n < plan->n_nodes; n++) {
+		plan->nodes[n].session_idx = all + off;
+		off += plan->nodes[n].n_session_idx;
+		plan->nodes[n].n_session_idx = 0;
+	}
+	for (uint32_t k = 0; k < plan->n_sessions; k++) {
+		struct pi_plan_node *a = &plan->nodes[plan->sessions[k].a], *b = &plan->nodes[plan->sessions[k].b];
+		a->session_idx[a->n_session_idx++] = k;
+		if (b != a)
+			b->session_idx[b->n_session_idx++] = k;
+	}
+}
+
+/* Copies the routes into the plan grouped by node (a stable counting sort)
+ * and indexes them, so a node's routes are found without a scan. */
+static void group_routes(struct pi_plan *plan, const struct pi_vec *routes)
+{
+	const struct pi_plan_route *in = routes->data;
+	plan->n_routes = (uint32_t)routes->len;
+	plan->routes = pi_arena_alloc(&plan->arena, (routes->len + 1) * sizeof(*plan->routes));
+	for (size_t r = 0; r < routes->len; r++)
+		plan->nodes[in[r].node].n_routes++;
+	uint32_t off = 0;
+	for (uint32_t n = 0; n < plan->n_nodes; n++) {
+		plan->nodes[n].first_route = off;
+		off += plan->nodes[n].n_routes;
+		plan->nodes[n].n_routes = 0;
+	}
+	for (size_t r = 0; r < routes->len; r++) {
+		struct pi_plan_node *nd = &plan->nodes[in[r].node];
+		plan->routes[nd->first_route + nd->n_routes++] = in[r];
+	}
+}
+
 static void route_add(struct pl_ctx *c, uint32_t node, const struct pi_prefix *dst, const struct pi_prefix *via)
 {
 	struct pi_plan_route *r = pi_vec_push(&c->routes);
@@ -803,8 +846,8 @@ int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag
 	}
 	plan->n_sessions = (uint32_t)c.sessions.len;
 	plan->sessions = arena_copy(&plan->arena, &c.sessions);
-	plan->n_routes = (uint32_t)c.routes.len;
-	plan->routes = arena_copy(&plan->arena, &c.routes);
+	pi_plan_index_sessions(plan);
+	group_routes(plan, &c.routes);
 	if (!plan->rels)
 		plan->rels = pi_arena_alloc(&plan->arena, sizeof(*plan->rels));
 	rc = c.errors ? -EINVAL : 0;

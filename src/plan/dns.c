@@ -385,6 +385,18 @@ void pl_dns(struct pl_ctx *c, const struct pi_prefix *parents, unsigned n_parent
 		pi_vec_free(&zb->servers);
 		pi_vec_free(&zb->rrs);
 	}
+	/* Index the zones per pod (render looks a node's zones up by pod). */
+	for (uint32_t z = 0; z < plan->n_zones; z++) {
+		uint32_t p = plan->zones[z].pod;
+		if (p == PI_NONE) {
+			if (z == plan->n_lab_zones)
+				plan->n_lab_zones++;
+			continue;
+		}
+		if (!plan->pods[p].n_zones)
+			plan->pods[p].first_zone = z;
+		plan->pods[p].n_zones++;
+	}
 	pi_vec_free(&d.zones);
 	pi_vec_free(&d.roots);
 	free(d.pod_fwd);

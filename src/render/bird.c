@@ -68,8 +68,9 @@ static char fam(uint8_t family)
 /* The sessions of one node, seen from its side, with unique names. */
 static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct pi_vec *v)
 {
-	for (uint32_t i = 0; i < plan->n_sessions; i++) {
-		const struct pi_plan_session *s = &plan->sessions[i];
+	const struct pi_plan_node *me = &plan->nodes[node];
+	for (uint32_t k = 0; k < me->n_session_idx; k++) {
+		const struct pi_plan_session *s = &plan->sessions[me->session_idx[k]];
 		struct bsess *b;
 		if (s->a == node) {
 			b = pi_vec_push(v);
@@ -98,7 +99,7 @@ static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct
 		if (s->name && s->name[0])
 			snprintf(b->name, sizeof(b->name), "%s", s->name);
 		else
-			snprintf(b->name, sizeof(b->name), "s%u_%s_%c", i, rel_tag(b->rel), fam(s->family));
+			snprintf(b->name, sizeof(b->name), "s%u_%s_%c", me->session_idx[k], rel_tag(b->rel), fam(s->family));
 	}
 	return v->len;
 }
@@ -531,8 +532,9 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 			break;
 		case PI_REL_RS:
 			/* Through the route server: any other member's cone. */
-			for (uint32_t i = 0; i < plan->n_sessions; i++) {
-				const struct pi_plan_session *s = &plan->sessions[i];
+			const struct pi_plan_node *rs = &plan->nodes[x->remote];
+			for (uint32_t i = 0; i < rs->n_session_idx; i++) {
+				const struct pi_plan_session *s = &plan->sessions[rs->session_idx[i]];
 				uint32_t member = PI_NONE;
 				if (s->a == x->remote && s->rel == PI_REL_RS_CLIENT)
 					member = s->b;

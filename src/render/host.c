@@ -144,9 +144,9 @@ void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct p
 		ra6 |= pi_plan_node_iface(plan, node, i)->ra6;
 	}
 	bool header = false;
-	for (uint32_t r = 0; r < plan->n_routes; r++) {
+	for (uint32_t r = me->first_route; r < me->first_route + me->n_routes; r++) {
 		const struct pi_plan_route *rt = &plan->routes[r];
-		if (rt->node != node || !pi_prefix_is_set(&rt->via))
+		if (!pi_prefix_is_set(&rt->via))
 			continue;
 		/* DHCP and router advertisements give those defaults; the gateway is
 		 * not even on-link until the RA has configured the prefix. */

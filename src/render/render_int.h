@@ -40,6 +40,12 @@ bool pi_r_link_has_router(const struct pi_plan *plan, uint32_t link, uint32_t sk
 bool pi_r_pod_has_nat64(const struct pi_plan *plan, uint32_t pod);
 /* Is zone z served by node? */
 bool pi_r_zone_served_by(const struct pi_plan *plan, uint32_t z, uint32_t node);
+/* The zones a node can serve: the lab-wide ones, then its own pod's (the
+ * plan's zone index keeps this independent of the lab's size). Iterate with
+ * for (z = pi_r_zone_first(p, n); z != PI_NONE; z = pi_r_zone_next(p, n, z)),
+ * which yields only the zones node serves. */
+uint32_t pi_r_zone_first(const struct pi_plan *plan, uint32_t node);
+uint32_t pi_r_zone_next(const struct pi_plan *plan, uint32_t node, uint32_t z);
 const char *pi_r_rel_name(enum pi_rel r);
 const char *pi_r_rr_type(enum pi_rr_type t);
 /* "a.b.c." -> "a.b.c" into buf. */

@@ -98,8 +98,8 @@ static void hints_glue(const struct pi_plan *plan, uint32_t root, const char *ta
 	/* Glue normally sits in the root zone; fall back to any zone. */
 	for (int pass = 0; pass < 2; pass++) {
 		bool found = false;
-		for (uint32_t z = 0; z < plan->n_zones; z++) {
-			if ((pass == 0) != (z == root))
+		for (uint32_t z = pass == 0 ? root : 0; z < (pass == 0 ? root + 1 : plan->n_zones); z++) {
+			if (pass == 1 && z == root)
 				continue;
 			const struct pi_plan_zone *zn = &plan->zones[z];
 			for (uint32_t i = 0; i < zn->n_rrs; i++) {
@@ -149,15 +149,10 @@ static void access_controls(struct pi_buf *b, const struct pi_plan *plan, const 
 		pi_buf_printf(b, "\taccess-control: %s %s\n", pi_r_net(&plan->v4, buf), action);
 	if (pi_prefix_is_set(&plan->v6))
 		pi_buf_printf(b, "\taccess-control: %s %s\n", pi_r_net(&plan->v6, buf), action);
-	for (uint32_t i = 0; i < plan->n_pods; i++) {
-		const struct pi_prefix *c = &plan->pods[i].cgnat_pool;
-		if (!pi_prefix_is_set(c))
-			continue;
-		if (pi_prefix_is_set(&plan->v4) && pi_prefix_contains(&plan->v4, c))
-			continue;
-		pi_buf_printf(b, "\taccess-control: %s %s\t# CGNAT subscribers of %s\n", pi_r_net(c, buf), action,
-			      plan->pods[i].name);
-	}
+	/* Every CGNAT pool is carved from the shared address space (the loader
+	 * keeps the lab out of it), so one line covers all of them; listing
+	 * each pod's pool made every resolver's config grow with the lab. */
+	pi_buf_printf(b, "\taccess-control: 100.64.0.0/10 %s\t# CGNAT subscribers (RFC 6598 shared space)\n", action);
 }
 
 void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
@@ -168,10 +163,7 @@ void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct
 		return;
 	bool resolver = (me->services & PI_SVC_RESOLVER) != 0;
 	bool dns64 = resolver && pi_r_pod_has_nat64(plan, me->pod);
-	bool any_auth = false;
-	for (uint32_t z = 0; z < plan->n_zones; z++)
-		if (pi_r_zone_served_by(plan, z, node))
-			any_auth = true;
+	bool any_auth = pi_r_zone_first(plan, node) != PI_NONE;
 
 	pi_r_header(b, "#", plan, node, "Unbound configuration");
 	pi_buf_printf(b, "# Duties: %s%s%s.\n", resolver ? "recursive resolver" : "",
@@ -200,7 +192,8 @@ void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct
 		snprintf(tld, sizeof(tld), "%s.", plan->tld ? plan->tld : "pocket");
 		if (name_under(tld, default_zones[d]) || name_under(default_zones[d], tld))
 			clash = true;
-		for (uint32_t z = 0; z < plan->n_zones && !clash; z++) {
+		/* Lab-wide zones suffice: every pod zone lies below one of them. */
+		for (uint32_t z = 0; z < plan->n_lab_zones && !clash; z++) {
 			const char *zn = plan->zones[z].name;
 			if (strcmp(zn, ".") == 0)
 				continue;
@@ -226,9 +219,7 @@ void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct
 		pi_buf_puts(b, "\t# Labs are rebuilt often: do not keep answers for long.\n\tcache-max-ttl: 300\n"
 			       "\tcache-max-negative-ttl: 30\n");
 
-	for (uint32_t z = 0; z < plan->n_zones; z++) {
-		if (!pi_r_zone_served_by(plan, z, node))
-			continue;
+	for (uint32_t z = pi_r_zone_first(plan, node); z != PI_NONE; z = pi_r_zone_next(plan, node, z)) {
 		const struct pi_plan_zone *zn = &plan->zones[z];
 		char path[300];
 		pi_render_zone_path(plan, z, path, sizeof(path));

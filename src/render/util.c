@@ -41,6 +41,31 @@ bool pi_r_zone_served_by(const struct pi_plan *plan, uint32_t z, uint32_t node)
 	return false;
 }
 
+/* The next candidate after z: lab-wide zones, then the node's pod's. */
+static uint32_t zone_candidate(const struct pi_plan *plan, uint32_t node, uint32_t z)
+{
+	const struct pi_plan_pod *pod = &plan->pods[plan->nodes[node].pod];
+	uint32_t next = z == PI_NONE ? 0 : z + 1;
+	if (next < plan->n_lab_zones)
+		return next;
+	if (next < pod->first_zone)
+		next = pod->first_zone;
+	return pod->n_zones && next < pod->first_zone + pod->n_zones ? next : PI_NONE;
+}
+
+uint32_t pi_r_zone_next(const struct pi_plan *plan, uint32_t node, uint32_t z)
+{
+	do
+		z = zone_candidate(plan, node, z);
+	while (z != PI_NONE && !pi_r_zone_served_by(plan, z, node));
+	return z;
+}
+
+uint32_t pi_r_zone_first(const struct pi_plan *plan, uint32_t node)
+{
+	return pi_r_zone_next(plan, node, PI_NONE);
+}
+
 /* Longer words than pi_rel_name: these end up in comments students read. */
 const char *pi_r_rel_name(enum pi_rel r)
 {

@@ -368,8 +368,40 @@ static bool in_zone(const char *owner, const char *zone)
 	return o >= z && strcmp(owner + o - z, zone) == 0 && (o == z || owner[o - z - 1] == '.');
 }
 
+static void check_route_index(const struct pi_plan *plan)
+{
+	uint32_t total = 0;
+	for (uint32_t n = 0; n < plan->n_nodes; n++) {
+		const struct pi_plan_node *nd = &plan->nodes[n];
+		assert_true(nd->first_route + nd->n_routes <= plan->n_routes);
+		for (uint32_t r = nd->first_route; r < nd->first_route + nd->n_routes; r++)
+			assert_int_equal(plan->routes[r].node, n);
+		total += nd->n_routes;
+	}
+	assert_int_equal(total, plan->n_routes);
+}
+
 static void check_zones(const struct pi_plan *plan)
 {
+	/* The zone index: lab-wide zones first, each pod's contiguous, every
+	 * pod zone below a lab-wide one, and its servers in that pod. */
+	assert_true(plan->n_lab_zones <= plan->n_zones);
+	for (uint32_t z = 0; z < plan->n_zones; z++) {
+		const struct pi_plan_zone *zn = &plan->zones[z];
+		if (z < plan->n_lab_zones) {
+			assert_int_equal(zn->pod, PI_NONE);
+			continue;
+		}
+		assert_int_not_equal(zn->pod, PI_NONE);
+		const struct pi_plan_pod *pod = &plan->pods[zn->pod];
+		assert_true(z >= pod->first_zone && z < pod->first_zone + pod->n_zones);
+		bool below = false;
+		for (uint32_t l = 0; l < plan->n_lab_zones; l++)
+			below |= strcmp(plan->zones[l].name, ".") != 0 && in_zone(zn->name, plan->zones[l].name);
+		assert_true(below);
+		for (uint32_t i = 0; i < zn->n_servers; i++)
+			assert_int_equal(plan->nodes[zn->servers[i]].pod, zn->pod);
+	}
 	for (uint32_t z = 0; z < plan->n_zones; z++) {
 		const struct pi_plan_zone *zn = &plan->zones[z];
 		assert_true(zn->n_servers >= 1);
@@ -400,4 +432,5 @@ void check_plan_ex(const struct pi_plan *plan, bool explicit_asns)
 	check_nodes(plan);
 	check_sessions(plan);
 	check_zones(plan);
+	check_route_index(plan);
 }

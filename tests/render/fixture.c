@@ -197,9 +197,11 @@ struct pi_plan *fixture_plan(void)
 	sess(p, "ebgp_a_b_v4", FX_A_R1, FX_B_R1, PI_AF_V4, "10.1.0.0/32", "10.1.0.1/32", 5, 7, PI_REL_PEER, 12, 12);
 	sess(p, "ebgp_a_b_v6", FX_A_R1, FX_B_R1, PI_AF_V6, "2001:db8:1:100::/128", "2001:db8:1:100::1/128", 5, 7,
 	     PI_REL_PEER, 12, 12);
+	pi_plan_index_sessions(p);
 
 	/* DNS: the root and the TLD on t-ns1. */
 	p->n_zones = 2;
+	p->n_lab_zones = 2;
 	p->zones = pi_arena_alloc(a, sizeof(*p->zones) * 2);
 	struct pi_plan_zone *root = &p->zones[0], *tld = &p->zones[1];
 	root->name = ".";
@@ -230,6 +232,10 @@ struct pi_plan *fixture_plan(void)
 	p->routes = pi_arena_alloc(a, sizeof(*p->routes) * 2);
 	p->routes[0] = (struct pi_plan_route){ FX_T_NS1, P("0.0.0.0/0"), P("10.0.1.1/32") };
 	p->routes[1] = (struct pi_plan_route){ FX_B_WEB1, P("0.0.0.0/0"), P("10.2.1.1/32") };
+	p->nodes[FX_T_NS1].first_route = 0;
+	p->nodes[FX_T_NS1].n_routes = 1;
+	p->nodes[FX_B_WEB1].first_route = 1;
+	p->nodes[FX_B_WEB1].n_routes = 1;
 	return p;
 }
 
