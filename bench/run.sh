@@ -6,6 +6,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 [ -d build-release ] || meson setup build-release --buildtype=release -Dtests=disabled
-ninja -C build-release pi-bench
+ninja -C build-release bench/pi-bench
 case " $* " in *" --no-docker "*) ;; *) scripts/start-dockerd.sh ;; esac
 exec build-release/bench/pi-bench --out docs/performance.md "$@"
