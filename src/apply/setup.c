@@ -67,6 +67,18 @@ static bool node_is_router(const struct pi_plan_node *n)
 
 /* ---- create ---- */
 
+/* The container command: see start_daemons. */
+#define NODE_RUN "/run/pocketinternet"
+static const char *const node_cmd[] = {
+	"/bin/sh", "-c",
+	"mkdir -p " NODE_RUN " && rm -f " NODE_RUN "/go " NODE_RUN "/started && mkfifo " NODE_RUN "/go && "
+	"read go < " NODE_RUN "/go; "
+	"sh " PI_NODE_CONF_DIR "/start.sh > " NODE_RUN "/start.out 2>&1; "
+	"echo $? > " NODE_RUN "/started.tmp && mv " NODE_RUN "/started.tmp " NODE_RUN "/started; "
+	"exec sleep infinity",
+};
+
+
 static int create_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
@@ -111,6 +123,8 @@ static int create_one(void *ctx, size_t i)
 		.n_sysctls = PI_ARRAY_LEN(sysctls),
 		.devices = (n->services & PI_SVC_NAT64) ? tun : NULL,
 		.n_devices = (n->services & PI_SVC_NAT64) ? 1 : 0,
+		.cmd = node_cmd,
+		.n_cmd = PI_ARRAY_LEN(node_cmd),
 		.init = true,
 	};
 	struct pi_diag local;
@@ -329,26 +343,109 @@ static int address_one(void *ctx, size_t i)
 
 /* ---- daemons ---- */
 
-static int daemons_one(void *ctx, size_t i)
+/*
+ * Each container's command waits on a FIFO until its links are wired, then
+ * runs start.sh and leaves the exit status in a file. Setup opens the FIFO
+ * and reads the status through /proc/<pid>/root: starting the daemons of
+ * 500 nodes costs no exec (one exec took ~0.8 s of the engine's time with
+ * hundreds of containers running) and no process on the host.
+ */
+static void node_path(const struct setup *s, size_t i, const char *file, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%d/root" NODE_RUN "/%s", s->rt[i].pid, file);
+}
+
+static int go_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
-	static const char *const argv[] = { "/bin/sh", PI_NODE_CONF_DIR "/start.sh" };
-	struct pi_exec_result r;
-	struct pi_diag local;
-	pi_exec_result_init(&r);
-	pi_diag_init(&local);
-	int rc = pi_docker_exec(s->d, s->rt[i].id, argv, 2, NULL, &r, &local);
-	if (!rc && r.exit_code != 0) {
-		const char *err = pi_buf_str(&r.err);
-		size_t len = strlen(err);
-		pi_diag_add(&local, (struct pi_pos){ 0 },
-			    "look at /var/log/pocketinternet/ in the node: pocketinternet shell NODE",
-			    "starting the daemons of %s failed (exit %d): %s", s->plan->nodes[i].name, r.exit_code,
-			    len > 400 ? err + len - 400 : err);
-		rc = -EIO;
+	char path[128];
+	node_path(s, i, "go", path, sizeof(path));
+	/* The FIFO appears right after the container starts: wait for it briefly. */
+	for (unsigned ms = 0; ms < 10000; ms += 20) {
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t w = write(fd, "go\n", 3);
+			close(fd);
+			return w == 3 ? 0 : -EIO;
+		}
+		if (errno != ENOENT && errno != ENXIO)
+			break;
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
 	}
-	pi_exec_result_free(&r);
-	pi_apply_diag_merge(s->diag, &local, &s->lock);
+	int err = errno;
+	pthread_mutex_lock(&s->lock);
+	pi_diag_add(s->diag, (struct pi_pos){ 0 }, "is the node image current? rebuild it with 'pocketinternet image build'",
+		    "node %s never waited for its start signal (%s)", s->plan->nodes[i].name, strerror(err));
+	pthread_mutex_unlock(&s->lock);
+	return -err;
+}
+
+/* 1 when start.sh has finished (0 ok), 0 while it runs, <0 on failure. */
+static int started(struct setup *s, size_t i)
+{
+	char path[128], *text = NULL;
+	node_path(s, i, "started", path, sizeof(path));
+	if (pi_read_file(path, &text, NULL) < 0)
+		return 0;
+	int status = atoi(text);
+	free(text);
+	if (status == 0)
+		return 1;
+	node_path(s, i, "start.out", path, sizeof(path));
+	char *out = NULL;
+	pi_read_file(path, &out, NULL);
+	size_t len = out ? strlen(out) : 0;
+	pi_diag_add(s->diag, (struct pi_pos){ 0 }, "look at /var/log/pocketinternet/ in the node: pocketinternet shell NODE",
+		    "starting the daemons of %s failed (exit %d): %s", s->plan->nodes[i].name, status,
+		    out ? (len > 400 ? out + len - 400 : out) : "");
+	free(out);
+	return -EIO;
+}
+
+static int start_daemons(struct setup *s)
+{
+	size_t n = s->plan->n_nodes;
+	s->phase = PI_PHASE_DAEMONS;
+	progress(s, 0, n, "signalling");
+	int rc = pi_pool_run(n, s->opts->parallel ? s->opts->parallel : 8, go_one, NULL, s, s->opts->cancel);
+	if (rc)
+		return rc;
+	bool *done = pi_xcalloc(n ? n : 1, sizeof(bool));
+	size_t n_done = 0;
+	double deadline = pi_apply_now() + 120;
+	unsigned delay_ms = 20;
+	while (n_done < n && !rc) {
+		for (size_t i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			int st = started(s, i);
+			if (st != 0) {
+				done[i] = true;
+				n_done++;
+				if (st < 0)
+					rc = st;
+			}
+		}
+		progress(s, n_done, n, NULL);
+		if (n_done == n || rc)
+			break;
+		if (cancelled(s)) {
+			rc = -ECANCELED;
+			break;
+		}
+		if (pi_apply_now() > deadline) {
+			pi_diag_add(s->diag, (struct pi_pos){ 0 }, "look at start.out in the nodes' " NODE_RUN,
+				    "%zu nodes did not finish starting their daemons within 120 s", n - n_done);
+			rc = -ETIMEDOUT;
+			break;
+		}
+		struct timespec ts = { 0, (long)delay_ms * 1000000L };
+		nanosleep(&ts, NULL);
+		if (delay_ms < 250)
+			delay_ms *= 2;
+	}
+	free(done);
 	return rc;
 }
 
@@ -581,7 +678,7 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 	res->phase_s[PI_PHASE_WIRE] = pi_apply_now() - t;
 
 	t = pi_apply_now();
-	if ((rc = run_pool_phase(&s, PI_PHASE_DAEMONS, daemons_one)))
+	if ((rc = start_daemons(&s)))
 		goto out;
 	res->phase_s[PI_PHASE_DAEMONS] = pi_apply_now() - t;
 
