@@ -247,7 +247,7 @@ int pi_cmd_status(struct pi_cli *cli, int argc, char **argv)
 		json_array_foreach(jnodes, i, v) printf("%-32s %-12s %-10s\n", json_string_value(json_object_get(v, "node")),
 						     json_string_value(json_object_get(v, "role")),
 						     json_string_value(json_object_get(v, "state")));
-		printf("\n%-34s %-9s %-26s %-26s\n", "BGP SESSION", "REL", "A", "B");
+		printf("\n%-36s %-9s %-42s %s\n", "BGP SESSION", "REL", "A", "B");
 		json_array_foreach(jsess, i, v)
 		{
 			char a[80], b[80];
@@ -255,7 +255,7 @@ int pi_cmd_status(struct pi_cli *cli, int argc, char **argv)
 				 json_string_value(json_object_get(v, "a_state")));
 			snprintf(b, sizeof(b), "%s %s", json_string_value(json_object_get(v, "b")),
 				 json_string_value(json_object_get(v, "b_state")));
-			printf("%-34s %-9s %-26s %-26s\n", json_string_value(json_object_get(v, "name")),
+			printf("%-36s %-9s %-42s %s\n", json_string_value(json_object_get(v, "name")),
 			       json_string_value(json_object_get(v, "relationship")), a, b);
 		}
 		printf("\n%-32s %s\n", "RESOLVER", "ANSWERS");
