@@ -11,6 +11,13 @@ scripts/install-deps.sh
 [ -d build ] || meson setup build
 ninja -C build
 scripts/start-dockerd.sh
+# Restart the engine only when configure-docker changed its configuration:
+# a restart stops every other container on this host too.
+before=$(cat /etc/docker/daemon.json 2>/dev/null || true)
 build/pocketinternet -c "$LAB" configure-docker --no-restart
-scripts/start-dockerd.sh --restart
+if [ "$before" != "$(cat /etc/docker/daemon.json 2>/dev/null || true)" ]; then
+	scripts/start-dockerd.sh --restart
+fi
 build/pocketinternet -c "$LAB" setup
+echo
+echo "The binary is build/pocketinternet; 'ninja -C build install' puts pocketinternet on your PATH."
