@@ -597,7 +597,7 @@ static void raise_fd_limit(void)
 static void image_progress(void *ctx, enum pi_image_event ev, double elapsed_s, const char *text)
 {
 	(void)elapsed_s;
-	if (ev != PI_IMAGE_DETAIL)
+	if (ev == PI_IMAGE_STEP) /* the phase's own end reports the finished image */
 		progress(ctx, 0, 1, text);
 }
 

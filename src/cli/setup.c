@@ -24,6 +24,7 @@ struct display {
 	enum pi_phase last;
 	double phase_start;
 	size_t last_done;
+	char last_detail[256];
 };
 
 /* One line per phase; on a terminal it redraws in place with a bar. */
@@ -39,9 +40,13 @@ static void show_progress(void *ctx, enum pi_phase phase, size_t done, size_t to
 		d->last = phase;
 		d->phase_start = now;
 		d->last_done = (size_t)-1;
-		if (!d->tty)
+		if (!d->tty) {
 			fprintf(stderr, "[%d/%d] %-8s %s\n", phase + 1, PI_PHASE_COUNT, pi_phase_name(phase),
 				detail ? detail : "");
+			d->last_done = done;
+			snprintf(d->last_detail, sizeof(d->last_detail), "%s", detail ? detail : "");
+			return;
+		}
 	}
 	if (d->tty) {
 		char bar[21];
@@ -51,11 +56,14 @@ static void show_progress(void *ctx, enum pi_phase phase, size_t done, size_t to
 		bar[20] = '\0';
 		fprintf(stderr, "\r[%d/%d] %-8s [%s] %zu/%zu %5.1fs %s\033[K", phase + 1, PI_PHASE_COUNT,
 			pi_phase_name(phase), bar, done, total, now - d->phase_start, detail ? detail : "");
-	} else if (phase == PI_PHASE_CONVERGE && detail && done != d->last_done) {
-		/* Plain logs (CI): convergence lines only when something changed. */
+	} else if ((phase == PI_PHASE_CONVERGE || phase == PI_PHASE_IMAGE) && detail &&
+		   (done != d->last_done || strcmp(detail, d->last_detail) != 0)) {
+		/* Plain logs (CI): convergence and image-build steps, only when
+		 * something changed. */
 		fprintf(stderr, "         %5.1fs %s\n", now - d->phase_start, detail);
 	}
 	d->last_done = done;
+	snprintf(d->last_detail, sizeof(d->last_detail), "%s", detail ? detail : "");
 	fflush(stderr);
 }
 
