@@ -56,6 +56,17 @@ meson test -C build --print-errorlogs $PURE_SUITES \
 	--wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet' \
 	--timeout-multiplier 10
 
+step "valgrind on the binary: plan and render of every shipped lab"
+tmp=$(mktemp -d)
+for lab in labs/*.yml; do
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet \
+		build/pocketinternet -c "$lab" render -o "$tmp/$(basename "$lab" .yml)" >/dev/null
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet \
+		build/pocketinternet -c "$lab" plan --format json >/dev/null
+	echo "  $lab: clean"
+done
+rm -rf "$tmp"
+
 step "fuzz the lab loader for ${FUZZ_SECONDS}s"
 tests/fuzz/run.sh "$FUZZ_SECONDS"
 
