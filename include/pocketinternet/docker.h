@@ -104,6 +104,8 @@ struct pi_container_spec {
 	size_t n_binds;
 	const char *const *cap_add; /* "NET_ADMIN", ... */
 	size_t n_cap_add;
+	const char *const *cap_drop; /* "ALL" drops the engine's default set first */
+	size_t n_cap_drop;
 	const struct pi_docker_kv *sysctls;
 	size_t n_sysctls;
 	const char *const *devices; /* host paths, mapped to the same path, "rwm" */

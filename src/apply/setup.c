@@ -95,8 +95,15 @@ static int create_one(void *ctx, size_t i)
 		{ PI_LABEL_POD, p->pods[n->pod].name },
 	};
 	const struct pi_docker_bind binds[] = { { host_dir, PI_NODE_CONF_DIR, false } };
-	/* NET_ADMIN for addresses/routes/tun, NET_RAW for ping, traceroute, dhclient. */
-	static const char *const caps[] = { "NET_ADMIN", "NET_RAW" };
+	/* Only what the daemons and tools need, instead of the engine's
+	 * default set: NET_ADMIN for addresses, routes, tun and nftables;
+	 * NET_RAW for OSPF, ping, traceroute, dhclient and tcpdump;
+	 * NET_BIND_SERVICE for ports 53, 67, 80 and 179; SETUID/SETGID for
+	 * daemons that drop privileges (dnsmasq, tcpdump); CHOWN, DAC_OVERRIDE,
+	 * FOWNER for their files; KILL so start.sh can check on them. */
+	static const char *const caps[] = { "NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SETUID", "SETGID",
+					    "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL" };
+	static const char *const drop[] = { "ALL" };
 	bool router = node_is_router(n);
 	/* Docker turns IPv6 off in network-none containers; routers forward;
 	 * rp_filter off because multihoming and anycast make paths asymmetric. */
@@ -119,6 +126,8 @@ static int create_one(void *ctx, size_t i)
 		.n_binds = 1,
 		.cap_add = caps,
 		.n_cap_add = PI_ARRAY_LEN(caps),
+		.cap_drop = drop,
+		.n_cap_drop = 1,
 		.sysctls = sysctls,
 		.n_sysctls = PI_ARRAY_LEN(sysctls),
 		.devices = (n->services & PI_SVC_NAT64) ? tun : NULL,

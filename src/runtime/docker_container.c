@@ -59,6 +59,8 @@ json_t *pi_docker_spec_json(const struct pi_container_spec *s)
 				 "Env", str_array(s->env, s->n_env),
 				 "Tty", 0, "OpenStdin", 0, "AttachStdout", 0, "AttachStderr", 0,
 				 "HostConfig", host);
+	if (s->n_cap_drop)
+		json_object_set_new(host, "CapDrop", str_array(s->cap_drop, s->n_cap_drop));
 	if (s->hostname)
 		json_object_set_new(spec, "Hostname", json_string(s->hostname));
 	if (s->cmd && s->n_cmd)

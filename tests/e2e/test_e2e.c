@@ -250,6 +250,35 @@ static void test_bgp_established(void **state)
 	pi_buf_free(&out);
 }
 
+/* Nodes run with only the capabilities they need, and no interface of
+ * Docker's: network mode none, then only the lab's own links. */
+static void test_container_confinement(void **state)
+{
+	(void)state;
+	uint32_t router = find_node(PI_SVC_ROUTER, 0, NULL, 0);
+	assert_int_not_equal(router, PI_NONE);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *caps[] = { "grep", "CapBnd", "/proc/1/status", NULL };
+	assert_int_equal(node_exec(router, &out, caps), 0);
+	/* CHOWN DAC_OVERRIDE FOWNER KILL SETGID SETUID NET_BIND_SERVICE NET_ADMIN NET_RAW */
+	assert_non_null(strstr(pi_buf_str(&out), "00000000000034eb"));
+	const char *links[] = { "ip", "-o", "link", "show", NULL };
+	assert_int_equal(node_exec(router, &out, links), 0);
+	const struct pi_plan_node *n = &plan->nodes[router];
+	size_t lines = 0;
+	for (const char *p = pi_buf_str(&out); (p = strchr(p, '\n')); p++)
+		lines++;
+	/* lo plus exactly the plan's interfaces. */
+	assert_int_equal(lines, 1 + n->n_ifaces);
+	for (uint32_t i = 0; i < n->n_ifaces; i++) {
+		char want[PI_IFNAMSIZ + 4];
+		snprintf(want, sizeof(want), ": %s@", plan->ifaces[n->first_iface + i].name);
+		assert_non_null(strstr(pi_buf_str(&out), want));
+	}
+	pi_buf_free(&out);
+}
+
 static void test_dhcp_and_ra(void **state)
 {
 	(void)state;
@@ -600,6 +629,7 @@ int main(int argc, char **argv)
 	bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bgp_established),
+		cmocka_unit_test(test_container_confinement),
 		cmocka_unit_test(test_dhcp_and_ra),
 		cmocka_unit_test(test_dns_through_pocket_root),
 		cmocka_unit_test(test_http_v4_v6),

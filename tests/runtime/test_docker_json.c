@@ -24,6 +24,7 @@ static void test_spec_json(void **state)
 	const struct pi_docker_bind binds[] = { { "/srv/lab/r1", "/etc/pocketinternet", false },
 						{ "/srv/rw", "/data", true } };
 	const char *caps[] = { "NET_ADMIN", "NET_RAW" };
+	const char *drop[] = { "ALL" };
 	const struct pi_docker_kv sysctls[] = { { "net.ipv6.conf.all.disable_ipv6", "0" },
 						 { "net.ipv4.ip_forward", "1" } };
 	const char *devs[] = { "/dev/net/tun" };
@@ -31,7 +32,7 @@ static void test_spec_json(void **state)
 	struct pi_container_spec s = {
 		.name = "pi-demo-r1", .image = "pocketinternet/node:0.1.0", .hostname = "r1",
 		.labels = labels, .n_labels = 2, .env = env, .n_env = 2, .binds = binds, .n_binds = 2,
-		.cap_add = caps, .n_cap_add = 2, .sysctls = sysctls, .n_sysctls = 2,
+		.cap_add = caps, .n_cap_add = 2, .cap_drop = drop, .n_cap_drop = 1, .sysctls = sysctls, .n_sysctls = 2,
 		.devices = devs, .n_devices = 1, .cmd = cmd, .n_cmd = 2, .init = true,
 	};
 	json_t *j = pi_docker_spec_json(&s);
@@ -49,6 +50,7 @@ static void test_spec_json(void **state)
 			    "/srv/lab/r1:/etc/pocketinternet:ro");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "Binds"), 1)), "/srv/rw:/data:rw");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "CapAdd"), 0)), "NET_ADMIN");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "CapDrop"), 0)), "ALL");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(h, "Sysctls"),
 							       "net.ipv6.conf.all.disable_ipv6")), "0");
 	json_t *dev = json_array_get(json_object_get(h, "Devices"), 0);
