@@ -680,7 +680,7 @@ void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi
 	 * short timers let the lab converge in seconds, not minutes. */
 	pi_buf_puts(b, "# Lab timers: sessions come up within seconds of the daemons starting.\n"
 		       "template bgp lab_bgp {\n\tconnect delay time 1;\n\tconnect retry time 2;\n"
-		       "\terror wait time 2, 30;\n\thold time 30;\n\tkeepalive time 10;\n}\n");
+		       "\terror wait time 1, 4;\n\thold time 30;\n\tkeepalive time 10;\n}\n");
 	for (size_t i = 0; i < sess.len; i++)
 		emit_session(b, plan, node, pi_vec_at(&sess, i), is_rs);
 	(void)rid;
