@@ -110,6 +110,10 @@ static int create_one(void *ctx, size_t i)
 	const struct pi_docker_kv sysctls[] = {
 		{ "net.ipv6.conf.all.disable_ipv6", "0" },
 		{ "net.ipv6.conf.default.disable_ipv6", "0" },
+		/* Every MAC comes from the plan: duplicate address detection only
+		 * delays link-local addresses, and with them OSPFv3 and SLAAC. */
+		{ "net.ipv6.conf.all.accept_dad", "0" },
+		{ "net.ipv6.conf.default.accept_dad", "0" },
 		{ "net.ipv4.conf.all.rp_filter", "0" },
 		{ "net.ipv4.conf.default.rp_filter", "0" },
 		{ "net.ipv4.ip_forward", router || (n->services & (PI_SVC_NAT44 | PI_SVC_NAT64)) ? "1" : "0" },

@@ -147,8 +147,12 @@ int pl_legacy(struct pl_ctx *c)
 			nd->fqdn = pi_arena_printf(a, "R%u.%s", r, pod->domain);
 			if (lp->v4)
 				nd->lo4 = pfx("10.%u.%u.%u/32", lp->x, lp->y, r);
+			/* Not in the pod LAN's /64: Linux answers neighbour
+			 * solicitations only for addresses of the asking interface,
+			 * so an on-link loopback would be unreachable until OSPFv3
+			 * installed its /128 (iBGP waited ~15 s for it). */
 			if (lp->v6)
-				nd->lo6 = pfx("fd00:%u:%u::%u/128", lp->x, lp->y, r);
+				nd->lo6 = pfx("fd00:%u:%u:ffff::%u/128", lp->x, lp->y, r);
 			pl_map_put(&c->names, nd->name, ni);
 		}
 		if (lp->kind != PI_LEGACY_BASE) {
