@@ -38,6 +38,8 @@ bool pi_cli_wants_help(const struct pi_command *cmd, int argc, char **argv);
 /* Prints "pocketinternet CMD: MSG" and the usage hint to stderr; returns PI_EXIT_USAGE. */
 int pi_cli_usage_error(const char *cmd, const char *fmt, ...) PI_PRINTF(2, 3);
 const struct pi_command *pi_cli_find(const char *name);
+/* A Docker client, or NULL after printing why the engine cannot be used. */
+struct pi_docker *pi_cli_docker(void);
 
 /* Handlers: one file each in src/cli/; usage texts next to them. */
 int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);

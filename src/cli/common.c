@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "pocketinternet/docker.h"
 
 bool pi_cli_wants_help(const struct pi_command *cmd, int argc, char **argv)
 {
@@ -57,4 +58,15 @@ int pi_cli_load_plan(struct pi_cli *cli, struct pi_lab **lab, struct pi_plan **p
 	}
 	pi_diag_free(&diag);
 	return PI_EXIT_OK;
+}
+
+struct pi_docker *pi_cli_docker(void)
+{
+	struct pi_diag diag;
+	struct pi_docker *d = NULL;
+	pi_diag_init(&diag);
+	if (pi_docker_open(NULL, &d, &diag))
+		pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	return d;
 }

@@ -31,17 +31,6 @@ static int lab_name_of(struct pi_cli *cli, const char *given, char *buf, size_t 
 	return PI_EXIT_OK;
 }
 
-static struct pi_docker *docker_or_complain(void)
-{
-	struct pi_diag diag;
-	struct pi_docker *d = NULL;
-	pi_diag_init(&diag);
-	if (pi_docker_open(NULL, &d, &diag))
-		pi_diag_print(&diag, stderr);
-	pi_diag_free(&diag);
-	return d;
-}
-
 int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "lab", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
@@ -67,7 +56,7 @@ int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	pi_container_name(lab, node, name, sizeof(name));
-	struct pi_docker *d = docker_or_complain();
+	struct pi_docker *d = pi_cli_docker();
 	if (!d)
 		return PI_EXIT_FAIL;
 	struct pi_diag diag;
@@ -117,7 +106,7 @@ int pi_cmd_shell(struct pi_cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	pi_container_name(lab, argv[optind], name, sizeof(name));
-	struct pi_docker *d = docker_or_complain();
+	struct pi_docker *d = pi_cli_docker();
 	if (!d)
 		return PI_EXIT_FAIL;
 	struct pi_diag diag;
@@ -158,7 +147,7 @@ int pi_cmd_status(struct pi_cli *cli, int argc, char **argv)
 	int rc = pi_cli_load_plan(cli, &lab, &plan);
 	if (rc)
 		return rc;
-	struct pi_docker *d = docker_or_complain();
+	struct pi_docker *d = pi_cli_docker();
 	if (!d) {
 		pi_plan_free(plan);
 		pi_lab_free(lab);

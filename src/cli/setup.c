@@ -67,17 +67,6 @@ static void show_progress(void *ctx, enum pi_phase phase, size_t done, size_t to
 	fflush(stderr);
 }
 
-static int open_docker(struct pi_docker **d)
-{
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	int rc = pi_docker_open(NULL, d, &diag);
-	if (rc)
-		pi_diag_print(&diag, stderr);
-	pi_diag_free(&diag);
-	return rc ? PI_EXIT_FAIL : PI_EXIT_OK;
-}
-
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -135,8 +124,9 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 		return rc;
 	double plan_s = pi_monotonic() - t0;
 
-	struct pi_docker *d;
-	if ((rc = open_docker(&d))) {
+	struct pi_docker *d = pi_cli_docker();
+	if (!d) {
+		rc = PI_EXIT_FAIL;
 		pi_plan_free(plan);
 		pi_lab_free(lab);
 		return rc;
@@ -295,9 +285,10 @@ int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv)
 		pi_diag_free(&diag);
 		lab_name = lab->name;
 	}
-	struct pi_docker *d;
-	int rc = open_docker(&d);
-	if (rc) {
+	int rc = PI_EXIT_OK;
+	struct pi_docker *d = pi_cli_docker();
+	if (!d) {
+		rc = PI_EXIT_FAIL;
 		pi_lab_free(lab);
 		return rc;
 	}

@@ -47,7 +47,6 @@ bool pi_r_zone_served_by(const struct pi_plan *plan, uint32_t z, uint32_t node);
 uint32_t pi_r_zone_first(const struct pi_plan *plan, uint32_t node);
 uint32_t pi_r_zone_next(const struct pi_plan *plan, uint32_t node, uint32_t z);
 const char *pi_r_rel_name(enum pi_rel r);
-const char *pi_r_rr_type(enum pi_rr_type t);
 /* "a.b.c." -> "a.b.c" into buf. */
 const char *pi_r_nodot(const char *name, char *buf, size_t n);
 /* Comment header naming the node, its role, pod and the lab; each line starts with cmt. */

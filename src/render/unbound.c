@@ -81,7 +81,7 @@ void pi_render_zone(const struct pi_plan *plan, uint32_t zone, struct pi_buf *b)
 		if (below && rr->type == PI_RR_NS && (i == 0 || z->rrs[i - 1].type != PI_RR_NS ||
 						      strcasecmp(z->rrs[i - 1].owner, rr->owner) != 0))
 			pi_buf_printf(b, "; delegation of %s\n", rr->owner);
-		pi_buf_printf(b, "%-40s %d IN %-5s %s\n", rr->owner, ZONE_TTL, pi_r_rr_type(rr->type), rr->data);
+		pi_buf_printf(b, "%-40s %d IN %-5s %s\n", rr->owner, ZONE_TTL, pi_rr_type_name(rr->type), rr->data);
 	}
 }
 
@@ -105,7 +105,7 @@ static void hints_glue(const struct pi_plan *plan, uint32_t root, const char *ta
 			for (uint32_t i = 0; i < zn->n_rrs; i++) {
 				const struct pi_plan_rr *rr = &zn->rrs[i];
 				if ((rr->type == PI_RR_A || rr->type == PI_RR_AAAA) && strcasecmp(rr->owner, target) == 0) {
-					pi_buf_printf(b, "%-40s %d %-4s %s\n", rr->owner, HINTS_TTL, pi_r_rr_type(rr->type),
+					pi_buf_printf(b, "%-40s %d %-4s %s\n", rr->owner, HINTS_TTL, pi_rr_type_name(rr->type),
 						      rr->data);
 					found = true;
 				}

@@ -81,19 +81,6 @@ const char *pi_r_rel_name(enum pi_rel r)
 }
 
 
-const char *pi_r_rr_type(enum pi_rr_type t)
-{
-	switch (t) {
-	case PI_RR_SOA: return "SOA";
-	case PI_RR_NS: return "NS";
-	case PI_RR_A: return "A";
-	case PI_RR_AAAA: return "AAAA";
-	case PI_RR_PTR: return "PTR";
-	case PI_RR_CNAME: return "CNAME";
-	}
-	return "TYPE0";
-}
-
 const char *pi_r_nodot(const char *name, char *buf, size_t n)
 {
 	size_t len = strlen(name);
