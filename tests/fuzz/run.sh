@@ -8,7 +8,7 @@
 set -eu
 DURATION=${1:-60}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-/tmp/build-fuzz}
+BUILD_DIR=${BUILD_DIR:-$SRC/build-fuzz}
 WORK=${WORK:-$(mktemp -d /tmp/pi-fuzz.XXXXXX)}
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
