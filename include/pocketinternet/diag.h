@@ -35,6 +35,9 @@ void pi_diag_init(struct pi_diag *d);
 void pi_diag_free(struct pi_diag *d);
 void pi_diag_add(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
 size_t pi_diag_count(const struct pi_diag *d);
+/* Moves every entry of src to the end of dst (dst may be NULL: they are
+ * dropped); src is left empty and initialised. */
+void pi_diag_move(struct pi_diag *dst, struct pi_diag *src);
 void pi_diag_print(const struct pi_diag *d, FILE *out);
 
 #endif

@@ -8,7 +8,6 @@
 /* Moves every entry of src into dst under lock (worker threads each fill
  * their own diag). src is left empty. */
 void pi_apply_diag_merge(struct pi_diag *dst, struct pi_diag *src, pthread_mutex_t *lock);
-#define pi_apply_now pi_monotonic
 /* "pi-<lab>" */
 void pi_lab_netns_name(const char *lab, char *buf, size_t len);
 

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "apply_int.h"
 
 const char *pi_state_root(void)
@@ -37,11 +36,6 @@ void pi_apply_diag_merge(struct pi_diag *dst, struct pi_diag *src, pthread_mutex
 	if (!src->entries.len)
 		return;
 	pthread_mutex_lock(lock);
-	for (size_t i = 0; i < src->entries.len; i++) {
-		struct pi_diag_entry *e = pi_vec_at(&src->entries, i);
-		pi_diag_add(dst, e->pos, e->hint, "%s", e->msg);
-	}
+	pi_diag_move(dst, src);
 	pthread_mutex_unlock(lock);
-	pi_diag_free(src);
-	pi_diag_init(src);
 }

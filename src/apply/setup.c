@@ -426,7 +426,7 @@ static int start_daemons(struct setup *s)
 		return rc;
 	bool *done = pi_xcalloc(n ? n : 1, sizeof(bool));
 	size_t n_done = 0;
-	double deadline = pi_apply_now() + 120;
+	double deadline = pi_monotonic() + 120;
 	unsigned delay_ms = 20;
 	while (n_done < n && !rc) {
 		for (size_t i = 0; i < n; i++) {
@@ -447,7 +447,7 @@ static int start_daemons(struct setup *s)
 			rc = -ECANCELED;
 			break;
 		}
-		if (pi_apply_now() > deadline) {
+		if (pi_monotonic() > deadline) {
 			pi_diag_add(s->diag, (struct pi_pos){ 0 }, "look at start.out in the nodes' " NODE_RUN,
 				    "%zu nodes did not finish starting their daemons within 120 s", n - n_done);
 			rc = -ETIMEDOUT;
@@ -533,7 +533,7 @@ static int converge(struct setup *s)
 		}
 	s->res->sessions_total = p->n_sessions;
 	unsigned timeout = s->opts->converge_timeout_s ? s->opts->converge_timeout_s : 180;
-	double deadline = pi_apply_now() + timeout;
+	double deadline = pi_monotonic() + timeout;
 	unsigned delay_ms = 100;
 	for (;;) {
 		pi_pool_run(p->n_nodes, s->opts->parallel ? s->opts->parallel : 8, converge_one, NULL, &c,
@@ -554,7 +554,7 @@ static int converge(struct setup *s)
 			s->res->converged = true;
 			break;
 		}
-		if (cancelled(s) || pi_apply_now() > deadline)
+		if (cancelled(s) || pi_monotonic() > deadline)
 			break;
 		struct timespec ts = { .tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
@@ -634,7 +634,7 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		s.rt[i].nsfd = -1;
 	raise_fd_limit();
-	double t0 = pi_apply_now(), t;
+	double t0 = pi_monotonic(), t;
 	int rc;
 
 	if ((rc = check_existing(&s)) != 0) {
@@ -643,7 +643,7 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 	}
 
 	/* render: the state directory is what the containers mount. */
-	t = pi_apply_now();
+	t = pi_monotonic();
 	s.phase = PI_PHASE_RENDER;
 	progress(&s, 0, 1, s.state_dir);
 	const char *failed = NULL;
@@ -653,9 +653,9 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 		goto out;
 	}
 	progress(&s, 1, 1, s.state_dir);
-	res->phase_s[PI_PHASE_RENDER] = pi_apply_now() - t;
+	res->phase_s[PI_PHASE_RENDER] = pi_monotonic() - t;
 
-	t = pi_apply_now();
+	t = pi_monotonic();
 	s.phase = PI_PHASE_IMAGE;
 	progress(&s, 0, 1, s.image);
 	rc = pi_docker_image_exists(d, s.image, diag);
@@ -669,38 +669,38 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 	if (rc < 0)
 		goto out;
 	progress(&s, 1, 1, s.image);
-	res->phase_s[PI_PHASE_IMAGE] = pi_apply_now() - t;
+	res->phase_s[PI_PHASE_IMAGE] = pi_monotonic() - t;
 
-	t = pi_apply_now();
+	t = pi_monotonic();
 	if ((rc = run_pool_phase(&s, PI_PHASE_CREATE, create_one)))
 		goto out;
 	res->containers = plan->n_nodes;
-	res->phase_s[PI_PHASE_CREATE] = pi_apply_now() - t;
+	res->phase_s[PI_PHASE_CREATE] = pi_monotonic() - t;
 
-	t = pi_apply_now();
+	t = pi_monotonic();
 	if ((rc = run_pool_phase(&s, PI_PHASE_START, start_one)))
 		goto out;
-	res->phase_s[PI_PHASE_START] = pi_apply_now() - t;
+	res->phase_s[PI_PHASE_START] = pi_monotonic() - t;
 
-	t = pi_apply_now();
+	t = pi_monotonic();
 	s.phase = PI_PHASE_WIRE;
 	if ((rc = wire_links(&s)))
 		goto out;
 	if ((rc = run_pool_phase(&s, PI_PHASE_WIRE, address_one)))
 		goto out;
-	res->phase_s[PI_PHASE_WIRE] = pi_apply_now() - t;
+	res->phase_s[PI_PHASE_WIRE] = pi_monotonic() - t;
 
-	t = pi_apply_now();
+	t = pi_monotonic();
 	if ((rc = start_daemons(&s)))
 		goto out;
-	res->phase_s[PI_PHASE_DAEMONS] = pi_apply_now() - t;
+	res->phase_s[PI_PHASE_DAEMONS] = pi_monotonic() - t;
 
-	t = pi_apply_now();
+	t = pi_monotonic();
 	s.phase = PI_PHASE_CONVERGE;
 	rc = converge(&s);
-	res->phase_s[PI_PHASE_CONVERGE] = pi_apply_now() - t;
+	res->phase_s[PI_PHASE_CONVERGE] = pi_monotonic() - t;
 out:
-	res->total_s = pi_apply_now() - t0;
+	res->total_s = pi_monotonic() - t0;
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		if (s.rt[i].nsfd >= 0)
 			close(s.rt[i].nsfd);

@@ -57,12 +57,8 @@ int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag
 		rc = 1;
 	else if (rc == -ENOENT)
 		rc = 0;
-	else if (diag) {
-		for (size_t i = 0; i < tmp.entries.len; i++) {
-			struct pi_diag_entry *e = pi_vec_at(&tmp.entries, i);
-			pi_diag_add(diag, e->pos, e->hint, "%s", e->msg);
-		}
-	}
+	else
+		pi_diag_move(diag, &tmp);
 	pi_diag_free(&tmp);
 	return rc;
 }

@@ -643,11 +643,8 @@ static int image_current(struct pi_docker *d, const struct inputs *in, struct pi
 		rc = strcmp(info.hash_label, in->hash) == 0;
 	else if (rc == -ENOENT)
 		rc = 0;
-	else if (diag)
-		for (size_t i = 0; i < tmp.entries.len; i++) {
-			struct pi_diag_entry *e = pi_vec_at(&tmp.entries, i);
-			pi_diag_add(diag, e->pos, e->hint, "%s", e->msg);
-		}
+	else
+		pi_diag_move(diag, &tmp);
 	pi_diag_free(&tmp);
 	return rc;
 }

@@ -35,6 +35,19 @@ void pi_diag_add(struct pi_diag *d, struct pi_pos pos, const char *hint, const c
 	e->hint = hint ? pi_xstrdup(hint) : NULL;
 }
 
+void pi_diag_move(struct pi_diag *dst, struct pi_diag *src)
+{
+	for (size_t i = 0; dst && i < src->entries.len; i++) {
+		/* The entries' strings change hands: no copies. */
+		*(struct pi_diag_entry *)pi_vec_push(&dst->entries) = *(struct pi_diag_entry *)pi_vec_at(&src->entries, i);
+	}
+	if (!dst)
+		pi_diag_free(src);
+	else
+		pi_vec_free(&src->entries);
+	pi_diag_init(src);
+}
+
 size_t pi_diag_count(const struct pi_diag *d)
 {
 	return d->entries.len;

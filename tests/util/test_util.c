@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "pocketinternet/diag.h"
 #include "pocketinternet/util.h"
 
 static void test_arena(void **state)
@@ -151,11 +152,38 @@ static void test_files(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void test_diag_move(void **state)
+{
+	(void)state;
+	struct pi_diag a, b;
+	pi_diag_init(&a);
+	pi_diag_init(&b);
+	pi_diag_add(&a, (struct pi_pos){ "a.yml", 1, 2 }, "hint a", "first %d", 1);
+	pi_diag_add(&b, (struct pi_pos){ "b.yml", 3, 4 }, NULL, "second");
+	pi_diag_add(&b, (struct pi_pos){ 0 }, "hint c", "third");
+	pi_diag_move(&a, &b);
+	assert_int_equal(pi_diag_count(&a), 3);
+	assert_int_equal(pi_diag_count(&b), 0);
+	struct pi_diag_entry *e = pi_vec_at(&a.entries, 1);
+	assert_string_equal(e->msg, "second");
+	assert_string_equal(e->pos.file, "b.yml");
+	assert_int_equal(e->pos.col, 4);
+	e = pi_vec_at(&a.entries, 2);
+	assert_string_equal(e->hint, "hint c");
+	/* b is reusable, and moving into NULL drops the entries. */
+	pi_diag_add(&b, (struct pi_pos){ 0 }, NULL, "dropped");
+	pi_diag_move(NULL, &b);
+	assert_int_equal(pi_diag_count(&b), 0);
+	pi_diag_free(&a);
+	pi_diag_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena), cmocka_unit_test(test_buf), cmocka_unit_test(test_vec),
 		cmocka_unit_test(test_rng),   cmocka_unit_test(test_pool), cmocka_unit_test(test_files),
+		cmocka_unit_test(test_diag_move),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
