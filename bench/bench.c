@@ -202,7 +202,7 @@ static long long container_mem_bytes(const char *id, bool peak)
 	return -1;
 }
 
-static void bench_setup(struct pi_docker *d, unsigned pods, struct pi_buf *rep, struct pi_buf *mem)
+static void bench_setup(struct pi_docker *d, struct pi_backend *b, unsigned pods, struct pi_buf *rep, struct pi_buf *mem)
 {
 	struct pi_lab *lab;
 	struct pi_plan *plan;
@@ -217,7 +217,7 @@ static void bench_setup(struct pi_docker *d, unsigned pods, struct pi_buf *rep, 
 	struct pi_diag diag;
 	pi_diag_init(&diag);
 	struct pi_teardown_result tr;
-	pi_apply_teardown(d, name, NULL, parallel, &tr, &diag);
+	pi_apply_teardown(b, name, NULL, parallel, &tr, &diag);
 
 	/* Floor first, same count, same image, same parallelism. */
 	struct floor f = { .d = d, .image = pi_image_default_tag(), .n = plan->n_nodes };
@@ -233,7 +233,7 @@ static void bench_setup(struct pi_docker *d, unsigned pods, struct pi_buf *rep, 
 	long long mem_before = meminfo_used_kb();
 	struct pi_apply_opts opts = { .parallel = parallel, .converge_timeout_s = 300 };
 	struct pi_apply_result res;
-	int rc = pi_apply_setup(d, plan, &opts, &res, &diag);
+	int rc = pi_apply_setup(b, plan, &opts, &res, &diag);
 	res.phase_s[PI_PHASE_PLAN] = tp;
 	long long mem_after = meminfo_used_kb();
 	if (rc)
@@ -262,7 +262,7 @@ static void bench_setup(struct pi_docker *d, unsigned pods, struct pi_buf *rep, 
 	pi_vec_free(&found);
 
 	t0 = pi_monotonic();
-	pi_apply_teardown(d, name, NULL, parallel, &tr, &diag);
+	pi_apply_teardown(b, name, NULL, parallel, &tr, &diag);
 	double down = pi_monotonic() - t0;
 
 	double setup_total = res.total_s + tp;
@@ -360,8 +360,10 @@ int main(int argc, char **argv)
 	if (docker) {
 		struct pi_diag diag;
 		struct pi_docker *d;
+		struct pi_backend b;
 		pi_diag_init(&diag);
-		if (pi_docker_open(NULL, &d, &diag) || pi_image_ensure(d, NULL, NULL, &diag) < 0) {
+		if (pi_docker_open(NULL, &d, &diag) || pi_image_ensure(d, NULL, NULL, &diag) < 0 ||
+		    pi_backend_open(&b, &pi_backend_docker, &diag)) {
 			pi_diag_print(&diag, stderr);
 			return 1;
 		}
@@ -372,9 +374,10 @@ int main(int argc, char **argv)
 		pi_buf_puts(&mem, "\n### Memory\n\n| pods | containers | host memory used by the lab (MiB) | mean per container (MiB) | largest container peak (MiB) |\n|---|---|---|---|---|\n");
 		for (size_t i = 0; i < n_sizes; i++) {
 			fprintf(stderr, "pi-bench: setup %u pods\n", sizes[i]);
-			bench_setup(d, sizes[i], &rep, &mem);
+			bench_setup(d, &b, sizes[i], &rep, &mem);
 		}
 		pi_buf_puts(&rep, pi_buf_str(&mem));
+		pi_backend_close(&b);
 		pi_docker_free(d);
 	}
 	if (out) {

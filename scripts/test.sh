@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-PURE_SUITES="--suite util --suite model --suite plan --suite render --suite runtime --suite cli"
+PURE_SUITES="--suite util --suite model --suite plan --suite render --suite runtime --suite apply --suite cli"
 
 step() { printf '\n==> %s\n' "$*"; }
 

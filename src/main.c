@@ -21,6 +21,7 @@ const struct pi_command pi_commands[] = {
 	{ "shell", pi_cmd_shell, "open an interactive shell in a node", PI_SHELL_USAGE },
 	{ "teardown", pi_cmd_teardown, "remove a lab: containers, links, namespaces, state", PI_TEARDOWN_USAGE },
 	{ "configure-docker", pi_cmd_configure_docker, "move Docker's own networks out of the lab's address space", PI_CONFIGURE_DOCKER_USAGE },
+	{ "labs", pi_cmd_labs, "list the labs running on this host", PI_LABS_USAGE },
 	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -59,6 +60,42 @@ const struct pi_command *pi_cli_find(const char *name)
 	return NULL;
 }
 
+/* Takes the lab-choosing options out of a command's argv: -c/--config FILE
+ * and -l/--lab NAME are parsed here once for every command, wherever the
+ * user put them before "--". Returns the new argc. */
+static int take_lab_options(struct pi_cli *cli, int argc, char **argv)
+{
+	int out = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		const char *val = NULL;
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
+			dst = &cli->lab_file;
+		else if (strcmp(a, "-l") == 0 || strcmp(a, "--lab") == 0)
+			dst = &cli->lab_name;
+		else if (strncmp(a, "--config=", 9) == 0)
+			dst = &cli->lab_file, val = a + 9;
+		else if (strncmp(a, "--lab=", 6) == 0)
+			dst = &cli->lab_name, val = a + 6;
+		if (!dst) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!val && i + 1 >= argc)
+			return -1;
+		*dst = val ? val : argv[++i];
+	}
+	cli->lab_file_given = cli->lab_file != NULL;
+	argv[out] = NULL;
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -78,7 +115,6 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			cli.lab_file = optarg;
-			cli.lab_file_given = true;
 			break;
 		case 'B':
 			cli.blueprint_dir = optarg;
@@ -104,7 +140,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return PI_EXIT_USAGE;
 	}
-	pi_log_set_level(cli.quiet ? PI_LOG_ERROR : cli.verbose > 1 ? PI_LOG_DEBUG : PI_LOG_INFO);
+	pi_log_set_level(cli.quiet ? PI_LOG_ERROR : cli.verbose > 1 ? PI_LOG_DEBUG : cli.verbose ? PI_LOG_INFO : PI_LOG_WARN);
 	if (!cli.blueprint_dir)
 		cli.blueprint_dir = pi_default_blueprint_dir();
 
@@ -117,6 +153,11 @@ int main(int argc, char **argv)
 	char **cargv = argv + optind;
 	if (pi_cli_wants_help(cmd, cargc, cargv))
 		return PI_EXIT_OK;
+	cargc = take_lab_options(&cli, cargc, cargv);
+	if (cargc < 0)
+		return pi_cli_usage_error(cmd->name, "-c and --lab need a value");
+	if (cli.lab_file_given && cli.lab_name)
+		return pi_cli_usage_error(cmd->name, "give either -c FILE or --lab NAME, not both");
 	/* getopt in handlers starts fresh on their own argv. */
 	optind = 1;
 	return cmd->run(&cli, cargc, cargv);

@@ -19,7 +19,7 @@
 
 #include <stdbool.h>
 #include "diag.h"
-#include "docker.h"
+#include "backend.h"
 #include "plan.h"
 
 #define PI_STATE_ROOT "/var/lib/pocketinternet"
@@ -54,6 +54,9 @@ struct pi_apply_opts {
 	unsigned converge_timeout_s; /* 0: 180 */
 	bool build_image;        /* build the image when missing (else fail) */
 	volatile int *cancel;    /* set asynchronously (SIGINT) to stop early */
+	bool rollback;           /* on failure or cancel, remove what was made */
+	bool start_only;         /* create and start the nodes, nothing more (tests) */
+	const char *lab_file;    /* recorded on the nodes, so commands find the lab */
 	pi_apply_progress_fn progress;
 	void *ctx;
 };
@@ -67,24 +70,24 @@ struct pi_apply_result {
 	unsigned resolvers_total, resolvers_up;
 	bool converged;
 	bool already_up; /* the lab was running: nothing was changed */
+	bool rolled_back; /* it failed and what it made was removed */
 };
 
 const char *pi_state_root(void);
 /* "<root>/<lab>" into buf. */
 void pi_state_dir(const char *root, const char *lab, char *buf, size_t len);
-/* "pi-<lab>-<node>" into buf. */
-void pi_container_name(const char *lab, const char *node, char *buf, size_t len);
 
 /*
  * Brings the planned lab up (render already written by the caller, or done
  * here: the state directory is (re)rendered at the start). Idempotence: when
  * every planned container already runs, returns 0 with already_up set and
  * changes nothing; when some but not all exist, returns -EEXIST (the user
- * should run teardown). On failure or cancel, what was made stays for
- * pi_apply_teardown (the CLI calls it). Returns 0 also when convergence
- * timed out: check result->converged.
+ * should run teardown). On failure or cancel, what was made is removed
+ * when opts->rollback is set, else left for inspection and
+ * pi_apply_teardown. Returns 0 also when convergence timed out: check
+ * result->converged.
  */
-int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct pi_apply_opts *opts,
+int pi_apply_setup(struct pi_backend *b, const struct pi_plan *plan, const struct pi_apply_opts *opts,
 		   struct pi_apply_result *res, struct pi_diag *diag);
 
 struct pi_teardown_result {
@@ -95,10 +98,50 @@ struct pi_teardown_result {
  * directory. lab NULL removes every pocketinternet lab. Safe to repeat and
  * after a crash at any point: absent objects are not errors.
  */
-int pi_apply_teardown(struct pi_docker *d, const char *lab, const char *state_root, unsigned parallel,
+int pi_apply_teardown(struct pi_backend *b, const char *lab, const char *state_root, unsigned parallel,
 		      struct pi_teardown_result *res, struct pi_diag *diag);
 
 /* ---- observing a running lab ---- */
+
+struct pi_status_node {
+	char state[32]; /* the backend's: "running", "exited", "absent", ... */
+	bool running;
+	int pid;
+};
+struct pi_status_session {
+	char state[2][64]; /* at a and at b: "Established", "Active", "down", ... */
+	bool established;  /* at both ends */
+};
+struct pi_status {
+	struct pi_status_node *nodes;       /* plan->n_nodes, in plan order */
+	struct pi_status_session *sessions; /* plan->n_sessions */
+	bool *answers;                      /* per node: its resolver answers (resolvers only) */
+	unsigned running, established, resolvers, answering;
+	bool all_up;
+};
+/*
+ * The state of a running lab: every node from the backend, every planned
+ * BGP session at both ends from the router daemons' control sockets, and
+ * whether each resolver answers through the pocket root. Every probe has
+ * a timeout, so one stuck node cannot hang it. Free with pi_status_free.
+ */
+int pi_apply_status(struct pi_backend *b, const struct pi_plan *plan, unsigned parallel, struct pi_status *out,
+		    struct pi_diag *diag);
+void pi_status_free(struct pi_status *st);
+/* Whether node's resolver answers a query that needs the pocket root
+ * (the TLD's SOA), asked from inside the node whose first process is pid.
+ * Shared by convergence and status. */
+bool pi_apply_resolver_answers(const struct pi_plan *plan, uint32_t node, int pid, unsigned timeout_ms);
+
+/* Running labs, for `labs` and for finding the current lab. */
+struct pi_lab_summary {
+	char name[64];
+	char lab_file[512];
+	unsigned nodes, running;
+	long long created; /* the oldest node's, unix time */
+};
+/* Appends struct pi_lab_summary for every lab the backend holds, by name. */
+int pi_apply_labs(struct pi_backend *b, struct pi_vec *out, struct pi_diag *diag);
 
 struct pi_bgp_state {
 	char name[64];

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "backend.h"
 #include "diag.h"
 #include "prefix.h"
 #include "util.h"
@@ -40,6 +41,7 @@
 /* Labels every object of a lab carries; teardown finds things by them. */
 #define PI_LABEL_LAB "pocketinternet.lab"
 #define PI_LABEL_NODE "pocketinternet.node"
+#define PI_LABEL_LAB_FILE "pocketinternet.lab-file"
 
 struct pi_docker; /* opaque */
 
@@ -113,6 +115,9 @@ struct pi_container_spec {
 	const char *const *cmd; /* NULL: the image's CMD (the node image sleeps) */
 	size_t n_cmd;
 	bool init; /* HostConfig.Init: docker-init as PID 1 reaps zombies */
+	uint32_t memory_mb;     /* HostConfig.Memory (and MemorySwap: no swap); 0: none */
+	uint32_t pids_limit;    /* HostConfig.PidsLimit; 0: none */
+	bool no_new_privileges; /* SecurityOpt no-new-privileges */
 };
 
 /* POST /containers/create. id receives the new container's full id. */
@@ -147,6 +152,8 @@ struct pi_container_summary {
 	char state[32];
 	char lab[64];  /* value of PI_LABEL_LAB, "" when absent */
 	char node[128]; /* value of PI_LABEL_NODE */
+	char lab_file[512]; /* value of PI_LABEL_LAB_FILE */
+	long long created;  /* unix time */
 };
 /* GET /containers/json?all=true with a label filter ("key" or "key=value",
  * NULL for every container). Appends struct pi_container_summary to out,
@@ -155,22 +162,6 @@ int pi_docker_container_list(struct pi_docker *d, const char *label_filter, stru
 			     struct pi_diag *diag);
 
 /* ---- exec ---- */
-
-struct pi_exec_opts {
-	const char *const *env; /* "KEY=VALUE" */
-	size_t n_env;
-	const char *user;    /* NULL: the container's user */
-	const char *workdir; /* NULL: the container's */
-	long timeout_s;      /* 0: no limit */
-};
-
-struct pi_exec_result {
-	int exit_code;
-	struct pi_buf out; /* stdout, demultiplexed */
-	struct pi_buf err; /* stderr, demultiplexed */
-};
-void pi_exec_result_init(struct pi_exec_result *r);
-void pi_exec_result_free(struct pi_exec_result *r);
 
 /*
  * Runs argv (argv[0] is the program, argc entries) in a running container and
@@ -246,12 +237,12 @@ int pi_docker_default_pools(struct pi_docker *d, const char *daemon_json_path, s
 			    const char **source, struct pi_diag *diag);
 
 /*
- * Reports every engine network subnet and default pool overlapping the lab's
- * space (v4 and/or v6; either may be NULL or unset). Returns 0 when clean,
- * -EADDRINUSE with one diag entry per clash (hint: run configure-docker),
- * or another -errno when the engine could not be asked.
+ * Reports every engine network subnet and default pool overlapping one of
+ * the lab's address spaces (unset entries are skipped). Returns 0 when
+ * clean, -EADDRINUSE with one diag entry per clash (hint: run
+ * configure-docker), or another -errno when the engine could not be asked.
  */
-int pi_docker_check_clash(struct pi_docker *d, const struct pi_prefix *v4, const struct pi_prefix *v6,
+int pi_docker_check_clash(struct pi_docker *d, const struct pi_prefix *spaces, size_t n_spaces,
 			  struct pi_diag *diag);
 
 /* ---- daemon.json (configure-docker) ---- */

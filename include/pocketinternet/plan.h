@@ -78,6 +78,8 @@ struct pi_plan_node {
 	/* The recursive resolver this node's /etc/resolv.conf names. */
 	struct pi_prefix resolver4, resolver6;
 	struct pi_prefix anycast4, anycast6; /* web nodes of anycast pods: extra loopback addresses */
+	uint32_t mem_limit_mb; /* TEMP until the planner sets them */
+	uint32_t pids_limit;
 };
 
 enum pi_link_kind { PI_LINK_P2P, PI_LINK_LAN };
@@ -220,6 +222,8 @@ void pi_plan_write_dot(const struct pi_plan *plan, struct pi_buf *out);
 
 /* Fills every node's session_idx from plan->sessions (pi_plan_build does
  * this; hand-built plans in tests call it themselves). */
+/* TEMP: every address space the plan uses. */
+void pi_plan_address_spaces(const struct pi_plan *plan, struct pi_vec *out);
 void pi_plan_index_sessions(struct pi_plan *plan);
 
 /* Lookups. */

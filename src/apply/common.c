@@ -15,11 +15,6 @@ void pi_state_dir(const char *root, const char *lab, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", root ? root : pi_state_root(), lab);
 }
 
-void pi_container_name(const char *lab, const char *node, char *buf, size_t len)
-{
-	snprintf(buf, len, PI_NAME_PREFIX "%s-%s", lab, node);
-}
-
 void pi_lab_netns_name(const char *lab, char *buf, size_t len)
 {
 	snprintf(buf, len, PI_NAME_PREFIX "%s", lab);

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include "pocketinternet/apply.h"
+#include "apply_int.h"
 #include "pocketinternet/netlink.h"
 
 /* Reads until a full BIRD reply: a line "NNNN " (code, then a space) ends it. */
@@ -255,4 +255,38 @@ int pi_dns_probe(int pid, const struct pi_prefix *server, const char *name, unsi
 	rc = pi_nl_ns_call(nl, dns_probe_in_ns, &p);
 	pi_nl_close(nl);
 	return rc;
+}
+
+/* ---- shared by convergence and status ---- */
+
+int pi_apply_node_sessions(const struct pi_plan *plan, uint32_t node, int pid, struct pi_vec *out)
+{
+	if (!(plan->nodes[node].services & (PI_SVC_ROUTER | PI_SVC_RS)))
+		return 0;
+	struct pi_buf text;
+	pi_buf_init(&text);
+	int rc = pi_bird_query(pid, "show protocols", &text);
+	if (rc == 0)
+		pi_bird_parse_protocols(pi_buf_str(&text), out);
+	pi_buf_free(&text);
+	return rc;
+}
+
+void pi_apply_session_name(const struct pi_plan *plan, uint32_t k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", plan->sessions[k].name);
+}
+
+bool pi_apply_resolver_answers(const struct pi_plan *plan, uint32_t node, int pid, unsigned timeout_ms)
+{
+	const struct pi_plan_node *n = &plan->nodes[node];
+	struct pi_prefix server;
+	if (pi_prefix_is_set(&n->resolver4))
+		server = pi_prefix_as_host(&n->resolver4);
+	else
+		pi_prefix_parse("127.0.0.1", &server);
+	char name[300];
+	snprintf(name, sizeof(name), "%s.", plan->tld);
+	/* SOA of the TLD: answered only by walking from the pocket root. */
+	return pi_dns_probe(pid, &server, name, 6, timeout_ms) == 0;
 }

@@ -26,13 +26,12 @@
 #include "pocketinternet/render.h"
 
 struct node_rt {
-	char id[PI_DOCKER_ID_LEN];
 	int pid;
 	int nsfd;
 };
 
 struct setup {
-	struct pi_docker *d;
+	struct pi_backend *b;
 	const struct pi_plan *plan;
 	const struct pi_apply_opts *opts;
 	struct pi_apply_result *res;
@@ -40,7 +39,6 @@ struct setup {
 	pthread_mutex_t lock;
 	struct node_rt *rt;
 	char state_dir[4096];
-	const char *image;
 	enum pi_phase phase;
 };
 
@@ -84,30 +82,12 @@ static int create_one(void *ctx, size_t i)
 	struct setup *s = ctx;
 	const struct pi_plan *p = s->plan;
 	const struct pi_plan_node *n = &p->nodes[i];
-	char name[256], host_dir[4200];
-	pi_container_name(p->lab_name, n->name, name, sizeof(name));
+	char host_dir[4200];
 	snprintf(host_dir, sizeof(host_dir), "%s/%s", s->state_dir, n->name);
-
-	const struct pi_docker_kv labels[] = {
-		{ PI_LABEL_LAB, p->lab_name },
-		{ PI_LABEL_NODE, n->name },
-		{ PI_LABEL_ROLE, n->role },
-		{ PI_LABEL_POD, p->pods[n->pod].name },
-	};
-	const struct pi_docker_bind binds[] = { { host_dir, PI_NODE_CONF_DIR, false } };
-	/* Only what the daemons and tools need, instead of the engine's
-	 * default set: NET_ADMIN for addresses, routes, tun and nftables;
-	 * NET_RAW for OSPF, ping, traceroute, dhclient and tcpdump;
-	 * NET_BIND_SERVICE for ports 53, 67, 80 and 179; SETUID/SETGID for
-	 * daemons that drop privileges (dnsmasq, tcpdump); CHOWN, DAC_OVERRIDE,
-	 * FOWNER for their files; KILL so start.sh can check on them. */
-	static const char *const caps[] = { "NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SETUID", "SETGID",
-					    "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL" };
-	static const char *const drop[] = { "ALL" };
 	bool router = node_is_router(n);
 	/* Docker turns IPv6 off in network-none containers; routers forward;
 	 * rp_filter off because multihoming and anycast make paths asymmetric. */
-	const struct pi_docker_kv sysctls[] = {
+	const struct pi_kv sysctls[] = {
 		{ "net.ipv6.conf.all.disable_ipv6", "0" },
 		{ "net.ipv6.conf.default.disable_ipv6", "0" },
 		/* Every MAC comes from the plan: duplicate address detection only
@@ -119,30 +99,19 @@ static int create_one(void *ctx, size_t i)
 		{ "net.ipv4.ip_forward", router || (n->services & (PI_SVC_NAT44 | PI_SVC_NAT64)) ? "1" : "0" },
 		{ "net.ipv6.conf.all.forwarding", router || (n->services & PI_SVC_NAT64) ? "1" : "0" },
 	};
-	static const char *const tun[] = { "/dev/net/tun" };
-	struct pi_container_spec spec = {
-		.name = name,
-		.image = s->image,
-		.hostname = n->name,
-		.labels = labels,
-		.n_labels = PI_ARRAY_LEN(labels),
-		.binds = binds,
-		.n_binds = 1,
-		.cap_add = caps,
-		.n_cap_add = PI_ARRAY_LEN(caps),
-		.cap_drop = drop,
-		.n_cap_drop = 1,
-		.sysctls = sysctls,
-		.n_sysctls = PI_ARRAY_LEN(sysctls),
-		.devices = (n->services & PI_SVC_NAT64) ? tun : NULL,
-		.n_devices = (n->services & PI_SVC_NAT64) ? 1 : 0,
-		.cmd = node_cmd,
-		.n_cmd = PI_ARRAY_LEN(node_cmd),
-		.init = true,
+	struct pi_node_spec spec = {
+		.lab = p->lab_name, .node = n->name, .role = n->role, .pod = p->pods[n->pod].name,
+		.image = s->opts->image, .conf_dir = host_dir, .conf_mount = PI_NODE_CONF_DIR,
+		.lab_file = s->opts->lab_file,
+		.cmd = node_cmd, .n_cmd = PI_ARRAY_LEN(node_cmd),
+		.sysctls = sysctls, .n_sysctls = PI_ARRAY_LEN(sysctls),
+		.tun = (n->services & PI_SVC_NAT64) != 0,
+		.mem_limit_mb = n->mem_limit_mb, .pids_limit = n->pids_limit,
 	};
 	struct pi_diag local;
 	pi_diag_init(&local);
-	int rc = pi_docker_container_create(s->d, &spec, s->rt[i].id, &local);
+	pi_log_info("create", "%s", n->name);
+	int rc = s->b->ops->create(s->b, &spec, &local);
 	pi_apply_diag_merge(s->diag, &local, &s->lock);
 	return rc;
 }
@@ -152,29 +121,21 @@ static int create_one(void *ctx, size_t i)
 static int start_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
+	const char *name = s->plan->nodes[i].name;
 	struct pi_diag local;
 	pi_diag_init(&local);
-	struct pi_container_info info;
-	int rc = pi_docker_container_start(s->d, s->rt[i].id, &local);
-	if (!rc)
-		rc = pi_docker_container_inspect(s->d, s->rt[i].id, &info, &local);
-	if (!rc && !info.running) {
-		pi_diag_add(&local, (struct pi_pos){ 0 }, "see its log with the engine's logs API",
-			    "node %s exited right after start (status %s, code %d)", s->plan->nodes[i].name,
-			    info.status, info.exit_code);
-		rc = -ESRCH;
-	}
-	if (!rc) {
+	int rc = s->b->ops->start(s->b, s->plan->lab_name, name, &s->rt[i].pid, &local);
+	if (!rc && !s->opts->start_only) {
 		char path[64];
-		s->rt[i].pid = info.pid;
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", info.pid);
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", s->rt[i].pid);
 		s->rt[i].nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (s->rt[i].nsfd < 0) {
 			rc = -errno;
-			pi_diag_add(&local, (struct pi_pos){ 0 }, NULL, "cannot open %s of node %s: %s", path,
-				    s->plan->nodes[i].name, strerror(errno));
+			pi_diag_add(&local, (struct pi_pos){ 0 }, NULL, "cannot open %s of node %s: %s", path, name,
+				    strerror(errno));
 		}
 	}
+	pi_log_info("start", "%s: pid %d", name, s->rt[i].pid);
 	pi_apply_diag_merge(s->diag, &local, &s->lock);
 	return rc;
 }
@@ -478,40 +439,26 @@ static int converge_one(void *ctx, size_t i)
 	const struct pi_plan *p = s->plan;
 	const struct pi_plan_node *n = &p->nodes[i];
 	if (c->pending[i]) {
-		struct pi_buf out;
-		pi_buf_init(&out);
-		if (pi_bird_query(s->rt[i].pid, "show protocols", &out) == 0) {
-			struct pi_vec st = PI_VEC_INIT(struct pi_bgp_state);
-			pi_bird_parse_protocols(pi_buf_str(&out), &st);
-			uint32_t want = 0, up = 0;
+		struct pi_vec st = PI_VEC_INIT(struct pi_bgp_state);
+		if (pi_apply_node_sessions(p, (uint32_t)i, s->rt[i].pid, &st) == 0) {
+			uint32_t up = 0;
 			for (uint32_t k = 0; k < n->n_session_idx; k++) {
-				const struct pi_plan_session *ss = &p->sessions[n->session_idx[k]];
-				want++;
+				char name[64];
+				pi_apply_session_name(p, n->session_idx[k], name, sizeof(name));
 				for (size_t j = 0; j < st.len; j++) {
 					const struct pi_bgp_state *b = pi_vec_at(&st, j);
-					if (strcmp(b->name, ss->name) == 0 && strcmp(b->info, "Established") == 0) {
+					if (strcmp(b->name, name) == 0 && strcmp(b->info, "Established") == 0) {
 						up++;
 						break;
 					}
 				}
 			}
-			c->pending[i] = want - up;
-			pi_vec_free(&st);
+			c->pending[i] = n->n_session_idx - up;
 		}
-		pi_buf_free(&out);
+		pi_vec_free(&st);
 	}
-	if (c->resolver_pending[i]) {
-		struct pi_prefix server;
-		if (pi_prefix_is_set(&n->resolver4))
-			server = pi_prefix_as_host(&n->resolver4);
-		else
-			pi_prefix_parse("127.0.0.1", &server);
-		char name[300];
-		snprintf(name, sizeof(name), "%s.", p->tld);
-		/* SOA of the TLD: answered only by walking from the pocket root. */
-		if (pi_dns_probe(s->rt[i].pid, &server, name, 6, 1000) == 0)
-			c->resolver_pending[i] = false;
-	}
+	if (c->resolver_pending[i] && pi_apply_resolver_answers(p, (uint32_t)i, s->rt[i].pid, 1000))
+		c->resolver_pending[i] = false;
 	return 0;
 }
 
@@ -570,24 +517,20 @@ static int converge(struct setup *s)
 
 static int check_existing(struct setup *s)
 {
-	char filter[256];
-	snprintf(filter, sizeof(filter), PI_LABEL_LAB "=%s", s->plan->lab_name);
-	struct pi_vec found = PI_VEC_INIT(struct pi_container_summary);
-	int rc = pi_docker_container_list(s->d, filter, &found, s->diag);
+	struct pi_vec found = PI_VEC_INIT(struct pi_node_state);
+	int rc = s->b->ops->list(s->b, s->plan->lab_name, &found, s->diag);
 	if (rc)
 		return rc;
 	size_t running = 0;
-	for (size_t i = 0; i < found.len; i++) {
-		struct pi_container_summary *c = pi_vec_at(&found, i);
-		running += strcmp(c->state, "running") == 0;
-	}
+	for (size_t i = 0; i < found.len; i++)
+		running += ((struct pi_node_state *)pi_vec_at(&found, i))->running;
 	if (found.len && running == s->plan->n_nodes && found.len == running) {
 		s->res->already_up = true;
 		rc = 1;
 	} else if (found.len) {
 		pi_diag_add(s->diag, (struct pi_pos){ 0 },
 			    "run 'pocketinternet teardown' for this lab, then setup again",
-			    "lab '%s' is partly up: %zu of its containers exist (%zu running), the plan has %u nodes",
+			    "lab '%s' is partly up: %zu of its nodes exist (%zu running), the plan has %u nodes",
 			    s->plan->lab_name, found.len, running, s->plan->n_nodes);
 		rc = -EEXIST;
 	}
@@ -607,11 +550,9 @@ static void raise_fd_limit(void)
 }
 
 /* Building the image takes a minute or two: show its steps in the image phase. */
-static void image_progress(void *ctx, enum pi_image_event ev, double elapsed_s, const char *text)
+static void image_progress(void *ctx, const char *text)
 {
-	(void)elapsed_s;
-	if (ev == PI_IMAGE_STEP) /* the phase's own end reports the finished image */
-		progress(ctx, 0, 1, text);
+	progress(ctx, 0, 1, text);
 }
 
 static int run_pool_phase(struct setup *s, enum pi_phase ph, pi_pool_fn fn)
@@ -622,88 +563,112 @@ static int run_pool_phase(struct setup *s, enum pi_phase ph, pi_pool_fn fn)
 			   s->opts->cancel);
 }
 
-int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct pi_apply_opts *opts,
+static int phase_render(struct setup *s)
+{
+	/* The state directory is what the nodes mount. */
+	progress(s, 0, 1, s->state_dir);
+	const char *failed = NULL;
+	int rc = pi_render_write_all(s->plan, s->state_dir, &failed);
+	if (rc) {
+		pi_diag_add(s->diag, (struct pi_pos){ 0 },
+			    "check that the state directory is writable (set POCKETINTERNET_STATE to move it)",
+			    "cannot write %s: %s", failed ? failed : s->state_dir, strerror(-rc));
+		return rc;
+	}
+	progress(s, 1, 1, s->state_dir);
+	return 0;
+}
+
+static int phase_image(struct setup *s)
+{
+	const char *image = s->opts->image ? s->opts->image : "the node image";
+	progress(s, 0, 1, image);
+	int rc = s->b->ops->prepare(s->b, s->opts->image, s->opts->build_image, image_progress, s, s->diag);
+	if (!rc)
+		progress(s, 1, 1, image);
+	return rc;
+}
+
+static int phase_create(struct setup *s)
+{
+	int rc = run_pool_phase(s, PI_PHASE_CREATE, create_one);
+	if (!rc)
+		s->res->containers = s->plan->n_nodes;
+	return rc;
+}
+
+static int phase_start(struct setup *s)
+{
+	return run_pool_phase(s, PI_PHASE_START, start_one);
+}
+
+static int phase_wire(struct setup *s)
+{
+	int rc = wire_links(s);
+	return rc ? rc : run_pool_phase(s, PI_PHASE_WIRE, address_one);
+}
+
+static int (*const phases[PI_PHASE_COUNT])(struct setup *) = {
+	[PI_PHASE_RENDER] = phase_render, [PI_PHASE_IMAGE] = phase_image, [PI_PHASE_CREATE] = phase_create,
+	[PI_PHASE_START] = phase_start,   [PI_PHASE_WIRE] = phase_wire,   [PI_PHASE_DAEMONS] = start_daemons,
+	[PI_PHASE_CONVERGE] = converge,
+};
+
+/* The runtime's own networks must not sit inside the lab's address space. */
+static int preflight(struct setup *s)
+{
+	struct pi_vec spaces = PI_VEC_INIT(struct pi_prefix);
+	pi_plan_address_spaces(s->plan, &spaces);
+	int rc = s->b->ops->preflight(s->b, spaces.data, spaces.len, s->diag);
+	pi_vec_free(&spaces);
+	return rc;
+}
+
+/* Removes what a failed setup made, when asked to. */
+static void roll_back(struct setup *s, int rc)
+{
+	if (!s->opts->rollback || rc == 0 || rc == -EEXIST || s->res->already_up)
+		return;
+	struct pi_teardown_result tr;
+	struct pi_diag local;
+	pi_diag_init(&local);
+	if (pi_apply_teardown(s->b, s->plan->lab_name, s->opts->state_root, s->opts->parallel, &tr, &local) == 0)
+		s->res->rolled_back = true;
+	pi_diag_move(s->diag, &local);
+	pi_diag_free(&local);
+}
+
+int pi_apply_setup(struct pi_backend *b, const struct pi_plan *plan, const struct pi_apply_opts *opts,
 		   struct pi_apply_result *res, struct pi_diag *diag)
 {
-	struct setup s = { .d = d, .plan = plan, .opts = opts, .res = res, .diag = diag };
+	struct setup s = { .b = b, .plan = plan, .opts = opts, .res = res, .diag = diag };
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_init(&s.lock, NULL);
-	s.image = opts->image ? opts->image : pi_image_default_tag();
 	pi_state_dir(opts->state_root, plan->lab_name, s.state_dir, sizeof(s.state_dir));
 	s.rt = pi_xcalloc(plan->n_nodes ? plan->n_nodes : 1, sizeof(*s.rt));
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		s.rt[i].nsfd = -1;
 	raise_fd_limit();
-	double t0 = pi_monotonic(), t;
-	int rc;
-
-	if ((rc = check_existing(&s)) != 0) {
-		rc = rc > 0 ? 0 : rc;
-		goto out;
+	double t0 = pi_monotonic();
+	int rc = check_existing(&s);
+	if (rc == 0)
+		rc = preflight(&s);
+	for (enum pi_phase ph = PI_PHASE_RENDER; rc == 0 && ph < PI_PHASE_COUNT; ph++) {
+		if (opts->start_only && ph > PI_PHASE_START)
+			break;
+		double t = pi_monotonic();
+		s.phase = ph;
+		rc = phases[ph](&s);
+		res->phase_s[ph] = pi_monotonic() - t;
+		if (rc == 0 && cancelled(&s))
+			rc = -ECANCELED;
 	}
-
-	/* render: the state directory is what the containers mount. */
-	t = pi_monotonic();
-	s.phase = PI_PHASE_RENDER;
-	progress(&s, 0, 1, s.state_dir);
-	const char *failed = NULL;
-	if ((rc = pi_render_write_all(plan, s.state_dir, &failed))) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, "check that the state directory is writable (set POCKETINTERNET_STATE to move it)",
-			    "cannot write %s: %s", failed ? failed : s.state_dir, strerror(-rc));
-		goto out;
-	}
-	progress(&s, 1, 1, s.state_dir);
-	res->phase_s[PI_PHASE_RENDER] = pi_monotonic() - t;
-
-	t = pi_monotonic();
-	s.phase = PI_PHASE_IMAGE;
-	progress(&s, 0, 1, s.image);
-	rc = pi_docker_image_exists(d, s.image, diag);
-	if (rc == 0 && opts->build_image && !opts->image)
-		rc = pi_image_ensure(d, image_progress, &s, diag) >= 0 ? 1 : -EIO;
-	if (rc == 0) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, "build it with 'pocketinternet image build'",
-			    "the node image %s is missing", s.image);
-		rc = -ENOENT;
-	}
-	if (rc < 0)
-		goto out;
-	progress(&s, 1, 1, s.image);
-	res->phase_s[PI_PHASE_IMAGE] = pi_monotonic() - t;
-
-	t = pi_monotonic();
-	if ((rc = run_pool_phase(&s, PI_PHASE_CREATE, create_one)))
-		goto out;
-	res->containers = plan->n_nodes;
-	res->phase_s[PI_PHASE_CREATE] = pi_monotonic() - t;
-
-	t = pi_monotonic();
-	if ((rc = run_pool_phase(&s, PI_PHASE_START, start_one)))
-		goto out;
-	res->phase_s[PI_PHASE_START] = pi_monotonic() - t;
-
-	t = pi_monotonic();
-	s.phase = PI_PHASE_WIRE;
-	if ((rc = wire_links(&s)))
-		goto out;
-	if ((rc = run_pool_phase(&s, PI_PHASE_WIRE, address_one)))
-		goto out;
-	res->phase_s[PI_PHASE_WIRE] = pi_monotonic() - t;
-
-	t = pi_monotonic();
-	if ((rc = start_daemons(&s)))
-		goto out;
-	res->phase_s[PI_PHASE_DAEMONS] = pi_monotonic() - t;
-
-	t = pi_monotonic();
-	s.phase = PI_PHASE_CONVERGE;
-	rc = converge(&s);
-	res->phase_s[PI_PHASE_CONVERGE] = pi_monotonic() - t;
-out:
+	rc = rc > 0 ? 0 : rc; /* check_existing: already up */
 	res->total_s = pi_monotonic() - t0;
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		if (s.rt[i].nsfd >= 0)
 			close(s.rt[i].nsfd);
+	roll_back(&s, rc);
 	free(s.rt);
 	pthread_mutex_destroy(&s.lock);
 	return rc;

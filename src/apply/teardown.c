@@ -13,10 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "apply_int.h"
+#include "pocketinternet/log.h"
 #include "pocketinternet/netlink.h"
 
 struct teardown {
-	struct pi_docker *d;
+	struct pi_backend *b;
 	struct pi_vec *found;
 	struct pi_diag *diag;
 	pthread_mutex_t lock;
@@ -25,10 +26,11 @@ struct teardown {
 static int remove_one(void *ctx, size_t i)
 {
 	struct teardown *t = ctx;
-	struct pi_container_summary *c = pi_vec_at(t->found, i);
+	struct pi_node_state *n = pi_vec_at(t->found, i);
 	struct pi_diag local;
 	pi_diag_init(&local);
-	int rc = pi_docker_container_remove(t->d, c->id, &local);
+	pi_log_info("remove", "%s", n->node);
+	int rc = t->b->ops->remove(t->b, n->lab, n->node, &local);
 	if (rc == -ENOENT) /* someone else removed it meanwhile */
 		rc = 0;
 	if (rc)
@@ -64,7 +66,7 @@ static bool lab_name_ok(const char *s)
 	return true;
 }
 
-int pi_apply_teardown(struct pi_docker *d, const char *lab, const char *state_root, unsigned parallel,
+int pi_apply_teardown(struct pi_backend *b, const char *lab, const char *state_root, unsigned parallel,
 		      struct pi_teardown_result *res, struct pi_diag *diag)
 {
 	memset(res, 0, sizeof(*res));
@@ -72,16 +74,11 @@ int pi_apply_teardown(struct pi_docker *d, const char *lab, const char *state_ro
 		pi_diag_add(diag, (struct pi_pos){ 0 }, "lab names use only a-z, 0-9 and '-'", "bad lab name '%s'", lab);
 		return -EINVAL;
 	}
-	struct teardown t = { .d = d, .diag = diag };
+	struct teardown t = { .b = b, .diag = diag };
 	pthread_mutex_init(&t.lock, NULL);
-	struct pi_vec found = PI_VEC_INIT(struct pi_container_summary);
+	struct pi_vec found = PI_VEC_INIT(struct pi_node_state);
 	t.found = &found;
-	char filter[256];
-	if (lab)
-		snprintf(filter, sizeof(filter), PI_LABEL_LAB "=%s", lab);
-	else
-		snprintf(filter, sizeof(filter), PI_LABEL_LAB);
-	int rc = pi_docker_container_list(d, filter, &found, diag);
+	int rc = b->ops->list(b, lab, &found, diag);
 	if (rc)
 		goto out;
 	/* Labs seen, for --all: their netns and state dirs go too. */
@@ -89,7 +86,7 @@ int pi_apply_teardown(struct pi_docker *d, const char *lab, const char *state_ro
 	if (lab)
 		snprintf(pi_vec_push(&labs), 64, "%s", lab);
 	for (size_t i = 0; i < found.len; i++) {
-		struct pi_container_summary *c = pi_vec_at(&found, i);
+		struct pi_node_state *c = pi_vec_at(&found, i);
 		bool seen = false;
 		for (size_t k = 0; k < labs.len && !seen; k++)
 			seen = strcmp(pi_vec_at(&labs, k), c->lab) == 0;

@@ -18,6 +18,7 @@ enum pi_exit { PI_EXIT_OK = 0, PI_EXIT_FAIL = 1, PI_EXIT_USAGE = 2 };
 struct pi_cli {
 	const char *lab_file;      /* -c FILE, or the default lab */
 	bool lab_file_given;
+	const char *lab_name;      /* --lab NAME */
 	const char *blueprint_dir; /* -B DIR, or the default */
 	int verbose;               /* -v (repeatable) */
 	bool quiet;                /* -q */
@@ -38,8 +39,21 @@ bool pi_cli_wants_help(const struct pi_command *cmd, int argc, char **argv);
 /* Prints "pocketinternet CMD: MSG" and the usage hint to stderr; returns PI_EXIT_USAGE. */
 int pi_cli_usage_error(const char *cmd, const char *fmt, ...) PI_PRINTF(2, 3);
 const struct pi_command *pi_cli_find(const char *name);
-/* A Docker client, or NULL after printing why the engine cannot be used. */
-struct pi_docker *pi_cli_docker(void);
+/* Opens the node backend (Docker; POCKETINTERNET_BACKEND names another),
+ * printing why it cannot be used. PI_EXIT_OK or PI_EXIT_FAIL. */
+struct pi_backend;
+int pi_cli_backend(struct pi_backend *b);
+/*
+ * The lab a command on a running lab acts on: --lab NAME, else the lab of
+ * -c FILE, else the one lab that runs (its lab file is then taken from
+ * the nodes). With several running and neither given, lists them and asks
+ * for --lab. Writes the name into buf; PI_EXIT_OK or an exit code.
+ */
+int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, char *buf, size_t len);
+/* pi_cli_current_lab, then loads and plans its lab file. */
+int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab **lab, struct pi_plan **plan);
+/* "text" or "json" from --format; false (after printing) for anything else. */
+bool pi_cli_format_json(const char *cmd, const char *arg, bool *json);
 
 /* Handlers: one file each in src/cli/; usage texts next to them. */
 int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
@@ -84,8 +98,10 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 	"  -k, --keep-on-error  leave a failed lab in place for inspection\n"
 int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
 #define PI_TEARDOWN_USAGE \
-	"usage: pocketinternet teardown [-c LAB.yml | --lab NAME | --all]\n" \
+	"usage: pocketinternet teardown [-c LAB.yml | --lab NAME | --all] [--format text|json]\n" \
 	"\n" \
+	"Without -c, --lab or --all: the lab that runs, when exactly one does\n" \
+	"(else the default lab file's lab).\n" \
 	"Removes the lab's containers (found by label), its network namespace with\n" \
 	"every bridge and veth, and its state directory. Works after a crash at any\n" \
 	"point of setup and with no state on disk; running it twice is harmless.\n" \
@@ -95,24 +111,37 @@ int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
 	"  -a, --all        every pocketinternet lab on this host\n"
 int pi_cmd_status(struct pi_cli *cli, int argc, char **argv);
 #define PI_STATUS_USAGE \
-	"usage: pocketinternet [-c LAB.yml] status [--json]\n" \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] status [--format text|json]\n" \
 	"\n" \
-	"For each node whether its container runs; for each planned BGP session its\n" \
-	"state at both ends (birdc through the exec API); for each resolver whether\n" \
-	"it answers. Exit status 0 when everything is up, 1 otherwise.\n" \
+	"For each node whether it runs; for each planned BGP session its state at\n" \
+	"both ends (from the router daemon's control socket); for each resolver\n" \
+	"whether it answers through the pocket root. Every probe has a timeout.\n" \
+	"Without -c or --lab: the lab that runs, when exactly one does.\n" \
+	"Exit status 0 when everything is up, 1 otherwise.\n" \
 	"\n" \
-	"  --json   machine-readable output\n"
+	"  -f, --format F   text (default) or json (--json is the same)\n"
 int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv);
 #define PI_EXEC_USAGE \
-	"usage: pocketinternet [-c LAB.yml] exec [--lab NAME] NODE -- CMD [ARG...]\n" \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] exec NODE -- CMD [ARG...]\n" \
 	"\n" \
-	"Runs CMD in NODE's container through the Docker exec API. The arguments go\n" \
-	"as an array, never through a shell. Exits with CMD's exit status.\n"
+	"Runs CMD in NODE through the backend (Docker's exec API). The arguments go\n" \
+	"as an array, never through a shell. Exits with CMD's exit status. Output\n" \
+	"past 16 MiB per stream is cut, and says so. Without -c or --lab: the lab\n" \
+	"that runs, when exactly one does.\n"
 int pi_cmd_shell(struct pi_cli *cli, int argc, char **argv);
 #define PI_SHELL_USAGE \
-	"usage: pocketinternet [-c LAB.yml] shell [--lab NAME] NODE\n" \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] shell NODE\n" \
 	"\n" \
-	"Opens an interactive bash in NODE's container, with a terminal.\n"
+	"Opens an interactive bash in NODE, with a terminal. Without -c or --lab:\n" \
+	"the lab that runs, when exactly one does.\n"
+int pi_cmd_labs(struct pi_cli *cli, int argc, char **argv);
+#define PI_LABS_USAGE \
+	"usage: pocketinternet labs [--format text|json]\n" \
+	"\n" \
+	"Lists the labs running on this host: name, lab file, nodes (running/all),\n" \
+	"age and state (running, partial, stopped).\n" \
+	"\n" \
+	"  -f, --format F   text (default) or json\n"
 int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv);
 #define PI_CONFIGURE_DOCKER_USAGE \
 	"usage: pocketinternet [-c LAB.yml] configure-docker [--dry-run] [--file PATH] [--no-restart]\n" \

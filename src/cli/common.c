@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#include "pocketinternet/docker.h"
+#include "pocketinternet/apply.h"
+#include <stdlib.h>
 
 bool pi_cli_wants_help(const struct pi_command *cmd, int argc, char **argv)
 {
@@ -60,13 +61,121 @@ int pi_cli_load_plan(struct pi_cli *cli, struct pi_lab **lab, struct pi_plan **p
 	return PI_EXIT_OK;
 }
 
-struct pi_docker *pi_cli_docker(void)
+int pi_cli_backend(struct pi_backend *b)
 {
+	const char *name = getenv("POCKETINTERNET_BACKEND");
+	const struct pi_backend_ops *ops = pi_backend_find(name && *name ? name : "docker");
+	if (!ops) {
+		fprintf(stderr, "pocketinternet: unknown backend '%s' (POCKETINTERNET_BACKEND)\n"
+				"  hint: unset it to use Docker\n", name);
+		return PI_EXIT_FAIL;
+	}
 	struct pi_diag diag;
-	struct pi_docker *d = NULL;
 	pi_diag_init(&diag);
-	if (pi_docker_open(NULL, &d, &diag))
+	int rc = pi_backend_open(b, ops, &diag);
+	if (rc)
 		pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
-	return d;
+	return rc ? PI_EXIT_FAIL : PI_EXIT_OK;
+}
+
+/* The lab of a lab file (loading only, no plan). */
+static int lab_name_of_file(struct pi_cli *cli, char *buf, size_t len)
+{
+	struct pi_diag diag;
+	struct pi_lab *lab;
+	pi_diag_init(&diag);
+	const char *file = cli->lab_file ? cli->lab_file : pi_default_lab_file();
+	int rc = pi_lab_load(file, cli->blueprint_dir, &lab, &diag);
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	if (rc)
+		return PI_EXIT_USAGE;
+	snprintf(buf, len, "%s", lab->name);
+	pi_lab_free(lab);
+	return PI_EXIT_OK;
+}
+
+static void list_labs(FILE *out, const struct pi_vec *labs)
+{
+	for (size_t i = 0; i < labs->len; i++) {
+		const struct pi_lab_summary *l = pi_vec_at(labs, i);
+		fprintf(out, "  %-20s %u/%u nodes running  %s\n", l->name, l->running, l->nodes,
+			l->lab_file[0] ? l->lab_file : "");
+	}
+}
+
+int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, char *buf, size_t len)
+{
+	if (cli->lab_name) {
+		snprintf(buf, len, "%s", cli->lab_name);
+		return PI_EXIT_OK;
+	}
+	if (cli->lab_file)
+		return lab_name_of_file(cli, buf, len);
+	struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	int rc = pi_apply_labs(b, &labs, &diag) ? PI_EXIT_FAIL : PI_EXIT_OK;
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	if (rc == PI_EXIT_OK && labs.len == 1) {
+		const struct pi_lab_summary *l = pi_vec_at(&labs, 0);
+		snprintf(buf, len, "%s", l->name);
+		if (l->lab_file[0])
+			cli->lab_file = pi_xstrdup(l->lab_file); /* lives until exit */
+	} else if (rc == PI_EXIT_OK && labs.len == 0) {
+		fprintf(stderr, "pocketinternet: no lab is running\n"
+				"  hint: start one with 'pocketinternet setup -c LAB.yml', or name one with -c or --lab\n");
+		rc = PI_EXIT_FAIL;
+	} else if (rc == PI_EXIT_OK) {
+		fprintf(stderr, "pocketinternet: %zu labs are running; say which with --lab NAME:\n", labs.len);
+		list_labs(stderr, &labs);
+		rc = PI_EXIT_USAGE;
+	}
+	pi_vec_free(&labs);
+	return rc;
+}
+
+int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab **lab, struct pi_plan **plan)
+{
+	char name[128];
+	int rc = pi_cli_current_lab(cli, b, name, sizeof(name));
+	if (rc)
+		return rc;
+	if (cli->lab_name && !cli->lab_file) {
+		/* --lab alone: the lab file recorded on its nodes. */
+		struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
+		pi_apply_labs(b, &labs, NULL);
+		for (size_t i = 0; i < labs.len; i++) {
+			const struct pi_lab_summary *l = pi_vec_at(&labs, i);
+			if (strcmp(l->name, name) == 0 && l->lab_file[0])
+				cli->lab_file = pi_xstrdup(l->lab_file);
+		}
+		pi_vec_free(&labs);
+		if (!cli->lab_file) {
+			fprintf(stderr, "pocketinternet: lab '%s' is not running, or its lab file is unknown\n"
+					"  hint: name its lab file with -c FILE\n", name);
+			return PI_EXIT_FAIL;
+		}
+	}
+	rc = pi_cli_load_plan(cli, lab, plan);
+	if (rc == PI_EXIT_OK && strcmp((*plan)->lab_name, name) != 0) {
+		fprintf(stderr, "pocketinternet: %s describes lab '%s', not '%s'\n", cli->lab_file, (*plan)->lab_name,
+			name);
+		pi_plan_free(*plan);
+		pi_lab_free(*lab);
+		rc = PI_EXIT_USAGE;
+	}
+	return rc;
+}
+
+bool pi_cli_format_json(const char *cmd, const char *arg, bool *json)
+{
+	if (strcmp(arg, "json") == 0 || strcmp(arg, "text") == 0) {
+		*json = arg[0] == 'j';
+		return true;
+	}
+	pi_cli_usage_error(cmd, "--format takes text or json, not '%s'", arg);
+	return false;
 }

@@ -1,5 +1,6 @@
 /* setup / teardown: the trainer's two main commands. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,29 @@ static void show_progress(void *ctx, enum pi_phase phase, size_t done, size_t to
 	fflush(stderr);
 }
 
+static void print_summary(const struct pi_plan *plan, const struct pi_apply_result *res, double total_s,
+			  const char *lab_opt)
+{
+	printf("\nlab '%s' is up in %.1fs%s\n", plan->lab_name, total_s, res->converged ? "" : " (NOT converged)");
+	printf("  nodes      %u nodes, %u links\n", res->containers, res->links);
+	printf("  ASes       %u pods\n", plan->n_pods);
+	printf("  BGP        %u/%u sessions Established\n", res->sessions_up, res->sessions_total);
+	printf("  DNS        %u/%u resolvers answer through the pocket root\n", res->resolvers_up, res->resolvers_total);
+	printf("  phases    ");
+	for (int p = 0; p < PI_PHASE_COUNT; p++)
+		printf(" %s %.1fs", pi_phase_name((enum pi_phase)p), res->phase_s[p]);
+	printf("\n\n");
+	uint32_t client = PI_NONE;
+	for (uint32_t i = 0; i < plan->n_nodes && client == PI_NONE; i++)
+		if (plan->nodes[i].services & PI_SVC_CLIENT)
+			client = i;
+	const char *example = client != PI_NONE ? plan->nodes[client].name : plan->n_nodes ? plan->nodes[0].name : "NODE";
+	printf("Get a shell:   pocketinternet%s shell %s\n", lab_opt, example);
+	printf("Run a command: pocketinternet%s exec %s -- traceroute www.%s.%s\n", lab_opt, example,
+	       plan->n_pods ? plan->pods[plan->n_pods - 1].name : "pod", plan->tld);
+	printf("State:         pocketinternet%s status    Remove: pocketinternet%s teardown\n", lab_opt, lab_opt);
+}
+
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -80,11 +104,8 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	struct pi_apply_opts ao = { .build_image = true };
 	bool keep = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:j:t:i:nk", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:t:i:nk", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			cli->lab_file = optarg;
-			break;
 		case 'j':
 			ao.parallel = (unsigned)atoi(optarg);
 			if (ao.parallel < 1 || ao.parallel > 64)
@@ -124,33 +145,17 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 		return rc;
 	double plan_s = pi_monotonic() - t0;
 
-	struct pi_docker *d = pi_cli_docker();
-	if (!d) {
-		rc = PI_EXIT_FAIL;
+	struct pi_backend b;
+	if ((rc = pi_cli_backend(&b))) {
 		pi_plan_free(plan);
 		pi_lab_free(lab);
 		return rc;
 	}
 	struct pi_diag diag;
 	pi_diag_init(&diag);
-	/* Docker's own bridges must not sit inside the lab's address space. */
-	int clash = pi_docker_check_clash(d, &plan->v4, &plan->v6, &diag);
-	if (!clash && plan->legacy) {
-		/* The original format's flat backbone lives outside the lab's 10/8. */
-		struct pi_prefix bb4, bb6;
-		pi_prefix_parse("172.16.0.0/12", &bb4);
-		pi_prefix_parse("fd00::/16", &bb6);
-		clash = pi_docker_check_clash(d, &bb4, &bb6, &diag);
-	}
-	if (clash) {
-		pi_diag_print(&diag, stderr);
-		fprintf(stderr, "pocketinternet setup: Docker's networks overlap the lab's address space\n"
-				"  hint: run 'pocketinternet -c %s configure-docker' (as root), then setup again\n",
-			plan->lab_file);
-		rc = clash == -EADDRINUSE ? PI_EXIT_USAGE : PI_EXIT_FAIL;
-		goto out;
-	}
-
+	char lab_path[PATH_MAX];
+	ao.lab_file = realpath(plan->lab_file, lab_path) ? lab_path : plan->lab_file;
+	ao.rollback = !keep;
 	struct display disp = { .tty = isatty(2), .quiet = cli->quiet, .last = PI_PHASE_COUNT };
 	ao.progress = show_progress;
 	ao.ctx = &disp;
@@ -162,7 +167,7 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 		fprintf(stderr, "pocketinternet: bringing up lab '%s': %u pods, %u nodes, %u links, %u BGP sessions\n",
 			plan->lab_name, plan->n_pods, plan->n_nodes, plan->n_links, plan->n_sessions);
 	struct pi_apply_result res;
-	int arc = pi_apply_setup(d, plan, &ao, &res, &diag);
+	int arc = pi_apply_setup(&b, plan, &ao, &res, &diag);
 	res.phase_s[PI_PHASE_PLAN] = plan_s;
 	if (disp.tty && !cli->quiet)
 		fputc('\n', stderr);
@@ -170,139 +175,116 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	signal(SIGTERM, SIG_DFL);
 	pi_diag_print(&diag, stderr);
 
+	/* Hints name the lab unless it is the only one, which commands find alone. */
+	char lab_opt[160] = "";
+	struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
+	if (pi_apply_labs(&b, &labs, NULL) == 0 && labs.len > 1)
+		snprintf(lab_opt, sizeof(lab_opt), " --lab %s", plan->lab_name);
+	pi_vec_free(&labs);
 	if (res.already_up) {
 		printf("lab '%s' is already up (%u nodes running): nothing to do.\n"
-		       "  pocketinternet status    to see its state\n"
-		       "  pocketinternet teardown  to remove it\n",
-		       plan->lab_name, plan->n_nodes);
+		       "  pocketinternet%s status    to see its state\n"
+		       "  pocketinternet%s teardown  to remove it\n",
+		       plan->lab_name, plan->n_nodes, lab_opt, lab_opt);
 		rc = PI_EXIT_OK;
 		goto out;
 	}
 	if (arc) {
-		if (arc == -EEXIST) {
-			rc = PI_EXIT_FAIL;
-			goto out;
-		}
-		fprintf(stderr, "pocketinternet setup: %s\n",
-			arc == -ECANCELED ? "interrupted" : "failed");
-		if (keep) {
-			fprintf(stderr, "  kept what was made (--keep-on-error); remove it with 'pocketinternet teardown --lab %s'\n",
+		if (arc == -EADDRINUSE)
+			fprintf(stderr, "pocketinternet setup: the engine's networks overlap the lab's address space\n"
+					"  hint: run 'pocketinternet -c %s configure-docker' (as root), then setup again\n",
+				plan->lab_file);
+		else if (arc != -EEXIST)
+			fprintf(stderr, "pocketinternet setup: %s\n", arc == -ECANCELED ? "interrupted" : "failed");
+		if (res.rolled_back)
+			fprintf(stderr, "  removed what was made\n");
+		else if (arc != -EEXIST && arc != -EADDRINUSE)
+			fprintf(stderr, "  %s; remove it with 'pocketinternet teardown --lab %s'\n",
+				keep ? "kept what was made (--keep-on-error)" : "could not remove all it made",
 				plan->lab_name);
-		} else {
-			struct pi_teardown_result tr;
-			struct pi_diag td;
-			pi_diag_init(&td);
-			fprintf(stderr, "  removing what was made...\n");
-			if (pi_apply_teardown(d, plan->lab_name, NULL, ao.parallel, &tr, &td)) {
-				pi_diag_print(&td, stderr);
-				fprintf(stderr, "  hint: run 'pocketinternet teardown --lab %s'\n", plan->lab_name);
-			} else {
-				fprintf(stderr, "  removed %u containers\n", tr.containers);
-			}
-			pi_diag_free(&td);
-		}
-		rc = PI_EXIT_FAIL;
+		rc = arc == -EADDRINUSE ? PI_EXIT_USAGE : PI_EXIT_FAIL;
 		goto out;
 	}
 
-	printf("\nlab '%s' is up in %.1fs%s\n", plan->lab_name, pi_monotonic() - t0,
-	       res.converged ? "" : " (NOT converged)");
-	printf("  nodes      %u containers, %u links\n", res.containers, res.links);
-	printf("  ASes       %u pods\n", plan->n_pods);
-	printf("  BGP        %u/%u sessions Established\n", res.sessions_up, res.sessions_total);
-	printf("  DNS        %u/%u resolvers answer through the pocket root\n", res.resolvers_up, res.resolvers_total);
-	printf("  phases    ");
-	for (int p = 0; p < PI_PHASE_COUNT; p++)
-		printf(" %s %.1fs", pi_phase_name((enum pi_phase)p), res.phase_s[p]);
-	printf("\n\n");
-	uint32_t client = PI_NONE;
-	for (uint32_t i = 0; i < plan->n_nodes && client == PI_NONE; i++)
-		if (plan->nodes[i].services & PI_SVC_CLIENT)
-			client = i;
-	const char *example = client != PI_NONE ? plan->nodes[client].name : plan->n_nodes ? plan->nodes[0].name : "NODE";
-	printf("Get a shell:   pocketinternet shell %s\n", example);
-	printf("Run a command: pocketinternet exec %s -- traceroute www.%s.%s\n", example,
-	       plan->n_pods ? plan->pods[plan->n_pods - 1].name : "pod", plan->tld);
-	printf("State:         pocketinternet status    Remove: pocketinternet teardown\n");
+	print_summary(plan, &res, pi_monotonic() - t0, lab_opt);
 	if (!res.converged) {
-		fprintf(stderr, "pocketinternet setup: the lab did not converge within the timeout; see 'pocketinternet status'\n");
+		fprintf(stderr, "pocketinternet setup: the lab did not converge within the timeout; see 'pocketinternet%s status'\n",
+			lab_opt);
 		rc = PI_EXIT_FAIL;
 	}
 out:
 	pi_diag_free(&diag);
-	pi_docker_free(d);
+	pi_backend_close(&b);
 	pi_plan_free(plan);
 	pi_lab_free(lab);
 	return rc;
 }
 
+/* The lab teardown acts on: --all (NULL), --lab, -c, the one running, or
+ * the default lab file's when none runs (a crash may have left its netns). */
+static int teardown_target(struct pi_cli *cli, struct pi_backend *b, bool all, char *buf, size_t len)
+{
+	if (all)
+		return PI_EXIT_OK;
+	if (!cli->lab_name && !cli->lab_file) {
+		struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
+		pi_apply_labs(b, &labs, NULL);
+		size_t n = labs.len;
+		pi_vec_free(&labs);
+		if (n == 0)
+			cli->lab_file = pi_default_lab_file();
+	}
+	return pi_cli_current_lab(cli, b, buf, len);
+}
+
 int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *lab_name = NULL;
-	bool all = false;
+	bool all = false, json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:l:a", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cli->lab_file = optarg;
-			cli->lab_file_given = true;
-			break;
-		case 'l':
-			lab_name = optarg;
-			break;
-		case 'a':
+	while ((c = getopt_long(argc, argv, "af:", opts, NULL)) != -1) {
+		if (c == 'a')
 			all = true;
-			break;
-		default:
+		else if (c != 'f')
 			return pi_cli_usage_error("teardown", "bad option");
-		}
+		else if (!pi_cli_format_json("teardown", optarg, &json))
+			return PI_EXIT_USAGE;
 	}
 	if (optind < argc)
 		return pi_cli_usage_error("teardown", "unexpected argument '%s'", argv[optind]);
-	if ((all && lab_name) || (all && cli->lab_file_given) || (lab_name && cli->lab_file_given))
+	if (all && (cli->lab_name || cli->lab_file_given))
 		return pi_cli_usage_error("teardown", "give only one of -c FILE, --lab NAME and --all");
 	if (geteuid() != 0) {
 		fprintf(stderr, "pocketinternet teardown: must run as root\n  hint: sudo pocketinternet teardown\n");
 		return PI_EXIT_USAGE;
 	}
-	struct pi_lab *lab = NULL;
-	if (!all && !lab_name) {
-		/* Only the name is needed: a lab file that no longer plans still names its lab. */
-		struct pi_diag diag;
-		pi_diag_init(&diag);
-		const char *file = cli->lab_file ? cli->lab_file : pi_default_lab_file();
-		if (pi_lab_load(file, cli->blueprint_dir, &lab, &diag)) {
-			pi_diag_print(&diag, stderr);
-			fprintf(stderr, "  hint: 'pocketinternet teardown --lab NAME' or '--all' need no lab file\n");
-			pi_diag_free(&diag);
-			return PI_EXIT_USAGE;
-		}
-		pi_diag_free(&diag);
-		lab_name = lab->name;
-	}
-	int rc = PI_EXIT_OK;
-	struct pi_docker *d = pi_cli_docker();
-	if (!d) {
-		rc = PI_EXIT_FAIL;
-		pi_lab_free(lab);
+	struct pi_backend b;
+	char lab[128] = "";
+	int rc = pi_cli_backend(&b);
+	if (rc)
+		return rc;
+	if ((rc = teardown_target(cli, &b, all, lab, sizeof(lab)))) {
+		pi_backend_close(&b);
 		return rc;
 	}
 	struct pi_diag diag;
 	pi_diag_init(&diag);
 	struct pi_teardown_result res;
-	int trc = pi_apply_teardown(d, all ? NULL : lab_name, NULL, 0, &res, &diag);
+	int trc = pi_apply_teardown(&b, all ? NULL : lab, NULL, 0, &res, &diag);
 	pi_diag_print(&diag, stderr);
-	if (!cli->quiet)
-		printf("%s %s: removed %u containers, %u network namespaces, %u state directories\n",
-		       trc ? "partly tore down" : "tore down", all ? "all labs" : lab_name, res.containers, res.netns,
+	if (json)
+		printf("{\"lab\": %s%s%s, \"complete\": %s, \"nodes\": %u, \"netns\": %u, \"state_dirs\": %u}\n",
+		       all ? "" : "\"", all ? "null" : lab, all ? "" : "\"", trc ? "false" : "true", res.containers,
+		       res.netns, res.state_dirs);
+	else if (!cli->quiet)
+		printf("%s %s: removed %u nodes, %u network namespaces, %u state directories\n",
+		       trc ? "partly tore down" : "tore down", all ? "all labs" : lab, res.containers, res.netns,
 		       res.state_dirs);
 	pi_diag_free(&diag);
-	pi_docker_free(d);
-	pi_lab_free(lab);
+	pi_backend_close(&b);
 	return trc ? PI_EXIT_FAIL : PI_EXIT_OK;
 }

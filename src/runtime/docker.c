@@ -463,8 +463,14 @@ void pi_demux_feed(struct pi_demux *m, const char *p, size_t n)
 		}
 		size_t take = m->remaining < n ? m->remaining : n;
 		struct pi_buf *dst = m->stream == 2 ? m->err : m->stream == 1 ? m->out : NULL;
-		if (dst)
-			pi_buf_write(dst, p, take);
+		size_t keep = take;
+		/* A command that floods its output must not eat the host's memory. */
+		if (dst && m->cap && dst->len + keep > m->cap) {
+			keep = dst->len < m->cap ? m->cap - dst->len : 0;
+			m->truncated = true;
+		}
+		if (dst && keep)
+			pi_buf_write(dst, p, keep);
 		m->remaining -= take;
 		p += take;
 		n -= take;

@@ -61,6 +61,16 @@ json_t *pi_docker_spec_json(const struct pi_container_spec *s)
 				 "HostConfig", host);
 	if (s->n_cap_drop)
 		json_object_set_new(host, "CapDrop", str_array(s->cap_drop, s->n_cap_drop));
+	if (s->memory_mb) {
+		/* MemorySwap equal to Memory: no swap on top of the limit. */
+		json_int_t bytes = (json_int_t)s->memory_mb << 20;
+		json_object_set_new(host, "Memory", json_integer(bytes));
+		json_object_set_new(host, "MemorySwap", json_integer(bytes));
+	}
+	if (s->pids_limit)
+		json_object_set_new(host, "PidsLimit", json_integer(s->pids_limit));
+	if (s->no_new_privileges)
+		json_object_set_new(host, "SecurityOpt", json_pack("[s]", "no-new-privileges"));
 	if (s->hostname)
 		json_object_set_new(spec, "Hostname", json_string(s->hostname));
 	if (s->cmd && s->n_cmd)
@@ -227,6 +237,8 @@ int pi_docker_parse_summary(json_t *j, struct pi_container_summary *out)
 	json_t *labels = json_object_get(j, "Labels");
 	pi_json_copy(labels, PI_LABEL_LAB, out->lab, sizeof(out->lab));
 	pi_json_copy(labels, PI_LABEL_NODE, out->node, sizeof(out->node));
+	pi_json_copy(labels, PI_LABEL_LAB_FILE, out->lab_file, sizeof(out->lab_file));
+	out->created = (long long)json_integer_value(json_object_get(j, "Created"));
 	return out->id[0] ? 0 : -EPROTO;
 }
 
@@ -266,19 +278,6 @@ out:
 }
 
 /* ---- exec ---- */
-
-void pi_exec_result_init(struct pi_exec_result *r)
-{
-	r->exit_code = -1;
-	pi_buf_init(&r->out);
-	pi_buf_init(&r->err);
-}
-
-void pi_exec_result_free(struct pi_exec_result *r)
-{
-	pi_buf_free(&r->out);
-	pi_buf_free(&r->err);
-}
 
 json_t *pi_docker_exec_json(const char *const *argv, size_t argc, const struct pi_exec_opts *opts)
 {
@@ -342,6 +341,7 @@ int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv,
 
 	/* The start answer is the raw attach stream until the process ends. */
 	pi_demux_init(&sink.dm, &res->out, &res->err);
+	sink.dm.cap = opts && opts->max_output ? opts->max_output : PI_EXEC_MAX_OUTPUT;
 	json_t *sb = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
 	start_body = json_dumps(sb, JSON_COMPACT);
 	json_decref(sb);
@@ -382,6 +382,7 @@ int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv,
 		goto out;
 	}
 	res->exit_code = (int)json_integer_value(ec);
+	res->truncated = sink.dm.truncated;
 out:
 	free(start_body);
 	pi_buf_free(&sink.raw);

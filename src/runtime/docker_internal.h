@@ -75,6 +75,8 @@ struct pi_demux {
 	size_t remaining; /* payload bytes left in the current frame */
 	int stream;       /* 1 stdout, 2 stderr (0 stdin is ignored) */
 	struct pi_buf *out, *err;
+	size_t cap;       /* per stream; 0: no limit */
+	bool truncated;   /* bytes past cap were dropped */
 };
 void pi_demux_init(struct pi_demux *m, struct pi_buf *out, struct pi_buf *err);
 void pi_demux_feed(struct pi_demux *m, const char *p, size_t n);

@@ -127,13 +127,12 @@ out:
 	return rc;
 }
 
-int pi_docker_check_clash(struct pi_docker *d, const struct pi_prefix *v4, const struct pi_prefix *v6,
+int pi_docker_check_clash(struct pi_docker *d, const struct pi_prefix *spaces, size_t n_spaces,
 			  struct pi_diag *diag)
 {
 	struct pi_vec nets = PI_VEC_INIT(struct pi_docker_network);
 	struct pi_vec pools = PI_VEC_INIT(struct pi_docker_pool);
 	const char *source = "";
-	const struct pi_prefix *lab[2] = { v4, v6 };
 	static const char hint[] =
 		"run `pocketinternet configure-docker` (as root) to move Docker's own networks "
 		"out of the lab's address space, or choose another address_space in the lab";
@@ -145,31 +144,32 @@ int pi_docker_check_clash(struct pi_docker *d, const struct pi_prefix *v4, const
 	rc = pi_docker_default_pools(d, PI_DAEMON_JSON, &pools, &source, diag);
 	if (rc)
 		goto out;
-	for (size_t l = 0; l < 2; l++) {
-		if (!lab[l] || !pi_prefix_is_set(lab[l]))
+	for (size_t l = 0; l < n_spaces; l++) {
+		const struct pi_prefix *lab = &spaces[l];
+		if (!pi_prefix_is_set(lab))
 			continue;
 		for (size_t i = 0; i < nets.len; i++) {
 			struct pi_docker_network *n = pi_vec_at(&nets, i);
 			for (size_t s = 0; s < n->n_subnets; s++) {
-				if (n->subnets[s].family != lab[l]->family ||
-				    !pi_prefix_overlaps(&n->subnets[s], lab[l]))
+				if (n->subnets[s].family != lab->family ||
+				    !pi_prefix_overlaps(&n->subnets[s], lab))
 					continue;
 				clashes++;
 				if (diag)
 					pi_diag_add(diag, nopos, hint,
 						    "Docker network \"%s\" uses %s, inside the lab's address space %s",
-						    n->name, pi_prefix_fmt(&n->subnets[s], a), pi_prefix_fmt(lab[l], b));
+						    n->name, pi_prefix_fmt(&n->subnets[s], a), pi_prefix_fmt(lab, b));
 			}
 		}
 		for (size_t i = 0; i < pools.len; i++) {
 			struct pi_docker_pool *p = pi_vec_at(&pools, i);
-			if (p->base.family != lab[l]->family || !pi_prefix_overlaps(&p->base, lab[l]))
+			if (p->base.family != lab->family || !pi_prefix_overlaps(&p->base, lab))
 				continue;
 			clashes++;
 			if (diag)
 				pi_diag_add(diag, nopos, hint,
 					    "Docker's default address pool %s (%s) overlaps the lab's address space %s",
-					    pi_prefix_fmt(&p->base, a), source, pi_prefix_fmt(lab[l], b));
+					    pi_prefix_fmt(&p->base, a), source, pi_prefix_fmt(lab, b));
 		}
 	}
 	if (clashes)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include "pocketinternet/log.h"
 
-static enum pi_log_level log_level = PI_LOG_INFO;
+static enum pi_log_level log_level = PI_LOG_WARN;
 
 void pi_log_set_level(enum pi_log_level lvl)
 {

@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "pocketinternet/apply.h"
-#include "pocketinternet/docker.h"
+#include "pocketinternet/backend.h"
 #include "pocketinternet/lab.h"
 #include "pocketinternet/netlink.h"
 #include "pocketinternet/plan.h"
@@ -33,7 +33,7 @@ static const char *bin;
 static char lab_file[4096];
 static struct pi_lab *lab;
 static struct pi_plan *plan;
-static struct pi_docker *docker;
+static struct pi_backend backend;
 static size_t host_links_before;
 
 /* Runs the pocketinternet binary; output to our stderr (the test log) and,
@@ -73,14 +73,12 @@ static int run_bin(struct pi_buf *out, const char *const *argv)
 /* Runs argv inside a node; returns its exit code, stdout in out. */
 static int node_exec(uint32_t node, struct pi_buf *out, const char *const *argv)
 {
-	char name[300];
-	pi_container_name(plan->lab_name, plan->nodes[node].name, name, sizeof(name));
 	size_t argc = 0;
 	while (argv[argc])
 		argc++;
 	struct pi_exec_result r;
 	pi_exec_result_init(&r);
-	int rc = pi_docker_exec(docker, name, argv, argc, NULL, &r, NULL);
+	int rc = backend.ops->exec(&backend, plan->lab_name, plan->nodes[node].name, argv, argc, NULL, &r, NULL);
 	if (rc == 0) {
 		rc = r.exit_code;
 		if (out) {
@@ -212,7 +210,7 @@ static int group_setup(void **state)
 	snprintf(file, sizeof(file), "%s/labs/small.yml", getenv("PI_SOURCE_DIR"));
 	struct pi_diag diag;
 	pi_diag_init(&diag);
-	int rc = pi_docker_open(NULL, &docker, &diag);
+	int rc = pi_backend_open(&backend, &pi_backend_docker, &diag);
 	pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
 	if (rc)
@@ -224,7 +222,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	free_plan();
-	pi_docker_free(docker);
+	pi_backend_close(&backend);
 	return 0;
 }
 
@@ -518,10 +516,8 @@ static void test_setup_again_is_harmless(void **state)
 
 static void assert_nothing_left(const char *labname)
 {
-	char filter[128];
-	snprintf(filter, sizeof(filter), PI_LABEL_LAB "=%s", labname);
-	struct pi_vec found = PI_VEC_INIT(struct pi_container_summary);
-	assert_int_equal(pi_docker_container_list(docker, filter, &found, NULL), 0);
+	struct pi_vec found = PI_VEC_INIT(struct pi_node_state);
+	assert_int_equal(backend.ops->list(&backend, labname, &found, NULL), 0);
 	assert_int_equal(found.len, 0);
 	pi_vec_free(&found);
 	char path[4200];

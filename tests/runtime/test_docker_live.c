@@ -390,7 +390,7 @@ static void test_clash(void **state)
 	if (!pi_prefix_is_set(&bridge))
 		skip();
 	/* A lab on top of docker0 clashes, and the message names it. */
-	assert_int_equal(pi_docker_check_clash(dk, &bridge, NULL, &diag), -EADDRINUSE);
+	assert_int_equal(pi_docker_check_clash(dk, &bridge, 1, &diag), -EADDRINUSE);
 	assert_true(pi_diag_count(&diag) >= 1);
 	struct pi_diag_entry *e = pi_vec_at(&diag.entries, 0);
 	assert_non_null(strstr(e->msg, "\"bridge\""));
@@ -398,10 +398,10 @@ static void test_clash(void **state)
 	pi_diag_free(&diag);
 	pi_diag_init(&diag);
 	/* A documentation range that nothing uses does not. */
-	struct pi_prefix v4, v6;
-	pi_prefix_parse("198.51.100.0/24", &v4);
-	pi_prefix_parse("2001:db8:ffff::/48", &v6);
-	CHECK(pi_docker_check_clash(dk, &v4, &v6, &diag), &diag);
+	struct pi_prefix spaces[2];
+	pi_prefix_parse("198.51.100.0/24", &spaces[0]);
+	pi_prefix_parse("2001:db8:ffff::/48", &spaces[1]);
+	CHECK(pi_docker_check_clash(dk, spaces, 2, &diag), &diag);
 	pi_diag_free(&diag);
 }
 

@@ -1,0 +1,227 @@
+/*
+ * fake: a backend that keeps nodes in memory, so that apply's ordering,
+ * idempotence, refusals, cancel and rollback are unit-tested without root
+ * or Docker. Tests read the call log and make one operation fail on cue.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "pocketinternet/backend.h"
+
+struct pi_fake_backend *pi_backend_fake_state(struct pi_backend *b)
+{
+	return b->priv;
+}
+
+static int f_open(struct pi_backend *b, struct pi_diag *diag)
+{
+	(void)diag;
+	struct pi_fake_backend *f = pi_xcalloc(1, sizeof(*f));
+	pi_buf_init(&f->calls);
+	f->nodes = (struct pi_vec)PI_VEC_INIT(struct pi_node_state);
+	pthread_mutex_init(&f->lock, NULL);
+	b->priv = f;
+	return 0;
+}
+
+static void f_close(struct pi_backend *b)
+{
+	struct pi_fake_backend *f = b->priv;
+	pi_buf_free(&f->calls);
+	pi_vec_free(&f->nodes);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+/* Logs the call; returns the injected failure, if this is the one. Locked. */
+static int f_call(struct pi_fake_backend *f, const char *op, const char *node, struct pi_diag *diag)
+{
+	pi_buf_printf(&f->calls, "%s %s\n", op, node ? node : "-");
+	if (!f->fail_op || strcmp(f->fail_op, op) != 0)
+		return 0;
+	if (f->fail_after > 0) {
+		f->fail_after--;
+		return 0;
+	}
+	pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "fake %s of %s fails as asked", op, node ? node : "-");
+	return -(f->fail_errno ? f->fail_errno : EIO);
+}
+
+static struct pi_node_state *f_find(struct pi_fake_backend *f, const char *lab, const char *node)
+{
+	for (size_t i = 0; i < f->nodes.len; i++) {
+		struct pi_node_state *s = pi_vec_at(&f->nodes, i);
+		if (strcmp(s->lab, lab) == 0 && strcmp(s->node, node) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int f_prepare(struct pi_backend *b, const char *image, bool build, pi_backend_progress_fn progress,
+		     void *ctx, struct pi_diag *diag)
+{
+	(void)image;
+	(void)build;
+	struct pi_fake_backend *f = b->priv;
+	if (progress)
+		progress(ctx, "nothing to build");
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, "prepare", NULL, diag);
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+/* Clashes with any space overlapping fake_clash, when a test sets it. */
+static int f_preflight(struct pi_backend *b, const struct pi_prefix *spaces, size_t n, struct pi_diag *diag)
+{
+	struct pi_fake_backend *f = b->priv;
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, "preflight", NULL, diag);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (pi_prefix_is_set(&f->clash) && pi_prefix_overlaps(&spaces[i], &f->clash)) {
+			pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "fake network inside the lab's space");
+			rc = -EADDRINUSE;
+		}
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+static int f_list(struct pi_backend *b, const char *lab, struct pi_vec *out, struct pi_diag *diag)
+{
+	struct pi_fake_backend *f = b->priv;
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, "list", lab, diag);
+	for (size_t i = 0; !rc && i < f->nodes.len; i++) {
+		struct pi_node_state *s = pi_vec_at(&f->nodes, i);
+		if (!lab || strcmp(s->lab, lab) == 0)
+			*(struct pi_node_state *)pi_vec_push(out) = *s;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+static int f_create(struct pi_backend *b, const struct pi_node_spec *spec, struct pi_diag *diag)
+{
+	struct pi_fake_backend *f = b->priv;
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, "create", spec->node, diag);
+	if (!rc && f_find(f, spec->lab, spec->node)) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "fake node %s exists", spec->node);
+		rc = -EEXIST;
+	}
+	if (!rc) {
+		struct pi_node_state *s = pi_vec_push(&f->nodes);
+		memset(s, 0, sizeof(*s));
+		snprintf(s->lab, sizeof(s->lab), "%s", spec->lab);
+		snprintf(s->node, sizeof(s->node), "%s", spec->node);
+		snprintf(s->state, sizeof(s->state), "created");
+		snprintf(s->lab_file, sizeof(s->lab_file), "%s", spec->lab_file ? spec->lab_file : "");
+		s->created = (long long)time(NULL);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+/* Runs op on an existing node: start, stop, inspect. */
+static int f_node_op(struct pi_backend *b, const char *op, const char *lab, const char *node,
+		     struct pi_node_state *copy, struct pi_diag *diag)
+{
+	struct pi_fake_backend *f = b->priv;
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, op, node, diag);
+	struct pi_node_state *s = rc ? NULL : f_find(f, lab, node);
+	if (!rc && !s) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "no fake node %s", node);
+		rc = -ENOENT;
+	}
+	if (s && strcmp(op, "start") == 0) {
+		/* No process: pid 0 keeps apply and status from ever probing
+		 * the test's own (the host's) namespaces. */
+		s->running = true;
+		s->pid = 0;
+		snprintf(s->state, sizeof(s->state), "running");
+	} else if (s && strcmp(op, "stop") == 0) {
+		s->running = false;
+		s->pid = 0;
+		snprintf(s->state, sizeof(s->state), "exited");
+	}
+	if (s && copy)
+		*copy = *s;
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+static int f_start(struct pi_backend *b, const char *lab, const char *node, int *pid, struct pi_diag *diag)
+{
+	struct pi_node_state st;
+	int rc = f_node_op(b, "start", lab, node, &st, diag);
+	*pid = rc ? 0 : st.pid;
+	return rc;
+}
+
+static int f_inspect(struct pi_backend *b, const char *lab, const char *node, struct pi_node_state *out,
+		     struct pi_diag *diag)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = f_node_op(b, "inspect", lab, node, out, diag);
+	if (rc == -ENOENT)
+		snprintf(out->state, sizeof(out->state), "absent");
+	return rc;
+}
+
+static int f_stop(struct pi_backend *b, const char *lab, const char *node, struct pi_diag *diag)
+{
+	return f_node_op(b, "stop", lab, node, NULL, diag);
+}
+
+static int f_remove(struct pi_backend *b, const char *lab, const char *node, struct pi_diag *diag)
+{
+	struct pi_fake_backend *f = b->priv;
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, "remove", node, diag);
+	struct pi_node_state *s = rc ? NULL : f_find(f, lab, node);
+	if (!rc && !s)
+		rc = -ENOENT;
+	if (s) {
+		size_t i = (size_t)(s - (struct pi_node_state *)f->nodes.data);
+		memmove(s, s + 1, (f->nodes.len - i - 1) * sizeof(*s));
+		f->nodes.len--;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+static int f_exec(struct pi_backend *b, const char *lab, const char *node, const char *const *argv, size_t argc,
+		  const struct pi_exec_opts *opts, struct pi_exec_result *res, struct pi_diag *diag)
+{
+	(void)opts;
+	struct pi_node_state st;
+	int rc = f_node_op(b, "exec", lab, node, &st, diag);
+	if (!rc && !st.running)
+		rc = -ESRCH;
+	if (!rc) {
+		/* Echoes the command, so tests see what ran. */
+		for (size_t i = 0; i < argc; i++)
+			pi_buf_printf(&res->out, "%s%s", i ? " " : "", argv[i]);
+		res->exit_code = 0;
+	}
+	return rc;
+}
+
+static int f_exec_tty(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+		      size_t argc, int *exit_code, struct pi_diag *diag)
+{
+	(void)argv;
+	(void)argc;
+	*exit_code = 0;
+	return f_node_op(b, "exec_tty", lab, node, NULL, diag);
+}
+
+const struct pi_backend_ops pi_backend_fake = {
+	.name = "fake", .open = f_open, .close = f_close, .prepare = f_prepare, .preflight = f_preflight, .list = f_list,
+	.create = f_create, .start = f_start, .inspect = f_inspect, .stop = f_stop, .remove = f_remove,
+	.exec = f_exec, .exec_tty = f_exec_tty,
+};
