@@ -43,7 +43,7 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  -c, --config FILE     lab file (default: labs/lab.yml)\n"
 		"  -B, --blueprints DIR  blueprint directory (default: %s)\n"
-		"  -v, --verbose         more output (repeat for debug)\n"
+		"  -v, --verbose         each node's steps; -vv also every Engine API and netlink request\n"
 		"  -q, --quiet           only errors\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"

@@ -145,7 +145,7 @@ static int start_one(void *ctx, size_t i)
 static void nl_fail(struct setup *s, struct pi_nl *nl, const char *what, int rc)
 {
 	pthread_mutex_lock(&s->lock);
-	pi_diag_add(s->diag, (struct pi_pos){ 0 }, "run 'pocketinternet teardown' and try again; with -v for details",
+	pi_diag_add(s->diag, (struct pi_pos){ 0 }, "run 'pocketinternet teardown' and try again; -vv shows every netlink request",
 		    "%s: %s", what, nl ? pi_nl_strerror(nl) : strerror(-rc));
 	pthread_mutex_unlock(&s->lock);
 }

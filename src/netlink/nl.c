@@ -245,6 +245,7 @@ int pi_nl_msg_end(struct pi_nl *nl, struct nlmsghdr *nlh, uint32_t opflags, cons
 	vsnprintf(op->desc, sizeof(op->desc), fmt, ap);
 	va_end(ap);
 	nl->qlen += op->len;
+	pi_log_debug("netlink", "#%u %s", op->seq, op->desc);
 	return nl->batching ? 0 : flush(nl);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "docker_internal.h"
+#include "pocketinternet/log.h"
 
 static const struct pi_pos nopos = { NULL, 0, 0 };
 
@@ -241,6 +242,7 @@ int pi_docker_http(struct pi_docker *d, const struct pi_http_req *req, struct pi
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	pi_log_debug("docker", "%s %s -> %ld", req->method, req->path, resp->status);
 out:
 	if (c)
 		curl_easy_cleanup(c);

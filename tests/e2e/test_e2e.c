@@ -514,6 +514,33 @@ static void test_setup_again_is_harmless(void **state)
 	pi_buf_free(&out);
 }
 
+/* With one lab running, commands find it without -c or --lab. */
+static void test_current_lab_without_file(void **state)
+{
+	(void)state;
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *st[] = { "status", "--format", "json", NULL };
+	assert_int_equal(run_bin(&out, st), 0);
+	char want[300];
+	snprintf(want, sizeof(want), "\"lab\": \"%s\"", plan->lab_name);
+	assert_non_null(strstr(pi_buf_str(&out), want));
+	pi_buf_reset(&out);
+	const char *ex[] = { "exec", plan->nodes[0].name, "--", "hostname", NULL };
+	assert_int_equal(run_bin(&out, ex), 0);
+	assert_non_null(strstr(pi_buf_str(&out), plan->nodes[0].name));
+	pi_buf_reset(&out);
+	const char *labs[] = { "labs", "--format", "json", NULL };
+	assert_int_equal(run_bin(&out, labs), 0);
+	snprintf(want, sizeof(want), "\"name\": \"%s\"", plan->lab_name);
+	assert_non_null(strstr(pi_buf_str(&out), want));
+	assert_non_null(strstr(pi_buf_str(&out), "\"state\": \"running\""));
+	char real[4096];
+	assert_non_null(realpath(lab_file, real));
+	assert_non_null(strstr(pi_buf_str(&out), real));
+	pi_buf_free(&out);
+}
+
 static void assert_nothing_left(const char *labname)
 {
 	struct pi_vec found = PI_VEC_INIT(struct pi_node_state);
@@ -616,11 +643,34 @@ static void test_original_sample(void **state)
 	assert_nothing_left(plan->lab_name);
 }
 
+/* The workshop lab: status, exec, labs and teardown with no lab file. */
+static void test_workshop_current_lab(void **state)
+{
+	(void)state;
+	free_plan();
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/labs/workshop.yml", getenv("PI_SOURCE_DIR"));
+	assert_int_equal(bring_up(file), 0);
+	test_current_lab_without_file(state);
+	const char *td[] = { "teardown", NULL };
+	assert_int_equal(run_bin(NULL, td), 0);
+	assert_nothing_left(plan->lab_name);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *st[] = { "status", NULL };
+	assert_int_equal(run_bin(&out, st), 1); /* nothing runs: it says so */
+	pi_buf_free(&out);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || geteuid() != 0) {
+	if (argc < 2) {
 		fprintf(stderr, "usage (as root): test-e2e PATH-TO-pocketinternet\n");
 		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "test-e2e: needs root; skipped\n");
+		return 77;
 	}
 	bin = argv[1];
 	const struct CMUnitTest tests[] = {
@@ -632,10 +682,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_nat64_dns64),
 		cmocka_unit_test(test_traceroute_valley_free),
 		cmocka_unit_test(test_setup_again_is_harmless),
+		cmocka_unit_test(test_current_lab_without_file),
 		cmocka_unit_test(test_teardown_leaves_nothing),
 		cmocka_unit_test(test_ctrl_c_cleans_up),
 		cmocka_unit_test(test_teardown_after_crash),
 		cmocka_unit_test(test_original_sample),
+		cmocka_unit_test(test_workshop_current_lab),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
