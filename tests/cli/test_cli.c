@@ -56,7 +56,7 @@ static void test_version_and_help(void **state)
 	assert_non_null(strstr(pi_buf_str(&out), "pocketinternet "));
 	assert_int_equal(run(&out, (const char *[]){ "--help", NULL }), 0);
 	static const char *const cmds[] = { "plan", "render", "setup", "teardown", "status", "exec", "shell",
-					    "configure-docker", "image" };
+					    "configure-docker", "image", "labs" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(cmds); i++) {
 		struct pi_buf help;
 		pi_buf_init(&help);
@@ -120,6 +120,56 @@ static void test_plan_formats(void **state)
 	pi_buf_free(&out);
 }
 
+/* -c and --lab are taken wherever they stand before "--", in every form. */
+static void test_lab_options(void **state)
+{
+	(void)state;
+	char lab[4096], eq[4200];
+	snprintf(lab, sizeof(lab), "%s/labs/tiny.yml", srcdir);
+	snprintf(eq, sizeof(eq), "--config=%s", lab);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	assert_int_equal(run(&out, (const char *[]){ "plan", eq, NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "lab tiny"));
+	assert_int_equal(run(&out, (const char *[]){ "plan", "--format", "text", "-c", lab, NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "lab tiny"));
+	assert_int_equal(run(&out, (const char *[]){ "status", "-c", lab, "--lab", "tiny", NULL }), 2);
+	assert_non_null(strstr(pi_buf_str(&out), "not both"));
+	assert_int_equal(run(&out, (const char *[]){ "status", "--lab", NULL }), 2);
+	pi_buf_free(&out);
+}
+
+/* Every node README's examples name exists in the default lab. */
+static void test_readme_nodes_exist(void **state)
+{
+	(void)state;
+	char path[4096], lab[4096];
+	snprintf(path, sizeof(path), "%s/README.md", srcdir);
+	snprintf(lab, sizeof(lab), "%s/labs/lab.yml", srcdir);
+	char *readme = NULL;
+	assert_int_equal(pi_read_file(path, &readme, NULL), 0);
+	struct pi_buf plan;
+	pi_buf_init(&plan);
+	assert_int_equal(run(&plan, (const char *[]){ "-c", lab, "plan", "--format", "json", NULL }), 0);
+	unsigned seen = 0;
+	static const char *const verbs[] = { "pocketinternet shell ", "pocketinternet exec " };
+	for (size_t v = 0; v < PI_ARRAY_LEN(verbs); v++)
+		for (const char *p = strstr(readme, verbs[v]); p; p = strstr(p + 1, verbs[v])) {
+			const char *node = p + strlen(verbs[v]);
+			size_t len = strcspn(node, " \n`");
+			if (len == 0 || node[0] == '-' || strncmp(node, "NODE", 4) == 0)
+				continue;
+			char want[256];
+			snprintf(want, sizeof(want), "\"name\": \"%.*s\"", (int)len, node);
+			if (!strstr(pi_buf_str(&plan), want))
+				fail_msg("README names node '%.*s', which labs/lab.yml does not have", (int)len, node);
+			seen++;
+		}
+	assert_true(seen >= 2);
+	free(readme);
+	pi_buf_free(&plan);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -133,6 +183,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_plan_bad_file_has_position),
 		cmocka_unit_test(test_plan_formats),
+		cmocka_unit_test(test_lab_options),
+		cmocka_unit_test(test_readme_nodes_exist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
