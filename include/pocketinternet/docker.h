@@ -342,4 +342,140 @@ int pi_image_find_mirror(const char *etc_apt, char *buf, size_t len);
 int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
 		       int *exit_code, struct pi_diag *diag);
 
+/* ---- configure-docker ---- */
+
+/*
+ * configure-docker as a library call: the CLI parses arguments and prints,
+ * pi_docker_configure() plans, reads, merges, backs up, writes and decides
+ * (and does) the restart. The pieces are public so tests drive each one
+ * with fakes: a route list, a container list, a tree of unit files.
+ */
+
+struct pi_nl_route_prefix; /* netlink.h */
+
+/* daemon.json as read ONCE: the bytes merged are the bytes backed up. */
+struct pi_daemon_json_file {
+	char *target;  /* the file edited: the path with symlinks resolved */
+	bool exists;   /* false: missing, data is "" */
+	char *data;    /* the bytes read, NUL-terminated; may hold NULs, see len */
+	size_t len;
+	unsigned mode, uid, gid; /* kept by the rewrite (0644, ours when missing) */
+};
+/* Resolves symlinks (a link to a missing file is -ENOENT with a hint),
+ * opens, fstats and reads the file. A missing file is not an error. */
+int pi_daemon_json_read(const char *path, struct pi_daemon_json_file *f, struct pi_diag *diag);
+void pi_daemon_json_file_free(struct pi_daemon_json_file *f);
+/* Refuses NUL bytes (-EINVAL) and invalid UTF-8 (-EILSEQ) with
+ * file:line:col (byte column, after any BOM) and a hint. *bom_len is 3
+ * when data starts with a UTF-8 BOM (to strip for parsing), else 0. */
+int pi_daemon_json_check_bytes(const char *file_name, const char *data, size_t len, size_t *bom_len,
+			       struct pi_diag *diag);
+/* Replaces f->target with (bom ? BOM : "") + json: a backup
+ * "<target>.bak-YYYYmmddTHHMMSS" holding f->data first (when f->exists;
+ * its name goes to backup, may be NULL), then tmp + fchmod/fchown to f's
+ * mode, owner and group + fsync + rename + fsync of the directory. */
+int pi_daemon_json_write_file(const struct pi_daemon_json_file *f, const char *json, bool bom, char *backup,
+			      size_t backup_len, struct pi_diag *diag);
+/* True when p overlaps a range bip, the pools or fixed-cidr-v6 are picked
+ * from (192.168.0.0/16, 198.18.0.0/15, fd0c:7069:d0c::/48). */
+bool pi_daemon_json_in_candidates(const struct pi_prefix *p);
+
+/* Docker's own bridges, whose routes are its current networks and no
+ * clash: "docker0", "docker_gwbridge" and "br-" + 12 hex digits. */
+bool pi_docker_is_own_bridge(const char *dev);
+/* Appends to out (PI_VEC_INIT(struct pi_prefix)) the prefixes of routes
+ * that Docker must avoid: all but default routes and Docker's own bridges. */
+void pi_docker_host_avoid(const struct pi_nl_route_prefix *routes, size_t n, struct pi_vec *out);
+
+/*
+ * Settings dockerd also takes as flags: it refuses to start when one is
+ * both a flag and a daemon.json key. For each key of keys ("bip",
+ * "default-address-pools", "ipv6", "fixed-cidr-v6", "fixed-cidr"; others
+ * are ignored) looks for its flag in the effective ExecStart of
+ * docker.service (the first of etc/, run/, lib/, usr/lib/systemd/system,
+ * then docker.service.d/ *.conf drop-ins in name order, an empty
+ * "ExecStart=" resetting) and in /proc/<pid>/cmdline of the running
+ * dockerd (pid from var/run/docker.pid), all under sysroot (NULL: "/").
+ * Returns 0, or -EEXIST with one diag entry per finding.
+ */
+int pi_docker_cmdline_conflicts(const char *sysroot, const char *const *keys, size_t n_keys,
+				struct pi_diag *diag);
+
+enum pi_docker_restart {
+	PI_DOCKER_RESTART_NOT_NEEDED,    /* nothing written (unchanged or dry run) */
+	PI_DOCKER_RESTART_NOT_ASKED,     /* --no-restart, or --file */
+	PI_DOCKER_RESTART_REFUSED_LAB,   /* lab containers run: teardown first (or force) */
+	PI_DOCKER_RESTART_REFUSED_OTHER, /* other containers run, no live-restore (or force) */
+	PI_DOCKER_RESTART_BY_HAND,       /* no systemd: the user restarts dockerd */
+	PI_DOCKER_RESTART_SYSTEMCTL,     /* systemctl restart docker */
+};
+/* "not-needed", "not-asked", "refused-lab", "refused-other", "by-hand", "systemctl" */
+const char *pi_docker_restart_name(enum pi_docker_restart r);
+
+struct pi_docker_restart_check {
+	enum pi_docker_restart decision;
+	bool live_restore;       /* the engine keeps containers across restarts */
+	struct pi_vec lab;       /* struct pi_container_summary: running lab containers */
+	struct pi_vec other;     /* struct pi_container_summary: running, not the lab's */
+};
+void pi_docker_restart_check_init(struct pi_docker_restart_check *c);
+void pi_docker_restart_check_free(struct pi_docker_restart_check *c);
+/* Pure: sorts the running containers of list into c->lab / c->other and
+ * decides. Lab containers block unless force; the others unless force or
+ * live_restore. Unblocked: SYSTEMCTL when systemd, else BY_HAND. */
+void pi_docker_restart_decide(const struct pi_container_summary *list, size_t n, bool live_restore, bool force,
+			      bool systemd, struct pi_docker_restart_check *c);
+/* GET /info's LiveRestoreEnabled. */
+int pi_docker_live_restore(struct pi_docker *d, bool *out, struct pi_diag *diag);
+/* systemctl restart docker (systemd's tool, never the docker CLI), then
+ * waits up to 30 s for /_ping. */
+int pi_docker_restart_engine(struct pi_docker *d, struct pi_diag *diag);
+
+struct pi_docker_configure_opts {
+	const char *path;              /* NULL: PI_DAEMON_JSON */
+	const struct pi_prefix *avoid; /* the lab's spaces; the reserved ranges are added */
+	size_t n_avoid;
+	bool dry_run;    /* plan and merge only; write nothing, restart nothing */
+	bool no_restart; /* write but leave the engine (also set for --file) */
+	bool force;      /* restart although containers run */
+	/* Where the host is read; tests point these at fakes. */
+	const char *sysroot; /* unit files, docker.pid, /proc, /run/systemd; NULL: "/" */
+	const struct pi_nl_route_prefix *routes; /* with routes_given: instead of the netlink dump */
+	size_t n_routes;
+	bool routes_given;
+	struct pi_docker *docker; /* NULL: the default engine, opened when a restart is weighed */
+};
+
+struct pi_docker_configure_result {
+	char *target;          /* the file edited (symlink resolved) */
+	char *json;            /* the resulting document, without the BOM */
+	bool bom;              /* the file had a UTF-8 BOM, and keeps it */
+	bool changed;
+	bool written;
+	char backup[4200];     /* "" when none was made */
+	struct pi_buf changes; /* one human line per changed key */
+	char bip[PI_PREFIX_STRLEN];
+	char fixed_cidr_v6[PI_PREFIX_STRLEN]; /* "" when unset */
+	struct pi_vec pools;       /* struct pi_docker_pool */
+	struct pi_vec host_avoid;  /* struct pi_prefix: host prefixes inside Docker's candidate ranges */
+	struct pi_docker_restart_check restart;
+	bool restarted;            /* systemctl ran and the engine answers again */
+};
+void pi_docker_configure_result_init(struct pi_docker_configure_result *r);
+void pi_docker_configure_result_free(struct pi_docker_configure_result *r);
+
+/*
+ * The whole of configure-docker. Avoids opts->avoid, the reserved ranges
+ * and every host route/address prefix outside Docker's own bridges; reads
+ * the file once and refuses NULs, bad UTF-8, duplicate keys (-EINVAL or
+ * -EILSEQ, positioned) and flags set on dockerd's command line (-EEXIST);
+ * then writes (unless dry_run) and decides the restart, doing it when the
+ * decision is SYSTEMCTL. A refused restart is not an error: see
+ * res->restart. res must be initialised.
+ */
+int pi_docker_configure(const struct pi_docker_configure_opts *opts, struct pi_docker_configure_result *res,
+			struct pi_diag *diag);
+/* The result as a JSON object (for --format json); caller frees. */
+char *pi_docker_configure_result_json(const struct pi_docker_configure_result *r);
+
 #endif

@@ -246,4 +246,25 @@ int pi_nl_qdisc_shape(struct pi_nl *nl, const char *ifname, const struct pi_nl_s
 /* 1..15 bytes, no '/', ':', '%' or whitespace, not "." or "..". */
 bool pi_nl_ifname_valid(const char *name);
 
+/* ---- the host's prefixes (route.c; used by configure-docker) ---- */
+
+struct pi_vec;
+
+/* One prefix the namespace already uses: a route's destination or an
+ * interface address's subnet, host bits cleared. */
+struct pi_nl_route_prefix {
+	struct pi_prefix prefix;
+	char dev[PI_NL_IFNAME_MAX + 1]; /* its device, "" when none (blackhole, multipath) */
+	unsigned table;                 /* routing table; 0 for an interface address */
+	bool addr;                      /* from RTM_GETADDR rather than a route */
+};
+
+/* Appends to out (PI_VEC_INIT(struct pi_nl_route_prefix)) every route of
+ * every table, IPv4 and IPv6 (RTM_GETROUTE dumps), and every interface
+ * address's prefix (RTM_GETADDR dumps) of nl's netns. Default routes,
+ * broadcast and multicast entries are left out; a prefix seen twice on the
+ * same device and from the same source is listed once. Needs no privilege. Not batched. On failure
+ * out may hold a part of the answer: free it all the same. */
+int pi_nl_route_prefixes(struct pi_nl *nl, struct pi_vec *out);
+
 #endif

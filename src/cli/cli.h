@@ -145,18 +145,27 @@ int pi_cmd_labs(struct pi_cli *cli, int argc, char **argv);
 int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv);
 #define PI_CONFIGURE_DOCKER_USAGE \
 	"usage: pocketinternet [-c LAB.yml] configure-docker [--dry-run] [--file PATH] [--no-restart]\n" \
+	"                                                    [--force] [--format text|json]\n" \
 	"\n" \
 	"Sets \"bip\", \"default-address-pools\" and the IPv6 settings in Docker's\n" \
-	"daemon.json to ranges outside 10.0.0.0/8, 100.64.0.0/10, 172.16.0.0/12 and\n" \
+	"daemon.json to ranges outside 10.0.0.0/8, 100.64.0.0/10, 172.16.0.0/12,\n" \
 	"the lab's address space (-c; without it the default 10.0.0.0/8 and\n" \
-	"2001:db8::/32), keeping every other key. Values already outside are kept.\n" \
+	"2001:db8::/32) and every route and interface address of the host (Docker's\n" \
+	"own bridges aside), keeping every other key. Values already outside are\n" \
+	"kept. Refuses a file with NUL bytes, invalid UTF-8 or duplicate keys, and\n" \
+	"settings docker.service or the running dockerd already pass as flags.\n" \
+	"Follows a symlink and keeps the file's BOM, owner, group and mode.\n" \
 	"Writes PATH.bak-TIMESTAMP first, replaces the file atomically, then runs\n" \
-	"`systemctl restart docker` (or says how to restart dockerd without systemd).\n" \
-	"Needs root unless --dry-run.\n" \
+	"`systemctl restart docker` (or says how to restart dockerd without systemd),\n" \
+	"unless containers run: lab containers always block it, others unless the\n" \
+	"engine has live-restore on. Needs root unless --dry-run.\n" \
 	"\n" \
 	"  -n, --dry-run   print the resulting JSON and change nothing\n" \
 	"  -f, --file PATH edit PATH instead of /etc/docker/daemon.json (no restart)\n" \
-	"  --no-restart    write the file but leave the engine running as it is\n"
+	"  --no-restart    write the file but leave the engine running as it is\n" \
+	"  --force         restart even though containers run (they are stopped)\n" \
+	"  --format F      text (default) or json: the chosen ranges, file, backup\n" \
+	"                  and what was decided about the restart\n"
 int pi_cmd_image(struct pi_cli *cli, int argc, char **argv);
 #define PI_IMAGE_USAGE \
 	"usage: pocketinternet image build [--tag T] [--base-from-debootstrap|--dockerfile]\n" \

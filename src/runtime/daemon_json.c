@@ -65,6 +65,16 @@ static bool pools_safe(json_t *v, const struct pi_prefix *avoid, size_t n_avoid,
 }
 
 static const char *const v4_candidates[] = { "192.168.0.0/16", "198.18.0.0/15" };
+static const char v6_range[] = "fd0c:7069:d0c::/48";
+
+bool pi_daemon_json_in_candidates(const struct pi_prefix *p)
+{
+	struct pi_prefix c;
+	for (size_t i = 0; i < PI_ARRAY_LEN(v4_candidates); i++)
+		if (pi_prefix_parse(v4_candidates[i], &c) == 0 && pi_prefix_overlaps(&c, p))
+			return true;
+	return pi_prefix_parse(v6_range, &c) == 0 && p->family == PI_AF_V6 && pi_prefix_overlaps(&c, p);
+}
 
 /* First subnet of length len in the candidate ranges that avoids everything. */
 static int pick_v4(unsigned len, const struct pi_prefix *avoid, size_t n_avoid, const struct pi_prefix *also,
@@ -92,7 +102,7 @@ static int pick_v4(unsigned len, const struct pi_prefix *avoid, size_t n_avoid, 
 static int pick_v6(const struct pi_prefix *avoid, size_t n_avoid, struct pi_prefix *out)
 {
 	struct pi_prefix range;
-	pi_prefix_parse("fd0c:7069:d0c::/48", &range);
+	pi_prefix_parse(v6_range, &range);
 	for (uint64_t i = 0; i < 256; i++) {
 		struct pi_prefix p;
 		if (pi_prefix_subnet(&range, 64, i, &p) != 0)
@@ -137,12 +147,16 @@ int pi_daemon_json_merge(const char *file_name, const char *text, const struct p
 	if (empty) {
 		root = json_object();
 	} else {
-		root = json_loads(text, 0, &jerr);
+		/* dockerd itself rejects a repeated key; a merge would silently keep one. */
+		root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 		if (!root) {
 			struct pi_pos pos = { file_name, jerr.line > 0 ? (unsigned)jerr.line : 0,
 					      jerr.column > 0 ? (unsigned)jerr.column : 0 };
+			bool dup = strstr(jerr.text, "duplicate") != NULL;
 			if (diag)
-				pi_diag_add(diag, pos, "fix the file by hand; it was left unchanged",
+				pi_diag_add(diag, pos,
+					    dup ? "keep one of the repeated keys by hand; the file was left unchanged"
+						: "fix the file by hand; it was left unchanged",
 					    "malformed JSON: %s", jerr.text);
 			rc = -EINVAL;
 			goto out;
@@ -168,7 +182,7 @@ int pi_daemon_json_merge(const char *file_name, const char *text, const struct p
 			goto nospace;
 		pi_prefix_host(&bip, 1, &host);
 		json_t *nv = json_string(pi_prefix_fmt(&host, a));
-		note_change(out, "bip", old_bip, nv, old_bip ? "overlaps the lab or a reserved range" : "docker0 defaults to 172.17.0.1/16");
+		note_change(out, "bip", old_bip, nv, old_bip ? "overlaps the lab, a reserved range or a host route" : "docker0 defaults to 172.17.0.1/16");
 		json_object_set_new(root, "bip", nv);
 		/* A fixed-cidr must lie inside bip's network: an old one no longer does. */
 		json_t *fc = json_object_get(root, "fixed-cidr");
@@ -189,7 +203,7 @@ int pi_daemon_json_merge(const char *file_name, const char *text, const struct p
 			goto nospace;
 		json_t *nv = json_pack("[{s:s, s:i}]", "base", pi_prefix_fmt(&base, a), "size", 24);
 		note_change(out, "default-address-pools", old_pools, nv,
-			    old_pools ? "overlaps the lab, docker0 or a reserved range"
+			    old_pools ? "overlaps the lab, docker0, a reserved range or a host route"
 				      : "the built-in pools are 172.17.0.0/16-172.31.0.0/16 and 192.168.0.0/16");
 		json_object_set_new(root, "default-address-pools", nv);
 	}
@@ -238,6 +252,177 @@ out:
 	return rc;
 }
 
+/* ---- reading once, checking bytes, writing ---- */
+
+static const char bom_bytes[] = "\xEF\xBB\xBF";
+
+/* 1-based line and byte column of offset off in data. */
+static struct pi_pos pos_at(const char *file, const char *data, size_t off)
+{
+	struct pi_pos pos = { file, 1, 1 };
+	for (size_t i = 0; i < off; i++) {
+		if (data[i] == '\n') {
+			pos.line++;
+			pos.col = 1;
+		} else {
+			pos.col++;
+		}
+	}
+	return pos;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	unsigned char c = p[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xBF;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+int pi_daemon_json_check_bytes(const char *file_name, const char *data, size_t len, size_t *bom_len,
+			       struct pi_diag *diag)
+{
+	size_t skip = len >= 3 && memcmp(data, bom_bytes, 3) == 0 ? 3 : 0;
+	*bom_len = skip;
+	for (size_t i = skip; i < len;) {
+		if (data[i] == '\0') {
+			if (diag)
+				pi_diag_add(diag, pos_at(file_name, data + skip, i - skip),
+					    "remove the NUL bytes (a binary file or a broken editor?); the file was left unchanged",
+					    "daemon.json holds a NUL byte");
+			return -EINVAL;
+		}
+		size_t n = utf8_seq((const unsigned char *)data + i, len - i);
+		if (!n) {
+			if (diag)
+				pi_diag_add(diag, pos_at(file_name, data + skip, i - skip),
+					    "save the file as UTF-8 (dockerd reads nothing else); it was left unchanged",
+					    "daemon.json is not UTF-8: byte 0x%02x", (unsigned char)data[i]);
+			return -EILSEQ;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+void pi_daemon_json_file_free(struct pi_daemon_json_file *f)
+{
+	free(f->target);
+	free(f->data);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Reads the whole of fd into f->data (NUL-terminated, NULs inside kept). */
+static int read_fd(int fd, struct pi_daemon_json_file *f)
+{
+	struct pi_buf b;
+	char chunk[8192];
+	pi_buf_init(&b);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int rc = -errno;
+			pi_buf_free(&b);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		pi_buf_write(&b, chunk, (size_t)n);
+	}
+	f->len = b.len;
+	pi_buf_putc(&b, '\0'); /* pi_buf keeps a NUL after len only once written */
+	f->data = pi_buf_steal(&b);
+	return 0;
+}
+
+/* A symlink is followed to the file it names, so the link stays a link
+ * (configuration managers often keep daemon.json elsewhere). */
+static int resolve(const char *path, struct pi_daemon_json_file *f, struct pi_diag *diag)
+{
+	struct stat lst;
+	f->target = realpath(path, NULL);
+	if (f->target)
+		return 0;
+	int rc = -errno;
+	if (rc == -ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if (diag)
+			pi_diag_add(diag, nopos, "create the file it points to, or remove the link",
+				    "%s is a symbolic link to a missing file", path);
+		return -ENOENT;
+	}
+	if (rc != -ENOENT) {
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "cannot resolve %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	f->target = pi_xstrdup(path); /* a missing file is created where asked */
+	return 0;
+}
+
+int pi_daemon_json_read(const char *path, struct pi_daemon_json_file *f, struct pi_diag *diag)
+{
+	struct stat st;
+	memset(f, 0, sizeof(*f));
+	f->mode = 0644;
+	int rc = resolve(path, f, diag);
+	if (rc)
+		goto out;
+	int fd = open(f->target, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ENOENT) {
+			f->data = pi_xstrdup("");
+			return 0;
+		}
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "cannot read %s: %s", f->target, strerror(-rc));
+		goto out;
+	}
+	/* Mode and owner come from the very file that was read. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		if (diag)
+			pi_diag_add(diag, nopos, "daemon.json must be a regular file", "%s is not a regular file",
+				    f->target);
+		close(fd);
+		goto out;
+	}
+	rc = read_fd(fd, f);
+	close(fd);
+	if (rc) {
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "cannot read %s: %s", f->target, strerror(-rc));
+		goto out;
+	}
+	f->exists = true;
+	f->mode = st.st_mode & 07777;
+	f->uid = st.st_uid;
+	f->gid = st.st_gid;
+out:
+	if (rc)
+		pi_daemon_json_file_free(f);
+	return rc;
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -253,13 +438,24 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Writes data to a new file (O_EXCL) and fsyncs it. */
-static int write_new(const char *path, const char *data, size_t len, unsigned mode)
+/* Writes prefix + data to a new file (O_EXCL) with f's mode and, when f
+ * existed, its owner and group; fsyncs it. */
+static int write_new(const char *path, const char *prefix, const char *data, size_t len,
+		     const struct pi_daemon_json_file *f)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, f->mode);
 	if (fd < 0)
 		return -errno;
-	int rc = write_all(fd, data, len);
+	int rc = 0;
+	/* open() applies the umask: set the mode exactly. */
+	if (fchmod(fd, f->mode) < 0)
+		rc = -errno;
+	if (!rc && f->exists && fchown(fd, (uid_t)f->uid, (gid_t)f->gid) < 0)
+		rc = -errno;
+	if (!rc && prefix)
+		rc = write_all(fd, prefix, strlen(prefix));
+	if (!rc)
+		rc = write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -269,74 +465,66 @@ static int write_new(const char *path, const char *data, size_t len, unsigned mo
 	return rc;
 }
 
-int pi_daemon_json_write(const char *path, const char *json, char *backup, size_t backup_len,
-			 struct pi_diag *diag)
+/* The backup holds exactly the bytes that were read and merged. */
+static int write_backup(const struct pi_daemon_json_file *f, struct pi_buf *bak, struct pi_diag *diag)
 {
-	char *old = NULL, *dircopy = NULL;
-	size_t old_len = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+	int rc = 0;
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	for (int i = 0; i < 100; i++) {
+		pi_buf_reset(bak);
+		pi_buf_printf(bak, "%s.bak-%s", f->target, stamp);
+		if (i)
+			pi_buf_printf(bak, "-%d", i);
+		rc = write_new(pi_buf_str(bak), NULL, f->data, f->len, f);
+		if (rc != -EEXIST)
+			break;
+	}
+	if (rc && diag)
+		pi_diag_add(diag, nopos, NULL, "cannot write the backup %s: %s", pi_buf_str(bak), strerror(-rc));
+	return rc;
+}
+
+int pi_daemon_json_write_file(const struct pi_daemon_json_file *f, const char *json, bool bom, char *backup,
+			      size_t backup_len, struct pi_diag *diag)
+{
+	char *dircopy = pi_xstrdup(f->target);
+	const char *dir = dirname(dircopy);
 	struct pi_buf tmp, bak;
 	pi_buf_init(&tmp);
 	pi_buf_init(&bak);
-	struct stat st;
-	unsigned mode = 0644;
-	int rc = 0;
 	if (backup && backup_len)
 		backup[0] = '\0';
 
-	dircopy = pi_xstrdup(path);
-	const char *dir = dirname(dircopy);
-	rc = pi_mkdir_p(dir, 0755);
+	int rc = pi_mkdir_p(dir, 0755);
 	if (rc) {
 		if (diag)
 			pi_diag_add(diag, nopos, NULL, "cannot create %s: %s", dir, strerror(-rc));
 		goto out;
 	}
-
-	rc = pi_read_file(path, &old, &old_len);
-	if (rc == 0) {
-		if (stat(path, &st) == 0)
-			mode = st.st_mode & 07777;
-		time_t now = time(NULL);
-		struct tm tm;
-		char stamp[32];
-		localtime_r(&now, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-		for (int i = 0; i < 100; i++) {
-			pi_buf_reset(&bak);
-			pi_buf_printf(&bak, "%s.bak-%s", path, stamp);
-			if (i)
-				pi_buf_printf(&bak, "-%d", i);
-			rc = write_new(pi_buf_str(&bak), old, old_len, mode);
-			if (rc != -EEXIST)
-				break;
-		}
-		if (rc) {
-			if (diag)
-				pi_diag_add(diag, nopos, NULL, "cannot write the backup %s: %s", pi_buf_str(&bak),
-					    strerror(-rc));
+	if (f->exists) {
+		rc = write_backup(f, &bak, diag);
+		if (rc)
 			goto out;
-		}
 		if (backup && backup_len)
 			snprintf(backup, backup_len, "%s", pi_buf_str(&bak));
-	} else if (rc != -ENOENT) {
-		if (diag)
-			pi_diag_add(diag, nopos, NULL, "cannot read %s: %s", path, strerror(-rc));
-		goto out;
 	}
-
-	pi_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
+	pi_buf_printf(&tmp, "%s.tmp-%ld", f->target, (long)getpid());
 	unlink(pi_buf_str(&tmp));
-	rc = write_new(pi_buf_str(&tmp), json, strlen(json), mode);
+	rc = write_new(pi_buf_str(&tmp), bom ? bom_bytes : NULL, json, strlen(json), f);
 	if (rc) {
 		if (diag)
 			pi_diag_add(diag, nopos, NULL, "cannot write %s: %s", pi_buf_str(&tmp), strerror(-rc));
 		goto out;
 	}
-	if (rename(pi_buf_str(&tmp), path) < 0) {
+	if (rename(pi_buf_str(&tmp), f->target) < 0) {
 		rc = -errno;
 		unlink(pi_buf_str(&tmp));
 		if (diag)
-			pi_diag_add(diag, nopos, NULL, "cannot replace %s: %s", path, strerror(-rc));
+			pi_diag_add(diag, nopos, NULL, "cannot replace %s: %s", f->target, strerror(-rc));
 		goto out;
 	}
 	/* The rename is durable only once the directory is synced. */
@@ -346,9 +534,21 @@ int pi_daemon_json_write(const char *path, const char *json, char *backup, size_
 		close(dfd);
 	}
 out:
-	free(old);
 	free(dircopy);
 	pi_buf_free(&tmp);
 	pi_buf_free(&bak);
+	return rc;
+}
+
+int pi_daemon_json_write(const char *path, const char *json, char *backup, size_t backup_len,
+			 struct pi_diag *diag)
+{
+	struct pi_daemon_json_file f;
+	int rc = pi_daemon_json_read(path, &f, diag);
+	if (rc)
+		return rc;
+	size_t bom = f.len >= 3 && memcmp(f.data, bom_bytes, 3) == 0;
+	rc = pi_daemon_json_write_file(&f, json, bom, backup, backup_len, diag);
+	pi_daemon_json_file_free(&f);
 	return rc;
 }

@@ -26,6 +26,7 @@
 
 #include "pocketinternet/netlink.h"
 #include "pocketinternet/prefix.h"
+#include "pocketinternet/util.h"
 
 #define MAX_NS 6
 
@@ -422,6 +423,63 @@ static void test_routes(void **state)
 			 -ENODEV);
 }
 
+/* The host-prefix dump behind configure-docker: routes of every table,
+ * both families, and interface addresses, without the default routes. */
+static bool has_prefix(const struct pi_vec *v, const char *pfx, const char *dev, unsigned table, bool addr)
+{
+	struct pi_prefix p = P(pfx);
+	for (size_t i = 0; i < v->len; i++) {
+		const struct pi_nl_route_prefix *r = pi_vec_at(v, i);
+		if (pi_prefix_equal(&r->prefix, &p) && strcmp(r->dev, dev) == 0 && r->addr == addr &&
+		    (addr || r->table == table))
+			return true;
+	}
+	return false;
+}
+
+static void test_route_dump(void **state)
+{
+	struct fx *f = *state;
+	int a = fx_ns(f, "da");
+	struct pi_nl *h = f->h[a];
+	char x[32], y[32];
+	struct pi_vec v = PI_VEC_INIT(struct pi_nl_route_prefix);
+
+	ok(h, pi_nl_veth_create(h, &(struct pi_nl_veth){ .name = ifn(f, x, "d0"), .peer = ifn(f, y, "d1"),
+				.ns_fd = -1, .peer_ns_fd = -1, .up = true }));
+	ok(h, pi_nl_link_set_up(h, y));
+	ok(h, pi_nl_addr_add(h, x, PP("192.0.2.1/24")));
+	ok(h, pi_nl_addr_add(h, x, PP("2001:db8:d::1/64")));
+	ok(h, pi_nl_route_add(h, &(struct pi_nl_route){ .dst = P("198.51.100.0/24"), .gw = P("192.0.2.2") }));
+	ok(h, pi_nl_route_add(h, &(struct pi_nl_route){ .dst = P("2001:db8:77::/48"), .gw = P("2001:db8:d::2"),
+				.dev = x }));
+	ok(h, pi_nl_route_add(h, &(struct pi_nl_route){ .dst = P("203.0.113.0/24"), .table = 100,
+				.type = PI_NL_ROUTE_BLACKHOLE }));
+	ok(h, pi_nl_route_add(h, &(struct pi_nl_route){ .dst = P("0.0.0.0/0"), .gw = P("192.0.2.2") }));
+	ok(h, pi_nl_route_add(h, &(struct pi_nl_route){ .dst = P("::/0"), .gw = P("2001:db8:d::2"), .dev = x }));
+
+	ok(h, pi_nl_route_prefixes(h, &v));
+	assert_true(has_prefix(&v, "198.51.100.0/24", x, 254, false));
+	assert_true(has_prefix(&v, "2001:db8:77::/48", x, 254, false));
+	assert_true(has_prefix(&v, "203.0.113.0/24", "", 100, false)); /* a policy table too */
+	assert_true(has_prefix(&v, "192.0.2.0/24", x, 254, false));    /* the connected route */
+	assert_true(has_prefix(&v, "192.0.2.0/24", x, 0, true));       /* and the address */
+	assert_true(has_prefix(&v, "2001:db8:d::/64", x, 0, true));
+	for (size_t i = 0; i < v.len; i++) {
+		const struct pi_nl_route_prefix *r = pi_vec_at(&v, i);
+		assert_int_not_equal(r->prefix.len, 0); /* no default route */
+		assert_false(pi_prefix_has_host_bits(&r->prefix));
+	}
+	pi_vec_free(&v);
+
+	/* A deleted route leaves the dump. */
+	ok(h, pi_nl_route_del(h, &(struct pi_nl_route){ .dst = P("198.51.100.0/24"), .gw = P("192.0.2.2") }));
+	v = (struct pi_vec)PI_VEC_INIT(struct pi_nl_route_prefix);
+	ok(h, pi_nl_route_prefixes(h, &v));
+	assert_false(has_prefix(&v, "198.51.100.0/24", x, 254, false));
+	pi_vec_free(&v);
+}
+
 static void read_line(const char *path, char *buf, size_t len)
 {
 	FILE *fp = fopen(path, "r");
@@ -753,6 +811,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_veth_both_remote, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bridge_three_ports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_routes, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_route_dump, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl_per_netns, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_move_rename_set, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_200, fx_setup, fx_teardown),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "docker_internal.h"
+#include "pocketinternet/netlink.h"
 
 /* The lab's space plus the reserved ranges, as configure-docker builds it. */
 static size_t avoid_for(const char *v4, const char *v6, struct pi_prefix *out)
@@ -282,12 +283,40 @@ static void test_cli_dry_run(void **state)
 	assert_int_equal(run_cli(args, &out), 0);
 	/* The proposed document is printed, with the other key kept ... */
 	assert_non_null(strstr(out, "\"log-level\": \"warn\""));
-	assert_non_null(strstr(out, "\"bip\": \"192.168.0.1/24\""));
+	assert_non_null(strstr(out, "\"bip\": \"19"));
 	/* ... and nothing was written. */
 	assert_int_equal(pi_read_file(path, &text, NULL), 0);
 	assert_string_equal(text, orig);
 	free(out);
 	free(text);
+
+	/* --format json: the chosen bip avoids this host's own routes. */
+	snprintf(args, sizeof(args), "configure-docker --dry-run --format json --file %s", path);
+	assert_int_equal(run_cli(args, &out), 0);
+	json_t *res = json_loads(out, 0, NULL);
+	assert_non_null(res);
+	struct pi_prefix bip;
+	assert_int_equal(pi_prefix_parse(json_string_value(json_object_get(res, "bip")), &bip), 0);
+	bip = pi_prefix_network(&bip);
+	assert_false(json_is_true(json_object_get(res, "written")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(res, "restart"), "decision")),
+			    "not-needed");
+	json_decref(res);
+	free(out);
+	struct pi_nl *nl = NULL;
+	struct pi_vec routes = PI_VEC_INIT(struct pi_nl_route_prefix), host = PI_VEC_INIT(struct pi_prefix);
+	assert_int_equal(pi_nl_open(&nl), 0);
+	assert_int_equal(pi_nl_route_prefixes(nl, &routes), 0);
+	pi_docker_host_avoid(routes.data, routes.len, &host);
+	for (size_t i = 0; i < host.len; i++)
+		assert_false(pi_prefix_overlaps(&bip, pi_vec_at(&host, i)));
+	pi_vec_free(&routes);
+	pi_vec_free(&host);
+	pi_nl_close(nl);
+	snprintf(args, sizeof(args), "configure-docker --dry-run --format yaml --file %s", path);
+	assert_int_equal(run_cli(args, &out), 2);
+	free(out);
+	snprintf(args, sizeof(args), "configure-docker --dry-run --file %s", path);
 
 	/* A malformed file: line:column, exit 2, file untouched. */
 	const char *bad = "{\n \"a\": tru\n}\n";
