@@ -157,45 +157,11 @@ static void port_name(uint32_t link, uint32_t k, char buf[PI_IFNAMSIZ])
 	snprintf(buf, PI_IFNAMSIZ, "p%x-%x", link & 0xffffffu, k & 0xffffu);
 }
 
-static int wire_links(struct setup *s)
+/* Every veth, from the host, each end born in its own netns: p2p links
+ * between two nodes, LAN ports between a node and the lab netns. */
+static size_t queue_veths(struct setup *s, struct pi_nl *host, int lab_fd)
 {
 	const struct pi_plan *p = s->plan;
-	char ns_name[128];
-	pi_lab_netns_name(p->lab_name, ns_name, sizeof(ns_name));
-	int rc = pi_nl_netns_create(ns_name);
-	if (rc == -EEXIST) {
-		/* Left over from a crash before containers existed: it holds only
-		 * our bridges, so recreating it is safe. */
-		pi_nl_netns_delete(ns_name);
-		rc = pi_nl_netns_create(ns_name);
-	}
-	if (rc) {
-		nl_fail(s, NULL, "creating the lab's network namespace", rc);
-		return rc;
-	}
-	struct pi_nl *lab = NULL, *host = NULL;
-	if ((rc = pi_nl_open_netns_name(ns_name, &lab)) || (rc = pi_nl_open(&host))) {
-		nl_fail(s, NULL, "opening netlink", rc);
-		goto out;
-	}
-	int lab_fd = pi_nl_ns_fd(lab);
-
-	/* 1. Bridges, in the lab netns. */
-	pi_nl_batch_begin(lab);
-	for (uint32_t l = 0; l < p->n_links; l++) {
-		const struct pi_plan_link *lk = &p->links[l];
-		if (lk->kind != PI_LINK_LAN)
-			continue;
-		pi_nl_bridge_create(lab, lk->name, lk->mtu);
-		pi_nl_link_set_up(lab, lk->name);
-	}
-	if ((rc = pi_nl_batch_end(lab))) {
-		nl_fail(s, lab, "creating bridges", rc);
-		goto out;
-	}
-
-	/* 2. Every veth, from the host, each end born in its own netns. */
-	pi_nl_batch_begin(host);
 	size_t total = 0;
 	for (uint32_t l = 0; l < p->n_links; l++) {
 		const struct pi_plan_link *lk = &p->links[l];
@@ -208,34 +174,35 @@ static int wire_links(struct setup *s)
 			};
 			pi_nl_veth_create(host, &v);
 			total++;
-		} else if (lk->kind == PI_LINK_LAN) {
-			for (uint32_t k = 0; k < lk->n_ifaces; k++) {
-				const struct pi_plan_iface *a = &p->ifaces[lk->ifaces[k]];
-				char port[PI_IFNAMSIZ];
-				port_name(l, k, port);
-				struct pi_nl_veth v = {
-					.name = a->name, .peer = port,
-					.ns_fd = s->rt[a->node].nsfd, .peer_ns_fd = lab_fd,
-					.mtu = lk->mtu, .mac = a->mac, .up = true,
-				};
-				pi_nl_veth_create(host, &v);
-				total++;
-			}
+			continue;
+		}
+		for (uint32_t k = 0; lk->kind == PI_LINK_LAN && k < lk->n_ifaces; k++) {
+			const struct pi_plan_iface *a = &p->ifaces[lk->ifaces[k]];
+			char port[PI_IFNAMSIZ];
+			port_name(l, k, port);
+			struct pi_nl_veth v = {
+				.name = a->name, .peer = port, .ns_fd = s->rt[a->node].nsfd, .peer_ns_fd = lab_fd,
+				.mtu = lk->mtu, .mac = a->mac, .up = true,
+			};
+			pi_nl_veth_create(host, &v);
+			total++;
 		}
 	}
-	progress(s, 0, total, "veth pairs");
-	if ((rc = pi_nl_batch_end(host))) {
-		nl_fail(s, host, "creating veth pairs", rc);
-		goto out;
-	}
-	s->res->links = (unsigned)total;
+	return total;
+}
 
-	/* 3. Ports onto their bridges. */
-	pi_nl_batch_begin(lab);
+/* Bridges (attach false) or their ports (attach true), in the lab netns. */
+static void queue_lans(const struct pi_plan *p, struct pi_nl *lab, bool attach)
+{
 	for (uint32_t l = 0; l < p->n_links; l++) {
 		const struct pi_plan_link *lk = &p->links[l];
 		if (lk->kind != PI_LINK_LAN)
 			continue;
+		if (!attach) {
+			pi_nl_bridge_create(lab, lk->name, lk->mtu);
+			pi_nl_link_set_up(lab, lk->name);
+			continue;
+		}
 		for (uint32_t k = 0; k < lk->n_ifaces; k++) {
 			char port[PI_IFNAMSIZ];
 			port_name(l, k, port);
@@ -244,6 +211,50 @@ static int wire_links(struct setup *s)
 			pi_nl_link_set_up(lab, port);
 		}
 	}
+}
+
+static int lab_netns_create(struct setup *s, char *ns_name, size_t len)
+{
+	pi_lab_netns_name(s->plan->lab_name, ns_name, len);
+	int rc = pi_nl_netns_create(ns_name);
+	if (rc == -EEXIST) {
+		/* Left over from a crash before containers existed: it holds only
+		 * our bridges, so recreating it is safe. */
+		pi_nl_netns_delete(ns_name);
+		rc = pi_nl_netns_create(ns_name);
+	}
+	if (rc)
+		nl_fail(s, NULL, "creating the lab's network namespace", rc);
+	return rc;
+}
+
+static int wire_links(struct setup *s)
+{
+	char ns_name[128];
+	int rc = lab_netns_create(s, ns_name, sizeof(ns_name));
+	if (rc)
+		return rc;
+	struct pi_nl *lab = NULL, *host = NULL;
+	if ((rc = pi_nl_open_netns_name(ns_name, &lab)) || (rc = pi_nl_open(&host))) {
+		nl_fail(s, NULL, "opening netlink", rc);
+		goto out;
+	}
+	pi_nl_batch_begin(lab);
+	queue_lans(s->plan, lab, false);
+	if ((rc = pi_nl_batch_end(lab))) {
+		nl_fail(s, lab, "creating bridges", rc);
+		goto out;
+	}
+	pi_nl_batch_begin(host);
+	size_t total = queue_veths(s, host, pi_nl_ns_fd(lab));
+	progress(s, 0, total, "veth pairs");
+	if ((rc = pi_nl_batch_end(host))) {
+		nl_fail(s, host, "creating veth pairs", rc);
+		goto out;
+	}
+	s->res->links = (unsigned)total;
+	pi_nl_batch_begin(lab);
+	queue_lans(s->plan, lab, true);
 	if ((rc = pi_nl_batch_end(lab)))
 		nl_fail(s, lab, "attaching LAN ports to bridges", rc);
 out:
@@ -251,7 +262,6 @@ out:
 	pi_nl_close(host);
 	return rc;
 }
-
 
 /* Does the node learn this family dynamically (DHCP / RA)? Then the plan's
  * static address and default route for it are the DHCP server's business. */

@@ -82,6 +82,7 @@ int pi_cmd_render(struct pi_cli *cli, int argc, char **argv);
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 #define PI_SETUP_USAGE \
 	"usage: pocketinternet [-c LAB.yml] setup [-j N] [--timeout S] [--image TAG] [--no-build] [--keep-on-error]\n" \
+	"                                         [--format text|json]\n" \
 	"\n" \
 	"Plans the lab, renders every node's configs into /var/lib/pocketinternet/<lab>/\n" \
 	"(POCKETINTERNET_STATE overrides), builds the node image if it is missing,\n" \
@@ -95,7 +96,8 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 	"  -t, --timeout S    seconds to wait for convergence (default 180)\n" \
 	"  -i, --image TAG    node image (default pocketinternet/node:<version>)\n" \
 	"  -n, --no-build     fail instead of building a missing image\n" \
-	"  -k, --keep-on-error  leave a failed lab in place for inspection\n"
+	"  -k, --keep-on-error  leave a failed lab in place for inspection\n" \
+	"  -f, --format F     text (default) or json: the result as one JSON document\n"
 int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
 #define PI_TEARDOWN_USAGE \
 	"usage: pocketinternet teardown [-c LAB.yml | --lab NAME | --all] [--format text|json]\n" \

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,43 +92,36 @@ static void print_summary(const struct pi_plan *plan, const struct pi_apply_resu
 	printf("State:         pocketinternet%s status    Remove: pocketinternet%s teardown\n", lab_opt, lab_opt);
 }
 
-int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
+struct setup_args {
+	struct pi_apply_opts ao;
+	bool keep, json;
+};
+
+/* PI_EXIT_OK to go on, or the exit code. */
+static int parse_setup_args(int argc, char **argv, struct setup_args *a)
 {
 	static const struct option opts[] = {
-		{ "parallel", required_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "image", required_argument, NULL, 'i' },
-		{ "no-build", no_argument, NULL, 'n' },
-		{ "keep-on-error", no_argument, NULL, 'k' },
+		{ "parallel", required_argument, NULL, 'j' }, { "timeout", required_argument, NULL, 't' },
+		{ "image", required_argument, NULL, 'i' },    { "no-build", no_argument, NULL, 'n' },
+		{ "keep-on-error", no_argument, NULL, 'k' },  { "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pi_apply_opts ao = { .build_image = true };
-	bool keep = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "j:t:i:nk", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			ao.parallel = (unsigned)atoi(optarg);
-			if (ao.parallel < 1 || ao.parallel > 64)
-				return pi_cli_usage_error("setup", "--parallel takes 1 to 64");
-			break;
-		case 't':
-			ao.converge_timeout_s = (unsigned)atoi(optarg);
-			if (ao.converge_timeout_s < 1)
-				return pi_cli_usage_error("setup", "--timeout takes seconds (> 0)");
-			break;
-		case 'i':
-			ao.image = optarg;
-			break;
-		case 'n':
-			ao.build_image = false;
-			break;
-		case 'k':
-			keep = true;
-			break;
-		default:
+	while ((c = getopt_long(argc, argv, "j:t:i:nkf:", opts, NULL)) != -1) {
+		if (c == 'j' && ((a->ao.parallel = (unsigned)atoi(optarg)) < 1 || a->ao.parallel > 64))
+			return pi_cli_usage_error("setup", "--parallel takes 1 to 64");
+		if (c == 't' && (a->ao.converge_timeout_s = (unsigned)atoi(optarg)) < 1)
+			return pi_cli_usage_error("setup", "--timeout takes seconds (> 0)");
+		if (c == 'f' && !pi_cli_format_json("setup", optarg, &a->json))
+			return PI_EXIT_USAGE;
+		if (c == 'i')
+			a->ao.image = optarg;
+		else if (c == 'n')
+			a->ao.build_image = false;
+		else if (c == 'k')
+			a->keep = true;
+		else if (c != 'j' && c != 't' && c != 'f')
 			return pi_cli_usage_error("setup", "bad option");
-		}
 	}
 	if (optind < argc)
 		return pi_cli_usage_error("setup", "unexpected argument '%s'", argv[optind]);
@@ -136,84 +130,119 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 				"  hint: sudo pocketinternet setup\n");
 		return PI_EXIT_USAGE;
 	}
+	return PI_EXIT_OK;
+}
 
-	double t0 = pi_monotonic();
-	struct pi_lab *lab;
-	struct pi_plan *plan;
-	int rc = pi_cli_load_plan(cli, &lab, &plan);
-	if (rc)
-		return rc;
-	double plan_s = pi_monotonic() - t0;
+static int report_failure(const struct pi_plan *plan, int arc, const struct pi_apply_result *res, bool keep)
+{
+	if (arc == -EADDRINUSE)
+		fprintf(stderr, "pocketinternet setup: the engine's networks overlap the lab's address space\n"
+				"  hint: run 'pocketinternet -c %s configure-docker' (as root), then setup again\n",
+			plan->lab_file);
+	else if (arc != -EEXIST)
+		fprintf(stderr, "pocketinternet setup: %s\n", arc == -ECANCELED ? "interrupted" : "failed");
+	if (res->rolled_back)
+		fprintf(stderr, "  removed what was made\n");
+	else if (arc != -EEXIST && arc != -EADDRINUSE)
+		fprintf(stderr, "  %s; remove it with 'pocketinternet teardown --lab %s'\n",
+			keep ? "kept what was made (--keep-on-error)" : "could not remove all it made", plan->lab_name);
+	return arc == -EADDRINUSE ? PI_EXIT_USAGE : PI_EXIT_FAIL;
+}
 
-	struct pi_backend b;
-	if ((rc = pi_cli_backend(&b))) {
-		pi_plan_free(plan);
-		pi_lab_free(lab);
-		return rc;
-	}
+static void print_json_result(const struct pi_plan *plan, const struct pi_apply_result *res, int arc)
+{
+	json_t *ph = json_object();
+	for (int p = 0; p < PI_PHASE_COUNT; p++)
+		json_object_set_new(ph, pi_phase_name((enum pi_phase)p), json_real(res->phase_s[p]));
+	json_t *j = json_pack("{s:s, s:b, s:b, s:b, s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:f}", "lab",
+			      plan->lab_name, "ok", arc == 0 && (res->converged || res->already_up), "already_up",
+			      res->already_up, "converged", res->converged, "rolled_back", res->rolled_back, "nodes",
+			      res->containers, "links", res->links, "sessions", res->sessions_total, "established",
+			      res->sessions_up, "resolvers", res->resolvers_total, "answering", res->resolvers_up,
+			      "phases", ph, "total_s", res->total_s);
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", text);
+	free(text);
+	json_decref(j);
+}
+
+/* " --lab NAME" when other labs run too, so that hints stay exact; else "". */
+static void lab_option(struct pi_backend *b, const char *lab, char *buf, size_t len)
+{
+	struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
+	buf[0] = '\0';
+	if (pi_apply_labs(b, &labs, NULL) == 0 && labs.len > 1)
+		snprintf(buf, len, " --lab %s", lab);
+	pi_vec_free(&labs);
+}
+
+static int run_setup(struct pi_cli *cli, struct pi_backend *b, const struct pi_plan *plan, struct setup_args *a,
+		     struct pi_apply_result *res)
+{
 	struct pi_diag diag;
 	pi_diag_init(&diag);
 	char lab_path[PATH_MAX];
-	ao.lab_file = realpath(plan->lab_file, lab_path) ? lab_path : plan->lab_file;
-	ao.rollback = !keep;
+	a->ao.lab_file = realpath(plan->lab_file, lab_path) ? lab_path : plan->lab_file;
+	a->ao.rollback = !a->keep;
 	struct display disp = { .tty = isatty(2), .quiet = cli->quiet, .last = PI_PHASE_COUNT };
-	ao.progress = show_progress;
-	ao.ctx = &disp;
-	ao.cancel = &interrupted;
+	a->ao.progress = show_progress;
+	a->ao.ctx = &disp;
+	a->ao.cancel = &interrupted;
 	struct sigaction sa = { .sa_handler = on_sigint };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (!cli->quiet)
 		fprintf(stderr, "pocketinternet: bringing up lab '%s': %u pods, %u nodes, %u links, %u BGP sessions\n",
 			plan->lab_name, plan->n_pods, plan->n_nodes, plan->n_links, plan->n_sessions);
-	struct pi_apply_result res;
-	int arc = pi_apply_setup(&b, plan, &ao, &res, &diag);
-	res.phase_s[PI_PHASE_PLAN] = plan_s;
+	int arc = pi_apply_setup(b, plan, &a->ao, res, &diag);
 	if (disp.tty && !cli->quiet)
 		fputc('\n', stderr);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	return arc;
+}
 
-	/* Hints name the lab unless it is the only one, which commands find alone. */
-	char lab_opt[160] = "";
-	struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
-	if (pi_apply_labs(&b, &labs, NULL) == 0 && labs.len > 1)
-		snprintf(lab_opt, sizeof(lab_opt), " --lab %s", plan->lab_name);
-	pi_vec_free(&labs);
-	if (res.already_up) {
+int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
+{
+	struct setup_args a = { .ao = { .build_image = true } };
+	int rc = parse_setup_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	double t0 = pi_monotonic();
+	struct pi_lab *lab;
+	struct pi_plan *plan;
+	struct pi_backend b;
+	if ((rc = pi_cli_load_plan(cli, &lab, &plan)))
+		return rc;
+	double plan_s = pi_monotonic() - t0;
+	if ((rc = pi_cli_backend(&b))) {
+		pi_plan_free(plan);
+		pi_lab_free(lab);
+		return rc;
+	}
+	struct pi_apply_result res;
+	int arc = run_setup(cli, &b, plan, &a, &res);
+	res.phase_s[PI_PHASE_PLAN] = plan_s;
+	char lab_opt[160];
+	lab_option(&b, plan->lab_name, lab_opt, sizeof(lab_opt));
+	if (a.json)
+		print_json_result(plan, &res, arc);
+	if (res.already_up && !a.json)
 		printf("lab '%s' is already up (%u nodes running): nothing to do.\n"
 		       "  pocketinternet%s status    to see its state\n"
 		       "  pocketinternet%s teardown  to remove it\n",
 		       plan->lab_name, plan->n_nodes, lab_opt, lab_opt);
-		rc = PI_EXIT_OK;
-		goto out;
-	}
-	if (arc) {
-		if (arc == -EADDRINUSE)
-			fprintf(stderr, "pocketinternet setup: the engine's networks overlap the lab's address space\n"
-					"  hint: run 'pocketinternet -c %s configure-docker' (as root), then setup again\n",
-				plan->lab_file);
-		else if (arc != -EEXIST)
-			fprintf(stderr, "pocketinternet setup: %s\n", arc == -ECANCELED ? "interrupted" : "failed");
-		if (res.rolled_back)
-			fprintf(stderr, "  removed what was made\n");
-		else if (arc != -EEXIST && arc != -EADDRINUSE)
-			fprintf(stderr, "  %s; remove it with 'pocketinternet teardown --lab %s'\n",
-				keep ? "kept what was made (--keep-on-error)" : "could not remove all it made",
-				plan->lab_name);
-		rc = arc == -EADDRINUSE ? PI_EXIT_USAGE : PI_EXIT_FAIL;
-		goto out;
-	}
-
-	print_summary(plan, &res, pi_monotonic() - t0, lab_opt);
-	if (!res.converged) {
+	if (arc)
+		rc = report_failure(plan, arc, &res, a.keep);
+	else if (!res.already_up && !a.json)
+		print_summary(plan, &res, pi_monotonic() - t0, lab_opt);
+	if (!arc && !res.already_up && !res.converged) {
 		fprintf(stderr, "pocketinternet setup: the lab did not converge within the timeout; see 'pocketinternet%s status'\n",
 			lab_opt);
 		rc = PI_EXIT_FAIL;
 	}
-out:
-	pi_diag_free(&diag);
 	pi_backend_close(&b);
 	pi_plan_free(plan);
 	pi_lab_free(lab);

@@ -429,136 +429,142 @@ static bool program_exists(const char *name, char *path, size_t len)
 
 /* ---- the debootstrap base ---- */
 
-static int debootstrap_base(struct build *b, const struct inputs *in)
+/* Root and the debootstrap program; its path into deb. */
+static int debootstrap_ready(struct pi_diag *diag, char *deb, size_t len)
 {
-	char mirror[1024], deb[256], rootfs[] = "/var/tmp/pocketinternet-rootfs-XXXXXX";
-	char *include = NULL, *cache = NULL, *label = NULL;
-	char **envp = NULL;
-	bool made_root = false;
-	int out_fd = -1, err_fd = -1, rc = 0;
-	struct pi_diag *diag = b->diag;
-
 	if (geteuid() != 0) {
 		if (diag)
 			pi_diag_add(diag, nopos, "run `sudo pocketinternet image build`",
 				    "building the base image with debootstrap needs root");
-		rc = -EPERM;
-		goto out;
+		return -EPERM;
 	}
-	if (!program_exists("debootstrap", deb, sizeof(deb))) {
+	if (!program_exists("debootstrap", deb, len)) {
 		if (diag)
 			pi_diag_add(diag, nopos, "install it: `apt-get install -y debootstrap` (or scripts/install-deps.sh)",
 				    "debootstrap is not installed, and no registry base image (%s) is present",
 				    PI_IMAGE_REGISTRY_BASE);
-		rc = -ENOENT;
-		goto out;
+		return -ENOENT;
 	}
+	return 0;
+}
+
+static void choose_mirror(const struct build *b, char *mirror, size_t len)
+{
 	const char *m = b->o->mirror;
 	if (!m || !*m)
 		m = getenv("POCKETINTERNET_MIRROR");
 	if (m && *m)
-		snprintf(mirror, sizeof(mirror), "%s", m);
-	else if (pi_image_find_mirror("/etc/apt", mirror, sizeof(mirror)) != 0)
-		snprintf(mirror, sizeof(mirror), "http://deb.debian.org/debian");
+		snprintf(mirror, len, "%s", m);
+	else if (pi_image_find_mirror("/etc/apt", mirror, len) != 0)
+		snprintf(mirror, len, "http://deb.debian.org/debian");
+}
 
-	if (!mkdtemp(rootfs)) {
-		rc = -errno;
-		if (diag)
-			pi_diag_add(diag, nopos, NULL, "cannot create a directory under /var/tmp: %s", strerror(-rc));
-		goto out;
-	}
-	made_root = true;
-	/* The packages are kept between builds: a rebuild then needs no download. */
-	pi_mkdir_p(DEB_CACHE, 0755);
-
+/* debootstrap into rootfs; 0, or -EIO with *keep set (its log stays there). */
+static int run_debootstrap(struct build *b, const struct inputs *in, const char *deb, const char *rootfs,
+			   const char *mirror, bool *keep)
+{
+	struct pi_diag *diag = b->diag;
 	step(b, "debootstrap bookworm from %s with the node's packages (about a minute)", mirror);
 	size_t ni = strlen(in->packages) + 16;
-	include = pi_xmalloc(ni);
+	char *include = pi_xmalloc(ni);
 	snprintf(include, ni, "--include=%s", in->packages);
-	cache = pi_xstrdup("--cache-dir=" DEB_CACHE);
-	const char *dargv[] = { deb, "--variant=minbase", include, cache, "bookworm", rootfs, mirror, NULL };
+	const char *dargv[] = { deb, "--variant=minbase", include, "--cache-dir=" DEB_CACHE, "bookworm", rootfs,
+				mirror, NULL };
 	size_t nenv = 0;
 	while (environ[nenv])
 		nenv++;
-	envp = pi_xcalloc(nenv + 2, sizeof(char *));
-	for (size_t i = 0; i < nenv; i++)
-		envp[i] = environ[i];
+	char **envp = pi_xcalloc(nenv + 2, sizeof(char *));
+	memcpy(envp, environ, nenv * sizeof(char *));
 	envp[nenv] = (char *)"DEBIAN_FRONTEND=noninteractive";
 	pid_t pid;
-	rc = spawn_piped(dargv, envp, -1, &pid, &out_fd);
+	int out_fd = -1;
+	int rc = spawn_piped(dargv, envp, -1, &pid, &out_fd);
+	free(include);
+	free(envp);
 	if (rc) {
 		if (diag)
 			pi_diag_add(diag, nopos, NULL, "cannot run %s: %s", deb, strerror(-rc));
-		goto out;
+		return rc;
 	}
 	pump_lines(out_fd, b);
 	close(out_fd);
-	out_fd = -1;
 	int st = wait_child(pid);
-	if (st != 0) {
-		char log[4200];
-		snprintf(log, sizeof(log), "see %s/debootstrap/debootstrap.log; check that %s is reachable, "
-			 "or set POCKETINTERNET_MIRROR", rootfs, mirror);
-		if (diag)
-			pi_diag_add(diag, nopos, log, "debootstrap failed (exit status %d)", st);
-		made_root = false; /* keep it for the log */
-		rc = -EIO;
-		goto out;
-	}
+	if (st == 0)
+		return 0;
+	char log[4200];
+	snprintf(log, sizeof(log), "see %s/debootstrap/debootstrap.log; check that %s is reachable, "
+		 "or set POCKETINTERNET_MIRROR", rootfs, mirror);
+	if (diag)
+		pi_diag_add(diag, nopos, log, "debootstrap failed (exit status %d)", st);
+	*keep = true;
+	return -EIO;
+}
 
+/* tar of rootfs streamed into the engine's image import. */
+static int import_rootfs(struct build *b, const struct inputs *in, const char *rootfs)
+{
+	struct pi_diag *diag = b->diag;
 	step(b, "import the root filesystem as %s", BASE_REF);
 	char errpath[] = "/var/tmp/pocketinternet-tar-XXXXXX";
-	err_fd = mkostemp(errpath, O_CLOEXEC);
+	int err_fd = mkostemp(errpath, O_CLOEXEC), out_fd = -1;
 	if (err_fd >= 0)
 		unlink(errpath);
 	/* GNU tar streams it; the apt caches are left out (a third of the size). */
 	const char *targv[] = { "tar", "-C", rootfs, "--numeric-owner",
 				"--exclude=./var/cache/apt/archives/*.deb", "--exclude=./var/lib/apt/lists/*",
 				"--exclude=./debootstrap", "-cf", "-", ".", NULL };
-	rc = spawn_piped(targv, NULL, err_fd, &pid, &out_fd);
+	pid_t pid;
+	int rc = spawn_piped(targv, NULL, err_fd, &pid, &out_fd);
 	if (rc) {
 		if (diag)
 			pi_diag_add(diag, nopos, "install tar", "cannot run tar: %s", strerror(-rc));
 		goto out;
 	}
-	size_t nl = strlen(in->pkg_hash) + 64;
-	label = pi_xmalloc(nl);
-	snprintf(label, nl, "LABEL " PI_IMAGE_HASH_LABEL "=%s", in->pkg_hash);
+	char label[256];
+	snprintf(label, sizeof(label), "LABEL " PI_IMAGE_HASH_LABEL "=%s", in->pkg_hash);
 	const char *changes[] = { label, "ENV LANG=C.UTF-8", "CMD [\"sleep\", \"infinity\"]" };
 	rc = pi_docker_image_import(b->d, PI_IMAGE_BASE_REPO, PI_IMAGE_BASE_TAG, out_fd, changes,
 				    PI_ARRAY_LEN(changes), detail, b, diag);
 	close(out_fd);
-	out_fd = -1;
-	if (rc) {
-		/* tar may still be writing into the closed pipe: it gets SIGPIPE. */
-		wait_child(pid);
-		goto out;
-	}
-	st = wait_child(pid);
-	if (st != 0) {
+	/* On failure tar may still be writing into the closed pipe: it gets SIGPIPE. */
+	int st = wait_child(pid);
+	if (!rc && st != 0) {
 		char msg[1024] = "";
-		if (err_fd >= 0) {
-			ssize_t n = pread(err_fd, msg, sizeof(msg) - 1, 0);
-			msg[n > 0 ? n : 0] = '\0';
-		}
+		ssize_t n = err_fd >= 0 ? pread(err_fd, msg, sizeof(msg) - 1, 0) : 0;
+		msg[n > 0 ? n : 0] = '\0';
 		if (diag)
 			pi_diag_add(diag, nopos, NULL, "tar of the root filesystem failed (exit status %d): %s", st,
 				    trim(msg));
 		pi_docker_image_remove(b->d, BASE_REF, NULL);
 		rc = -EIO;
-		goto out;
 	}
 out:
-	if (out_fd >= 0)
-		close(out_fd);
 	if (err_fd >= 0)
 		close(err_fd);
-	if (made_root)
+	return rc;
+}
+
+static int debootstrap_base(struct build *b, const struct inputs *in)
+{
+	char mirror[1024], deb[256], rootfs[] = "/var/tmp/pocketinternet-rootfs-XXXXXX";
+	int rc = debootstrap_ready(b->diag, deb, sizeof(deb));
+	if (rc)
+		return rc;
+	choose_mirror(b, mirror, sizeof(mirror));
+	if (!mkdtemp(rootfs)) {
+		rc = -errno;
+		if (b->diag)
+			pi_diag_add(b->diag, nopos, NULL, "cannot create a directory under /var/tmp: %s", strerror(-rc));
+		return rc;
+	}
+	/* The packages are kept between builds: a rebuild then needs no download. */
+	pi_mkdir_p(DEB_CACHE, 0755);
+	bool keep = false;
+	rc = run_debootstrap(b, in, deb, rootfs, mirror, &keep);
+	if (!rc)
+		rc = import_rootfs(b, in, rootfs);
+	if (!keep)
 		remove_tree(rootfs);
-	free(include);
-	free(cache);
-	free(label);
-	free(envp);
 	return rc;
 }
 
