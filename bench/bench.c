@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pocketinternet/apply.h"
-#include "pocketinternet/docker.h"
+#include "docker.h"
 #include "pocketinternet/lab.h"
 #include "pocketinternet/log.h"
 #include "pocketinternet/plan.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "pocketinternet/docker.h"
+#include "pocketinternet/backend.h"
 
 static const char restart_by_hand[] =
 	"dockerd is not managed by systemd here; restart it so it reads the new file:\n"

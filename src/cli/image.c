@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#include "pocketinternet/docker.h"
+#include "pocketinternet/backend.h"
 
 struct progress {
 	bool quiet, details;
@@ -63,15 +63,11 @@ static int image_build(struct pi_cli *cli, int argc, char **argv)
 	o.progress = print_progress;
 	o.ctx = &p;
 
-	struct pi_docker *d = NULL;
 	struct pi_diag diag;
 	pi_diag_init(&diag);
-	int rc = pi_docker_open(NULL, &d, &diag);
-	if (rc == 0)
-		rc = pi_image_build(d, &o, &diag);
+	int rc = pi_docker_image_build_default(&o, &diag);
 	pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
-	pi_docker_free(d);
 	return rc ? PI_EXIT_FAIL : PI_EXIT_OK;
 }
 
@@ -79,25 +75,18 @@ static int image_status(struct pi_cli *cli, int argc, char **argv)
 {
 	(void)cli;
 	const char *tag = argc > 1 ? argv[1] : pi_image_default_tag();
-	struct pi_docker *d = NULL;
 	struct pi_diag diag;
 	struct pi_image_info info;
 	pi_diag_init(&diag);
-	int rc = pi_docker_open(NULL, &d, &diag);
-	if (rc == 0) {
-		rc = pi_docker_image_inspect(d, tag, &info, &diag);
-		if (rc == 0)
-			printf("%s: present, %s, %.0f MB, inputs hash %s\n", tag, info.id, (double)info.size / 1e6,
-			       info.hash_label[0] ? info.hash_label : "(none)");
-		else if (rc == -ENOENT) {
-			printf("%s: not built (run `pocketinternet image build`)\n", tag);
-			pi_diag_free(&diag);
-			pi_diag_init(&diag);
-		}
-	}
-	pi_diag_print(&diag, stderr);
+	int rc = pi_docker_image_status(tag, &info, &diag);
+	if (rc == 0)
+		printf("%s: present, %s, %.0f MB, inputs hash %s\n", tag, info.id, (double)info.size / 1e6,
+		       info.hash_label[0] ? info.hash_label : "(none)");
+	else if (rc == -ENOENT)
+		printf("%s: not built (run `pocketinternet image build`)\n", tag);
+	else
+		pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
-	pi_docker_free(d);
 	return rc ? PI_EXIT_FAIL : PI_EXIT_OK;
 }
 

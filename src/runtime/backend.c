@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "pocketinternet/docker.h"
+#include "docker.h"
 #include "pocketinternet/log.h"
 
 void pi_exec_result_init(struct pi_exec_result *r)

@@ -7,7 +7,7 @@
 #define PI_DOCKER_INTERNAL_H
 
 #include <jansson.h>
-#include "pocketinternet/docker.h"
+#include "docker.h"
 
 struct pi_docker {
 	char *socket; /* unix socket path */

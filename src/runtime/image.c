@@ -692,3 +692,23 @@ out:
 	free_inputs(&in);
 	return rc;
 }
+
+int pi_docker_image_build_default(const struct pi_image_opts *opts, struct pi_diag *diag)
+{
+	struct pi_docker *d = NULL;
+	int rc = pi_docker_open(NULL, &d, diag);
+	if (rc == 0)
+		rc = pi_image_build(d, opts, diag);
+	pi_docker_free(d);
+	return rc;
+}
+
+int pi_docker_image_status(const char *tag, struct pi_image_info *out, struct pi_diag *diag)
+{
+	struct pi_docker *d = NULL;
+	int rc = pi_docker_open(NULL, &d, diag);
+	if (rc == 0)
+		rc = pi_docker_image_inspect(d, tag, out, NULL);
+	pi_docker_free(d);
+	return rc;
+}

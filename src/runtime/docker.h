@@ -1,7 +1,9 @@
 /*
- * docker: a small Docker Engine API client (libcurl over the unix socket,
- * jansson for every JSON document), the node image builder, and the
- * daemon.json logic behind `pocketinternet configure-docker`.
+ * docker, internal to the runtime module: a small Docker Engine API client
+ * (libcurl over the unix socket, jansson for every JSON document), the node
+ * image builder, and the daemon.json logic behind configure-docker. The
+ * rest of the program reaches Docker only through backend.h: the backend
+ * table's Docker entry and the Docker backend's own commands.
  *
  * Threads: a struct pi_docker is immutable once opened, and every call makes
  * its own curl easy handle, so one client may be used from several threads
@@ -21,29 +23,24 @@
  *   -EINVAL        bad DOCKER_HOST or bad arguments
  * Nothing here prints.
  */
-#ifndef POCKETINTERNET_DOCKER_H
-#define POCKETINTERNET_DOCKER_H
+#ifndef PI_RUNTIME_DOCKER_H
+#define PI_RUNTIME_DOCKER_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "backend.h"
-#include "diag.h"
-#include "prefix.h"
-#include "util.h"
+#include "pocketinternet/backend.h"
 
 /* The API version every path is pinned to (/v1.41/...): Docker 20.10. */
 #define PI_DOCKER_API "1.41"
 #define PI_DOCKER_API_MAJOR 1
 #define PI_DOCKER_API_MINOR 41
 #define PI_DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
-#define PI_DOCKER_ID_LEN 65 /* 64 hex digits + NUL */
 
 /* Labels every object of a lab carries; teardown finds things by them. */
 #define PI_LABEL_LAB "pocketinternet.lab"
 #define PI_LABEL_NODE "pocketinternet.node"
 #define PI_LABEL_LAB_FILE "pocketinternet.lab-file"
 
-struct pi_docker; /* opaque */
 
 /* A streamed progress line (build output, import status), without newline. */
 typedef void (*pi_docker_progress_fn)(void *ctx, const char *line);
@@ -145,16 +142,6 @@ struct pi_container_info {
 int pi_docker_container_inspect(struct pi_docker *d, const char *id, struct pi_container_info *out,
 				struct pi_diag *diag);
 
-struct pi_container_summary {
-	char id[PI_DOCKER_ID_LEN];
-	char name[256];
-	char image[256];
-	char state[32];
-	char lab[64];  /* value of PI_LABEL_LAB, "" when absent */
-	char node[128]; /* value of PI_LABEL_NODE */
-	char lab_file[512]; /* value of PI_LABEL_LAB_FILE */
-	long long created;  /* unix time */
-};
 /* GET /containers/json?all=true with a label filter ("key" or "key=value",
  * NULL for every container). Appends struct pi_container_summary to out,
  * which the caller initialises with PI_VEC_INIT(struct pi_container_summary). */
@@ -175,11 +162,6 @@ int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv,
 
 /* ---- images ---- */
 
-struct pi_image_info {
-	char id[128]; /* "sha256:..." */
-	char hash_label[64]; /* value of PI_IMAGE_HASH_LABEL, "" when absent */
-	long long size;
-};
 /* GET /images/{name}/json. -ENOENT when absent. */
 int pi_docker_image_inspect(struct pi_docker *d, const char *name, struct pi_image_info *out,
 			    struct pi_diag *diag);
@@ -221,11 +203,6 @@ struct pi_docker_network {
 /* GET /networks: appends struct pi_docker_network to out. */
 int pi_docker_network_list(struct pi_docker *d, struct pi_vec *out, struct pi_diag *diag);
 
-/* One default address pool: base prefix, carved into subnets of size. */
-struct pi_docker_pool {
-	struct pi_prefix base;
-	unsigned size;
-};
 /*
  * The engine's default address pools: from GET /info (DefaultAddressPools,
  * API >= 1.42), else from daemon_json_path's "default-address-pools", else
@@ -247,7 +224,6 @@ int pi_docker_check_clash(struct pi_docker *d, const struct pi_prefix *spaces, s
 
 /* ---- daemon.json (configure-docker) ---- */
 
-#define PI_DAEMON_JSON "/etc/docker/daemon.json"
 
 /* Ranges that Docker must never use besides the lab's own space: all of
  * 10/8, the CGNAT 100.64/10 and the legacy backbone 172.16/12. */
@@ -282,45 +258,6 @@ int pi_daemon_json_merge(const char *file_name, const char *text, const struct p
 int pi_daemon_json_write(const char *path, const char *json, char *backup, size_t backup_len,
 			 struct pi_diag *diag);
 
-/* ---- the node image ---- */
-
-/* Label carrying a hash of the image's inputs, so a stale image is rebuilt. */
-#define PI_IMAGE_HASH_LABEL "pocketinternet.image-hash"
-#define PI_IMAGE_REPO "pocketinternet/node"
-#define PI_IMAGE_BASE_REPO "pocketinternet/base"
-#define PI_IMAGE_BASE_TAG "bookworm"
-#define PI_IMAGE_REGISTRY_BASE "debian:bookworm-slim"
-
-/* "pocketinternet/node:<version>" */
-const char *pi_image_default_tag(void);
-
-enum pi_image_event {
-	PI_IMAGE_STEP,   /* a step starts: "debootstrap bookworm from http://..." */
-	PI_IMAGE_DETAIL, /* a line of a step's own output (debootstrap, builder) */
-	PI_IMAGE_DONE,   /* the image is ready: text is its tag */
-};
-typedef void (*pi_image_progress_fn)(void *ctx, enum pi_image_event ev, double elapsed_s,
-				     const char *text);
-
-enum pi_image_base {
-	PI_IMAGE_BASE_AUTO,        /* debian:bookworm-slim when present locally, else debootstrap */
-	PI_IMAGE_BASE_DEBOOTSTRAP, /* always a debootstrap base with every package included */
-	PI_IMAGE_BASE_REGISTRY,    /* debian:bookworm-slim, pulled when absent */
-};
-
-struct pi_image_opts {
-	const char *tag;        /* NULL: pi_image_default_tag() */
-	enum pi_image_base base;
-	const char *mirror;     /* NULL: $POCKETINTERNET_MIRROR, then apt's sources */
-	const char *images_dir; /* NULL: pi_image_dir() */
-	bool force;             /* rebuild even when up to date (and redo the base) */
-	pi_image_progress_fn progress;
-	void *ctx;
-};
-
-/* Where images/Dockerfile lives: $POCKETINTERNET_IMAGES, the source tree,
- * then the installed data dir. */
-const char *pi_image_dir(void);
 /* Builds the node image (see docs/docker.md). */
 int pi_image_build(struct pi_docker *d, const struct pi_image_opts *opts, struct pi_diag *diag);
 /* Builds the default node image unless it exists with the current inputs'
@@ -400,82 +337,5 @@ void pi_docker_host_avoid(const struct pi_nl_route_prefix *routes, size_t n, str
  */
 int pi_docker_cmdline_conflicts(const char *sysroot, const char *const *keys, size_t n_keys,
 				struct pi_diag *diag);
-
-enum pi_docker_restart {
-	PI_DOCKER_RESTART_NOT_NEEDED,    /* nothing written (unchanged or dry run) */
-	PI_DOCKER_RESTART_NOT_ASKED,     /* --no-restart, or --file */
-	PI_DOCKER_RESTART_REFUSED_LAB,   /* lab containers run: teardown first (or force) */
-	PI_DOCKER_RESTART_REFUSED_OTHER, /* other containers run, no live-restore (or force) */
-	PI_DOCKER_RESTART_BY_HAND,       /* no systemd: the user restarts dockerd */
-	PI_DOCKER_RESTART_SYSTEMCTL,     /* systemctl restart docker */
-};
-/* "not-needed", "not-asked", "refused-lab", "refused-other", "by-hand", "systemctl" */
-const char *pi_docker_restart_name(enum pi_docker_restart r);
-
-struct pi_docker_restart_check {
-	enum pi_docker_restart decision;
-	bool live_restore;       /* the engine keeps containers across restarts */
-	struct pi_vec lab;       /* struct pi_container_summary: running lab containers */
-	struct pi_vec other;     /* struct pi_container_summary: running, not the lab's */
-};
-void pi_docker_restart_check_init(struct pi_docker_restart_check *c);
-void pi_docker_restart_check_free(struct pi_docker_restart_check *c);
-/* Pure: sorts the running containers of list into c->lab / c->other and
- * decides. Lab containers block unless force; the others unless force or
- * live_restore. Unblocked: SYSTEMCTL when systemd, else BY_HAND. */
-void pi_docker_restart_decide(const struct pi_container_summary *list, size_t n, bool live_restore, bool force,
-			      bool systemd, struct pi_docker_restart_check *c);
-/* GET /info's LiveRestoreEnabled. */
-int pi_docker_live_restore(struct pi_docker *d, bool *out, struct pi_diag *diag);
-/* systemctl restart docker (systemd's tool, never the docker CLI), then
- * waits up to 30 s for /_ping. */
-int pi_docker_restart_engine(struct pi_docker *d, struct pi_diag *diag);
-
-struct pi_docker_configure_opts {
-	const char *path;              /* NULL: PI_DAEMON_JSON */
-	const struct pi_prefix *avoid; /* the lab's spaces; the reserved ranges are added */
-	size_t n_avoid;
-	bool dry_run;    /* plan and merge only; write nothing, restart nothing */
-	bool no_restart; /* write but leave the engine (also set for --file) */
-	bool force;      /* restart although containers run */
-	/* Where the host is read; tests point these at fakes. */
-	const char *sysroot; /* unit files, docker.pid, /proc, /run/systemd; NULL: "/" */
-	const struct pi_nl_route_prefix *routes; /* with routes_given: instead of the netlink dump */
-	size_t n_routes;
-	bool routes_given;
-	struct pi_docker *docker; /* NULL: the default engine, opened when a restart is weighed */
-};
-
-struct pi_docker_configure_result {
-	char *target;          /* the file edited (symlink resolved) */
-	char *json;            /* the resulting document, without the BOM */
-	bool bom;              /* the file had a UTF-8 BOM, and keeps it */
-	bool changed;
-	bool written;
-	char backup[4200];     /* "" when none was made */
-	struct pi_buf changes; /* one human line per changed key */
-	char bip[PI_PREFIX_STRLEN];
-	char fixed_cidr_v6[PI_PREFIX_STRLEN]; /* "" when unset */
-	struct pi_vec pools;       /* struct pi_docker_pool */
-	struct pi_vec host_avoid;  /* struct pi_prefix: host prefixes inside Docker's candidate ranges */
-	struct pi_docker_restart_check restart;
-	bool restarted;            /* systemctl ran and the engine answers again */
-};
-void pi_docker_configure_result_init(struct pi_docker_configure_result *r);
-void pi_docker_configure_result_free(struct pi_docker_configure_result *r);
-
-/*
- * The whole of configure-docker. Avoids opts->avoid, the reserved ranges
- * and every host route/address prefix outside Docker's own bridges; reads
- * the file once and refuses NULs, bad UTF-8, duplicate keys (-EINVAL or
- * -EILSEQ, positioned) and flags set on dockerd's command line (-EEXIST);
- * then writes (unless dry_run) and decides the restart, doing it when the
- * decision is SYSTEMCTL. A refused restart is not an error: see
- * res->restart. res must be initialised.
- */
-int pi_docker_configure(const struct pi_docker_configure_opts *opts, struct pi_docker_configure_result *res,
-			struct pi_diag *diag);
-/* The result as a JSON object (for --format json); caller frees. */
-char *pi_docker_configure_result_json(const struct pi_docker_configure_result *r);
 
 #endif
