@@ -289,6 +289,12 @@ int pi_docker_status_error(long status, const char *body, const char *what, stru
 int pi_docker_call(struct pi_docker *d, const char *method, const char *path, json_t *body,
 		   json_t **out_json, const char *what, struct pi_diag *diag)
 {
+	return pi_docker_call_timeout(d, method, path, body, out_json, what, 300, diag);
+}
+
+int pi_docker_call_timeout(struct pi_docker *d, const char *method, const char *path, json_t *body,
+			   json_t **out_json, const char *what, long timeout_s, struct pi_diag *diag)
+{
 	struct pi_http_resp resp = { 0 };
 	pi_buf_init(&resp.body);
 	char *text = NULL;
@@ -304,7 +310,7 @@ int pi_docker_call(struct pi_docker *d, const char *method, const char *path, js
 		.body = text,
 		.body_len = text ? strlen(text) : 0,
 		.body_fd = -1,
-		.timeout_s = 300,
+		.timeout_s = timeout_s,
 	};
 	rc = pi_docker_http(d, &req, &resp, diag);
 	if (rc)

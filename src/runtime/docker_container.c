@@ -199,7 +199,8 @@ int pi_docker_container_inspect(struct pi_docker *d, const char *id, struct pi_c
 	pi_url_escape(&path, id);
 	pi_buf_puts(&path, "/json");
 	pi_buf_printf(&what, "cannot inspect container %s", id);
-	int rc = pi_docker_call(d, "GET", pi_buf_str(&path), NULL, &j, pi_buf_str(&what), diag);
+	/* Status inspects every node: one stuck engine call must not hang it. */
+	int rc = pi_docker_call_timeout(d, "GET", pi_buf_str(&path), NULL, &j, pi_buf_str(&what), 15, diag);
 	if (rc)
 		goto out;
 	rc = pi_docker_parse_inspect(j, out);

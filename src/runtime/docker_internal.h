@@ -45,6 +45,9 @@ int pi_docker_http(struct pi_docker *d, const struct pi_http_req *req, struct pi
  * via pi_docker_status_error with `what` as context. */
 int pi_docker_call(struct pi_docker *d, const char *method, const char *path, json_t *body,
 		   json_t **out_json, const char *what, struct pi_diag *diag);
+/* The same with a time limit of its own (pi_docker_call allows 300 s). */
+int pi_docker_call_timeout(struct pi_docker *d, const char *method, const char *path, json_t *body,
+			   json_t **out_json, const char *what, long timeout_s, struct pi_diag *diag);
 /* Turns a non-2xx response into -errno plus a diag entry: "what: engine message". */
 int pi_docker_status_error(long status, const char *body, const char *what, struct pi_diag *diag);
 
