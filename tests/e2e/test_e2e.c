@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -503,6 +506,126 @@ static void test_traceroute_valley_free(void **state)
 	pi_buf_free(&out);
 }
 
+/* Processes in the pid namespace of the process pid (the node's first). */
+static unsigned count_node_processes(int pid)
+{
+	char path[300], want[64], got[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	ssize_t n = readlink(path, want, sizeof(want) - 1);
+	assert_true(n > 0);
+	want[n] = '\0';
+	unsigned count = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/pid", e->d_name);
+		n = readlink(path, got, sizeof(got) - 1);
+		if (n > 0) {
+			got[n] = '\0';
+			count += strcmp(got, want) == 0;
+		}
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/* SIGKILL to every sh in the pid namespace of pid. */
+static void kill_shells(int pid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char want[64], got[64], path[300], comm[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	ssize_t n = readlink(path, want, sizeof(want) - 1);
+	want[n > 0 ? n : 0] = '\0';
+	while (d && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/%s/ns/pid", e->d_name);
+		n = readlink(path, got, sizeof(got) - 1);
+		if (n <= 0 || (got[n] = '\0', strcmp(got, want) != 0))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) && strcmp(comm, "sh\n") == 0)
+			kill(atoi(e->d_name), SIGKILL);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* A fork bomb in one node stops at the node's pids limit: the host and
+ * the other nodes go on working, and BGP stays up. */
+static void test_fork_bomb_contained(void **state)
+{
+	(void)state;
+	uint32_t victim = find_node(PI_SVC_CLIENT, 0, "broadband", 1);
+	assert_int_not_equal(victim, PI_NONE);
+	assert_true(plan->nodes[victim].pids_limit > 0);
+	const char *bomb[] = { "sh", "-c", "(b(){ b|b& }; b) >/dev/null 2>&1 </dev/null & exit 0", NULL };
+	assert_int_equal(node_exec(victim, NULL, bomb), 0);
+	sleep(5);
+	struct pi_node_state st;
+	assert_int_equal(backend.ops->inspect(&backend, plan->lab_name, plan->nodes[victim].name, &st, NULL), 0);
+	unsigned procs = count_node_processes(st.pid);
+	fprintf(stderr, "fork bomb: %u processes in %s (limit %u)\n", procs, plan->nodes[victim].name,
+		plan->nodes[victim].pids_limit);
+	assert_true(procs <= plan->nodes[victim].pids_limit);
+	/* The host still forks, another node still runs commands, BGP holds. */
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	assert_true(pid > 0);
+	waitpid(pid, NULL, 0);
+	uint32_t other = find_node(PI_SVC_CLIENT, 0, "broadband", 0);
+	const char *ok[] = { "true", NULL };
+	assert_int_equal(node_exec(other, NULL, ok), 0);
+	struct pi_status ps;
+	assert_int_equal(pi_apply_status(&backend, plan, 8, &ps, NULL), 0);
+	assert_int_equal(ps.established, plan->n_sessions);
+	pi_status_free(&ps);
+	/* Leave no bomb behind for the tests that follow: kill its shells from
+	 * the host (the node's own processes are sleep and its daemons). */
+	for (int pass = 0; pass < 5; pass++)
+		kill_shells(st.pid);
+}
+
+/* A node that plants an absolute symlink where the host looks for its
+ * router daemon's socket cannot make the host connect to a host socket. */
+static void test_planted_symlink_not_followed(void **state)
+{
+	(void)state;
+	uint32_t router = find_node(PI_SVC_ROUTER, 0, NULL, 0);
+	char trap[] = "/tmp/pi-e2e-trap-XXXXXX";
+	assert_non_null(mkdtemp(trap));
+	char sock_path[64];
+	snprintf(sock_path, sizeof(sock_path), "%.40s/host.sock", trap);
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 8), 0);
+	const char *plant[] = { "sh", "-c", "mv /run/bird/bird.ctl /run/bird/real.ctl && ln -s \"$0\" /run/bird/bird.ctl",
+				sock_path, NULL };
+	assert_int_equal(node_exec(router, NULL, plant), 0);
+	struct pi_status ps;
+	assert_int_equal(pi_apply_status(&backend, plan, 8, &ps, NULL), 0);
+	pi_status_free(&ps);
+	int c = accept(ls, NULL, NULL);
+	bool reached = c >= 0;
+	if (c >= 0)
+		close(c);
+	const char *restore[] = { "sh", "-c", "rm /run/bird/bird.ctl && mv /run/bird/real.ctl /run/bird/bird.ctl", NULL };
+	assert_int_equal(node_exec(router, NULL, restore), 0);
+	close(ls);
+	unlink(sock_path);
+	rmdir(trap);
+	assert_false(reached);
+}
+
 static void test_setup_again_is_harmless(void **state)
 {
 	(void)state;
@@ -681,6 +804,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_http_v4_v6),
 		cmocka_unit_test(test_nat64_dns64),
 		cmocka_unit_test(test_traceroute_valley_free),
+		cmocka_unit_test(test_planted_symlink_not_followed),
+		cmocka_unit_test(test_fork_bomb_contained),
 		cmocka_unit_test(test_setup_again_is_harmless),
 		cmocka_unit_test(test_current_lab_without_file),
 		cmocka_unit_test(test_teardown_leaves_nothing),
