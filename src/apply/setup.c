@@ -646,12 +646,8 @@ int pi_apply_setup(struct pi_docker *d, const struct pi_plan *plan, const struct
 	t = pi_monotonic();
 	s.phase = PI_PHASE_RENDER;
 	progress(&s, 0, 1, s.state_dir);
-	const char *failed = NULL;
-	if ((rc = pi_render_write_all(plan, s.state_dir, &failed))) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, "check that the state directory is writable (set POCKETINTERNET_STATE to move it)",
-			    "cannot write %s: %s", failed ? failed : s.state_dir, strerror(-rc));
+	if ((rc = pi_apply_write_lab(plan, s.state_dir, diag)))
 		goto out;
-	}
 	progress(&s, 1, 1, s.state_dir);
 	res->phase_s[PI_PHASE_RENDER] = pi_monotonic() - t;
 

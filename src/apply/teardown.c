@@ -4,9 +4,7 @@
  * Containers are found by label; the lab netns (bridges and LAN port ends)
  * by name; p2p veths die with their containers' netns.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,22 +33,6 @@ static int remove_one(void *ctx, size_t i)
 		pi_apply_diag_merge(t->diag, &local, &t->lock);
 	pi_diag_free(&local);
 	return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 1 : -errno;
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* True for names we make: [a-z0-9-]; protects against "../" in --lab. */
@@ -116,29 +98,9 @@ int pi_apply_teardown(struct pi_docker *d, const char *lab, const char *state_ro
 		pi_nl_names_free(names, n_names);
 	}
 
-	/* State directories. For --all, also labs whose containers are gone. */
-	const char *root = state_root ? state_root : pi_state_root();
-	if (!lab) {
-		DIR *dir = opendir(root);
-		struct dirent *e;
-		while (dir && (e = readdir(dir))) {
-			if (e->d_name[0] != '.' && lab_name_ok(e->d_name) && strlen(e->d_name) < 64)
-				snprintf(pi_vec_push(&labs), 64, "%.63s", e->d_name);
-		}
-		if (dir)
-			closedir(dir);
-	}
-	for (size_t k = 0; k < labs.len; k++) {
-		char path[4200];
-		pi_state_dir(root, pi_vec_at(&labs, k), path, sizeof(path));
-		int r = remove_tree(path);
-		if (r == 0)
-			res->state_dirs++;
-		else if (r < 0 && !rc) {
-			pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "cannot remove %s: %s", path, strerror(-r));
-			rc = r;
-		}
-	}
+	/* State directories: only those setup made and marked (write.c). */
+	int r = pi_apply_state_remove(state_root ? state_root : pi_state_root(), lab, &res->state_dirs, diag);
+	rc = rc ? rc : r;
 	pi_vec_free(&labs);
 out:
 	pi_vec_free(&found);
