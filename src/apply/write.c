@@ -220,13 +220,12 @@ static int node_fail(struct lab_writer *w, int rc, const char *node, const char 
 
 /* Opens (making it when missing) a directory inside a node's directory.
  * In a fresh node directory it cannot exist yet, so it is made with no
- * check; elsewhere an existing one must be a real directory (O_NOFOLLOW). */
+ * check; elsewhere an existing one must be a real directory. */
 static int open_sub(int nfd, const char *sub, bool fresh)
 {
 	if (mkdirat(nfd, sub, 0755) < 0 && (fresh || errno != EEXIST))
 		return -errno;
-	int fd = openat(nfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return pi_dir_open_below(nfd, sub);
 }
 
 /* Writes one node's set into the open directory nfd. Files sit at most one
@@ -275,9 +274,9 @@ static int write_node(void *ctx, size_t i)
 	bool fresh = mkdirat(w->dfd, node, 0755) == 0;
 	if (!fresh && (w->fresh || errno != EEXIST))
 		return node_fail(w, -errno, node, NULL);
-	int nfd = openat(w->dfd, node, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int nfd = pi_dir_open_below(w->dfd, node);
 	if (nfd < 0)
-		return node_fail(w, -errno, node, NULL);
+		return node_fail(w, nfd, node, NULL);
 	/* Made here: the mode is not the umask's to decide. Reused: it was
 	 * checked to be marked; it must also be ours alone. */
 	char why[200];

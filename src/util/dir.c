@@ -235,7 +235,14 @@ int pi_dir_open_below(int dirfd, const char *name)
 		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
 	};
 	long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	if (fd >= 0)
+		return (int)fd;
+	/* O_DIRECTORY reports a link as ENOTDIR; say what it is. */
+	int e = errno;
+	struct stat st;
+	if (e == ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		e = ELOOP;
+	return -e;
 }
 
 static int remove_tree(int dirfd, const char *name, int depth);
