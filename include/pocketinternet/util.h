@@ -96,6 +96,8 @@ struct pi_diag;
 #define PI_DIR_CREATE 0x1u /* create missing components (0755) */
 #define PI_DIR_OWNED 0x2u  /* the directory must be owned by the effective user and not
 			    * writable by group or others */
+#define PI_DIR_ROOT_LINK 0x4u /* the last component may be a root-owned link too (a
+			       * directory only read or cleaned, like the state root) */
 /*
  * Opens path as a directory, walking it one component at a time from "/"
  * (or the cwd when relative) with O_NOFOLLOW. A symbolic link as the last

@@ -453,7 +453,8 @@ int pi_apply_state_remove(const char *state_root, const char *lab, unsigned *rem
 	}
 	struct pi_diag local;
 	pi_diag_init(&local);
-	int rootfd = pi_dir_open(state_root, 0, NULL, &local);
+	/* Setup followed a root-owned link to the state root; so does this. */
+	int rootfd = pi_dir_open(state_root, PI_DIR_ROOT_LINK, NULL, &local);
 	if (rootfd == -ENOENT) /* nothing was ever set up here */
 		pi_diag_free(&local);
 	else

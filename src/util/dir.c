@@ -119,7 +119,7 @@ static int walk_link(struct walk *w, const char *comp, bool last)
 	if (n < 0)
 		return walk_fail(w, -errno, NULL, "cannot read the link %s", w->shown);
 	target[n] = '\0';
-	if (last)
+	if (last && !(w->flags & PI_DIR_ROOT_LINK))
 		return walk_fail(w, -ELOOP, hint_link, "%s is a symbolic link (to %s)", w->shown, target);
 	if (st.st_uid != 0)
 		return walk_fail(w, -ELOOP, hint_link, "%s is a symbolic link (to %s) owned by uid %u, not root",

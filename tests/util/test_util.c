@@ -244,6 +244,11 @@ static void test_dir_open_links(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	assert_int_equal(pi_dir_open("/proc/self", 0, NULL, &d), -ELOOP);
+	fd = pi_dir_open("/proc/self", PI_DIR_ROOT_LINK, NULL, &d);
+	assert_true(fd >= 0);
+	close(fd);
+	/* ... but never a user's link, even with PI_DIR_ROOT_LINK. */
+	assert_int_equal(pi_dir_open(link, PI_DIR_ROOT_LINK, NULL, &d), -ELOOP);
 	/* A file is not a directory. */
 	snprintf(p, sizeof(p), "%s/file", t);
 	assert_int_equal(pi_write_file(p, "x", 1, 0644), 0);
