@@ -95,7 +95,7 @@ static int render_one(void *ctx, size_t i)
 }
 
 /* Plan, then render every node in memory on every core (as
- * pi_render_write_all does), then the same written to a tmpfs with
+ * pi_apply_write_lab does), then the same written to a tmpfs with
  * plan.json, which is what `pocketinternet render` costs without a disk. */
 static void bench_plan(unsigned pods, struct pi_buf *rep)
 {
@@ -119,10 +119,13 @@ static void bench_plan(unsigned pods, struct pi_buf *rep)
 	}
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/dev/shm/pi-bench-render-%d", (int)getpid());
-	const char *failed = NULL;
+	struct pi_diag diag;
+	pi_diag_init(&diag);
 	double t3 = pi_monotonic();
-	int wrc = pi_render_write_all(plan, dir, &failed);
+	int wrc = pi_apply_write_lab(plan, dir, &diag);
 	double t4 = pi_monotonic();
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
@@ -352,7 +355,7 @@ int main(int argc, char **argv)
 	gethostname(host, sizeof(host));
 	pi_buf_printf(&rep, "Measured by `bench/run.sh` (pi-bench, parallelism %u) on %ld cores.\n\n", parallel,
 		      sysconf(_SC_NPROCESSORS_ONLN));
-	pi_buf_printf(&rep, "### Plan + render, no Docker (seconds)\n\nYAML load and plan on one core; render of every node in memory on %ld threads; then `pi_render_write_all` (the same render, written to a tmpfs, plus plan.json) for comparison.\n\n| pods | nodes | BGP sessions | load + plan | render (in memory) | plan + render | output | render to tmpfs + plan.json |\n|---|---|---|---|---|---|---|---|\n", sysconf(_SC_NPROCESSORS_ONLN));
+	pi_buf_printf(&rep, "### Plan + render, no Docker (seconds)\n\nYAML load and plan on one core; render of every node in memory on %ld threads; then `pi_apply_write_lab` (the same render, written to a tmpfs, plus plan.json) for comparison.\n\n| pods | nodes | BGP sessions | load + plan | render (in memory) | plan + render | output | render to tmpfs + plan.json |\n|---|---|---|---|---|---|---|---|\n", sysconf(_SC_NPROCESSORS_ONLN));
 	for (size_t i = 0; i < n_psizes; i++) {
 		fprintf(stderr, "pi-bench: plan+render %u pods\n", psizes[i]);
 		bench_plan(psizes[i], &rep);

@@ -160,4 +160,25 @@ int pi_bird_query(int pid, const char *cmd, struct pi_buf *out);
 int pi_dns_probe(int pid, const struct pi_prefix *server, const char *name, unsigned qtype,
 		 unsigned timeout_ms);
 
+/* ---- writing the lab's files ---- */
+/* The marker in every directory the tool made; it holds "pocketinternet <lab>\n". */
+#define PI_MARKER ".pocketinternet"
+/*
+ * Renders every node (pi_render_node, on every core) and writes
+ * dir/<node>/..., dir/plan.json and the markers, creating dir when missing.
+ * Follows no planted symlink, refuses an output directory not owned by the
+ * user or writable by others, and one holding anything the tool did not
+ * make; removes stale marked node directories (docs/security.md). 0 or
+ * -errno with diagnostics naming the path and what to do.
+ */
+int pi_apply_write_lab(const struct pi_plan *plan, const char *dir, struct pi_diag *diag);
+/*
+ * Removes the state directories setup made in state_root: <lab> (or, lab
+ * NULL, every entry) when it is a real directory owned by the user and
+ * marked for that lab. Anything else stays; for a named lab that is a
+ * diagnostic and -EPERM. *removed counts what went. 0 or -errno.
+ */
+int pi_apply_state_remove(const char *state_root, const char *lab /* NULL: all labs */, unsigned *removed,
+			  struct pi_diag *diag);
+
 #endif

@@ -99,9 +99,4 @@ void pi_render_root_hints(const struct pi_plan *plan, struct pi_buf *out);
 /* A zone's file name inside a node's set: "zones/<name>.zone", "zones/root.zone" for ".". */
 void pi_render_zone_path(const struct pi_plan *plan, uint32_t zone, char *buf, size_t bufsz);
 
-/* Writes every node's files under dir/<node>/ plus dir/plan.json. 0 or -errno;
- * on error *failed_path names the file (static buffer). This is the only
- * function of the module that does I/O. */
-int pi_render_write_all(const struct pi_plan *plan, const char *dir, const char **failed_path);
-
 #endif

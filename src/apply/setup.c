@@ -577,14 +577,9 @@ static int phase_render(struct setup *s)
 {
 	/* The state directory is what the nodes mount. */
 	progress(s, 0, 1, s->state_dir);
-	const char *failed = NULL;
-	int rc = pi_render_write_all(s->plan, s->state_dir, &failed);
-	if (rc) {
-		pi_diag_add(s->diag, (struct pi_pos){ 0 },
-			    "check that the state directory is writable (set POCKETINTERNET_STATE to move it)",
-			    "cannot write %s: %s", failed ? failed : s->state_dir, strerror(-rc));
+	int rc = pi_apply_write_lab(s->plan, s->state_dir, s->diag);
+	if (rc)
 		return rc;
-	}
 	progress(s, 1, 1, s->state_dir);
 	return 0;
 }

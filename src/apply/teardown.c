@@ -4,9 +4,7 @@
  * Containers are found by label; the lab netns (bridges and LAN port ends)
  * by name; p2p veths die with their containers' netns.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,22 +37,6 @@ static int remove_one(void *ctx, size_t i)
 	return rc;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 1 : -errno;
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* True for names we make: [a-z0-9-]; protects against "../" in --lab. */
 static bool lab_name_ok(const char *s)
 {
@@ -81,18 +63,6 @@ int pi_apply_teardown(struct pi_backend *b, const char *lab, const char *state_r
 	int rc = b->ops->list(b, lab, &found, diag);
 	if (rc)
 		goto out;
-	/* Labs seen, for --all: their netns and state dirs go too. */
-	struct pi_vec labs = PI_VEC_INIT(char[64]);
-	if (lab)
-		snprintf(pi_vec_push(&labs), 64, "%s", lab);
-	for (size_t i = 0; i < found.len; i++) {
-		struct pi_node_state *c = pi_vec_at(&found, i);
-		bool seen = false;
-		for (size_t k = 0; k < labs.len && !seen; k++)
-			seen = strcmp(pi_vec_at(&labs, k), c->lab) == 0;
-		if (!seen && c->lab[0] && lab_name_ok(c->lab))
-			snprintf(pi_vec_push(&labs), 64, "%s", c->lab);
-	}
 	rc = pi_pool_run(found.len, parallel ? parallel : 8, remove_one, NULL, &t, NULL);
 	res->containers = (unsigned)found.len;
 
@@ -113,30 +83,9 @@ int pi_apply_teardown(struct pi_backend *b, const char *lab, const char *state_r
 		pi_nl_names_free(names, n_names);
 	}
 
-	/* State directories. For --all, also labs whose containers are gone. */
-	const char *root = state_root ? state_root : pi_state_root();
-	if (!lab) {
-		DIR *dir = opendir(root);
-		struct dirent *e;
-		while (dir && (e = readdir(dir))) {
-			if (e->d_name[0] != '.' && lab_name_ok(e->d_name) && strlen(e->d_name) < 64)
-				snprintf(pi_vec_push(&labs), 64, "%.63s", e->d_name);
-		}
-		if (dir)
-			closedir(dir);
-	}
-	for (size_t k = 0; k < labs.len; k++) {
-		char path[4200];
-		pi_state_dir(root, pi_vec_at(&labs, k), path, sizeof(path));
-		int r = remove_tree(path);
-		if (r == 0)
-			res->state_dirs++;
-		else if (r < 0 && !rc) {
-			pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "cannot remove %s: %s", path, strerror(-r));
-			rc = r;
-		}
-	}
-	pi_vec_free(&labs);
+	/* State directories: only those setup made and marked (write.c). */
+	int r = pi_apply_state_remove(state_root ? state_root : pi_state_root(), lab, &res->state_dirs, diag);
+	rc = rc ? rc : r;
 out:
 	pi_vec_free(&found);
 	pthread_mutex_destroy(&t.lock);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "pocketinternet/diag.h"
 
 int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv)
 {
@@ -49,11 +50,14 @@ int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv)
 		pi_plan_write_text(plan, &out);
 	if (rc == PI_EXIT_OK) {
 		if (output) {
-			int w = pi_write_file(output, out.data ? out.data : "", out.len, 0644);
-			if (w) {
-				fprintf(stderr, "pocketinternet plan: cannot write %s: %s\n", output, strerror(-w));
+			/* Safe against a planted symlink: the tool may run as root. */
+			struct pi_diag diag;
+			pi_diag_init(&diag);
+			if (pi_write_file_safe(output, pi_buf_str(&out), out.len, 0644, &diag)) {
+				pi_diag_print(&diag, stderr);
 				rc = PI_EXIT_FAIL;
 			}
+			pi_diag_free(&diag);
 		} else {
 			fwrite(pi_buf_str(&out), 1, out.len, stdout);
 		}

@@ -1,9 +1,14 @@
-/* render: write every node's configuration files and plan.json under a directory. No root, no Docker. */
+/*
+ * render: write every node's configuration files and plan.json under a
+ * directory. No root, no Docker. A refused output directory (a symlink, not
+ * the user's, holding what the tool did not make) exits 1 like any failure
+ * to write: the command line was right, the file system is not.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#include "pocketinternet/render.h"
+#include "pocketinternet/apply.h"
 
 int pi_cmd_render(struct pi_cli *cli, int argc, char **argv)
 {
@@ -36,14 +41,15 @@ int pi_cmd_render(struct pi_cli *cli, int argc, char **argv)
 	int rc = pi_cli_load_plan(cli, &lab, &plan);
 	if (rc)
 		return rc;
-	const char *failed = NULL;
-	int w = pi_render_write_all(plan, dir, &failed);
-	if (w) {
-		fprintf(stderr, "pocketinternet render: cannot write %s: %s\n", failed ? failed : dir, strerror(-w));
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	if (pi_apply_write_lab(plan, dir, &diag)) {
+		pi_diag_print(&diag, stderr);
 		rc = PI_EXIT_FAIL;
 	} else if (!cli->quiet) {
 		printf("rendered %u nodes of lab %s into %s/\n", plan->n_nodes, plan->lab_name, dir);
 	}
+	pi_diag_free(&diag);
 	pi_plan_free(plan);
 	pi_lab_free(lab);
 	return rc;

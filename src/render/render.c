@@ -1,6 +1,6 @@
 /*
- * render: the file set of one node, and writing every node's set to disk.
- * Everything except pi_render_write_all is pure (plan in, text out).
+ * render: the file set of one node. Pure (plan in, text out); the files
+ * reach the disk through pi_apply_write_lab (src/apply/write.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,104 +165,4 @@ void pi_render_start(const struct pi_plan *plan, uint32_t node, struct pi_buf *o
 	struct pi_render_opts o;
 	pi_render_opts_default(&o);
 	pi_render_start_o(plan, node, &o, out);
-}
-
-/* One file into a directory render just made: no temporary file and no
- * mkdir per component (pi_write_file's care), which for 50,000 nodes was
- * most of the time spent in the kernel. */
-static int write_plain(const char *path, const char *data, size_t len, unsigned mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	int rc = 0;
-	for (size_t off = 0; off < len && !rc;) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno != EINTR)
-			rc = -errno;
-		else if (w > 0)
-			off += (size_t)w;
-	}
-	if (!rc && fchmod(fd, mode) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	return rc;
-}
-
-struct write_all {
-	const struct pi_plan *plan;
-	const char *dir;
-	pthread_mutex_t lock;
-	char failed[4096];
-	int err;
-};
-
-static int write_node(void *ctx, size_t i)
-{
-	struct write_all *w = ctx;
-	const struct pi_plan *plan = w->plan;
-	char path[4096];
-	struct pi_render_set set;
-	pi_render_set_init(&set);
-	pi_render_node(plan, (uint32_t)i, &set);
-	snprintf(path, sizeof(path), "%s/%s", w->dir, plan->nodes[i].name);
-	int rc = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-	for (size_t f = 0; f < set.files.len && !rc; f++) {
-		const struct pi_render_file *file = pi_vec_at(&set.files, f);
-		snprintf(path, sizeof(path), "%s/%s/%s", w->dir, plan->nodes[i].name, file->path);
-		char *slash = strrchr(path, '/');
-		if (strchr(file->path, '/')) {
-			*slash = '\0';
-			rc = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-			*slash = '/';
-		}
-		if (!rc)
-			rc = write_plain(path, file->data, file->len, file->mode);
-	}
-	pi_render_set_free(&set);
-	if (rc) {
-		pthread_mutex_lock(&w->lock);
-		if (!w->err) {
-			w->err = rc;
-			snprintf(w->failed, sizeof(w->failed), "%s", path);
-		}
-		pthread_mutex_unlock(&w->lock);
-	}
-	return rc;
-}
-
-int pi_render_write_all(const struct pi_plan *plan, const char *dir, const char **failed_path)
-{
-	static char failed[4096];
-	char path[4096];
-	struct pi_buf json;
-	pi_buf_init(&json);
-	*failed_path = NULL;
-	int rc = pi_mkdir_p(dir, 0755);
-	if (rc) {
-		snprintf(failed, sizeof(failed), "%s", dir);
-		goto out;
-	}
-	/* Nodes are independent: render and write them on every core. */
-	struct write_all w = { .plan = plan, .dir = dir };
-	pthread_mutex_init(&w.lock, NULL);
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	pi_pool_run(plan->n_nodes, cores > 0 ? (unsigned)cores : 1, write_node, NULL, &w, NULL);
-	pthread_mutex_destroy(&w.lock);
-	if ((rc = w.err)) {
-		snprintf(failed, sizeof(failed), "%s", w.failed);
-		goto out;
-	}
-	rc = pi_plan_write_json(plan, &json);
-	snprintf(path, sizeof(path), "%s/plan.json", dir);
-	if (!rc)
-		rc = pi_write_file(path, pi_buf_str(&json), json.len, 0644);
-	if (rc)
-		snprintf(failed, sizeof(failed), "%s", path);
-out:
-	if (rc)
-		*failed_path = failed;
-	pi_buf_free(&json);
-	return rc;
 }

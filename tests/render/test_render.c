@@ -324,42 +324,6 @@ static void test_broadband(void **state)
 	pi_lab_free(lab);
 }
 
-/* ---- the whole lab on disk ---- */
-
-static void test_write_all(void **state)
-{
-	(void)state;
-	struct pi_lab *lab;
-	struct pi_plan *p = load_lab_plan("tiny", &lab);
-	char dir[] = "/tmp/pi-render-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	const char *failed = "x";
-	assert_int_equal(pi_render_write_all(p, dir, &failed), 0);
-	assert_null(failed);
-	char path[4200];
-	struct stat st;
-	snprintf(path, sizeof(path), "%s/plan.json", dir);
-	assert_int_equal(stat(path, &st), 0);
-	assert_true(st.st_size > 100);
-	for (uint32_t n = 0; n < p->n_nodes; n++) {
-		snprintf(path, sizeof(path), "%s/%s/start.sh", dir, p->nodes[n].name);
-		assert_int_equal(stat(path, &st), 0);
-		assert_int_equal(st.st_mode & 0777, 0755);
-		snprintf(path, sizeof(path), "%s/%s/resolv.conf", dir, p->nodes[n].name);
-		assert_int_equal(stat(path, &st), 0);
-		assert_int_equal(st.st_mode & 0777, 0644);
-	}
-	/* Writing into a file that is not a directory fails and names it. */
-	snprintf(path, sizeof(path), "%s/plan.json/sub", dir);
-	assert_true(pi_render_write_all(p, path, &failed) < 0);
-	assert_non_null(failed);
-	char cmd[4300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	pi_plan_free(p);
-	pi_lab_free(lab);
-}
-
 /* Pure: the same plan renders to the same bytes. */
 static void test_deterministic(void **state)
 {
@@ -393,7 +357,6 @@ int main(void)
 		cmocka_unit_test(test_bogons_spare_lab_space),
 		cmocka_unit_test(test_dns_duties),
 		cmocka_unit_test(test_broadband),
-		cmocka_unit_test(test_write_all),
 		cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

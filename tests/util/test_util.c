@@ -1,5 +1,7 @@
-/* Unit tests of the util layer: arena, buf, vec, rng, pool, files. */
+/* Unit tests of the util layer: arena, buf, vec, rng, pool, files, safe files, in-root paths. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "pocketinternet/diag.h"
@@ -178,12 +185,376 @@ static void test_diag_move(void **state)
 	pi_diag_free(&b);
 }
 
+/* ---- files the tool writes as root (docs/security.md) ---- */
+
+static void mkpath(char *buf, size_t n, const char *dir, const char *name)
+{
+	snprintf(buf, n, "%s/%s", dir, name);
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static bool diag_has(const struct pi_diag *d, const char *needle)
+{
+	for (size_t i = 0; i < d->entries.len; i++) {
+		const struct pi_diag_entry *e = pi_vec_at(&d->entries, i);
+		if (strstr(e->msg, needle) || (e->hint && strstr(e->hint, needle)))
+			return true;
+	}
+	return false;
+}
+
+/* A symlink owned by someone other than root (the tests may run as root). */
+static void plant_link(const char *target, const char *link)
+{
+	assert_int_equal(symlink(target, link), 0);
+	if (geteuid() == 0)
+		assert_int_equal(lchown(link, 65534, 65534), 0);
+}
+
+static void test_dir_open_links(void **state)
+{
+	(void)state;
+	char t[] = "/tmp/pi-dir-XXXXXX", real[256], link[256], p[512];
+	assert_non_null(mkdtemp(t));
+	mkpath(real, sizeof(real), t, "real");
+	assert_int_equal(mkdir(real, 0755), 0);
+	struct pi_diag d;
+	pi_diag_init(&d);
+	/* The directory itself a symlink: refused, whoever owns the link. */
+	mkpath(link, sizeof(link), t, "out");
+	assert_int_equal(symlink(real, link), 0);
+	assert_int_equal(pi_dir_open(link, PI_DIR_CREATE | PI_DIR_OWNED, NULL, &d), -ELOOP);
+	assert_true(diag_has(&d, "out is a symbolic link"));
+	/* A symlink as an earlier component, not root's: refused, nothing made. */
+	mkpath(link, sizeof(link), t, "comp");
+	plant_link(real, link);
+	snprintf(p, sizeof(p), "%s/comp/new", t);
+	assert_int_equal(pi_dir_open(p, PI_DIR_CREATE, NULL, &d), -ELOOP);
+	assert_true(diag_has(&d, "comp is a symbolic link"));
+	snprintf(p, sizeof(p), "%s/new", real);
+	assert_int_equal(access(p, F_OK), -1);
+	/* Root's links in existing parents are followed (/proc/self -> <pid>). */
+	int fd = pi_dir_open("/proc/self/fdinfo", 0, NULL, &d);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pi_dir_open("/proc/self", 0, NULL, &d), -ELOOP);
+	fd = pi_dir_open("/proc/self", PI_DIR_ROOT_LINK, NULL, &d);
+	assert_true(fd >= 0);
+	close(fd);
+	/* ... but never a user's link, even with PI_DIR_ROOT_LINK. */
+	assert_int_equal(pi_dir_open(link, PI_DIR_ROOT_LINK, NULL, &d), -ELOOP);
+	/* A file is not a directory. */
+	snprintf(p, sizeof(p), "%s/file", t);
+	assert_int_equal(pi_write_file(p, "x", 1, 0644), 0);
+	assert_int_equal(pi_dir_open(p, PI_DIR_CREATE, NULL, &d), -ENOTDIR);
+	pi_diag_free(&d);
+	rm_rf(t);
+}
+
+static void test_dir_open_owner(void **state)
+{
+	(void)state;
+	char t[] = "/tmp/pi-dir-XXXXXX", p[512];
+	assert_non_null(mkdtemp(t));
+	struct pi_diag d;
+	pi_diag_init(&d);
+	snprintf(p, sizeof(p), "%s/gw", t);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(chmod(p, 0775), 0);
+	assert_int_equal(pi_dir_open(p, PI_DIR_OWNED, NULL, &d), -EPERM);
+	assert_true(diag_has(&d, "writable by its group"));
+	assert_int_equal(chmod(p, 01777), 0);
+	assert_int_equal(pi_dir_open(p, PI_DIR_OWNED, NULL, &d), -EPERM);
+	assert_true(diag_has(&d, "writable by group and others"));
+	/* Someone else's directory (as root: made so; otherwise "/"). */
+	snprintf(p, sizeof(p), "%s/theirs", t);
+	assert_int_equal(mkdir(p, 0755), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(p, 65534, 65534), 0);
+	assert_int_equal(pi_dir_open(geteuid() == 0 ? p : "/", PI_DIR_OWNED, NULL, &d), -EPERM);
+	assert_true(diag_has(&d, "not by uid"));
+	/* What it creates is 0755 and the user's whatever the umask. */
+	mode_t old = umask(0);
+	snprintf(p, sizeof(p), "%s/a/b/c", t);
+	bool created = false;
+	int fd = pi_dir_open(p, PI_DIR_CREATE | PI_DIR_OWNED, &created, &d);
+	umask(old);
+	assert_true(fd >= 0);
+	assert_true(created);
+	close(fd);
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/a/b", t);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* Opened again: exists, so not created. */
+	snprintf(p, sizeof(p), "%s/a/./b//c/", t);
+	fd = pi_dir_open(p, PI_DIR_CREATE | PI_DIR_OWNED, &created, &d);
+	assert_true(fd >= 0);
+	assert_false(created);
+	close(fd);
+	pi_diag_free(&d);
+	rm_rf(t);
+}
+
+static void test_file_at(void **state)
+{
+	(void)state;
+	char t[] = "/tmp/pi-fat-XXXXXX", p[512];
+	assert_non_null(mkdtemp(t));
+	int dfd = open(t, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(pi_file_create_at(dfd, "victim", "keep\n", 5, 0644), 0);
+	/* A link planted where the file goes is replaced, its target untouched. */
+	snprintf(p, sizeof(p), "%s/victim", t);
+	assert_int_equal(symlinkat(p, dfd, "f"), 0);
+	mode_t old = umask(077);
+	assert_int_equal(pi_file_write_at(dfd, "f", "new\n", 4, 0755), 0);
+	umask(old);
+	struct stat st;
+	assert_int_equal(fstatat(dfd, "f", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	char *s;
+	size_t n;
+	assert_int_equal(pi_file_read_at(dfd, "victim", &s, &n, 100), 0);
+	assert_string_equal(s, "keep\n");
+	free(s);
+	/* create never reuses what is there, link or not. */
+	assert_int_equal(symlinkat(p, dfd, "g"), 0);
+	assert_int_equal(pi_file_create_at(dfd, "g", "x", 1, 0644), -EEXIST);
+	assert_int_equal(pi_file_create_at(dfd, "f", "x", 1, 0644), -EEXIST);
+	/* Reads refuse a link and a FIFO (without hanging), and cut at max. */
+	assert_int_equal(pi_file_read_at(dfd, "g", &s, &n, 100), -ELOOP);
+	assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+	assert_int_equal(pi_file_read_at(dfd, "fifo", &s, &n, 100), -EINVAL);
+	assert_int_equal(pi_file_read_at(dfd, "victim", &s, &n, 2), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(s, "ke");
+	free(s);
+	/* No temporary is left behind. */
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "ls -a '%s' | grep -q '^" PI_TMP_PREFIX "'", t);
+	assert_int_not_equal(system(cmd), 0);
+	close(dfd);
+	rm_rf(t);
+}
+
+static void test_write_file_safe(void **state)
+{
+	(void)state;
+	char t[] = "/tmp/pi-wfs-XXXXXX", p[512], v[512];
+	assert_non_null(mkdtemp(t));
+	struct pi_diag d;
+	pi_diag_init(&d);
+	snprintf(v, sizeof(v), "%s/victim", t);
+	assert_int_equal(pi_write_file(v, "keep\n", 5, 0644), 0);
+	snprintf(p, sizeof(p), "%s/plan.json", t);
+	assert_int_equal(symlink(v, p), 0);
+	assert_int_equal(pi_write_file_safe(p, "new", 3, 0644, &d), -ELOOP);
+	assert_true(diag_has(&d, "symbolic link"));
+	char *s;
+	assert_int_equal(pi_read_file(v, &s, NULL), 0);
+	assert_string_equal(s, "keep\n");
+	free(s);
+	snprintf(p, sizeof(p), "%s/sub/dir/out.txt", t);
+	assert_int_equal(pi_write_file_safe(p, "ok", 2, 0644, &d), 0);
+	assert_int_equal(pi_read_file(p, &s, NULL), 0);
+	assert_string_equal(s, "ok");
+	free(s);
+	snprintf(p, sizeof(p), "%s/sub", t);
+	assert_int_equal(pi_write_file_safe(p, "x", 1, 0644, &d), -EINVAL);
+	pi_diag_free(&d);
+	rm_rf(t);
+}
+
+static void test_remove_tree(void **state)
+{
+	(void)state;
+	char t[] = "/tmp/pi-rm-XXXXXX", p[512];
+	assert_non_null(mkdtemp(t));
+	int dfd = open(t, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(mkdirat(dfd, "outside", 0755), 0);
+	assert_int_equal(pi_file_create_at(dfd, "outside/keep", "k", 1, 0644), 0);
+	assert_int_equal(mkdirat(dfd, "tree", 0755), 0);
+	assert_int_equal(mkdirat(dfd, "tree/a", 0755), 0);
+	assert_int_equal(mkdirat(dfd, "tree/a/b", 0755), 0);
+	assert_int_equal(pi_file_create_at(dfd, "tree/a/b/f", "f", 1, 0644), 0);
+	snprintf(p, sizeof(p), "%s/outside", t);
+	assert_int_equal(symlinkat(p, dfd, "tree/dirlink"), 0);
+	snprintf(p, sizeof(p), "%s/outside/keep", t);
+	assert_int_equal(symlinkat(p, dfd, "tree/a/filelink"), 0);
+	assert_int_equal(pi_remove_tree_at(dfd, "tree"), 0);
+	struct stat st;
+	assert_int_equal(fstatat(dfd, "tree", &st, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(fstatat(dfd, "outside/keep", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(pi_remove_tree_at(dfd, "tree"), -ENOENT);
+	/* A link as the name itself goes, its target stays. */
+	assert_int_equal(symlinkat("outside", dfd, "l"), 0);
+	assert_int_equal(pi_remove_tree_at(dfd, "l"), 0);
+	assert_int_equal(fstatat(dfd, "outside/keep", &st, 0), 0);
+	close(dfd);
+	rm_rf(t);
+}
+
+/* Another file system below a tree stops the removal (a mount namespace of
+ * its own keeps the host's mounts untouched). */
+static void test_remove_tree_mount(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+			_exit(77);
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(77);
+		char t[] = "/tmp/pi-rmx-XXXXXX";
+		if (!mkdtemp(t))
+			_exit(1);
+		int dfd = open(t, O_RDONLY | O_DIRECTORY);
+		mkdirat(dfd, "tree", 0755);
+		mkdirat(dfd, "tree/mnt", 0755);
+		char m[600];
+		snprintf(m, sizeof(m), "%s/tree/mnt", t);
+		if (mount("tmpfs", m, "tmpfs", 0, NULL) < 0)
+			_exit(77);
+		pi_file_create_at(dfd, "tree/mnt/keep", "k", 1, 0644);
+		int rc = pi_remove_tree_at(dfd, "tree");
+		struct stat st;
+		int kept = fstatat(dfd, "tree/mnt/keep", &st, 0) == 0;
+		umount(m);
+		pi_remove_tree_at(dfd, "tree");
+		rmdir(t);
+		_exit(rc == -EXDEV && kept ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		skip(); /* no mount namespace here: reported as skipped */
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* ---- paths inside a container, resolved in its root ---- */
+
+static void test_root_read(void **state)
+{
+	(void)state;
+	char t[] = "/tmp/pi-root-XXXXXX", p[512];
+	assert_non_null(mkdtemp(t));
+	int root = open(t, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(mkdirat(root, "run", 0755), 0);
+	assert_int_equal(mkdirat(root, "run/pocketinternet", 0755), 0);
+	/* An absolute link planted by the container means the container's file. */
+	assert_int_equal(symlinkat("/etc/passwd", root, "run/pocketinternet/started"), 0);
+	char *s = NULL;
+	size_t n;
+	assert_int_equal(pi_rootfd_read_file(root, "/run/pocketinternet/started", &s, &n, 4096), -ENOENT);
+	assert_int_equal(mkdirat(root, "etc", 0755), 0);
+	assert_int_equal(pi_file_create_at(root, "etc/passwd", "inside\n", 7, 0644), 0);
+	assert_int_equal(pi_rootfd_read_file(root, "/run/pocketinternet/started", &s, &n, 4096), 0);
+	assert_string_equal(s, "inside\n");
+	free(s);
+	/* ".." stops at the root, in the path and in a relative link. */
+	assert_int_equal(pi_rootfd_read_file(root, "/run/../../../../etc/passwd", &s, &n, 4096), 0);
+	assert_string_equal(s, "inside\n");
+	free(s);
+	assert_int_equal(symlinkat("../../../../../../../etc/passwd", root, "run/pocketinternet/start.out"), 0);
+	assert_int_equal(pi_rootfd_read_file(root, "run/pocketinternet/start.out", &s, &n, 4096), 0);
+	assert_string_equal(s, "inside\n");
+	free(s);
+	/* A FIFO is refused without blocking; writing one needs a reader. */
+	assert_int_equal(mkfifoat(root, "run/pocketinternet/go", 0600), 0);
+	assert_int_equal(pi_rootfd_read_file(root, "/run/pocketinternet/go", &s, &n, 4096), -EINVAL);
+	assert_int_equal(pi_rootfd_open(root, "/run/pocketinternet/go", O_WRONLY | O_NONBLOCK, 0), -ENXIO);
+	/* Magic links (/proc/<pid>/root) would leave any root. */
+	int host = open("/", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(pi_rootfd_open(host, "/proc/self/root/etc/hostname", O_RDONLY, 0), -ELOOP);
+	close(host);
+	/* The pid forms: this process's root is the host's. */
+	snprintf(p, sizeof(p), "%s/etc/passwd", t);
+	assert_int_equal(pi_root_read_file(getpid(), p, &s, &n, 4096), 0);
+	assert_string_equal(s, "inside\n");
+	free(s);
+	int fd = pi_root_open(getpid(), p, O_RDONLY, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pi_root_read_file(-1, p, &s, &n, 4096), -ENOENT);
+	close(root);
+	rm_rf(t);
+}
+
+static int listen_unix(const char *path)
+{
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	return l;
+}
+
+static void test_root_connect(void **state)
+{
+	(void)state;
+	char t[] = "/tmp/pi-rsk-XXXXXX", p[512];
+	assert_non_null(mkdtemp(t));
+	int root = open(t, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(mkdirat(root, "srv", 0755), 0);
+	assert_int_equal(mkdirat(root, "run", 0755), 0);
+	/* The socket's directory reached through an absolute link, in-root. */
+	assert_int_equal(symlinkat("/srv", root, "run/bird"), 0);
+	snprintf(p, sizeof(p), "%s/srv/bird.ctl", t);
+	int l = listen_unix(p);
+	int c = pi_rootfd_connect_unix(root, "/run/bird/bird.ctl");
+	assert_true(c >= 0);
+	int a = accept(l, NULL, NULL);
+	assert_true(a >= 0);
+	assert_int_equal(write(c, "hi", 2), 2);
+	char buf[4];
+	assert_int_equal(read(a, buf, sizeof(buf)), 2);
+	close(a);
+	close(c);
+	/* The socket itself a link to a host socket outside the root: refused,
+	 * and the host socket sees no connection. */
+	char host[] = "/tmp/pi-hsk-XXXXXX";
+	assert_non_null(mkdtemp(host));
+	snprintf(p, sizeof(p), "%s/docker.sock", host);
+	int hl = listen_unix(p);
+	assert_int_equal(mkdirat(root, "run/b2", 0755), 0);
+	assert_int_equal(symlinkat(p, root, "run/b2/bird.ctl"), 0);
+	assert_int_equal(pi_rootfd_connect_unix(root, "/run/b2/bird.ctl"), -ELOOP);
+	assert_int_equal(accept(hl, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(pi_rootfd_connect_unix(root, "/srv/"), -EINVAL);
+	assert_int_equal(pi_rootfd_connect_unix(root, "/srv"), -ENOTSOCK);
+	close(hl);
+	close(l);
+	close(root);
+	rm_rf(host);
+	rm_rf(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena), cmocka_unit_test(test_buf), cmocka_unit_test(test_vec),
 		cmocka_unit_test(test_rng),   cmocka_unit_test(test_pool), cmocka_unit_test(test_files),
 		cmocka_unit_test(test_diag_move),
+		cmocka_unit_test(test_dir_open_links),
+		cmocka_unit_test(test_dir_open_owner),
+		cmocka_unit_test(test_file_at),
+		cmocka_unit_test(test_write_file_safe),
+		cmocka_unit_test(test_remove_tree),
+		cmocka_unit_test(test_remove_tree_mount),
+		cmocka_unit_test(test_root_read),
+		cmocka_unit_test(test_root_connect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
