@@ -58,6 +58,7 @@ enum pi_tier {
 #define PI_BP_MAX_ROLES 32    /* roles in a blueprint */
 #define PI_BP_MAX_LINKS 128   /* links entries in a blueprint */
 #define PI_BP_MAX_LANS 32     /* LANs in a blueprint */
+#define PI_LAB_FILE_MAX (16 * 1024 * 1024) /* bytes of a lab file (-c) */
 
 struct pi_count {
 	unsigned value, min, max;

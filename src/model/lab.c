@@ -8,6 +8,9 @@
  * is returned only when nothing was reported.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
@@ -100,7 +103,7 @@ static const struct pi_blueprint *bp_ref(struct native *nt, const struct pi_ynod
 	pi_ld_err(ld, n->pos,
 		  near ? pi_ld_fmt(ld, "did you mean '%s'? available blueprints: %s", near, list)
 		       : pi_ld_fmt(ld, "available blueprints: %s (add blueprints/%s.yml to make a new one)", list, *name),
-		  "unknown blueprint '%s'", *name);
+		  "unknown blueprint '%s'", pi_ld_val(ld, *name));
 	return NULL;
 }
 
@@ -121,7 +124,7 @@ static void parse_overrides(struct native *nt, const struct pi_ynode *n, struct 
 		for (size_t j = 0; j < pod->n_overrides && !dup; j++)
 			dup = strcmp(pod->overrides[j].role, role) == 0;
 		if (dup) {
-			pi_ld_err(ld, k->pos, "give each role's count once", "role '%s' listed twice", role);
+			pi_ld_err(ld, k->pos, "give each role's count once", "role '%s' listed twice", pi_ld_val(ld, role));
 			continue;
 		}
 		const struct pi_bp_role *r = NULL;
@@ -138,7 +141,7 @@ static void parse_overrides(struct native *nt, const struct pi_ynode *n, struct 
 				pi_ld_err(ld, k->pos,
 					  near ? pi_ld_fmt(ld, "did you mean '%s'? roles of %s: %s", near, pod->bp->name, list)
 					       : pi_ld_fmt(ld, "roles of %s: %s", pod->bp->name, list),
-					  "blueprint '%s' has no role '%s'", pod->bp->name, role);
+					  "blueprint '%s' has no role '%s'", pod->bp->name, pi_ld_val(ld, role));
 				continue;
 			}
 		}
@@ -193,7 +196,7 @@ static void parse_pod_entry(struct native *nt, const struct pi_ynode *n)
 		pi_ld_err(ld, name->pos,
 			  pi_ld_fmt(ld, "use lowercase letters, digits and '-', starting with a letter, at most %d chars",
 				    PI_LAB_NAME_MAX),
-			  "invalid pod name '%s'", pod.name);
+			  "invalid pod name '%s'", pi_ld_val(ld, pod.name));
 	if (name && count)
 		pi_ld_err(ld, pi_y_key(n, "count")->pos, "remove count, or remove name to generate several pods",
 			  "a named pod is one pod: it cannot have a count");
@@ -236,7 +239,7 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 				continue;
 			}
 			pod.bp = bp_ref(nt, k, &pod.blueprint);
-			if (!pi_y_uint(ld, v, pi_ld_fmt(ld, "the count of '%s' pods", k->kind == PI_Y_SCALAR ? k->str : "?"),
+			if (!pi_y_uint(ld, v, pi_ld_fmt(ld, "the count of '%s' pods", k->kind == PI_Y_SCALAR ? pi_ld_val(ld, k->str) : "?"),
 				       0, PI_LAB_MAX_PODS, &c))
 				continue;
 			pod.count = (unsigned)c;
@@ -367,7 +370,7 @@ static const struct podname *pod_ref(struct native *nt, const struct pi_ynode *n
 	pi_ld_err(ld, n->pos,
 		  near ? pi_ld_fmt(ld, "did you mean '%s'? pods: %s", near, list)
 		       : pi_ld_fmt(ld, "name a pod of this lab (generated pods are <blueprint><n>): %s", list),
-		  "%s: unknown pod '%s'", what, name);
+		  "%s: unknown pod '%s'", what, pi_ld_val(ld, name));
 	return NULL;
 }
 
@@ -546,7 +549,7 @@ static void parse_prefix(struct native *nt, const struct pi_ynode *n, unsigned f
 		return;
 	*pos = n->pos;
 	if (pi_prefix_parse(s, &p) < 0 || !strchr(s, '/')) {
-		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "write ADDRESS/LENGTH, e.g. %s", eg), "invalid %s prefix '%s'", what, s);
+		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "write ADDRESS/LENGTH, e.g. %s", eg), "invalid %s prefix '%s'", what, pi_ld_val(ld, s));
 		return;
 	}
 	if (p.family != family) {
@@ -610,14 +613,14 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 				  pi_ld_fmt(ld, "use lowercase letters, digits and '-', starting with a letter, at most %d "
 						"chars (it prefixes container names)",
 					    PI_LAB_NAME_MAX),
-				  "invalid lab name '%s'", s);
+				  "invalid lab name '%s'", pi_ld_val(ld, s));
 	}
 	if ((n = pi_y_get(root, "seed")) && pi_y_uint(ld, n, "seed", 0, UINT64_MAX, &v))
 		lab->seed = v;
 	if ((n = pi_y_get(root, "tld")) && pi_y_str(ld, n, "tld", &s)) {
 		if (!pi_y_name_ok(s, 63, true))
 			pi_ld_err(ld, n->pos, "use one DNS label: lowercase letters, digits and '-', starting with a letter",
-				  "invalid tld '%s'", s);
+				  "invalid tld '%s'", pi_ld_val(ld, s));
 		else if (strcmp(s, "arpa") == 0 || strcmp(s, "local") == 0 || strcmp(s, "localhost") == 0)
 			pi_ld_err(ld, n->pos, "use another name, e.g. pocket", "tld '%s' has a special meaning in DNS", s);
 		else
@@ -725,17 +728,76 @@ int pi_lab_load_mem(const char *name, const char *text, size_t len, const char *
 	return rc;
 }
 
-int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag)
+/* Reads a lab file: a regular file of at most PI_LAB_FILE_MAX bytes, checked
+ * on the open descriptor (no window between the check and the read). A FIFO
+ * or a device like /dev/zero would otherwise block or never end. */
+static int read_lab_file(const char *path, char **text, size_t *len, struct pi_diag *diag)
 {
-	char *text;
-	size_t len;
-	*out = NULL;
-	int rc = pi_read_file(path, &text, &len);
-	if (rc < 0) {
-		pi_diag_add(diag, (struct pi_pos){ .file = path }, "give a lab file with -c FILE",
-			    "cannot read lab file: %s", strerror(-rc));
+	struct pi_pos pos = { .file = path };
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		int rc = -errno;
+		pi_diag_add(diag, pos, "give a lab file with -c FILE", "cannot read lab file: %s", strerror(-rc));
 		return rc;
 	}
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		pi_diag_add(diag, pos, "give a lab file with -c FILE", "cannot read lab file: %s", strerror(-rc));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		pi_diag_add(diag, pos, "give a regular file with -c FILE (not a pipe, device or directory)",
+			    "the lab file is not a regular file");
+	} else if (st.st_size > PI_LAB_FILE_MAX) {
+		rc = -EFBIG;
+		pi_diag_add(diag, pos, "split the lab or use generated pods (count:) instead of listing them",
+			    "the lab file has %lld bytes; the limit is %d", (long long)st.st_size, PI_LAB_FILE_MAX);
+	}
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* One byte more than the limit tells a file that grew since fstat. */
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *buf = pi_xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			pi_diag_add(diag, pos, "give a lab file with -c FILE", "cannot read lab file: %s", strerror(-rc));
+			break;
+		}
+		n += (size_t)r;
+		if (r == 0 || n == cap)
+			break;
+	}
+	close(fd);
+	if (!rc && n > (size_t)st.st_size) {
+		rc = -EAGAIN;
+		pi_diag_add(diag, pos, "try again once the file is written", "the lab file changed while it was read");
+	}
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag)
+{
+	char *text = NULL;
+	size_t len = 0;
+	*out = NULL;
+	int rc = read_lab_file(path, &text, &len, diag);
+	if (rc < 0)
+		return rc;
 	rc = pi_lab_load_mem(path, text, len, blueprint_dir, out, diag);
 	free(text);
 	return rc;

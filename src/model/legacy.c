@@ -74,7 +74,7 @@ static bool parse_number(struct pi_ld *ld, const struct pi_ynode *n, const char 
 		}
 	}
 	if (!ok || part != 1 || digits == 0) {
-		pi_ld_err(ld, n->pos, hint, "%s '%s' is not of the form X.Y", what, n->str);
+		pi_ld_err(ld, n->pos, hint, "%s '%s' is not of the form X.Y", what, pi_ld_val(ld, n->str));
 		return false;
 	}
 	if (v[0] < 16 || v[0] > 31 || v[1] < 1 || v[1] > 255) {
@@ -245,7 +245,7 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 			pi_ld_err(ld, n->pos,
 				  pi_ld_fmt(ld, "use lowercase letters, digits and '-', starting with a letter, at most %d chars",
 					    PI_LAB_NAME_MAX),
-				  "invalid lab name '%s'", s);
+				  "invalid lab name '%s'", pi_ld_val(ld, s));
 	}
 	if ((n = pi_y_get(root, "seed")) && pi_y_uint(ld, n, "seed", 0, UINT64_MAX, &v))
 		lab->seed = v;

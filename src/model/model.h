@@ -42,11 +42,16 @@ struct pi_ld {
 	struct pi_diag *diag;
 	const char *file;       /* file being walked (in arena) */
 	unsigned errors;        /* added by this load, capped at PI_LD_MAX_ERRORS */
+	unsigned warnings;      /* likewise */
 };
 
 void pi_ld_init(struct pi_ld *ld, struct pi_arena *arena, struct pi_diag *diag);
 void pi_ld_done(struct pi_ld *ld);
 void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+/* A warning: reported, but the load still succeeds. */
+void pi_ld_warn(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+/* A file's value made safe and short for a message (pi_diag_value), in ld->tmp. */
+const char *pi_ld_val(struct pi_ld *ld, const char *s);
 /* Sorts the entries [from, to) by position, file by file. */
 void pi_ld_sort(struct pi_diag *d, size_t from, size_t to);
 /* The end of a load's sortable range: the "too many errors" note stays last. */
