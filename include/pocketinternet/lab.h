@@ -187,6 +187,7 @@ struct pi_lab {
 	uint64_t seed;
 	struct pi_prefix v4, v6; /* address space; defaults 10.0.0.0/8, 2001:db8::/32 */
 	struct pi_pos v4_pos, v6_pos;
+	struct pi_pos pods_pos; /* the `pods` key: where lab-wide planner errors point */
 	struct pi_lab_pod *pods; /* explicit pods first, in file order, then counts */
 	size_t n_pods;
 	struct pi_lab_rel *rels;

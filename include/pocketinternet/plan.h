@@ -156,6 +156,15 @@ struct pi_plan_zone {
 
 #define PI_PLAN_PROVIDER_LIMIT 1000000u
 
+/* Size bounds: a lab whose estimated plan exceeds one is refused before
+ * anything is allocated (docs/lab-format.md, "Limits"). They keep a plan
+ * within seconds and a few hundred MB; 10,000 pods of the stock blueprints
+ * need about 55,000 nodes and 50,000 sessions. */
+#define PI_PLAN_MAX_NODES 250000u
+#define PI_PLAN_MAX_LINKS 300000u
+#define PI_PLAN_MAX_SESSIONS 300000u
+#define PI_PLAN_MAX_ERRORS 200 /* reported per build, then "too many errors" */
+
 /*
  * One AS-level relationship, explicit in the plan whether the lab asked for
  * it or the generator chose it. Sessions carry the same information per

@@ -634,6 +634,8 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 		if ((a = pi_y_get(n, "ipv6")))
 			parse_prefix(&nt, a, PI_AF_V6, &lab->v6, &lab->v6_pos);
 	}
+	if (pi_y_key(root, "pods"))
+		lab->pods_pos = pi_y_key(root, "pods")->pos;
 	if (!(n = pi_y_get(root, "pods")))
 		pi_ld_err(ld, root->pos, "add pods: {transit: 2, ixp: 1, broadband: 2, content: 1}", "the lab has no 'pods'");
 	else

@@ -252,6 +252,8 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	/* config: held settings of the original tool (images, compose options)
 	 * that mean nothing here; it is accepted whatever it contains. */
 	bool pods_ok = true;
+	if (pi_y_key(root, "pods"))
+		lab->pods_pos = pi_y_key(root, "pods")->pos;
 	n = pi_y_get(root, "pods");
 	if (!n) {
 		pi_ld_err(ld, root->pos, "add pods: with entries like {number: \"16.1\", kind: base}",

@@ -33,7 +33,7 @@ struct pi_ynode {
 
 /* Bounds that keep hostile input cheap (documented in docs/lab-format.md). */
 #define PI_Y_MAX_DEPTH 64
-#define PI_Y_MAX_WEIGHT 200000
+#define PI_Y_MAX_WEIGHT 1000000
 #define PI_LD_MAX_ERRORS 200
 
 struct pi_ld {

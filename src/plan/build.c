@@ -833,7 +833,7 @@ int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag
 			goto out;
 	} else {
 		struct pi_prefix parents[2] = { lab->v4, lab->v6 };
-		if ((rc = pl_pods(&c)) || (rc = pl_graph(&c)) || (rc = nodes(&c)) || (rc = links(&c)))
+		if ((rc = pl_check_size(&c)) || (rc = pl_pods(&c)) || (rc = pl_graph(&c)) || (rc = nodes(&c)) || (rc = links(&c)))
 			goto out;
 		pl_ifaces_finish(&c);
 		if ((rc = pl_addresses(&c)))

@@ -129,13 +129,17 @@ struct pl_ctx {
 	bool flat_dns; /* legacy: every record in the TLD and reverse parent zones */
 };
 
-#define PL_ERR(c, pos, hint, ...)                                    \
-	do {                                                         \
-		pi_diag_add((c)->diag, (pos), (hint), __VA_ARGS__); \
-		(c)->errors++;                                       \
-	} while (0)
+/* Adds an error (capped at PI_PLAN_MAX_ERRORS, like the loader's). A
+ * position without a line (a lab-wide problem, or a default the lab relies
+ * on) points at the lab's `pods` key. */
+void pl_err(struct pl_ctx *c, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+#define PL_ERR(c, pos, hint, ...) pl_err((c), (pos), (hint), __VA_ARGS__)
 
 static inline uint32_t *pl_u32(const struct pi_vec *v, size_t i) { return pi_vec_at(v, i); }
+
+/* limits.c: refuses a lab whose plan would exceed PI_PLAN_MAX_*, from
+ * counts alone, before anything is allocated. */
+int pl_check_size(struct pl_ctx *c);
 
 /* graph.c */
 int pl_pods(struct pl_ctx *c);

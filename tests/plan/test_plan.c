@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "check.h"
+#include "pi_config.h"
 #include "fab.h"
 #include "pocketinternet/plan.h"
 
@@ -466,6 +467,71 @@ static void test_large_lab(void **state)
 	fab_free(lab);
 }
 
+/* 20,000 transit pods would be 200 million clique peerings: refused from
+ * the counts, before the planner allocates anything, naming the limit. */
+static void test_size_limits(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = fab_lab("clique", 1, 20000, 0, 0, 0);
+	unsigned line;
+	const char *msg = build_err(lab, &line);
+	assert_non_null(strstr(msg, "199990000 peerings"));
+	assert_non_null(strstr(msg, "the limit is"));
+	assert_non_null(strstr(msg, "PI_PLAN_MAX_LINKS"));
+	fab_free(lab);
+	/* Many nodes through role overrides. */
+	lab = fab_lab("wide", 1, 2, 0, 0, 0);
+	fab_add_count(lab, "broadband", 20000);
+	fab_add_override(lab, "sub", 8);
+	msg = build_err(lab, &line);
+	assert_non_null(strstr(msg, "nodes; the limit is 250000 (PI_PLAN_MAX_NODES)"));
+	fab_free(lab);
+	/* Just under the bounds still plans. */
+	lab = fab_lab("under", 1, 40, 0, 0, 0);
+	struct pi_plan *plan = build_ok(lab);
+	assert_int_equal(plan->n_pods, 40);
+	pi_plan_free(plan);
+	fab_free(lab);
+}
+
+/* Planner errors about a default the lab relies on point at `pods`, and
+ * planner errors are capped like the loader's. */
+static void test_error_positions(void **state)
+{
+	(void)state;
+	const char *text = "name: cg\npods:\n  transit: 2\n  broadband: 600\n";
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	struct pi_plan *plan = NULL;
+	pi_diag_init(&d);
+	const char *src = getenv("PI_SOURCE_DIR");
+	char bdir[4096];
+	snprintf(bdir, sizeof(bdir), "%s/blueprints", src && *src ? src : PI_SOURCE_DIR);
+	assert_int_equal(pi_lab_load_mem("cg.yml", text, strlen(text), bdir, &lab, &d), 0);
+	/* Too small for the lab, and with no position, as a default has none. */
+	assert_int_equal(pi_prefix_parse("10.0.0.0/20", &lab->v4), 0);
+	lab->v4_pos = (struct pi_pos){ 0 };
+	assert_int_equal(pi_plan_build(lab, &plan, &d), -EINVAL);
+	const struct pi_diag_entry *e = pi_vec_at(&d.entries, 0);
+	assert_string_equal(e->pos.file, "cg.yml");
+	assert_int_equal(e->pos.line, 2);
+	assert_int_equal(e->pos.col, 1);
+	pi_diag_free(&d);
+	pi_lab_free(lab);
+
+	/* 300 pods naming one name: 200 errors and one "too many". */
+	lab = fab_lab("many", 1, 1, 0, 0, 0);
+	for (int i = 0; i < 300; i++)
+		fab_add_pod(lab, "twin", "ixp", 0);
+	pi_diag_init(&d);
+	assert_int_equal(pi_plan_build(lab, &plan, &d), -EINVAL);
+	assert_int_equal(pi_diag_errors(&d), PI_PLAN_MAX_ERRORS + 1);
+	e = pi_vec_at(&d.entries, PI_PLAN_MAX_ERRORS);
+	assert_string_equal(e->msg, "too many errors; stopping here");
+	pi_diag_free(&d);
+	fab_free(lab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_errors),      cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_route_reflectors), cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_legacy),      cmocka_unit_test(test_large_lab),
+		cmocka_unit_test(test_size_limits), cmocka_unit_test(test_error_positions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
