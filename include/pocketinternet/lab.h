@@ -58,6 +58,7 @@ enum pi_tier {
 #define PI_BP_MAX_ROLES 32    /* roles in a blueprint */
 #define PI_BP_MAX_LINKS 128   /* links entries in a blueprint */
 #define PI_BP_MAX_LANS 32     /* LANs in a blueprint */
+#define PI_LAB_TITLE_MAX 120  /* bytes of a lab's title: printable text */
 #define PI_LAB_FILE_MAX (16 * 1024 * 1024) /* bytes of a lab file (-c) */
 
 struct pi_count {
@@ -183,6 +184,7 @@ struct pi_lab {
 	struct pi_arena arena; /* owns every string and array below */
 	const char *file;      /* as given on the command line */
 	const char *name;      /* lab name: [a-z0-9-], <= 16 chars (used in container names) */
+	const char *title;     /* free text for people ("Main Demo Lab"), or NULL */
 	const char *tld;       /* pocket top-level domain, default "pocket" ("lab" for legacy) */
 	uint64_t seed;
 	struct pi_prefix v4, v6; /* address space; defaults 10.0.0.0/8, 2001:db8::/32 */
@@ -202,7 +204,8 @@ struct pi_lab {
  * Loads a lab and every blueprint in blueprint_dir (NULL: the default dir).
  * On any error returns -EINVAL (or -errno for I/O) with every problem in diag,
  * sorted by position within each file, and *out NULL. On success diag gets
- * nothing. Formats, rules and limits: docs/lab-format.md.
+ * no errors, only warnings (PI_DIAG_WARNING: keys of the original format
+ * that are ignored, slips read as what was meant). Formats, rules and limits: docs/lab-format.md.
  */
 int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag);
 /* Same from memory; name is used as the file in positions (fuzzing, tests). */

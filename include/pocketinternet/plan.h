@@ -191,6 +191,7 @@ struct pi_plan {
 	struct pi_arena arena;
 	const char *lab_name;
 	const char *lab_file;
+	const char *title; /* the lab's title (printable, <= PI_LAB_TITLE_MAX), or NULL */
 	const char *tld; /* "pocket" */
 	uint64_t seed;
 	struct pi_prefix v4, v6;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include "model.h"
 
-static const char *const lab_keys[] = { "name", "seed", "tld", "address_space", "pods", "relationships", NULL };
+static const char *const lab_keys[] = { "name", "title", "seed", "tld", "address_space", "pods", "relationships", NULL };
 static const char *const space_keys[] = { "ipv4", "ipv6", NULL };
 static const char *const pod_keys[] = { "name", "blueprint", "count", "asn", "roles", NULL };
 static const char *const rel_keys[] = { "provider", "customer", "peers", "ixp", "members", NULL };
@@ -596,6 +596,15 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 {
 	if (!pi_y_is(ld, root, PI_Y_MAP, "a lab file"))
 		return;
+	/* The original project shipped its demo topology (examples/demo1) as a
+	 * docker-compose file: one clear error instead of one per key. */
+	if (pi_y_get(root, "services") && !pi_y_get(root, "pods")) {
+		pi_ld_err(ld, pi_y_key(root, "services")->pos,
+			  "write the topology as a lab (docs/lab-format.md); the original format names pods by "
+			  "number, e.g. pods: [{number: \"16.1\", kind: dns}]",
+			  "this is a docker-compose file, not a lab file");
+		return;
+	}
 	struct native nt = { .ld = ld, .lab = lab };
 	nt.explicit_ = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
 	nt.generated = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
@@ -617,6 +626,7 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	}
 	if ((n = pi_y_get(root, "seed")) && pi_y_uint(ld, n, "seed", 0, UINT64_MAX, &v))
 		lab->seed = v;
+	pi_lab_parse_title(ld, root, lab);
 	if ((n = pi_y_get(root, "tld")) && pi_y_str(ld, n, "tld", &s)) {
 		if (!pi_y_name_ok(s, 63, true))
 			pi_ld_err(ld, n->pos, "use one DNS label: lowercase letters, digits and '-', starting with a letter",
@@ -661,6 +671,25 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	pi_vec_free(&nt.names);
 	pi_vec_free(&nt.rels);
 	free(nt.relset);
+}
+
+void pi_lab_parse_title(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab)
+{
+	const struct pi_ynode *n = pi_y_get(root, "title");
+	const char *s;
+	if (!n || !pi_y_str(ld, n, "title", &s))
+		return;
+	bool printable = true;
+	for (const unsigned char *q = (const unsigned char *)s; *q && printable; q++)
+		printable = *q >= 0x20 && *q != 0x7f;
+	if (!printable)
+		pi_ld_err(ld, n->pos, "write the title on one line, without control characters",
+			  "the title '%s' holds control characters", pi_ld_val(ld, s));
+	else if (strlen(s) > PI_LAB_TITLE_MAX)
+		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "shorten it to %d bytes", PI_LAB_TITLE_MAX),
+			  "the title is %zu bytes long; the limit is %d", strlen(s), PI_LAB_TITLE_MAX);
+	else
+		lab->title = s;
 }
 
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path)

@@ -820,6 +820,7 @@ int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag
 
 	plan->lab_name = pi_arena_strdup(&plan->arena, lab->name ? lab->name : "lab");
 	plan->lab_file = lab->file ? pi_arena_strdup(&plan->arena, lab->file) : NULL;
+	plan->title = lab->title ? pi_arena_strdup(&plan->arena, lab->title) : NULL;
 	plan->tld = pi_arena_strdup(&plan->arena, lab->tld ? lab->tld : (lab->is_legacy ? "lab" : "pocket"));
 	plan->seed = lab->seed;
 	plan->v4 = lab->v4;

@@ -92,6 +92,8 @@ void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 	pi_buf_printf(out, "lab %s%s: seed %" PRIu64 ", tld .%s, %u pods, %u nodes, %u links, %u BGP sessions, %u zones\n",
 		      plan->lab_name, plan->legacy ? " (original format)" : "", plan->seed, plan->tld, plan->n_pods,
 		      plan->n_nodes, plan->n_links, plan->n_sessions, plan->n_zones);
+	if (plan->title)
+		pi_buf_printf(out, "title: %s\n", plan->title);
 	pi_buf_printf(out, "address space %s %s\n", pi_prefix_fmt(&plan->v4, b1), pi_prefix_fmt(&plan->v6, b2));
 	if (pi_prefix_is_set(&plan->anycast4))
 		pi_buf_printf(out, "anycast %s %s\n", pi_prefix_fmt(&plan->anycast4, b1), pi_prefix_fmt(&plan->anycast6, b2));
@@ -203,6 +205,7 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 	json_t *root = json_object();
 	char buf[PI_PREFIX_STRLEN];
 	SET(root, "lab", json_string(plan->lab_name));
+	SET(root, "title", plan->title ? json_string(plan->title) : json_null());
 	SET(root, "legacy", json_boolean(plan->legacy));
 	SET(root, "seed", plan->seed <= INT64_MAX ? json_integer((json_int_t)plan->seed)
 						 : json_string((snprintf(buf, sizeof(buf), "%" PRIu64, plan->seed), buf)));

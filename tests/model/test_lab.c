@@ -48,7 +48,8 @@ static struct pi_lab *load_ok(const char *rel)
 	if (rc != 0)
 		pi_diag_print(&d, stderr);
 	assert_int_equal(rc, 0);
-	assert_int_equal(pi_diag_count(&d), 0);
+	/* warnings (an ignored `config:` of the original format) are tested on their own */
+	assert_int_equal(pi_diag_errors(&d), 0);
 	assert_non_null(lab);
 	pi_diag_free(&d);
 	free(path);
@@ -769,6 +770,65 @@ static void test_file_kinds(void **state)
 	rmdir(dir);
 }
 
+/* The original project's published files, as they are (tests/data/original). */
+static void test_original_files(void **state)
+{
+	(void)state;
+	char *path = path_of("tests/data/original/lab.yml"), *bdir = bp_dir();
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(path, bdir, &lab, &d), 0);
+	assert_non_null(lab);
+	assert_string_equal(lab->title, "Main Demo Lab");
+	assert_true(lab->is_legacy);
+	assert_int_equal(lab->legacy.n_pods, 3);
+	/* "-v6" was meant as [v6] */
+	assert_false(lab->legacy.pods[2].v4);
+	assert_true(lab->legacy.pods[2].v6);
+	assert_int_equal(lab->legacy.n_peerings, 2);
+	/* warnings only: the slip, the v4-only/v6-only peering, the ignored config */
+	assert_int_equal(pi_diag_errors(&d), 0);
+	assert_int_equal(pi_diag_count(&d), 3);
+	static const struct {
+		unsigned line, col;
+		const char *text;
+	} want[] = { { 24, 7, "read as [v6]" }, { 31, 5, "no IP stack in common" }, { 36, 1, "'config'" } };
+	for (size_t i = 0; i < PI_ARRAY_LEN(want); i++) {
+		const struct pi_diag_entry *e = entry(&d, i);
+		assert_int_equal(e->severity, PI_DIAG_WARNING);
+		assert_int_equal(e->pos.line, want[i].line);
+		assert_int_equal(e->pos.col, want[i].col);
+		assert_non_null(strstr(e->msg, want[i].text));
+	}
+	assert_non_null(strstr(entry(&d, 2)->msg, "ignored"));
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+	free(path);
+
+	/* demo1 was published as a docker-compose file: one clear error */
+	path = path_of("tests/data/original/demo1-docker-compose.yml");
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(path, bdir, &lab, &d), -EINVAL);
+	assert_int_equal(pi_diag_count(&d), 1);
+	assert_int_equal(entry(&d, 0)->pos.line, 2);
+	assert_non_null(strstr(entry(&d, 0)->msg, "docker-compose file"));
+	pi_diag_free(&d);
+	free(path);
+	free(bdir);
+
+	lab = load_ok("tests/data/original/demo1.yml");
+	assert_string_equal(lab->title, "RIPE NCC Copenhagen Hackathon Demo");
+	assert_int_equal(lab->legacy.n_pods, 3);
+	pi_lab_free(lab);
+
+	/* a title must be printable and short */
+	const char *text = "pods: {transit: 1}\ntitle: \"a\\tb\"\n";
+	assert_int_equal(load_fail(text, strlen(text), &d), -EINVAL);
+	assert_non_null(strstr(entry(&d, 0)->msg, "control characters"));
+	pi_diag_free(&d);
+}
+
 static void test_paths(void **state)
 {
 	(void)state;
@@ -797,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_io_errors),    cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_reader_errors_positioned), cmocka_unit_test(test_values_escaped),
 		cmocka_unit_test(test_anchor_flood), cmocka_unit_test(test_file_kinds),
+		cmocka_unit_test(test_original_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -532,6 +532,43 @@ static void test_error_positions(void **state)
 	fab_free(lab);
 }
 
+/* The original project's example lab plans, keeping its title. */
+static void test_original_example(void **state)
+{
+	(void)state;
+	const char *src = getenv("PI_SOURCE_DIR");
+	char path[4096], bdir[4096];
+	snprintf(path, sizeof(path), "%s/tests/data/original/lab.yml", src && *src ? src : PI_SOURCE_DIR);
+	snprintf(bdir, sizeof(bdir), "%s/blueprints", src && *src ? src : PI_SOURCE_DIR);
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(path, bdir, &lab, &d), 0);
+	struct pi_plan *plan = build_ok(lab);
+	check_plan(plan);
+	assert_string_equal(plan->title, "Main Demo Lab");
+	assert_int_equal(plan->n_pods, 3);
+	/* 16.1-16.2 share only v4; 16.2 (v4) and 16.3 (v6) share nothing */
+	unsigned ebgp = 0;
+	for (uint32_t i = 0; i < plan->n_sessions; i++)
+		if (plan->sessions[i].rel != PI_REL_IBGP) {
+			ebgp++;
+			assert_int_equal(plan->sessions[i].family, PI_AF_V4);
+		}
+	assert_int_equal(ebgp, 1);
+	struct pi_buf b;
+	pi_buf_init(&b);
+	pi_plan_write_text(plan, &b);
+	assert_non_null(strstr(pi_buf_str(&b), "\ntitle: Main Demo Lab\n"));
+	pi_buf_reset(&b);
+	assert_int_equal(pi_plan_write_json(plan, &b), 0);
+	assert_non_null(strstr(pi_buf_str(&b), "\"title\": \"Main Demo Lab\""));
+	pi_buf_free(&b);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_route_reflectors), cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_legacy),      cmocka_unit_test(test_large_lab),
 		cmocka_unit_test(test_size_limits), cmocka_unit_test(test_error_positions),
+		cmocka_unit_test(test_original_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
