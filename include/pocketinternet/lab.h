@@ -61,6 +61,33 @@ enum pi_tier {
 #define PI_LAB_TITLE_MAX 120  /* bytes of a lab's title: printable text */
 #define PI_LAB_FILE_MAX (16 * 1024 * 1024) /* bytes of a lab file (-c) */
 
+/* Containment classes of nodes, by what they run (the keys of a lab's
+ * `limits:`, with "default"): routers (router or route-server), resolvers,
+ * clients, and every other server. */
+enum pi_node_class {
+	PI_CLASS_ROUTER,
+	PI_CLASS_RESOLVER,
+	PI_CLASS_SERVER,
+	PI_CLASS_CLIENT,
+	PI_CLASS_DEFAULT, /* "default": every class the lab does not name */
+	PI_CLASS_COUNT
+};
+/* "router", "resolver", "server", "client", "default". */
+const char *pi_node_class_name(enum pi_node_class c);
+/* The class of a node with these enum pi_service bits (never DEFAULT). */
+enum pi_node_class pi_node_class_of(unsigned services);
+
+/* A lab's `limits:` (0 = not given: the planner's default for the class). */
+struct pi_lab_limits {
+	uint32_t mem_mb[PI_CLASS_COUNT];
+	uint32_t pids[PI_CLASS_COUNT];
+	struct pi_pos pos;
+};
+#define PI_LIMIT_MEM_MIN_MB 32u
+#define PI_LIMIT_MEM_MAX_MB 65536u
+#define PI_LIMIT_PIDS_MIN 16u
+#define PI_LIMIT_PIDS_MAX 65536u
+
 struct pi_count {
 	unsigned value, min, max;
 };
@@ -190,6 +217,7 @@ struct pi_lab {
 	struct pi_prefix v4, v6; /* address space; defaults 10.0.0.0/8, 2001:db8::/32 */
 	struct pi_pos v4_pos, v6_pos;
 	struct pi_pos pods_pos; /* the `pods` key: where lab-wide planner errors point */
+	struct pi_lab_limits limits;
 	struct pi_lab_pod *pods; /* explicit pods first, in file order, then counts */
 	size_t n_pods;
 	struct pi_lab_rel *rels;

@@ -78,6 +78,10 @@ struct pi_plan_node {
 	/* The recursive resolver this node's /etc/resolv.conf names. */
 	struct pi_prefix resolver4, resolver6;
 	struct pi_prefix anycast4, anycast6; /* web nodes of anycast pods: extra loopback addresses */
+	/* Containment (cgroup memory.max and pids.max of its container): the
+	 * defaults of its class (PI_PLAN_DEFAULT_*), or the lab's `limits:`. */
+	uint32_t mem_limit_mb;
+	uint32_t pids_limit;
 };
 
 enum pi_link_kind { PI_LINK_P2P, PI_LINK_LAN };
@@ -163,7 +167,19 @@ struct pi_plan_zone {
 #define PI_PLAN_MAX_NODES 250000u
 #define PI_PLAN_MAX_LINKS 300000u
 #define PI_PLAN_MAX_SESSIONS 300000u
-#define PI_PLAN_MAX_ERRORS 200 /* reported per build, then "too many errors" */
+#define PI_PLAN_MAX_ERRORS 200
+
+/* Default containment per node class (enum pi_node_class): enough for BIRD,
+ * Unbound, dnsmasq, lighttpd and tayga with room, small enough that a fork
+ * bomb or a leak in one node stops there. */
+#define PI_PLAN_DEFAULT_MEM_ROUTER_MB 256u
+#define PI_PLAN_DEFAULT_MEM_RESOLVER_MB 256u
+#define PI_PLAN_DEFAULT_MEM_SERVER_MB 128u
+#define PI_PLAN_DEFAULT_MEM_CLIENT_MB 128u
+#define PI_PLAN_DEFAULT_PIDS_ROUTER 256u
+#define PI_PLAN_DEFAULT_PIDS_RESOLVER 256u
+#define PI_PLAN_DEFAULT_PIDS_SERVER 128u
+#define PI_PLAN_DEFAULT_PIDS_CLIENT 128u /* reported per build, then "too many errors" */
 
 /*
  * One AS-level relationship, explicit in the plan whether the lab asked for
@@ -231,6 +247,14 @@ void pi_plan_write_dot(const struct pi_plan *plan, struct pi_buf *out);
 /* Fills every node's session_idx from plan->sessions (pi_plan_build does
  * this; hand-built plans in tests call it themselves). */
 void pi_plan_index_sessions(struct pi_plan *plan);
+
+/* Appends to out (a pi_vec of struct pi_prefix) every address space the
+ * plan uses, IPv4 then IPv6 each in a fixed order, none inside another:
+ * the lab's spaces, the anycast prefixes, 100.64.0.0/10 when a pod has
+ * CGNAT subscribers, 64:ff9b::/96 when one has NAT64, and the original
+ * format's backbone (172.16.0.0/12). The single answer to "what must the
+ * host and Docker keep clear of". */
+void pi_plan_address_spaces(const struct pi_plan *plan, struct pi_vec *out);
 
 /* Lookups. */
 uint32_t pi_plan_node_by_name(const struct pi_plan *plan, const char *name);

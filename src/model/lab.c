@@ -15,7 +15,12 @@
 #include <string.h>
 #include "model.h"
 
-static const char *const lab_keys[] = { "name", "title", "seed", "tld", "address_space", "pods", "relationships", NULL };
+static const char *const lab_keys[] = { "name",	    "title", "seed",	      "tld", "address_space",
+					"pods",	    "relationships", "limits", NULL };
+static const char *const limit_keys[] = { "memory", "pids", NULL };
+static const char *const class_names[] = { "router", "resolver", "server", "client", "default", NULL };
+
+static void parse_limits(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab_limits *lim);
 static const char *const space_keys[] = { "ipv4", "ipv6", NULL };
 static const char *const pod_keys[] = { "name", "blueprint", "count", "asn", "roles", NULL };
 static const char *const rel_keys[] = { "provider", "customer", "peers", "ixp", "members", NULL };
@@ -627,6 +632,8 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	if ((n = pi_y_get(root, "seed")) && pi_y_uint(ld, n, "seed", 0, UINT64_MAX, &v))
 		lab->seed = v;
 	pi_lab_parse_title(ld, root, lab);
+	if ((n = pi_y_get(root, "limits")))
+		parse_limits(ld, n, &lab->limits);
 	if ((n = pi_y_get(root, "tld")) && pi_y_str(ld, n, "tld", &s)) {
 		if (!pi_y_name_ok(s, 63, true))
 			pi_ld_err(ld, n->pos, "use one DNS label: lowercase letters, digits and '-', starting with a letter",
@@ -671,6 +678,75 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	pi_vec_free(&nt.names);
 	pi_vec_free(&nt.rels);
 	free(nt.relset);
+}
+
+const char *pi_node_class_name(enum pi_node_class c)
+{
+	return c < PI_CLASS_COUNT ? class_names[c] : "?";
+}
+
+enum pi_node_class pi_node_class_of(unsigned services)
+{
+	if (services & (PI_SVC_ROUTER | PI_SVC_RS))
+		return PI_CLASS_ROUTER;
+	if (services & PI_SVC_RESOLVER)
+		return PI_CLASS_RESOLVER;
+	return services & PI_SVC_CLIENT ? PI_CLASS_CLIENT : PI_CLASS_SERVER;
+}
+
+/* "512M", "1G", "262144K" -> MB (K rounded up); false with a diagnostic. */
+static bool parse_mem(struct pi_ld *ld, const struct pi_ynode *n, const char *what, uint32_t *mb)
+{
+	const char *hint = pi_ld_fmt(ld, "write a size with a unit, e.g. 256M or 1G, from %uM to %uG", PI_LIMIT_MEM_MIN_MB,
+				     PI_LIMIT_MEM_MAX_MB / 1024);
+	const char *s;
+	if (!pi_y_str(ld, n, what, &s))
+		return false;
+	uint64_t v = 0;
+	size_t i = 0;
+	for (; s[i] >= '0' && s[i] <= '9' && v < (1ull << 40); i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	char u = s[i] >= 'a' ? (char)(s[i] - 'a' + 'A') : s[i];
+	bool ok = i > 0 && (u == 'K' || u == 'M' || u == 'G') && (s[i + 1] == '\0' || (s[i + 1] == 'B' && !s[i + 2]));
+	if (!ok) {
+		pi_ld_err(ld, n->pos, hint, "%s '%s' is not a size like 256M", what, pi_ld_val(ld, s));
+		return false;
+	}
+	uint64_t m = u == 'K' ? (v + 1023) / 1024 : u == 'M' ? v : v * 1024;
+	if (m < PI_LIMIT_MEM_MIN_MB || m > PI_LIMIT_MEM_MAX_MB) {
+		pi_ld_err(ld, n->pos, hint, "%s %s is outside %uM..%uG", what, s, PI_LIMIT_MEM_MIN_MB,
+			  PI_LIMIT_MEM_MAX_MB / 1024);
+		return false;
+	}
+	*mb = (uint32_t)m;
+	return true;
+}
+
+/* limits: {memory: {router: 512M, default: 128M}, pids: {default: 200}} */
+static void parse_limits(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab_limits *lim)
+{
+	if (!pi_y_is(ld, n, PI_Y_MAP, "limits"))
+		return;
+	lim->pos = n->pos;
+	pi_y_keys(ld, n, limit_keys, "limits");
+	for (int which = 0; which < 2; which++) {
+		const char *key = limit_keys[which];
+		const struct pi_ynode *m = pi_y_get(n, key);
+		if (!m || !pi_y_is(ld, m, PI_Y_MAP, key))
+			continue;
+		pi_y_keys(ld, m, class_names, pi_ld_fmt(ld, "limits.%s (node classes)", key));
+		for (unsigned c = 0; c < PI_CLASS_COUNT; c++) {
+			const struct pi_ynode *v = pi_y_get(m, class_names[c]);
+			const char *what = pi_ld_fmt(ld, "limits.%s.%s", key, class_names[c]);
+			uint64_t x;
+			if (!v)
+				continue;
+			if (which == 0)
+				parse_mem(ld, v, what, &lim->mem_mb[c]);
+			else if (pi_y_uint(ld, v, what, PI_LIMIT_PIDS_MIN, PI_LIMIT_PIDS_MAX, &x))
+				lim->pids[c] = (uint32_t)x;
+		}
+	}
 }
 
 void pi_lab_parse_title(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab)

@@ -845,6 +845,7 @@ int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag
 		pl_dns_duties(&c);
 		pl_dns(&c, parents, 2);
 	}
+	pl_node_limits(&c);
 	plan->n_sessions = (uint32_t)c.sessions.len;
 	plan->sessions = arena_copy(&plan->arena, &c.sessions);
 	pi_plan_index_sessions(plan);

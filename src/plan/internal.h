@@ -140,6 +140,8 @@ static inline uint32_t *pl_u32(const struct pi_vec *v, size_t i) { return pi_vec
 /* limits.c: refuses a lab whose plan would exceed PI_PLAN_MAX_*, from
  * counts alone, before anything is allocated. */
 int pl_check_size(struct pl_ctx *c);
+/* Sets every node's mem_limit_mb and pids_limit from its class. */
+void pl_node_limits(struct pl_ctx *c);
 
 /* graph.c */
 int pl_pods(struct pl_ctx *c);

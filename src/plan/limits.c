@@ -146,3 +146,19 @@ int pl_check_size(struct pl_ctx *c)
 		       (unsigned long long)s.sessions, why, PI_PLAN_MAX_SESSIONS);
 	return c->errors ? -EINVAL : 0;
 }
+
+void pl_node_limits(struct pl_ctx *c)
+{
+	static const uint32_t mem[PI_CLASS_DEFAULT] = { PI_PLAN_DEFAULT_MEM_ROUTER_MB, PI_PLAN_DEFAULT_MEM_RESOLVER_MB,
+						      PI_PLAN_DEFAULT_MEM_SERVER_MB, PI_PLAN_DEFAULT_MEM_CLIENT_MB };
+	static const uint32_t pids[PI_CLASS_DEFAULT] = { PI_PLAN_DEFAULT_PIDS_ROUTER, PI_PLAN_DEFAULT_PIDS_RESOLVER,
+						       PI_PLAN_DEFAULT_PIDS_SERVER, PI_PLAN_DEFAULT_PIDS_CLIENT };
+	const struct pi_lab_limits *lim = &c->lab->limits;
+	for (uint32_t n = 0; n < c->plan->n_nodes; n++) {
+		struct pi_plan_node *nd = &c->plan->nodes[n];
+		enum pi_node_class k = pi_node_class_of(nd->services);
+		/* The class's own entry, else the lab's default, else ours. */
+		nd->mem_limit_mb = lim->mem_mb[k] ? lim->mem_mb[k] : lim->mem_mb[PI_CLASS_DEFAULT] ? lim->mem_mb[PI_CLASS_DEFAULT] : mem[k];
+		nd->pids_limit = lim->pids[k] ? lim->pids[k] : lim->pids[PI_CLASS_DEFAULT] ? lim->pids[PI_CLASS_DEFAULT] : pids[k];
+	}
+}

@@ -263,6 +263,8 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 		SET(o, "lo4", jpfx(&nd->lo4));
 		SET(o, "lo6", jpfx(&nd->lo6));
 		SET(o, "route_reflector", json_boolean(nd->route_reflector));
+		SET(o, "mem_limit_mb", json_integer(nd->mem_limit_mb));
+		SET(o, "pids_limit", json_integer(nd->pids_limit));
 		SET(o, "root_dns", json_boolean(nd->root_dns));
 		SET(o, "tld_dns", json_boolean(nd->tld_dns));
 		SET(o, "gw4", jpfx(&nd->gw4));

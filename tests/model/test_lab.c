@@ -829,6 +829,33 @@ static void test_original_files(void **state)
 	pi_diag_free(&d);
 }
 
+static void test_limits(void **state)
+{
+	(void)state;
+	struct pi_diag d;
+	const char *text = "pods: {transit: 1}\n"
+			   "limits:\n"
+			   "  memory: {router: 512M, default: 12X, client: 1T}\n"
+			   "  pids: {server: 5, routr: 100}\n";
+	assert_int_equal(load_fail(text, strlen(text), &d), -EINVAL);
+	static const struct {
+		unsigned line, col;
+		const char *text;
+	} want[] = { { 3, 35, "is not a size like 256M" },
+		     { 3, 48, "'1T' is not a size" },
+		     { 4, 18, "limits.pids.server is 5, outside 16..65536" },
+		     { 4, 21, "unknown key 'routr'" } };
+	assert_int_equal(pi_diag_count(&d), PI_ARRAY_LEN(want));
+	for (size_t i = 0; i < PI_ARRAY_LEN(want); i++) {
+		const struct pi_diag_entry *e = entry(&d, i);
+		if (e->pos.line != want[i].line || e->pos.col != want[i].col || !strstr(e->msg, want[i].text)) {
+			pi_diag_print(&d, stderr);
+			fail_msg("entry %zu", i);
+		}
+	}
+	pi_diag_free(&d);
+}
+
 static void test_paths(void **state)
 {
 	(void)state;
@@ -857,7 +884,7 @@ int main(void)
 		cmocka_unit_test(test_io_errors),    cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_reader_errors_positioned), cmocka_unit_test(test_values_escaped),
 		cmocka_unit_test(test_anchor_flood), cmocka_unit_test(test_file_kinds),
-		cmocka_unit_test(test_original_files),
+		cmocka_unit_test(test_original_files), cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
