@@ -24,9 +24,9 @@
 
 /* What a node of a role runs. A role lists these as `services: [...]`. */
 enum pi_service {
-	PI_SVC_ROUTER = 1u << 0,   /* "router": BIRD with OSPF + iBGP inside its pod */
+	PI_SVC_ROUTER = 1u << 0,   /* "router": OSPF + iBGP inside its pod */
 	PI_SVC_EBGP = 1u << 1,     /* "ebgp": also holds the pod's eBGP sessions (border) */
-	PI_SVC_RS = 1u << 2,       /* "route-server": BIRD IXP route server */
+	PI_SVC_RS = 1u << 2,       /* "route-server": IXP route server */
 	PI_SVC_RESOLVER = 1u << 3, /* "resolver": Unbound recursive resolver (+DNS64) */
 	PI_SVC_AUTHDNS = 1u << 4,  /* "auth-dns": Unbound authoritative for the pod's zones */
 	PI_SVC_DHCP = 1u << 5,     /* "dhcp": dnsmasq DHCPv4/DHCPv6/RA on subscriber LANs */
@@ -45,6 +45,9 @@ enum pi_tier {
 	PI_TIER_STUB,    /* "stub": buys transit from providers_min..max, joins ixps_min..max IXPs */
 	PI_TIER_IXP,     /* "ixp": a peering LAN with a route server */
 };
+/* "transit", "stub", "ixp"; pi_service_name's table likewise lives with the
+ * blueprint loader, the one place these words are defined. */
+const char *pi_tier_name(enum pi_tier t);
 
 /* Limits the loader enforces (docs/lab-format.md). Names end up in container,
  * interface and DNS names, hence the short lengths. */

@@ -121,7 +121,7 @@ struct pi_plan_iface {
 };
 
 struct pi_plan_session {
-	/* BIRD protocol name, the same at both ends and unique on each router:
+	/* Session (routing protocol instance) name, the same at both ends and unique on each router:
 	 * "ebgp_transit1_bb2_v4" (a's pod, b's pod), "ibgp_border1_core2_v6",
 	 * "rs_ixp1_rs1_bb2_v4" (IXP, RS node, member pod). [A-Za-z0-9_], <= 63. */
 	const char *name;
@@ -169,8 +169,8 @@ struct pi_plan_zone {
 #define PI_PLAN_MAX_SESSIONS 300000u
 #define PI_PLAN_MAX_ERRORS 200
 
-/* Default containment per node class (enum pi_node_class): enough for BIRD,
- * Unbound, dnsmasq, lighttpd and tayga with room, small enough that a fork
+/* Default containment per node class (enum pi_node_class): enough for the
+ * routing daemon, resolver, DHCP, web and NAT64 daemons with room, small enough that a fork
  * bomb or a leak in one node stops there. */
 #define PI_PLAN_DEFAULT_MEM_ROUTER_MB 256u
 #define PI_PLAN_DEFAULT_MEM_RESOLVER_MB 256u
@@ -193,7 +193,7 @@ struct pi_plan_rel {
 	uint32_t link;   /* the external p2p link, or the IXP's peering LAN */
 };
 
-/* A static route a node needs besides what BIRD learns: hosts' default
+/* A static route a node needs besides what its routing daemon learns: hosts' default
  * routes (dst 0.0.0.0/0, ::/0 via their gateway), and on the gateway router
  * of an anycast web node the anycast prefixes via that node's LAN address
  * (one route per web node: ECMP). */

@@ -48,7 +48,12 @@ static const char *const role_keys[] = { "description", "services", "count", "mi
 static const char *const range_keys[] = { "min", "max", NULL };
 static const char *const link_keys[] = { "between", "pattern", "ring", NULL };
 static const char *const lan_keys[] = { "name", "ipv4", "ipv6", "members", "subscriber", "cgnat", "nat64", NULL };
-static const char *const tier_names[] = { "transit", "stub", "ixp", NULL };
+static const char *const tier_names[] = { "transit", "stub", "ixp", NULL }; /* enum pi_tier order */
+
+const char *pi_tier_name(enum pi_tier t)
+{
+	return (unsigned)t < PI_ARRAY_LEN(tier_names) - 1 ? tier_names[t] : "?";
+}
 static const char *const pattern_names[] = { "full", "chain", "pair", NULL };
 
 /* Role-name lookup that also says what exists when it fails. */

@@ -71,11 +71,6 @@ static int cmp_pod_asn(const void *x, const void *y)
 	return (a > b) - (a < b); /* file order: the vector keeps it */
 }
 
-static const char *tier_name(enum pi_tier t)
-{
-	return t == PI_TIER_TRANSIT ? "transit" : t == PI_TIER_IXP ? "ixp" : "stub";
-}
-
 const struct pi_blueprint *pi_lab_blueprint(const struct pi_lab *lab, const char *name)
 {
 	for (size_t i = 0; lab && name && i < lab->n_blueprints; i++)
@@ -469,14 +464,14 @@ static void parse_rel(struct native *nt, const struct pi_ynode *n)
 		if (a->bp && !is_tier(a, PI_TIER_TRANSIT)) {
 			pi_ld_err(ld, prov->pos, "name a pod whose blueprint has tier: transit",
 				  "provider '%s' is a %s pod; only transit pods sell transit", a->name,
-				  tier_name(a->bp->tier));
+				  pi_tier_name(a->bp->tier));
 			ok = false;
 		}
 		if (b->bp && !is_tier(b, PI_TIER_STUB)) {
 			pi_ld_err(ld, cust->pos,
 				  is_tier(b, PI_TIER_TRANSIT) ? "transit pods peer with each other: use {peers: [A, B]}"
 							      : "an IXP pod is joined with {ixp: X, members: [...]}",
-				  "customer '%s' is a %s pod; only stub pods buy transit", b->name, tier_name(b->bp->tier));
+				  "customer '%s' is a %s pod; only stub pods buy transit", b->name, pi_tier_name(b->bp->tier));
 			ok = false;
 		}
 		if (ok)
@@ -517,7 +512,7 @@ static void parse_rel(struct native *nt, const struct pi_ynode *n)
 		const struct podname *x = pod_ref(nt, ixp, "ixp");
 		if (x && x->bp && !is_tier(x, PI_TIER_IXP)) {
 			pi_ld_err(ld, ixp->pos, "name a pod whose blueprint has tier: ixp",
-				  "'%s' is a %s pod, not an IXP", x->name, tier_name(x->bp->tier));
+				  "'%s' is a %s pod, not an IXP", x->name, pi_tier_name(x->bp->tier));
 			x = NULL;
 		}
 		if (!pi_y_is(ld, members, PI_Y_SEQ, "members"))

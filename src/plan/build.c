@@ -19,7 +19,8 @@ static const char *node_short(const struct pi_plan *p, uint32_t n)
 										     : nd->name;
 }
 
-/* A BIRD symbol: [A-Za-z0-9_], starting with a letter, at most 63 bytes. */
+/* A protocol symbol: [A-Za-z0-9_], starting with a letter, at most 63 bytes
+ * (what routing daemons accept as a protocol name). */
 const char *pl_sym(struct pi_arena *a, const char *s)
 {
 	char buf[64];
