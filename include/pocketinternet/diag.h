@@ -50,9 +50,15 @@ void pi_diag_free(struct pi_diag *d);
 void pi_diag_add(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
 void pi_diag_vadd(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, va_list ap)
 	PI_PRINTF(4, 0);
+/* pi_diag_vadd under a budget: *count counts the caller's errors; once max
+ * are added, one "too many errors" note follows and the rest are dropped. */
+void pi_diag_vadd_capped(struct pi_diag *d, unsigned *count, unsigned max, struct pi_pos pos, const char *hint,
+			 const char *fmt, va_list ap) PI_PRINTF(6, 0);
 /* A diagnostic that does not fail the operation (an ignored key, a slip read
  * as what was meant). */
 void pi_diag_warn(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+void pi_diag_vwarn(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, va_list ap)
+	PI_PRINTF(4, 0);
 /* Every entry, warnings included. */
 size_t pi_diag_count(const struct pi_diag *d);
 /* Entries that are errors. */

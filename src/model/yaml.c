@@ -34,15 +34,9 @@ struct pi_pos pi_ld_pos(const struct pi_ld *ld, unsigned line, unsigned col)
 void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...)
 {
 	/* One more than the cap says that the rest were dropped. */
-	if (ld->errors > PI_LD_MAX_ERRORS)
-		return;
-	if (ld->errors++ == PI_LD_MAX_ERRORS) {
-		pi_diag_add(ld->diag, pos, "fix the errors above first", "too many errors; stopping here");
-		return;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	pi_diag_vadd(ld->diag, pos, hint, fmt, ap);
+	pi_diag_vadd_capped(ld->diag, &ld->errors, PI_LD_MAX_ERRORS, pos, hint, fmt, ap);
 	va_end(ap);
 }
 
@@ -52,14 +46,10 @@ void pi_ld_warn(struct pi_ld *ld, struct pi_pos pos, const char *hint, const cha
 	if (ld->warnings >= PI_LD_MAX_ERRORS)
 		return;
 	ld->warnings++;
-	struct pi_buf b;
-	pi_buf_init(&b);
 	va_list ap;
 	va_start(ap, fmt);
-	pi_buf_vprintf(&b, fmt, ap);
+	pi_diag_vwarn(ld->diag, pos, hint, fmt, ap);
 	va_end(ap);
-	pi_diag_warn(ld->diag, pos, hint, "%s", pi_buf_str(&b));
-	pi_buf_free(&b);
 }
 
 const char *pi_ld_val(struct pi_ld *ld, const char *s)

@@ -12,20 +12,14 @@
 
 void pl_err(struct pl_ctx *c, struct pi_pos pos, const char *hint, const char *fmt, ...)
 {
-	if (c->errors > PI_PLAN_MAX_ERRORS)
-		return;
 	if (!pos.line && c->lab) {
 		pos = c->lab->pods_pos;
 		if (!pos.file)
 			pos.file = c->lab->file;
 	}
-	if (c->errors++ == PI_PLAN_MAX_ERRORS) {
-		pi_diag_add(c->diag, pos, "fix the errors above first", "too many errors; stopping here");
-		return;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	pi_diag_vadd(c->diag, pos, hint, fmt, ap);
+	pi_diag_vadd_capped(c->diag, &c->errors, PI_PLAN_MAX_ERRORS, pos, hint, fmt, ap);
 	va_end(ap);
 }
 

@@ -103,12 +103,28 @@ void pi_diag_vadd(struct pi_diag *d, struct pi_pos pos, const char *hint, const 
 	add(d, PI_DIAG_ERROR, pos, hint, fmt, ap);
 }
 
+void pi_diag_vadd_capped(struct pi_diag *d, unsigned *count, unsigned max, struct pi_pos pos, const char *hint,
+			 const char *fmt, va_list ap)
+{
+	if (*count > max)
+		return;
+	if ((*count)++ == max)
+		pi_diag_add(d, pos, "fix the errors above first", "too many errors; stopping here");
+	else
+		add(d, PI_DIAG_ERROR, pos, hint, fmt, ap);
+}
+
 void pi_diag_add(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	add(d, PI_DIAG_ERROR, pos, hint, fmt, ap);
 	va_end(ap);
+}
+
+void pi_diag_vwarn(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, va_list ap)
+{
+	add(d, PI_DIAG_WARNING, pos, hint, fmt, ap);
 }
 
 void pi_diag_warn(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, ...)
