@@ -4,11 +4,11 @@
 #   meson test suite (unit, golden, daemon checkers, netlink, Docker, e2e),
 #   repeats the pure suites under ASan+UBSan and valgrind, and fuzzes the
 #   lab loader for a bounded time.
-# Environment: FUZZ_SECONDS (default 60), PI_SKIP_E2E=1 to leave out the
+# Environment: FUZZ_SECONDS per fuzz target (default 30; four targets), PI_SKIP_E2E=1 to leave out the
 # suites that need Docker (for a quick local run; CI never sets it).
 set -eu
 cd "$(dirname "$0")/.."
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 PURE_SUITES="--suite util --suite model --suite plan --suite render --suite runtime --suite apply --suite cli"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -67,7 +67,7 @@ for lab in labs/*.yml; do
 done
 rm -rf "$tmp"
 
-step "fuzz the lab loader for ${FUZZ_SECONDS}s"
+step "fuzz loader, planner and renderer for ${FUZZ_SECONDS}s each"
 tests/fuzz/run.sh "$FUZZ_SECONDS"
 
 step "all tests passed"

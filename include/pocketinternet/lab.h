@@ -24,9 +24,9 @@
 
 /* What a node of a role runs. A role lists these as `services: [...]`. */
 enum pi_service {
-	PI_SVC_ROUTER = 1u << 0,   /* "router": BIRD with OSPF + iBGP inside its pod */
+	PI_SVC_ROUTER = 1u << 0,   /* "router": OSPF + iBGP inside its pod */
 	PI_SVC_EBGP = 1u << 1,     /* "ebgp": also holds the pod's eBGP sessions (border) */
-	PI_SVC_RS = 1u << 2,       /* "route-server": BIRD IXP route server */
+	PI_SVC_RS = 1u << 2,       /* "route-server": IXP route server */
 	PI_SVC_RESOLVER = 1u << 3, /* "resolver": Unbound recursive resolver (+DNS64) */
 	PI_SVC_AUTHDNS = 1u << 4,  /* "auth-dns": Unbound authoritative for the pod's zones */
 	PI_SVC_DHCP = 1u << 5,     /* "dhcp": dnsmasq DHCPv4/DHCPv6/RA on subscriber LANs */
@@ -45,6 +45,9 @@ enum pi_tier {
 	PI_TIER_STUB,    /* "stub": buys transit from providers_min..max, joins ixps_min..max IXPs */
 	PI_TIER_IXP,     /* "ixp": a peering LAN with a route server */
 };
+/* "transit", "stub", "ixp"; pi_service_name's table likewise lives with the
+ * blueprint loader, the one place these words are defined. */
+const char *pi_tier_name(enum pi_tier t);
 
 /* Limits the loader enforces (docs/lab-format.md). Names end up in container,
  * interface and DNS names, hence the short lengths. */
@@ -58,6 +61,35 @@ enum pi_tier {
 #define PI_BP_MAX_ROLES 32    /* roles in a blueprint */
 #define PI_BP_MAX_LINKS 128   /* links entries in a blueprint */
 #define PI_BP_MAX_LANS 32     /* LANs in a blueprint */
+#define PI_LAB_TITLE_MAX 120  /* bytes of a lab's title: printable text */
+#define PI_LAB_FILE_MAX (16 * 1024 * 1024) /* bytes of a lab file (-c) */
+
+/* Containment classes of nodes, by what they run (the keys of a lab's
+ * `limits:`, with "default"): routers (router or route-server), resolvers,
+ * clients, and every other server. */
+enum pi_node_class {
+	PI_CLASS_ROUTER,
+	PI_CLASS_RESOLVER,
+	PI_CLASS_SERVER,
+	PI_CLASS_CLIENT,
+	PI_CLASS_DEFAULT, /* "default": every class the lab does not name */
+	PI_CLASS_COUNT
+};
+/* "router", "resolver", "server", "client", "default". */
+const char *pi_node_class_name(enum pi_node_class c);
+/* The class of a node with these enum pi_service bits (never DEFAULT). */
+enum pi_node_class pi_node_class_of(unsigned services);
+
+/* A lab's `limits:` (0 = not given: the planner's default for the class). */
+struct pi_lab_limits {
+	uint32_t mem_mb[PI_CLASS_COUNT];
+	uint32_t pids[PI_CLASS_COUNT];
+	struct pi_pos pos;
+};
+#define PI_LIMIT_MEM_MIN_MB 32u
+#define PI_LIMIT_MEM_MAX_MB 65536u
+#define PI_LIMIT_PIDS_MIN 16u
+#define PI_LIMIT_PIDS_MAX 65536u
 
 struct pi_count {
 	unsigned value, min, max;
@@ -182,10 +214,13 @@ struct pi_lab {
 	struct pi_arena arena; /* owns every string and array below */
 	const char *file;      /* as given on the command line */
 	const char *name;      /* lab name: [a-z0-9-], <= 16 chars (used in container names) */
+	const char *title;     /* free text for people ("Main Demo Lab"), or NULL */
 	const char *tld;       /* pocket top-level domain, default "pocket" ("lab" for legacy) */
 	uint64_t seed;
 	struct pi_prefix v4, v6; /* address space; defaults 10.0.0.0/8, 2001:db8::/32 */
 	struct pi_pos v4_pos, v6_pos;
+	struct pi_pos pods_pos; /* the `pods` key: where lab-wide planner errors point */
+	struct pi_lab_limits limits;
 	struct pi_lab_pod *pods; /* explicit pods first, in file order, then counts */
 	size_t n_pods;
 	struct pi_lab_rel *rels;
@@ -200,7 +235,8 @@ struct pi_lab {
  * Loads a lab and every blueprint in blueprint_dir (NULL: the default dir).
  * On any error returns -EINVAL (or -errno for I/O) with every problem in diag,
  * sorted by position within each file, and *out NULL. On success diag gets
- * nothing. Formats, rules and limits: docs/lab-format.md.
+ * no errors, only warnings (PI_DIAG_WARNING: keys of the original format
+ * that are ignored, slips read as what was meant). Formats, rules and limits: docs/lab-format.md.
  */
 int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag);
 /* Same from memory; name is used as the file in positions (fuzzing, tests). */

@@ -78,7 +78,9 @@ struct pi_plan_node {
 	/* The recursive resolver this node's /etc/resolv.conf names. */
 	struct pi_prefix resolver4, resolver6;
 	struct pi_prefix anycast4, anycast6; /* web nodes of anycast pods: extra loopback addresses */
-	uint32_t mem_limit_mb; /* TEMP until the planner sets them */
+	/* Containment (cgroup memory.max and pids.max of its container): the
+	 * defaults of its class (PI_PLAN_DEFAULT_*), or the lab's `limits:`. */
+	uint32_t mem_limit_mb;
 	uint32_t pids_limit;
 };
 
@@ -119,7 +121,7 @@ struct pi_plan_iface {
 };
 
 struct pi_plan_session {
-	/* BIRD protocol name, the same at both ends and unique on each router:
+	/* Session (routing protocol instance) name, the same at both ends and unique on each router:
 	 * "ebgp_transit1_bb2_v4" (a's pod, b's pod), "ibgp_border1_core2_v6",
 	 * "rs_ixp1_rs1_bb2_v4" (IXP, RS node, member pod). [A-Za-z0-9_], <= 63. */
 	const char *name;
@@ -158,6 +160,27 @@ struct pi_plan_zone {
 
 #define PI_PLAN_PROVIDER_LIMIT 1000000u
 
+/* Size bounds: a lab whose estimated plan exceeds one is refused before
+ * anything is allocated (docs/lab-format.md, "Limits"). They keep a plan
+ * within seconds and a few hundred MB; 10,000 pods of the stock blueprints
+ * need about 55,000 nodes and 50,000 sessions. */
+#define PI_PLAN_MAX_NODES 250000u
+#define PI_PLAN_MAX_LINKS 300000u
+#define PI_PLAN_MAX_SESSIONS 300000u
+#define PI_PLAN_MAX_ERRORS 200
+
+/* Default containment per node class (enum pi_node_class): enough for the
+ * routing daemon, resolver, DHCP, web and NAT64 daemons with room, small enough that a fork
+ * bomb or a leak in one node stops there. */
+#define PI_PLAN_DEFAULT_MEM_ROUTER_MB 256u
+#define PI_PLAN_DEFAULT_MEM_RESOLVER_MB 256u
+#define PI_PLAN_DEFAULT_MEM_SERVER_MB 128u
+#define PI_PLAN_DEFAULT_MEM_CLIENT_MB 128u
+#define PI_PLAN_DEFAULT_PIDS_ROUTER 256u
+#define PI_PLAN_DEFAULT_PIDS_RESOLVER 256u
+#define PI_PLAN_DEFAULT_PIDS_SERVER 128u
+#define PI_PLAN_DEFAULT_PIDS_CLIENT 128u /* reported per build, then "too many errors" */
+
 /*
  * One AS-level relationship, explicit in the plan whether the lab asked for
  * it or the generator chose it. Sessions carry the same information per
@@ -170,7 +193,7 @@ struct pi_plan_rel {
 	uint32_t link;   /* the external p2p link, or the IXP's peering LAN */
 };
 
-/* A static route a node needs besides what BIRD learns: hosts' default
+/* A static route a node needs besides what its routing daemon learns: hosts' default
  * routes (dst 0.0.0.0/0, ::/0 via their gateway), and on the gateway router
  * of an anycast web node the anycast prefixes via that node's LAN address
  * (one route per web node: ECMP). */
@@ -184,6 +207,7 @@ struct pi_plan {
 	struct pi_arena arena;
 	const char *lab_name;
 	const char *lab_file;
+	const char *title; /* the lab's title (printable, <= PI_LAB_TITLE_MAX), or NULL */
 	const char *tld; /* "pocket" */
 	uint64_t seed;
 	struct pi_prefix v4, v6;
@@ -222,9 +246,15 @@ void pi_plan_write_dot(const struct pi_plan *plan, struct pi_buf *out);
 
 /* Fills every node's session_idx from plan->sessions (pi_plan_build does
  * this; hand-built plans in tests call it themselves). */
-/* TEMP: every address space the plan uses. */
-void pi_plan_address_spaces(const struct pi_plan *plan, struct pi_vec *out);
 void pi_plan_index_sessions(struct pi_plan *plan);
+
+/* Appends to out (a pi_vec of struct pi_prefix) every address space the
+ * plan uses, IPv4 then IPv6 each in a fixed order, none inside another:
+ * the lab's spaces, the anycast prefixes, 100.64.0.0/10 when a pod has
+ * CGNAT subscribers, 64:ff9b::/96 when one has NAT64, and the original
+ * format's backbone (172.16.0.0/12). The single answer to "what must the
+ * host and Docker keep clear of". */
+void pi_plan_address_spaces(const struct pi_plan *plan, struct pi_vec *out);
 
 /* Lookups. */
 uint32_t pi_plan_node_by_name(const struct pi_plan *plan, const char *name);

@@ -44,7 +44,7 @@ int pi_cli_load_plan(struct pi_cli *cli, struct pi_lab **lab, struct pi_plan **p
 	if (pi_diag_count(&diag) > 0)
 		pi_diag_print(&diag, stderr);
 	if (rc) {
-		size_t n = pi_diag_count(&diag);
+		size_t n = pi_diag_errors(&diag);
 		if (n == 0)
 			fprintf(stderr, "pocketinternet: %s: %s\n", file, strerror(-rc));
 		else

@@ -48,7 +48,12 @@ static const char *const role_keys[] = { "description", "services", "count", "mi
 static const char *const range_keys[] = { "min", "max", NULL };
 static const char *const link_keys[] = { "between", "pattern", "ring", NULL };
 static const char *const lan_keys[] = { "name", "ipv4", "ipv6", "members", "subscriber", "cgnat", "nat64", NULL };
-static const char *const tier_names[] = { "transit", "stub", "ixp", NULL };
+static const char *const tier_names[] = { "transit", "stub", "ixp", NULL }; /* enum pi_tier order */
+
+const char *pi_tier_name(enum pi_tier t)
+{
+	return (unsigned)t < PI_ARRAY_LEN(tier_names) - 1 ? tier_names[t] : "?";
+}
 static const char *const pattern_names[] = { "full", "chain", "pair", NULL };
 
 /* Role-name lookup that also says what exists when it fails. */
@@ -71,7 +76,7 @@ static const struct pi_bp_role *role_ref(struct pi_ld *ld, const struct pi_bluep
 	pi_ld_err(ld, n->pos,
 		  near ? pi_ld_fmt(ld, "did you mean '%s'? roles: %s", near, list)
 		       : pi_ld_fmt(ld, "name a role defined under roles: (%s)", list),
-		  "%s: unknown role '%s'", what, name);
+		  "%s: unknown role '%s'", what, pi_ld_val(ld, name));
 	return NULL;
 }
 
@@ -108,7 +113,7 @@ static void parse_role(struct pi_ld *ld, const struct pi_ynode *key, const struc
 		pi_ld_err(ld, key->pos,
 			  pi_ld_fmt(ld, "use lowercase letters, digits and '-', starting with a letter, at most %d chars",
 				    PI_ROLE_NAME_MAX),
-			  "invalid role name '%s'", name);
+			  "invalid role name '%s'", pi_ld_val(ld, name));
 	r->name = name;
 	const char *where = pi_ld_fmt(ld, "role '%s'", name);
 	if (!pi_y_is(ld, val, PI_Y_MAP, where))
@@ -237,7 +242,7 @@ static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blue
 				  pi_ld_fmt(ld, "use 1 to %d lowercase letters and digits, starting with a letter (it "
 						"becomes part of interface names)",
 					    PI_LAN_NAME_MAX),
-				  "invalid LAN name '%s'", lan->name);
+				  "invalid LAN name '%s'", pi_ld_val(ld, lan->name));
 		for (size_t i = 0; i < index; i++)
 			if (bp->lans[i].name && strcmp(bp->lans[i].name, lan->name) == 0)
 				pi_ld_err(ld, v->pos, "give each LAN its own name", "duplicate LAN name '%s' (first at line %u)",
@@ -383,7 +388,7 @@ static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_
 		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
 			const struct pi_ynode *k = n->kids[2 * i];
 			if (k->kind == PI_Y_SCALAR && pi_blueprint_role(bp, k->str)) {
-				pi_ld_err(ld, k->pos, "give each role its own name", "duplicate role '%s'", k->str);
+				pi_ld_err(ld, k->pos, "give each role its own name", "duplicate role '%s'", pi_ld_val(ld, k->str));
 				continue;
 			}
 			parse_role(ld, k, n->kids[2 * i + 1], &bp->roles[bp->n_roles++]);
@@ -452,7 +457,7 @@ void pi_bp_parse(struct pi_ld *ld, const char *name, const char *file, const cha
 		pi_ld_err(ld, pi_ld_pos(ld, 0, 0),
 			  pi_ld_fmt(ld, "rename the file: lowercase letters, digits and '-', at most %d chars, then .yml",
 				    PI_BP_NAME_MAX),
-			  "invalid blueprint name '%s'", name);
+			  "invalid blueprint name '%s'", pi_ld_val(ld, name));
 	struct pi_ynode *root;
 	if (pi_yaml_parse(ld, text, len, &root) == 0 && root)
 		parse_root(ld, root, bp);

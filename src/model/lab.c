@@ -8,11 +8,19 @@
  * is returned only when nothing was reported.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
 
-static const char *const lab_keys[] = { "name", "seed", "tld", "address_space", "pods", "relationships", NULL };
+static const char *const lab_keys[] = { "name",	    "title", "seed",	      "tld", "address_space",
+					"pods",	    "relationships", "limits", NULL };
+static const char *const limit_keys[] = { "memory", "pids", NULL };
+static const char *const class_names[] = { "router", "resolver", "server", "client", "default", NULL };
+
+static void parse_limits(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab_limits *lim);
 static const char *const space_keys[] = { "ipv4", "ipv6", NULL };
 static const char *const pod_keys[] = { "name", "blueprint", "count", "asn", "roles", NULL };
 static const char *const rel_keys[] = { "provider", "customer", "peers", "ixp", "members", NULL };
@@ -63,11 +71,6 @@ static int cmp_pod_asn(const void *x, const void *y)
 	return (a > b) - (a < b); /* file order: the vector keeps it */
 }
 
-static const char *tier_name(enum pi_tier t)
-{
-	return t == PI_TIER_TRANSIT ? "transit" : t == PI_TIER_IXP ? "ixp" : "stub";
-}
-
 const struct pi_blueprint *pi_lab_blueprint(const struct pi_lab *lab, const char *name)
 {
 	for (size_t i = 0; lab && name && i < lab->n_blueprints; i++)
@@ -100,7 +103,7 @@ static const struct pi_blueprint *bp_ref(struct native *nt, const struct pi_ynod
 	pi_ld_err(ld, n->pos,
 		  near ? pi_ld_fmt(ld, "did you mean '%s'? available blueprints: %s", near, list)
 		       : pi_ld_fmt(ld, "available blueprints: %s (add blueprints/%s.yml to make a new one)", list, *name),
-		  "unknown blueprint '%s'", *name);
+		  "unknown blueprint '%s'", pi_ld_val(ld, *name));
 	return NULL;
 }
 
@@ -121,7 +124,7 @@ static void parse_overrides(struct native *nt, const struct pi_ynode *n, struct 
 		for (size_t j = 0; j < pod->n_overrides && !dup; j++)
 			dup = strcmp(pod->overrides[j].role, role) == 0;
 		if (dup) {
-			pi_ld_err(ld, k->pos, "give each role's count once", "role '%s' listed twice", role);
+			pi_ld_err(ld, k->pos, "give each role's count once", "role '%s' listed twice", pi_ld_val(ld, role));
 			continue;
 		}
 		const struct pi_bp_role *r = NULL;
@@ -138,7 +141,7 @@ static void parse_overrides(struct native *nt, const struct pi_ynode *n, struct 
 				pi_ld_err(ld, k->pos,
 					  near ? pi_ld_fmt(ld, "did you mean '%s'? roles of %s: %s", near, pod->bp->name, list)
 					       : pi_ld_fmt(ld, "roles of %s: %s", pod->bp->name, list),
-					  "blueprint '%s' has no role '%s'", pod->bp->name, role);
+					  "blueprint '%s' has no role '%s'", pod->bp->name, pi_ld_val(ld, role));
 				continue;
 			}
 		}
@@ -193,7 +196,7 @@ static void parse_pod_entry(struct native *nt, const struct pi_ynode *n)
 		pi_ld_err(ld, name->pos,
 			  pi_ld_fmt(ld, "use lowercase letters, digits and '-', starting with a letter, at most %d chars",
 				    PI_LAB_NAME_MAX),
-			  "invalid pod name '%s'", pod.name);
+			  "invalid pod name '%s'", pi_ld_val(ld, pod.name));
 	if (name && count)
 		pi_ld_err(ld, pi_y_key(n, "count")->pos, "remove count, or remove name to generate several pods",
 			  "a named pod is one pod: it cannot have a count");
@@ -236,7 +239,7 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 				continue;
 			}
 			pod.bp = bp_ref(nt, k, &pod.blueprint);
-			if (!pi_y_uint(ld, v, pi_ld_fmt(ld, "the count of '%s' pods", k->kind == PI_Y_SCALAR ? k->str : "?"),
+			if (!pi_y_uint(ld, v, pi_ld_fmt(ld, "the count of '%s' pods", k->kind == PI_Y_SCALAR ? pi_ld_val(ld, k->str) : "?"),
 				       0, PI_LAB_MAX_PODS, &c))
 				continue;
 			pod.count = (unsigned)c;
@@ -367,7 +370,7 @@ static const struct podname *pod_ref(struct native *nt, const struct pi_ynode *n
 	pi_ld_err(ld, n->pos,
 		  near ? pi_ld_fmt(ld, "did you mean '%s'? pods: %s", near, list)
 		       : pi_ld_fmt(ld, "name a pod of this lab (generated pods are <blueprint><n>): %s", list),
-		  "%s: unknown pod '%s'", what, name);
+		  "%s: unknown pod '%s'", what, pi_ld_val(ld, name));
 	return NULL;
 }
 
@@ -461,14 +464,14 @@ static void parse_rel(struct native *nt, const struct pi_ynode *n)
 		if (a->bp && !is_tier(a, PI_TIER_TRANSIT)) {
 			pi_ld_err(ld, prov->pos, "name a pod whose blueprint has tier: transit",
 				  "provider '%s' is a %s pod; only transit pods sell transit", a->name,
-				  tier_name(a->bp->tier));
+				  pi_tier_name(a->bp->tier));
 			ok = false;
 		}
 		if (b->bp && !is_tier(b, PI_TIER_STUB)) {
 			pi_ld_err(ld, cust->pos,
 				  is_tier(b, PI_TIER_TRANSIT) ? "transit pods peer with each other: use {peers: [A, B]}"
 							      : "an IXP pod is joined with {ixp: X, members: [...]}",
-				  "customer '%s' is a %s pod; only stub pods buy transit", b->name, tier_name(b->bp->tier));
+				  "customer '%s' is a %s pod; only stub pods buy transit", b->name, pi_tier_name(b->bp->tier));
 			ok = false;
 		}
 		if (ok)
@@ -509,7 +512,7 @@ static void parse_rel(struct native *nt, const struct pi_ynode *n)
 		const struct podname *x = pod_ref(nt, ixp, "ixp");
 		if (x && x->bp && !is_tier(x, PI_TIER_IXP)) {
 			pi_ld_err(ld, ixp->pos, "name a pod whose blueprint has tier: ixp",
-				  "'%s' is a %s pod, not an IXP", x->name, tier_name(x->bp->tier));
+				  "'%s' is a %s pod, not an IXP", x->name, pi_tier_name(x->bp->tier));
 			x = NULL;
 		}
 		if (!pi_y_is(ld, members, PI_Y_SEQ, "members"))
@@ -546,7 +549,7 @@ static void parse_prefix(struct native *nt, const struct pi_ynode *n, unsigned f
 		return;
 	*pos = n->pos;
 	if (pi_prefix_parse(s, &p) < 0 || !strchr(s, '/')) {
-		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "write ADDRESS/LENGTH, e.g. %s", eg), "invalid %s prefix '%s'", what, s);
+		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "write ADDRESS/LENGTH, e.g. %s", eg), "invalid %s prefix '%s'", what, pi_ld_val(ld, s));
 		return;
 	}
 	if (p.family != family) {
@@ -593,6 +596,15 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 {
 	if (!pi_y_is(ld, root, PI_Y_MAP, "a lab file"))
 		return;
+	/* The original project shipped its demo topology (examples/demo1) as a
+	 * docker-compose file: one clear error instead of one per key. */
+	if (pi_y_get(root, "services") && !pi_y_get(root, "pods")) {
+		pi_ld_err(ld, pi_y_key(root, "services")->pos,
+			  "write the topology as a lab (docs/lab-format.md); the original format names pods by "
+			  "number, e.g. pods: [{number: \"16.1\", kind: dns}]",
+			  "this is a docker-compose file, not a lab file");
+		return;
+	}
 	struct native nt = { .ld = ld, .lab = lab };
 	nt.explicit_ = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
 	nt.generated = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
@@ -610,14 +622,17 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 				  pi_ld_fmt(ld, "use lowercase letters, digits and '-', starting with a letter, at most %d "
 						"chars (it prefixes container names)",
 					    PI_LAB_NAME_MAX),
-				  "invalid lab name '%s'", s);
+				  "invalid lab name '%s'", pi_ld_val(ld, s));
 	}
 	if ((n = pi_y_get(root, "seed")) && pi_y_uint(ld, n, "seed", 0, UINT64_MAX, &v))
 		lab->seed = v;
+	pi_lab_parse_title(ld, root, lab);
+	if ((n = pi_y_get(root, "limits")))
+		parse_limits(ld, n, &lab->limits);
 	if ((n = pi_y_get(root, "tld")) && pi_y_str(ld, n, "tld", &s)) {
 		if (!pi_y_name_ok(s, 63, true))
 			pi_ld_err(ld, n->pos, "use one DNS label: lowercase letters, digits and '-', starting with a letter",
-				  "invalid tld '%s'", s);
+				  "invalid tld '%s'", pi_ld_val(ld, s));
 		else if (strcmp(s, "arpa") == 0 || strcmp(s, "local") == 0 || strcmp(s, "localhost") == 0)
 			pi_ld_err(ld, n->pos, "use another name, e.g. pocket", "tld '%s' has a special meaning in DNS", s);
 		else
@@ -631,6 +646,8 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 		if ((a = pi_y_get(n, "ipv6")))
 			parse_prefix(&nt, a, PI_AF_V6, &lab->v6, &lab->v6_pos);
 	}
+	if (pi_y_key(root, "pods"))
+		lab->pods_pos = pi_y_key(root, "pods")->pos;
 	if (!(n = pi_y_get(root, "pods")))
 		pi_ld_err(ld, root->pos, "add pods: {transit: 2, ixp: 1, broadband: 2, content: 1}", "the lab has no 'pods'");
 	else
@@ -656,6 +673,94 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	pi_vec_free(&nt.names);
 	pi_vec_free(&nt.rels);
 	free(nt.relset);
+}
+
+const char *pi_node_class_name(enum pi_node_class c)
+{
+	return c < PI_CLASS_COUNT ? class_names[c] : "?";
+}
+
+enum pi_node_class pi_node_class_of(unsigned services)
+{
+	if (services & (PI_SVC_ROUTER | PI_SVC_RS))
+		return PI_CLASS_ROUTER;
+	if (services & PI_SVC_RESOLVER)
+		return PI_CLASS_RESOLVER;
+	return services & PI_SVC_CLIENT ? PI_CLASS_CLIENT : PI_CLASS_SERVER;
+}
+
+/* "512M", "1G", "262144K" -> MB (K rounded up); false with a diagnostic. */
+static bool parse_mem(struct pi_ld *ld, const struct pi_ynode *n, const char *what, uint32_t *mb)
+{
+	const char *hint = pi_ld_fmt(ld, "write a size with a unit, e.g. 256M or 1G, from %uM to %uG", PI_LIMIT_MEM_MIN_MB,
+				     PI_LIMIT_MEM_MAX_MB / 1024);
+	const char *s;
+	if (!pi_y_str(ld, n, what, &s))
+		return false;
+	uint64_t v = 0;
+	size_t i = 0;
+	for (; s[i] >= '0' && s[i] <= '9' && v < (1ull << 40); i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	char u = s[i] >= 'a' ? (char)(s[i] - 'a' + 'A') : s[i];
+	bool ok = i > 0 && (u == 'K' || u == 'M' || u == 'G') && (s[i + 1] == '\0' || (s[i + 1] == 'B' && !s[i + 2]));
+	if (!ok) {
+		pi_ld_err(ld, n->pos, hint, "%s '%s' is not a size like 256M", what, pi_ld_val(ld, s));
+		return false;
+	}
+	uint64_t m = u == 'K' ? (v + 1023) / 1024 : u == 'M' ? v : v * 1024;
+	if (m < PI_LIMIT_MEM_MIN_MB || m > PI_LIMIT_MEM_MAX_MB) {
+		pi_ld_err(ld, n->pos, hint, "%s %s is outside %uM..%uG", what, s, PI_LIMIT_MEM_MIN_MB,
+			  PI_LIMIT_MEM_MAX_MB / 1024);
+		return false;
+	}
+	*mb = (uint32_t)m;
+	return true;
+}
+
+/* limits: {memory: {router: 512M, default: 128M}, pids: {default: 200}} */
+static void parse_limits(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab_limits *lim)
+{
+	if (!pi_y_is(ld, n, PI_Y_MAP, "limits"))
+		return;
+	lim->pos = n->pos;
+	pi_y_keys(ld, n, limit_keys, "limits");
+	for (int which = 0; which < 2; which++) {
+		const char *key = limit_keys[which];
+		const struct pi_ynode *m = pi_y_get(n, key);
+		if (!m || !pi_y_is(ld, m, PI_Y_MAP, key))
+			continue;
+		pi_y_keys(ld, m, class_names, pi_ld_fmt(ld, "limits.%s (node classes)", key));
+		for (unsigned c = 0; c < PI_CLASS_COUNT; c++) {
+			const struct pi_ynode *v = pi_y_get(m, class_names[c]);
+			const char *what = pi_ld_fmt(ld, "limits.%s.%s", key, class_names[c]);
+			uint64_t x;
+			if (!v)
+				continue;
+			if (which == 0)
+				parse_mem(ld, v, what, &lim->mem_mb[c]);
+			else if (pi_y_uint(ld, v, what, PI_LIMIT_PIDS_MIN, PI_LIMIT_PIDS_MAX, &x))
+				lim->pids[c] = (uint32_t)x;
+		}
+	}
+}
+
+void pi_lab_parse_title(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab)
+{
+	const struct pi_ynode *n = pi_y_get(root, "title");
+	const char *s;
+	if (!n || !pi_y_str(ld, n, "title", &s))
+		return;
+	bool printable = true;
+	for (const unsigned char *q = (const unsigned char *)s; *q && printable; q++)
+		printable = *q >= 0x20 && *q != 0x7f;
+	if (!printable)
+		pi_ld_err(ld, n->pos, "write the title on one line, without control characters",
+			  "the title '%s' holds control characters", pi_ld_val(ld, s));
+	else if (strlen(s) > PI_LAB_TITLE_MAX)
+		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "shorten it to %d bytes", PI_LAB_TITLE_MAX),
+			  "the title is %zu bytes long; the limit is %d", strlen(s), PI_LAB_TITLE_MAX);
+	else
+		lab->title = s;
 }
 
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path)
@@ -725,17 +830,76 @@ int pi_lab_load_mem(const char *name, const char *text, size_t len, const char *
 	return rc;
 }
 
-int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag)
+/* Reads a lab file: a regular file of at most PI_LAB_FILE_MAX bytes, checked
+ * on the open descriptor (no window between the check and the read). A FIFO
+ * or a device like /dev/zero would otherwise block or never end. */
+static int read_lab_file(const char *path, char **text, size_t *len, struct pi_diag *diag)
 {
-	char *text;
-	size_t len;
-	*out = NULL;
-	int rc = pi_read_file(path, &text, &len);
-	if (rc < 0) {
-		pi_diag_add(diag, (struct pi_pos){ .file = path }, "give a lab file with -c FILE",
-			    "cannot read lab file: %s", strerror(-rc));
+	struct pi_pos pos = { .file = path };
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		int rc = -errno;
+		pi_diag_add(diag, pos, "give a lab file with -c FILE", "cannot read lab file: %s", strerror(-rc));
 		return rc;
 	}
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		pi_diag_add(diag, pos, "give a lab file with -c FILE", "cannot read lab file: %s", strerror(-rc));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		pi_diag_add(diag, pos, "give a regular file with -c FILE (not a pipe, device or directory)",
+			    "the lab file is not a regular file");
+	} else if (st.st_size > PI_LAB_FILE_MAX) {
+		rc = -EFBIG;
+		pi_diag_add(diag, pos, "split the lab or use generated pods (count:) instead of listing them",
+			    "the lab file has %lld bytes; the limit is %d", (long long)st.st_size, PI_LAB_FILE_MAX);
+	}
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* One byte more than the limit tells a file that grew since fstat. */
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *buf = pi_xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			pi_diag_add(diag, pos, "give a lab file with -c FILE", "cannot read lab file: %s", strerror(-rc));
+			break;
+		}
+		n += (size_t)r;
+		if (r == 0 || n == cap)
+			break;
+	}
+	close(fd);
+	if (!rc && n > (size_t)st.st_size) {
+		rc = -EAGAIN;
+		pi_diag_add(diag, pos, "try again once the file is written", "the lab file changed while it was read");
+	}
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int pi_lab_load(const char *path, const char *blueprint_dir, struct pi_lab **out, struct pi_diag *diag)
+{
+	char *text = NULL;
+	size_t len = 0;
+	*out = NULL;
+	int rc = read_lab_file(path, &text, &len, diag);
+	if (rc < 0)
+		return rc;
 	rc = pi_lab_load_mem(path, text, len, blueprint_dir, out, diag);
 	free(text);
 	return rc;

@@ -1,6 +1,7 @@
 /*
  * legacy: the original Pocket Internet lab format.
  *
+ *   title: Main Demo Lab        # optional, kept as the lab's title
  *   name: demo1                 # optional; else the file name
  *   pods:
  *     - number: "16.1"          # X.Y, 16 <= X <= 31, 1 <= Y <= 255
@@ -9,7 +10,7 @@
  *       stacks: [v4, v6]
  *   peerings:
  *     - {left_pod: "16.1", left_router: 1, right_pod: "16.2", right_router: 1}
- *   config: {...}               # accepted and ignored
+ *   config: {...}               # accepted and ignored, with a warning
  *
  * It is recognised by pod entries with `number:` (or a `peerings:` list) and
  * kept as written in struct pi_legacy; the planner maps it onto blueprints.
@@ -17,7 +18,7 @@
 #include <string.h>
 #include "model.h"
 
-static const char *const legacy_keys[] = { "name", "seed", "pods", "peerings", "config", NULL };
+static const char *const legacy_keys[] = { "name", "title", "seed", "pods", "peerings", "config", NULL };
 static const char *const pod_keys[] = { "number", "kind", "routing", "stacks", NULL };
 static const char *const routing_keys[] = { "daemon", "count", "number", NULL };
 static const char *const peering_keys[] = { "left_pod", "left_router", "right_pod", "right_router", NULL };
@@ -74,7 +75,7 @@ static bool parse_number(struct pi_ld *ld, const struct pi_ynode *n, const char 
 		}
 	}
 	if (!ok || part != 1 || digits == 0) {
-		pi_ld_err(ld, n->pos, hint, "%s '%s' is not of the form X.Y", what, n->str);
+		pi_ld_err(ld, n->pos, hint, "%s '%s' is not of the form X.Y", what, pi_ld_val(ld, n->str));
 		return false;
 	}
 	if (v[0] < 16 || v[0] > 31 || v[1] < 1 || v[1] > 255) {
@@ -84,6 +85,50 @@ static bool parse_number(struct pi_ld *ld, const struct pi_ynode *n, const char 
 	*x = v[0];
 	*y = v[1];
 	return true;
+}
+
+static void stack_item(struct pi_ld *ld, const struct pi_ynode *item, const char *word, struct pi_legacy_pod *p)
+{
+	unsigned st = 0;
+	struct pi_ynode tmp = *item;
+	tmp.str = word;
+	tmp.len = strlen(word);
+	if (!pi_y_enum(ld, &tmp, "stack", stack_names, &st))
+		return;
+	bool *flag = st == 0 ? &p->v4 : &p->v6;
+	if (*flag)
+		pi_ld_err(ld, item->pos, "list each stack once", "stack '%s' listed twice", stack_names[st]);
+	*flag = true;
+}
+
+/* stacks: [v4, v6]. The original project's own example writes "-v6" (no
+ * space after the dash), which YAML reads as the word "-v6": that slip, or
+ * a lone word, is read as the one-item list it was meant to be. */
+static void parse_stacks(struct pi_ld *ld, const struct pi_ynode *v, struct pi_legacy_pod *p)
+{
+	if (v->kind == PI_Y_SCALAR) {
+		const char *w = v->str;
+		while (*w == '-' || *w == ' ')
+			w++;
+		p->v4 = p->v6 = false;
+		pi_ld_warn(ld, v->pos, pi_ld_fmt(ld, "write a list: '- %s' (a space after the dash) or [%s]", w, w),
+			   "stacks '%s' is not a list; read as [%s]", pi_ld_val(ld, v->str), pi_ld_val(ld, w));
+		stack_item(ld, v, w, p);
+		return;
+	}
+	if (!pi_y_is(ld, v, PI_Y_SEQ, "stacks"))
+		return;
+	p->v4 = p->v6 = false;
+	if (v->n == 0)
+		pi_ld_err(ld, v->pos, "list v4, v6 or both", "stacks is empty");
+	for (size_t i = 0; i < v->n && !pi_ld_full(ld); i++) {
+		if (v->kids[i]->kind != PI_Y_SCALAR) {
+			unsigned st;
+			pi_y_enum(ld, v->kids[i], "stack", stack_names, &st);
+			continue;
+		}
+		stack_item(ld, v->kids[i], v->kids[i]->str, p);
+	}
 }
 
 static void parse_pod(struct pi_ld *ld, const struct pi_ynode *n, struct pi_legacy *lg, struct legacy_index *ix,
@@ -127,21 +172,8 @@ static void parse_pod(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lega
 		if ((c || num) && pi_y_uint(ld, c ? c : num, "routing count", 1, LEGACY_MAX_ROUTERS, &x))
 			p->routers = (unsigned)x;
 	}
-	if ((v = pi_y_get(n, "stacks")) && pi_y_is(ld, v, PI_Y_SEQ, "stacks")) {
-		p->v4 = p->v6 = false;
-		if (v->n == 0)
-			pi_ld_err(ld, v->pos, "list v4, v6 or both", "stacks is empty");
-		for (size_t i = 0; i < v->n && !pi_ld_full(ld); i++) {
-			unsigned st;
-			if (!pi_y_enum(ld, v->kids[i], "stack", stack_names, &st))
-				continue;
-			bool *flag = st == 0 ? &p->v4 : &p->v6;
-			if (*flag)
-				pi_ld_err(ld, v->kids[i]->pos, "list each stack once", "stack '%s' listed twice",
-					  stack_names[st]);
-			*flag = true;
-		}
-	}
+	if ((v = pi_y_get(n, "stacks")))
+		parse_stacks(ld, v, p);
 	if (ok) {
 		ix->by_num[p->x - 16][p->y] = p;
 		lg->n_pods++;
@@ -207,12 +239,13 @@ static void parse_peering(struct pi_ld *ld, const struct pi_ynode *n, struct pi_
 			  "pod %u.%u cannot peer with itself", pe.left_x, pe.left_y);
 		return;
 	}
-	if (!((lp->v4 && rp->v4) || (lp->v6 && rp->v6))) {
-		pi_ld_err(ld, n->pos, "give both pods a common stack (v4 or v6)",
-			  "pods %u.%u and %u.%u have no IP stack in common", pe.left_x, pe.left_y, pe.right_x,
-			  pe.right_y);
-		return;
-	}
+	/* The original project's own example peers a v4-only pod with a v6-only
+	 * one: that file must still plan, so the peering stays (a link on the
+	 * backbone) and only carries no session. */
+	if (!((lp->v4 && rp->v4) || (lp->v6 && rp->v6)))
+		pi_ld_warn(ld, n->pos, "give both pods a common stack (v4 or v6) for a BGP session",
+			   "pods %u.%u and %u.%u have no IP stack in common: this peering carries no BGP session",
+			   pe.left_x, pe.left_y, pe.right_x, pe.right_y);
 	for (size_t i = 0; i < lg->n_peerings; i++) {
 		const struct pi_legacy_peering *o = &lg->peerings[i];
 		bool same = (o->left_x == pe.left_x && o->left_y == pe.left_y && o->left_router == pe.left_router &&
@@ -245,13 +278,20 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 			pi_ld_err(ld, n->pos,
 				  pi_ld_fmt(ld, "use lowercase letters, digits and '-', starting with a letter, at most %d chars",
 					    PI_LAB_NAME_MAX),
-				  "invalid lab name '%s'", s);
+				  "invalid lab name '%s'", pi_ld_val(ld, s));
 	}
 	if ((n = pi_y_get(root, "seed")) && pi_y_uint(ld, n, "seed", 0, UINT64_MAX, &v))
 		lab->seed = v;
+	pi_lab_parse_title(ld, root, lab);
 	/* config: held settings of the original tool (images, compose options)
 	 * that mean nothing here; it is accepted whatever it contains. */
+	const struct pi_ynode *cfg = pi_y_key(root, "config");
+	if (cfg)
+		pi_ld_warn(ld, cfg->pos, "remove it to silence this warning; images and options are chosen here",
+			   "'config' (settings of the original tool) is ignored");
 	bool pods_ok = true;
+	if (pi_y_key(root, "pods"))
+		lab->pods_pos = pi_y_key(root, "pods")->pos;
 	n = pi_y_get(root, "pods");
 	if (!n) {
 		pi_ld_err(ld, root->pos, "add pods: with entries like {number: \"16.1\", kind: base}",

@@ -33,7 +33,7 @@ struct pi_ynode {
 
 /* Bounds that keep hostile input cheap (documented in docs/lab-format.md). */
 #define PI_Y_MAX_DEPTH 64
-#define PI_Y_MAX_WEIGHT 200000
+#define PI_Y_MAX_WEIGHT 1000000
 #define PI_LD_MAX_ERRORS 200
 
 struct pi_ld {
@@ -42,11 +42,16 @@ struct pi_ld {
 	struct pi_diag *diag;
 	const char *file;       /* file being walked (in arena) */
 	unsigned errors;        /* added by this load, capped at PI_LD_MAX_ERRORS */
+	unsigned warnings;      /* likewise */
 };
 
 void pi_ld_init(struct pi_ld *ld, struct pi_arena *arena, struct pi_diag *diag);
 void pi_ld_done(struct pi_ld *ld);
 void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+/* A warning: reported, but the load still succeeds. */
+void pi_ld_warn(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+/* A file's value made safe and short for a message (pi_diag_value), in ld->tmp. */
+const char *pi_ld_val(struct pi_ld *ld, const char *s);
 /* Sorts the entries [from, to) by position, file by file. */
 void pi_ld_sort(struct pi_diag *d, size_t from, size_t to);
 /* The end of a load's sortable range: the "too many errors" note stays last. */
@@ -102,6 +107,8 @@ int pi_blueprint_check_mem(const char *name, const char *file, const char *text,
 bool pi_legacy_detect(const struct pi_ynode *root);
 void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab);
 void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab);
+/* Reads `title:` (printable text, at most PI_LAB_TITLE_MAX bytes) into lab->title. */
+void pi_lab_parse_title(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab);
 /* "my_Lab.v2" -> "my-lab-v2": a lab name from a file name. */
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path);
 

@@ -34,20 +34,28 @@ struct pi_pos pi_ld_pos(const struct pi_ld *ld, unsigned line, unsigned col)
 void pi_ld_err(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...)
 {
 	/* One more than the cap says that the rest were dropped. */
-	if (ld->errors > PI_LD_MAX_ERRORS)
-		return;
-	if (ld->errors++ == PI_LD_MAX_ERRORS) {
-		pi_diag_add(ld->diag, pos, "fix the errors above first", "too many errors; stopping here");
-		return;
-	}
-	struct pi_buf b;
-	pi_buf_init(&b);
 	va_list ap;
 	va_start(ap, fmt);
-	pi_buf_vprintf(&b, fmt, ap);
+	pi_diag_vadd_capped(ld->diag, &ld->errors, PI_LD_MAX_ERRORS, pos, hint, fmt, ap);
 	va_end(ap);
-	pi_diag_add(ld->diag, pos, hint, "%s", pi_buf_str(&b));
-	pi_buf_free(&b);
+}
+
+void pi_ld_warn(struct pi_ld *ld, struct pi_pos pos, const char *hint, const char *fmt, ...)
+{
+	/* Warnings share the cap's budget of output but never fail the load. */
+	if (ld->warnings >= PI_LD_MAX_ERRORS)
+		return;
+	ld->warnings++;
+	va_list ap;
+	va_start(ap, fmt);
+	pi_diag_vwarn(ld->diag, pos, hint, fmt, ap);
+	va_end(ap);
+}
+
+const char *pi_ld_val(struct pi_ld *ld, const char *s)
+{
+	char buf[PI_DIAG_VALUE_BUF];
+	return pi_arena_strdup(&ld->tmp, pi_diag_value(buf, s));
 }
 
 /* Position order within each file reads better than check order; files keep
@@ -106,17 +114,22 @@ struct frame {
 	const char *anchor;
 };
 
+/* Anchors by name: an open-addressing table, so a file of many anchors and
+ * aliases costs linear time (a list search made 100,000 of them take a
+ * minute). */
 struct anchor {
-	const char *name;
+	const char *name; /* NULL: empty slot */
 	struct pi_ynode *node;
 };
 
 struct builder {
 	struct pi_ld *ld;
-	struct pi_vec stack;   /* struct frame */
-	struct pi_vec anchors; /* struct anchor */
+	struct pi_vec stack;    /* struct frame */
+	struct anchor *anchors; /* cap slots, at most half full */
+	size_t n_anchors, cap;
 	struct pi_ynode *root;
 	bool too_big;
+	struct pi_pos too_big_pos;
 };
 
 static struct pi_pos mark_pos(struct pi_ld *ld, yaml_mark_t m)
@@ -129,16 +142,48 @@ static const char *copy_anchor(struct builder *b, const yaml_char_t *a)
 	return a ? pi_arena_strdup(&b->ld->tmp, (const char *)a) : NULL;
 }
 
+static struct anchor *anchor_slot(struct anchor *set, size_t cap, const char *name)
+{
+	size_t h = (size_t)(pi_hash64(name, strlen(name), 0) & (cap - 1));
+	while (set[h].name && strcmp(set[h].name, name) != 0)
+		h = (h + 1) & (cap - 1);
+	return &set[h];
+}
+
+static void anchor_put(struct builder *b, const char *name, struct pi_ynode *n)
+{
+	if (2 * (b->n_anchors + 1) > b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		struct anchor *set = pi_xcalloc(cap, sizeof(*set));
+		for (size_t i = 0; i < b->cap; i++)
+			if (b->anchors[i].name)
+				*anchor_slot(set, cap, b->anchors[i].name) = b->anchors[i];
+		free(b->anchors);
+		b->anchors = set;
+		b->cap = cap;
+	}
+	struct anchor *a = anchor_slot(b->anchors, b->cap, name);
+	/* A redefined anchor shadows the old one, as in YAML. */
+	if (!a->name)
+		b->n_anchors++;
+	a->name = name;
+	a->node = n;
+}
+
+static struct pi_ynode *find_anchor(struct builder *b, const char *name)
+{
+	if (!b->cap)
+		return NULL;
+	struct anchor *a = anchor_slot(b->anchors, b->cap, name);
+	return a->name ? a->node : NULL;
+}
+
 /* Adds a finished node to its parent (or makes it the root); false when the
  * expanded size went over the bound. */
 static bool attach(struct builder *b, struct pi_ynode *n, const char *anchor)
 {
-	if (anchor) {
-		/* A redefined anchor shadows the old one, as in YAML: search from the end. */
-		struct anchor *a = pi_vec_push(&b->anchors);
-		a->name = anchor;
-		a->node = n;
-	}
+	if (anchor)
+		anchor_put(b, anchor, n);
 	if (b->stack.len == 0) {
 		b->root = n;
 		return true;
@@ -146,17 +191,11 @@ static bool attach(struct builder *b, struct pi_ynode *n, const char *anchor)
 	struct frame *f = pi_vec_at(&b->stack, b->stack.len - 1);
 	*(struct pi_ynode **)pi_vec_push(&f->kids) = n;
 	f->node->weight += n->weight;
-	return f->node->weight <= PI_Y_MAX_WEIGHT;
-}
-
-static struct pi_ynode *find_anchor(struct builder *b, const char *name)
-{
-	for (size_t i = b->anchors.len; i-- > 0;) {
-		struct anchor *a = pi_vec_at(&b->anchors, i);
-		if (strcmp(a->name, name) == 0)
-			return a->node;
-	}
-	return NULL;
+	if (f->node->weight <= PI_Y_MAX_WEIGHT)
+		return true;
+	if (!b->too_big)
+		b->too_big_pos = n->pos;
+	return false;
 }
 
 static bool is_null_text(const char *s, size_t len)
@@ -236,8 +275,11 @@ static int on_event(struct builder *b, yaml_event_t *ev, unsigned *docs)
 				  "unknown alias '*%s'", name);
 			return -EINVAL;
 		}
-		if (!attach(b, n, NULL))
+		/* The alias's own position: the shared node points at the anchor. */
+		if (!attach(b, n, NULL)) {
 			b->too_big = true;
+			b->too_big_pos = pos;
+		}
 		return 0;
 	}
 	default:
@@ -245,11 +287,29 @@ static int on_event(struct builder *b, yaml_event_t *ev, unsigned *docs)
 	}
 }
 
+/* libyaml reports reader errors (bad UTF-8, NUL bytes) as a byte offset
+ * only: count lines and characters up to it. */
+static struct pi_pos offset_pos(const struct pi_ld *ld, const char *text, size_t len, size_t off)
+{
+	unsigned line = 1, col = 1;
+	if (off > len)
+		off = len;
+	for (size_t i = 0; i < off; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch == '\n') {
+			line++;
+			col = 1;
+		} else if ((ch & 0xc0) != 0x80) {
+			col++; /* UTF-8 continuation bytes are part of the previous character */
+		}
+	}
+	return pi_ld_pos(ld, line, col);
+}
+
 int pi_yaml_parse(struct pi_ld *ld, const char *text, size_t len, struct pi_ynode **root)
 {
 	struct builder b = { .ld = ld };
 	b.stack = (struct pi_vec)PI_VEC_INIT(struct frame);
-	b.anchors = (struct pi_vec)PI_VEC_INIT(struct anchor);
 	yaml_parser_t p;
 	unsigned docs = 0;
 	int rc = 0;
@@ -262,8 +322,10 @@ int pi_yaml_parse(struct pi_ld *ld, const char *text, size_t len, struct pi_ynod
 		if (!yaml_parser_parse(&p, &ev)) {
 			struct pi_pos pos = mark_pos(ld, p.problem_mark);
 			if (p.error == YAML_READER_ERROR)
-				pi_ld_err(ld, pi_ld_pos(ld, 0, 0), "save the file as UTF-8 text",
-					  "cannot read YAML: %s (at byte %zu)", p.problem ? p.problem : "error",
+				pi_ld_err(ld, offset_pos(ld, text, len, p.problem_offset),
+					  p.problem_value == 0 ? "remove the NUL byte: lab files are text"
+							       : "save the file as UTF-8 text",
+					  "cannot read YAML: %s (byte %zu)", p.problem ? p.problem : "error",
 					  p.problem_offset);
 			else if (p.context)
 				pi_ld_err(ld, pos, "check the indentation and quoting near here",
@@ -278,8 +340,8 @@ int pi_yaml_parse(struct pi_ld *ld, const char *text, size_t len, struct pi_ynod
 		int r = on_event(&b, &ev, &docs);
 		yaml_event_delete(&ev);
 		if (b.too_big) {
-			pi_ld_err(ld, pi_ld_pos(ld, 0, 0), "use fewer aliases (*name) or a smaller file",
-				  "the document expands to more than %d nodes", PI_Y_MAX_WEIGHT);
+			pi_ld_err(ld, b.too_big_pos, "use fewer aliases (*name) or a smaller file",
+				  "the document expands to more than %d nodes (the limit) here", PI_Y_MAX_WEIGHT);
 			rc = -EINVAL;
 			break;
 		}
@@ -293,7 +355,7 @@ int pi_yaml_parse(struct pi_ld *ld, const char *text, size_t len, struct pi_ynod
 	for (size_t i = 0; i < b.stack.len; i++)
 		pi_vec_free(&((struct frame *)pi_vec_at(&b.stack, i))->kids);
 	pi_vec_free(&b.stack);
-	pi_vec_free(&b.anchors);
+	free(b.anchors);
 	yaml_parser_delete(&p);
 	if (rc == 0) {
 		*root = b.root;

@@ -164,7 +164,7 @@ void pi_y_keys(struct pi_ld *ld, const struct pi_ynode *map, const char *const *
 			j++;
 		if (j < n_allowed && seen[j]) {
 			pi_ld_err(ld, k->pos, "remove one of them; only the first would be used",
-				  "duplicate key '%s' in %s (first at line %u)", k->str, where, seen[j]->pos.line);
+				  "duplicate key '%s' in %s (first at line %u)", pi_ld_val(ld, k->str), where, seen[j]->pos.line);
 			continue;
 		}
 		if (j < n_allowed) {
@@ -176,7 +176,7 @@ void pi_y_keys(struct pi_ld *ld, const struct pi_ynode *map, const char *const *
 		pi_ld_err(ld, k->pos,
 			  near ? pi_ld_fmt(ld, "did you mean '%s'? allowed keys: %s", near, list)
 			       : pi_ld_fmt(ld, "allowed keys: %s", list),
-			  "unknown key '%s' in %s", k->str, where);
+			  "unknown key '%s' in %s", pi_ld_val(ld, k->str), where);
 	}
 }
 
@@ -232,7 +232,7 @@ bool pi_y_uint(struct pi_ld *ld, const struct pi_ynode *n, const char *what, uin
 	}
 	if (!n->plain) {
 		pi_ld_err(ld, n->pos, "remove the quotes around the number", "%s must be a number, not the string \"%s\"",
-			  what, n->str);
+			  what, pi_ld_val(ld, n->str));
 		return false;
 	}
 	bool neg = n->str[0] == '-';
@@ -241,7 +241,8 @@ bool pi_y_uint(struct pi_ld *ld, const struct pi_ynode *n, const char *what, uin
 		pi_ld_err(ld, n->pos,
 			  pi_ld_fmt(ld, "write a whole number from %llu to %llu", (unsigned long long)lo,
 				    (unsigned long long)hi),
-			  numeric ? "%s must not be negative (%s)" : "%s must be a whole number, not '%s'", what, n->str);
+			  numeric ? "%s must not be negative (%s)" : "%s must be a whole number, not '%s'", what,
+			  pi_ld_val(ld, n->str));
 		return false;
 	}
 	if (v < lo || v > hi) {
@@ -270,7 +271,7 @@ bool pi_y_bool(struct pi_ld *ld, const struct pi_ynode *n, const char *what, boo
 	}
 	pi_ld_err(ld, n ? n->pos : pi_ld_pos(ld, 0, 0), "write true or false (without quotes)",
 		  "%s must be true or false, not %s%s%s", what, n && n->kind == PI_Y_SCALAR ? "'" : "",
-		  n && n->kind == PI_Y_SCALAR ? n->str : pi_y_kind_name(n), n && n->kind == PI_Y_SCALAR ? "'" : "");
+		  n && n->kind == PI_Y_SCALAR ? pi_ld_val(ld, n->str) : pi_y_kind_name(n), n && n->kind == PI_Y_SCALAR ? "'" : "");
 	return false;
 }
 
@@ -295,7 +296,7 @@ bool pi_y_enum(struct pi_ld *ld, const struct pi_ynode *n, const char *what, con
 	pi_ld_err(ld, n->pos,
 		  near ? pi_ld_fmt(ld, "did you mean '%s'? one of: %s", near, list)
 		       : pi_ld_fmt(ld, "write one of: %s", list),
-		  "unknown %s '%s'", what, n->str);
+		  "unknown %s '%s'", what, pi_ld_val(ld, n->str));
 	return false;
 }
 

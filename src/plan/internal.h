@@ -1,6 +1,9 @@
 /*
  * plan internals: the build context shared by the planner's stages
- * (graph.c, build.c, addr.c, dns.c, legacy.c). Nothing here is public.
+ * (limits.c, graph.c, topo.c, addr.c, session.c, hosts.c, dns.c, legacy.c),
+ * which build.c runs. Calls go one way: build.c calls the stages; legacy.c
+ * uses topo, session, hosts and dns; dns uses hosts; nothing calls build.c.
+ * Nothing here is public.
  *
  * The stages run in a fixed order (build.c: pi_plan_build):
  *   pods -> AS graph -> nodes -> links/ifaces -> addresses -> sessions
@@ -129,31 +132,44 @@ struct pl_ctx {
 	bool flat_dns; /* legacy: every record in the TLD and reverse parent zones */
 };
 
-#define PL_ERR(c, pos, hint, ...)                                    \
-	do {                                                         \
-		pi_diag_add((c)->diag, (pos), (hint), __VA_ARGS__); \
-		(c)->errors++;                                       \
-	} while (0)
+/* Adds an error (capped at PI_PLAN_MAX_ERRORS, like the loader's). A
+ * position without a line (a lab-wide problem, or a default the lab relies
+ * on) points at the lab's `pods` key. */
+void pl_err(struct pl_ctx *c, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+#define PL_ERR(c, pos, hint, ...) pl_err((c), (pos), (hint), __VA_ARGS__)
 
 static inline uint32_t *pl_u32(const struct pi_vec *v, size_t i) { return pi_vec_at(v, i); }
+
+/* limits.c: refuses a lab whose plan would exceed PI_PLAN_MAX_*, from
+ * counts alone, before anything is allocated. */
+int pl_check_size(struct pl_ctx *c);
+/* Sets every node's mem_limit_mb and pids_limit from its class. */
+void pl_node_limits(struct pl_ctx *c);
 
 /* graph.c */
 int pl_pods(struct pl_ctx *c);
 int pl_graph(struct pl_ctx *c);
-/* build.c */
+/* topo.c */
+int pl_nodes(struct pl_ctx *c);
+int pl_links(struct pl_ctx *c);
 uint32_t pl_link_new(struct pl_ctx *c, enum pi_link_kind kind, enum pi_link_scope scope, uint32_t pod,
 		     enum pl_link_src src, const char *name);
 uint32_t pl_iface_new(struct pl_ctx *c, uint32_t node, uint32_t link, const char *pfx, const char *base);
+void pl_ifaces_finish(struct pl_ctx *c);
+const char *pl_bridge_name(struct pl_ctx *c, const char *pod, const char *lan);
+const char *pl_sym(struct pi_arena *a, const char *s);
+/* A node's name without its pod's prefix ("border1" of "transit1-border1"). */
+const char *pl_node_short(const struct pi_plan *p, uint32_t n);
+/* session.c */
+void pl_sessions(struct pl_ctx *c);
 void pl_session_add(struct pl_ctx *c, const char *name_base, uint32_t a, uint32_t b, uint32_t ia, uint32_t ib,
 		    unsigned family, enum pi_rel rel, uint32_t amax, uint32_t bmax, bool rr_client);
-void pl_ifaces_finish(struct pl_ctx *c);
+void pl_ibgp(struct pl_ctx *c, uint32_t p);
+void pl_plan_rels(struct pl_ctx *c);
+/* hosts.c */
 void pl_hosts(struct pl_ctx *c);
 struct pi_prefix pl_node_addr(const struct pi_plan *p, uint32_t node, unsigned family);
-const char *pl_sym(struct pi_arena *a, const char *s);
-void pl_ibgp(struct pl_ctx *c, uint32_t p);
 void pl_dns_duties(struct pl_ctx *c);
-const char *pl_bridge_name(struct pl_ctx *c, const char *pod, const char *lan);
-void pl_plan_rels(struct pl_ctx *c);
 /* addr.c */
 int pl_addresses(struct pl_ctx *c);
 /* dns.c */

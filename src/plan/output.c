@@ -41,11 +41,6 @@ const char *pi_rr_type_name(enum pi_rr_type t)
 	return (unsigned)t < PI_ARRAY_LEN(names) ? names[t] : "?";
 }
 
-static const char *tier_name(enum pi_tier t)
-{
-	return t == PI_TIER_TRANSIT ? "transit" : t == PI_TIER_STUB ? "stub" : "ixp";
-}
-
 static const char *scope_name(enum pi_link_scope s)
 {
 	static const char *const names[] = { "internal", "external", "ixp", "subscriber", "backbone" };
@@ -92,6 +87,8 @@ void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 	pi_buf_printf(out, "lab %s%s: seed %" PRIu64 ", tld .%s, %u pods, %u nodes, %u links, %u BGP sessions, %u zones\n",
 		      plan->lab_name, plan->legacy ? " (original format)" : "", plan->seed, plan->tld, plan->n_pods,
 		      plan->n_nodes, plan->n_links, plan->n_sessions, plan->n_zones);
+	if (plan->title)
+		pi_buf_printf(out, "title: %s\n", plan->title);
 	pi_buf_printf(out, "address space %s %s\n", pi_prefix_fmt(&plan->v4, b1), pi_prefix_fmt(&plan->v6, b2));
 	if (pi_prefix_is_set(&plan->anycast4))
 		pi_buf_printf(out, "anycast %s %s\n", pi_prefix_fmt(&plan->anycast4, b1), pi_prefix_fmt(&plan->anycast6, b2));
@@ -99,7 +96,7 @@ void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 	for (uint32_t p = 0; p < plan->n_pods; p++) {
 		const struct pi_plan_pod *pod = &plan->pods[p];
 		pi_buf_printf(out, "  %-16s AS%-10u %-8s %-18s %-22s %2u nodes  cone %u\n", pod->name, pod->asn,
-			      tier_name(pod->tier), pi_prefix_fmt(&pod->v4, b1), pi_prefix_fmt(&pod->v6, b2), pod->n_nodes,
+			      pi_tier_name(pod->tier), pi_prefix_fmt(&pod->v4, b1), pi_prefix_fmt(&pod->v6, b2), pod->n_nodes,
 			      pod->n_cone);
 	}
 	pi_buf_puts(out, "\nrelationships:\n");
@@ -177,16 +174,12 @@ static json_t *jidx_array(const uint32_t *v, uint32_t n)
 	return a;
 }
 
-/* The service names of lab.h, kept here so the plan does not depend on
- * the loader for its output. */
 static json_t *jservices(unsigned bits)
 {
-	static const char *const names[] = { "router", "ebgp", "route-server", "resolver", "auth-dns",
-					     "dhcp", "nat44", "nat64", "http", "client" };
 	json_t *a = json_array();
-	for (unsigned i = 0; i < PI_ARRAY_LEN(names); i++)
-		if (bits & (1u << i))
-			json_array_append_new(a, json_string(names[i]));
+	for (unsigned i = 0; i < 32; i++)
+		if ((bits & (1u << i)) && pi_service_name(1u << i))
+			json_array_append_new(a, json_string(pi_service_name(1u << i)));
 	return a;
 }
 
@@ -203,6 +196,7 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 	json_t *root = json_object();
 	char buf[PI_PREFIX_STRLEN];
 	SET(root, "lab", json_string(plan->lab_name));
+	SET(root, "title", plan->title ? json_string(plan->title) : json_null());
 	SET(root, "legacy", json_boolean(plan->legacy));
 	SET(root, "seed", plan->seed <= INT64_MAX ? json_integer((json_int_t)plan->seed)
 						 : json_string((snprintf(buf, sizeof(buf), "%" PRIu64, plan->seed), buf)));
@@ -218,7 +212,7 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 		json_t *o = json_object();
 		SET(o, "name", json_string(pod->name));
 		SET(o, "blueprint", json_string(pod->bp ? pod->bp->name : ""));
-		SET(o, "tier", json_string(tier_name(pod->tier)));
+		SET(o, "tier", json_string(pi_tier_name(pod->tier)));
 		SET(o, "asn", json_integer(pod->asn));
 		SET(o, "v4", jpfx(&pod->v4));
 		SET(o, "v6", jpfx(&pod->v6));
@@ -260,6 +254,8 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 		SET(o, "lo4", jpfx(&nd->lo4));
 		SET(o, "lo6", jpfx(&nd->lo6));
 		SET(o, "route_reflector", json_boolean(nd->route_reflector));
+		SET(o, "mem_limit_mb", json_integer(nd->mem_limit_mb));
+		SET(o, "pids_limit", json_integer(nd->pids_limit));
 		SET(o, "root_dns", json_boolean(nd->root_dns));
 		SET(o, "tld_dns", json_boolean(nd->tld_dns));
 		SET(o, "gw4", jpfx(&nd->gw4));

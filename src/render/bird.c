@@ -530,7 +530,7 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 		case PI_REL_PROVIDER:
 			kind = "FROM_PROVIDER", lp = "LP_PROVIDER";
 			break;
-		case PI_REL_RS:
+		case PI_REL_RS: {
 			/* Through the route server: any other member's cone. */
 			const struct pi_plan_node *rs = &plan->nodes[x->remote];
 			for (uint32_t i = 0; i < rs->n_session_idx; i++) {
@@ -545,6 +545,7 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 			}
 			kind = "FROM_PEER", lp = "LP_PEER";
 			break;
+		}
 		case PI_REL_RS_CLIENT:
 			cone_add(plan, rn->pod, x->s->family, &cone);
 			break;

@@ -48,7 +48,8 @@ static struct pi_lab *load_ok(const char *rel)
 	if (rc != 0)
 		pi_diag_print(&d, stderr);
 	assert_int_equal(rc, 0);
-	assert_int_equal(pi_diag_count(&d), 0);
+	/* warnings (an ignored `config:` of the original format) are tested on their own */
+	assert_int_equal(pi_diag_errors(&d), 0);
 	assert_non_null(lab);
 	pi_diag_free(&d);
 	free(path);
@@ -638,6 +639,223 @@ static void test_io_errors(void **state)
 	pi_diag_free(&d);
 }
 
+/* One load, expecting failure; returns the first entry's copy in *first. */
+static int load_fail(const char *text, size_t len, struct pi_diag *d)
+{
+	char *bdir = bp_dir();
+	struct pi_lab *lab = (struct pi_lab *)1;
+	pi_diag_init(d);
+	int rc = pi_lab_load_mem("h.yml", text, len, bdir, &lab, d);
+	assert_null(lab);
+	assert_true(pi_diag_count(d) > 0);
+	free(bdir);
+	return rc;
+}
+
+static const struct pi_diag_entry *entry(const struct pi_diag *d, size_t i)
+{
+	return pi_vec_at(&d->entries, i);
+}
+
+/* libyaml's reader errors come as byte offsets: they must become line:col. */
+static void test_reader_errors_positioned(void **state)
+{
+	(void)state;
+	struct pi_diag d;
+	static const char nul[] = "pods: {transit: 1}\nname: ab\0c\n";
+	assert_int_equal(load_fail(nul, sizeof(nul) - 1, &d), -EINVAL);
+	assert_int_equal(entry(&d, 0)->pos.line, 2);
+	assert_int_equal(entry(&d, 0)->pos.col, 9);
+	assert_non_null(strstr(entry(&d, 0)->hint, "NUL"));
+	pi_diag_free(&d);
+	/* "é" is one character: the bad byte after it is column 10 */
+	static const char utf[] = "pods: {transit: 1}\nname: \xc3\xa9" "ab\xff\n";
+	assert_int_equal(load_fail(utf, sizeof(utf) - 1, &d), -EINVAL);
+	assert_int_equal(entry(&d, 0)->pos.line, 2);
+	assert_int_equal(entry(&d, 0)->pos.col, 10);
+	assert_non_null(strstr(entry(&d, 0)->msg, "UTF-8"));
+	pi_diag_free(&d);
+}
+
+/* A lab file must not reach the terminal as escape sequences, nor flood it. */
+static void test_values_escaped(void **state)
+{
+	(void)state;
+	struct pi_diag d;
+	const char *text = "pods: {transit: 1}\nname: \"\\e]0;owned\\a\\e[31mred\"\n";
+	assert_int_equal(load_fail(text, strlen(text), &d), -EINVAL);
+	const struct pi_diag_entry *e = entry(&d, 0);
+	assert_int_equal(e->pos.line, 2);
+	assert_null(strchr(e->msg, '\x1b'));
+	assert_null(strchr(e->msg, '\a'));
+	assert_non_null(strstr(e->msg, "\\x1b]0;owned\\x07\\x1b[31mred"));
+	pi_diag_free(&d);
+	/* a long value is cut at PI_DIAG_VALUE_MAX bytes */
+	struct pi_buf b;
+	pi_buf_init(&b);
+	pi_buf_puts(&b, "pods: {transit: 1}\nseed: ");
+	for (int i = 0; i < 5000; i++)
+		pi_buf_putc(&b, 'x');
+	pi_buf_putc(&b, '\n');
+	assert_int_equal(load_fail(b.data, b.len, &d), -EINVAL);
+	e = entry(&d, 0);
+	assert_true(strlen(e->msg) < 200);
+	assert_non_null(strstr(e->msg, "xxx..."));
+	pi_diag_free(&d);
+	pi_buf_free(&b);
+}
+
+/* 100,000 anchors, each used once: linear with the anchor table (a list
+ * search took over a minute; the meson timeout catches a regression). */
+static void test_anchor_flood(void **state)
+{
+	(void)state;
+	struct pi_buf b;
+	pi_buf_init(&b);
+	for (int i = 0; i < 100000; i++)
+		pi_buf_printf(&b, "- &a%d x\n- *a%d\n", i, i);
+	struct pi_diag d;
+	struct pi_arena arena = { 0 };
+	struct pi_ld ld;
+	struct pi_ynode *root = NULL;
+	pi_diag_init(&d);
+	pi_ld_init(&ld, &arena, &d);
+	ld.file = "flood.yml";
+	assert_int_equal(pi_yaml_parse(&ld, b.data, b.len, &root), 0);
+	assert_int_equal(pi_diag_count(&d), 0);
+	assert_non_null(root);
+	assert_int_equal(root->n, 200000);
+	assert_ptr_equal(root->kids[199999], root->kids[199998]);
+	pi_ld_done(&ld);
+	pi_arena_free(&arena);
+	pi_diag_free(&d);
+	pi_buf_free(&b);
+}
+
+/* -c must name a regular file of at most 16 MB, checked on the open file. */
+static void test_file_kinds(void **state)
+{
+	(void)state;
+	struct pi_diag d;
+	struct pi_lab *lab;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load("/dev/zero", NULL, &lab, &d), -EINVAL);
+	assert_null(lab);
+	assert_string_equal(entry(&d, 0)->pos.file, "/dev/zero");
+	assert_non_null(strstr(entry(&d, 0)->msg, "not a regular file"));
+	pi_diag_free(&d);
+
+	char dir[] = "/tmp/pi-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char fifo[64], big[64];
+	snprintf(fifo, sizeof(fifo), "%s/fifo.yml", dir);
+	snprintf(big, sizeof(big), "%s/big.yml", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pi_diag_init(&d);
+	/* no writer: a blocking open or read would hang here */
+	assert_int_equal(pi_lab_load(fifo, NULL, &lab, &d), -EINVAL);
+	assert_non_null(strstr(entry(&d, 0)->msg, "not a regular file"));
+	pi_diag_free(&d);
+
+	FILE *f = fopen(big, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), PI_LAB_FILE_MAX + 1), 0);
+	fclose(f);
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(big, NULL, &lab, &d), -EFBIG);
+	assert_non_null(strstr(entry(&d, 0)->msg, "the limit is 16777216"));
+	pi_diag_free(&d);
+	unlink(fifo);
+	unlink(big);
+	rmdir(dir);
+}
+
+/* The original project's published files, as they are (tests/data/original). */
+static void test_original_files(void **state)
+{
+	(void)state;
+	char *path = path_of("tests/data/original/lab.yml"), *bdir = bp_dir();
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(path, bdir, &lab, &d), 0);
+	assert_non_null(lab);
+	assert_string_equal(lab->title, "Main Demo Lab");
+	assert_true(lab->is_legacy);
+	assert_int_equal(lab->legacy.n_pods, 3);
+	/* "-v6" was meant as [v6] */
+	assert_false(lab->legacy.pods[2].v4);
+	assert_true(lab->legacy.pods[2].v6);
+	assert_int_equal(lab->legacy.n_peerings, 2);
+	/* warnings only: the slip, the v4-only/v6-only peering, the ignored config */
+	assert_int_equal(pi_diag_errors(&d), 0);
+	assert_int_equal(pi_diag_count(&d), 3);
+	static const struct {
+		unsigned line, col;
+		const char *text;
+	} want[] = { { 24, 7, "read as [v6]" }, { 31, 5, "no IP stack in common" }, { 36, 1, "'config'" } };
+	for (size_t i = 0; i < PI_ARRAY_LEN(want); i++) {
+		const struct pi_diag_entry *e = entry(&d, i);
+		assert_int_equal(e->severity, PI_DIAG_WARNING);
+		assert_int_equal(e->pos.line, want[i].line);
+		assert_int_equal(e->pos.col, want[i].col);
+		assert_non_null(strstr(e->msg, want[i].text));
+	}
+	assert_non_null(strstr(entry(&d, 2)->msg, "ignored"));
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+	free(path);
+
+	/* demo1 was published as a docker-compose file: one clear error */
+	path = path_of("tests/data/original/demo1-docker-compose.yml");
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(path, bdir, &lab, &d), -EINVAL);
+	assert_int_equal(pi_diag_count(&d), 1);
+	assert_int_equal(entry(&d, 0)->pos.line, 2);
+	assert_non_null(strstr(entry(&d, 0)->msg, "docker-compose file"));
+	pi_diag_free(&d);
+	free(path);
+	free(bdir);
+
+	lab = load_ok("tests/data/original/demo1.yml");
+	assert_string_equal(lab->title, "RIPE NCC Copenhagen Hackathon Demo");
+	assert_int_equal(lab->legacy.n_pods, 3);
+	pi_lab_free(lab);
+
+	/* a title must be printable and short */
+	const char *text = "pods: {transit: 1}\ntitle: \"a\\tb\"\n";
+	assert_int_equal(load_fail(text, strlen(text), &d), -EINVAL);
+	assert_non_null(strstr(entry(&d, 0)->msg, "control characters"));
+	pi_diag_free(&d);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct pi_diag d;
+	const char *text = "pods: {transit: 1}\n"
+			   "limits:\n"
+			   "  memory: {router: 512M, default: 12X, client: 1T}\n"
+			   "  pids: {server: 5, routr: 100}\n";
+	assert_int_equal(load_fail(text, strlen(text), &d), -EINVAL);
+	static const struct {
+		unsigned line, col;
+		const char *text;
+	} want[] = { { 3, 35, "is not a size like 256M" },
+		     { 3, 48, "'1T' is not a size" },
+		     { 4, 18, "limits.pids.server is 5, outside 16..65536" },
+		     { 4, 21, "unknown key 'routr'" } };
+	assert_int_equal(pi_diag_count(&d), PI_ARRAY_LEN(want));
+	for (size_t i = 0; i < PI_ARRAY_LEN(want); i++) {
+		const struct pi_diag_entry *e = entry(&d, i);
+		if (e->pos.line != want[i].line || e->pos.col != want[i].col || !strstr(e->msg, want[i].text)) {
+			pi_diag_print(&d, stderr);
+			fail_msg("entry %zu", i);
+		}
+	}
+	pi_diag_free(&d);
+}
+
 static void test_paths(void **state)
 {
 	(void)state;
@@ -664,6 +882,9 @@ int main(void)
 		cmocka_unit_test(test_bad_files),    cmocka_unit_test(test_collects_all),
 		cmocka_unit_test(test_hostile),      cmocka_unit_test(test_aliases_work),
 		cmocka_unit_test(test_io_errors),    cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_reader_errors_positioned), cmocka_unit_test(test_values_escaped),
+		cmocka_unit_test(test_anchor_flood), cmocka_unit_test(test_file_kinds),
+		cmocka_unit_test(test_original_files), cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "check.h"
+#include "pi_config.h"
 #include "fab.h"
 #include "pocketinternet/plan.h"
 
@@ -466,6 +467,204 @@ static void test_large_lab(void **state)
 	fab_free(lab);
 }
 
+/* 20,000 transit pods would be 200 million clique peerings: refused from
+ * the counts, before the planner allocates anything, naming the limit. */
+static void test_size_limits(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = fab_lab("clique", 1, 20000, 0, 0, 0);
+	unsigned line;
+	const char *msg = build_err(lab, &line);
+	assert_non_null(strstr(msg, "199990000 peerings"));
+	assert_non_null(strstr(msg, "the limit is"));
+	assert_non_null(strstr(msg, "PI_PLAN_MAX_LINKS"));
+	fab_free(lab);
+	/* Many nodes through role overrides. */
+	lab = fab_lab("wide", 1, 2, 0, 0, 0);
+	fab_add_count(lab, "broadband", 20000);
+	fab_add_override(lab, "sub", 8);
+	msg = build_err(lab, &line);
+	assert_non_null(strstr(msg, "nodes; the limit is 250000 (PI_PLAN_MAX_NODES)"));
+	fab_free(lab);
+	/* Just under the bounds still plans. */
+	lab = fab_lab("under", 1, 40, 0, 0, 0);
+	struct pi_plan *plan = build_ok(lab);
+	assert_int_equal(plan->n_pods, 40);
+	pi_plan_free(plan);
+	fab_free(lab);
+}
+
+/* Planner errors about a default the lab relies on point at `pods`, and
+ * planner errors are capped like the loader's. */
+static void test_error_positions(void **state)
+{
+	(void)state;
+	const char *text = "name: cg\npods:\n  transit: 2\n  broadband: 600\n";
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	struct pi_plan *plan = NULL;
+	pi_diag_init(&d);
+	const char *src = getenv("PI_SOURCE_DIR");
+	char bdir[4096];
+	snprintf(bdir, sizeof(bdir), "%s/blueprints", src && *src ? src : PI_SOURCE_DIR);
+	assert_int_equal(pi_lab_load_mem("cg.yml", text, strlen(text), bdir, &lab, &d), 0);
+	/* Too small for the lab, and with no position, as a default has none. */
+	assert_int_equal(pi_prefix_parse("10.0.0.0/20", &lab->v4), 0);
+	lab->v4_pos = (struct pi_pos){ 0 };
+	assert_int_equal(pi_plan_build(lab, &plan, &d), -EINVAL);
+	const struct pi_diag_entry *e = pi_vec_at(&d.entries, 0);
+	assert_string_equal(e->pos.file, "cg.yml");
+	assert_int_equal(e->pos.line, 2);
+	assert_int_equal(e->pos.col, 1);
+	pi_diag_free(&d);
+	pi_lab_free(lab);
+
+	/* 300 pods naming one name: 200 errors and one "too many". */
+	lab = fab_lab("many", 1, 1, 0, 0, 0);
+	for (int i = 0; i < 300; i++)
+		fab_add_pod(lab, "twin", "ixp", 0);
+	pi_diag_init(&d);
+	assert_int_equal(pi_plan_build(lab, &plan, &d), -EINVAL);
+	assert_int_equal(pi_diag_errors(&d), PI_PLAN_MAX_ERRORS + 1);
+	e = pi_vec_at(&d.entries, PI_PLAN_MAX_ERRORS);
+	assert_string_equal(e->msg, "too many errors; stopping here");
+	pi_diag_free(&d);
+	fab_free(lab);
+}
+
+/* The original project's example lab plans, keeping its title. */
+static void test_original_example(void **state)
+{
+	(void)state;
+	const char *src = getenv("PI_SOURCE_DIR");
+	char path[4096], bdir[4096];
+	snprintf(path, sizeof(path), "%s/tests/data/original/lab.yml", src && *src ? src : PI_SOURCE_DIR);
+	snprintf(bdir, sizeof(bdir), "%s/blueprints", src && *src ? src : PI_SOURCE_DIR);
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(path, bdir, &lab, &d), 0);
+	struct pi_plan *plan = build_ok(lab);
+	check_plan(plan);
+	assert_string_equal(plan->title, "Main Demo Lab");
+	assert_int_equal(plan->n_pods, 3);
+	/* 16.1-16.2 share only v4; 16.2 (v4) and 16.3 (v6) share nothing */
+	unsigned ebgp = 0;
+	for (uint32_t i = 0; i < plan->n_sessions; i++)
+		if (plan->sessions[i].rel != PI_REL_IBGP) {
+			ebgp++;
+			assert_int_equal(plan->sessions[i].family, PI_AF_V4);
+		}
+	assert_int_equal(ebgp, 1);
+	struct pi_buf b;
+	pi_buf_init(&b);
+	pi_plan_write_text(plan, &b);
+	assert_non_null(strstr(pi_buf_str(&b), "\ntitle: Main Demo Lab\n"));
+	pi_buf_reset(&b);
+	assert_int_equal(pi_plan_write_json(plan, &b), 0);
+	assert_non_null(strstr(pi_buf_str(&b), "\"title\": \"Main Demo Lab\""));
+	pi_buf_free(&b);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+}
+
+static struct pi_lab *load_text(const char *text)
+{
+	const char *src = getenv("PI_SOURCE_DIR");
+	char bdir[4096];
+	snprintf(bdir, sizeof(bdir), "%s/blueprints", src && *src ? src : PI_SOURCE_DIR);
+	struct pi_diag d;
+	struct pi_lab *lab = NULL;
+	pi_diag_init(&d);
+	if (pi_lab_load_mem("t.yml", text, strlen(text), bdir, &lab, &d))
+		pi_diag_print(&d, stderr);
+	assert_non_null(lab);
+	pi_diag_free(&d);
+	return lab;
+}
+
+/* Containment per node class, defaults and a lab's `limits:`. */
+static void test_node_limits(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = fab_lab("lim", 1, 2, 1, 1, 1);
+	struct pi_plan *plan = build_ok(lab);
+	for (uint32_t n = 0; n < plan->n_nodes; n++) {
+		const struct pi_plan_node *nd = &plan->nodes[n];
+		enum pi_node_class k = pi_node_class_of(nd->services);
+		uint32_t mem = k == PI_CLASS_ROUTER || k == PI_CLASS_RESOLVER ? 256 : 128;
+		uint32_t pids = k == PI_CLASS_ROUTER || k == PI_CLASS_RESOLVER ? 256 : 128;
+		assert_int_equal(nd->mem_limit_mb, mem);
+		assert_int_equal(nd->pids_limit, pids);
+	}
+	char *j = json(plan);
+	assert_non_null(strstr(j, "\"mem_limit_mb\": 256"));
+	assert_non_null(strstr(j, "\"pids_limit\": 128"));
+	free(j);
+	pi_plan_free(plan);
+	fab_free(lab);
+
+	lab = load_text("pods: {transit: 2, broadband: 1}\n"
+			"limits: {memory: {router: 512M, default: 1G}, pids: {default: 200, client: 64}}\n");
+	plan = build_ok(lab);
+	bool saw[PI_CLASS_DEFAULT] = { false };
+	for (uint32_t n = 0; n < plan->n_nodes; n++) {
+		const struct pi_plan_node *nd = &plan->nodes[n];
+		enum pi_node_class k = pi_node_class_of(nd->services);
+		saw[k] = true;
+		assert_int_equal(nd->mem_limit_mb, k == PI_CLASS_ROUTER ? 512 : 1024);
+		assert_int_equal(nd->pids_limit, k == PI_CLASS_CLIENT ? 64 : 200);
+	}
+	assert_true(saw[PI_CLASS_ROUTER] && saw[PI_CLASS_RESOLVER] && saw[PI_CLASS_SERVER] && saw[PI_CLASS_CLIENT]);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+}
+
+static bool has_space(const struct pi_vec *v, const char *want)
+{
+	char buf[PI_PREFIX_STRLEN];
+	for (size_t i = 0; i < v->len; i++)
+		if (strcmp(pi_prefix_fmt(pi_vec_at(v, i), buf), want) == 0)
+			return true;
+	return false;
+}
+
+static void test_address_spaces(void **state)
+{
+	(void)state;
+	struct pi_lab *lab = fab_lab("sp", 1, 2, 1, 1, 1);
+	struct pi_plan *plan = build_ok(lab);
+	struct pi_vec v = PI_VEC_INIT(struct pi_prefix);
+	pi_plan_address_spaces(plan, &v);
+	assert_int_equal(v.len, 4);
+	assert_true(has_space(&v, "10.0.0.0/8"));  /* the anycast /24 is inside it */
+	assert_true(has_space(&v, "100.64.0.0/10")); /* broadband's CGNAT */
+	assert_true(has_space(&v, "2001:db8::/32"));
+	assert_true(has_space(&v, "64:ff9b::/96")); /* broadband's NAT64 */
+	pi_vec_free(&v);
+	pi_plan_free(plan);
+	fab_free(lab);
+
+	/* The original format: its backbone too; appends after what is there. */
+	lab = load_text("pods: [{number: \"16.1\"}, {number: \"16.2\"}]\n"
+			"peerings: [{left_pod: \"16.1\", left_router: 1, right_pod: \"16.2\", right_router: 1}]\n");
+	plan = build_ok(lab);
+	v = (struct pi_vec)PI_VEC_INIT(struct pi_prefix);
+	struct pi_prefix x;
+	pi_prefix_parse("192.0.2.0/24", &x);
+	*(struct pi_prefix *)pi_vec_push(&v) = x;
+	pi_plan_address_spaces(plan, &v);
+	assert_int_equal(v.len, 4);
+	assert_true(has_space(&v, "192.0.2.0/24"));
+	assert_true(has_space(&v, "10.0.0.0/8"));
+	assert_true(has_space(&v, "172.16.0.0/12"));
+	assert_true(has_space(&v, "fd00::/16"));
+	pi_vec_free(&v);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +673,9 @@ int main(void)
 		cmocka_unit_test(test_errors),      cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_route_reflectors), cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_legacy),      cmocka_unit_test(test_large_lab),
+		cmocka_unit_test(test_size_limits), cmocka_unit_test(test_error_positions),
+		cmocka_unit_test(test_original_example), cmocka_unit_test(test_node_limits),
+		cmocka_unit_test(test_address_spaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -541,11 +541,48 @@ static void test_root_connect(void **state)
 	rm_rf(t);
 }
 
+static void vadd(struct pi_diag *d, const char *fmt, ...) PI_PRINTF(2, 3);
+static void vadd(struct pi_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pi_diag_vadd(d, (struct pi_pos){ "v.yml", 1, 1 }, "hint\x1b[2J", fmt, ap);
+	va_end(ap);
+}
+
+/* Messages are stored escaped and capped; warnings do not count as errors. */
+static void test_diag_escape(void **state)
+{
+	(void)state;
+	struct pi_diag d;
+	pi_diag_init(&d);
+	vadd(&d, "bad '%s' and %d", "\x1b]0;t\x07" "caf\xc3\xa9\xc2\x9b\xff", 7);
+	const struct pi_diag_entry *e = pi_vec_at(&d.entries, 0);
+	/* ESC, BEL, the C1 CSI U+009B and a stray byte escaped; é kept */
+	assert_string_equal(e->msg, "bad '\\x1b]0;t\\x07caf\xc3\xa9\\xc2\\x9b\\xff' and 7");
+	assert_string_equal(e->hint, "hint\\x1b[2J");
+	char big[2000];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	pi_diag_warn(&d, (struct pi_pos){ 0 }, NULL, "%s", big);
+	e = pi_vec_at(&d.entries, 1);
+	assert_int_equal(strlen(e->msg), PI_DIAG_MSG_MAX + 3);
+	assert_int_equal(e->severity, PI_DIAG_WARNING);
+	assert_int_equal(pi_diag_count(&d), 2);
+	assert_int_equal(pi_diag_errors(&d), 1);
+	char buf[PI_DIAG_VALUE_BUF];
+	assert_string_equal(pi_diag_value(buf, big + 1935), big + 1935); /* 64 bytes fit */
+	const char *v = pi_diag_value(buf, big);
+	assert_int_equal(strlen(v), PI_DIAG_VALUE_MAX + 3);
+	assert_string_equal(v + PI_DIAG_VALUE_MAX, "...");
+	pi_diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena), cmocka_unit_test(test_buf), cmocka_unit_test(test_vec),
-		cmocka_unit_test(test_rng),   cmocka_unit_test(test_pool), cmocka_unit_test(test_files),
+		cmocka_unit_test(test_rng),   cmocka_unit_test(test_pool), cmocka_unit_test(test_files), cmocka_unit_test(test_diag_escape),
 		cmocka_unit_test(test_diag_move),
 		cmocka_unit_test(test_dir_open_links),
 		cmocka_unit_test(test_dir_open_owner),
