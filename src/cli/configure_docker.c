@@ -61,32 +61,23 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return PI_EXIT_OK;
 }
 
-/* The lab's spaces as the plan decides them (an original-format lab's
- * space is not in its file), plus its anycast prefixes.
- * TODO: pi_plan_address_spaces */
-static int lab_avoid(struct pi_cli *cli, struct pi_prefix avoid[8], size_t *n, char *desc, size_t desc_len)
+/* Every address space the lab's plan uses (the default lab without -c). */
+static int lab_avoid(struct pi_cli *cli, struct pi_vec *avoid, char *desc, size_t desc_len)
 {
 	struct pi_lab *lab = NULL;
 	struct pi_plan *plan = NULL;
-	char v4s[PI_PREFIX_STRLEN], v6s[PI_PREFIX_STRLEN];
-	*n = 0;
-	if (!cli->lab_file_given) {
-		pi_prefix_parse("10.0.0.0/8", &avoid[(*n)++]);
-		pi_prefix_parse("2001:db8::/32", &avoid[(*n)++]);
-		snprintf(desc, desc_len, "the default lab space 10.0.0.0/8 and 2001:db8::/32");
-		return PI_EXIT_OK;
-	}
 	int rc = pi_cli_load_plan(cli, &lab, &plan);
 	if (rc)
 		return rc;
-	const struct pi_prefix *cand[] = { &lab->v4, &lab->v6, &plan->v4, &plan->v6, &plan->anycast4,
-					   &plan->anycast6 };
-	for (size_t i = 0; i < PI_ARRAY_LEN(cand); i++)
-		if (pi_prefix_is_set(cand[i]))
-			avoid[(*n)++] = *cand[i];
-	snprintf(desc, desc_len, "lab %s (%s, %s)", plan->lab_name ? plan->lab_name : cli->lab_file,
-		 pi_prefix_is_set(&plan->v4) ? pi_prefix_fmt(&plan->v4, v4s) : "no IPv4",
-		 pi_prefix_is_set(&plan->v6) ? pi_prefix_fmt(&plan->v6, v6s) : "no IPv6");
+	pi_plan_address_spaces(plan, avoid);
+	int n = snprintf(desc, desc_len, "lab %s (", plan->lab_name);
+	for (size_t i = 0; i < avoid->len && n > 0 && (size_t)n < desc_len; i++) {
+		char p[PI_PREFIX_STRLEN];
+		n += snprintf(desc + n, desc_len - (size_t)n, "%s%s", i ? ", " : "",
+			      pi_prefix_fmt(pi_vec_at(avoid, i), p));
+	}
+	if (n > 0 && (size_t)n < desc_len)
+		snprintf(desc + n, desc_len - (size_t)n, ")");
 	pi_plan_free(plan);
 	pi_lab_free(lab);
 	return PI_EXIT_OK;
@@ -168,7 +159,7 @@ int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv)
 	struct args a = { { 0 }, false };
 	struct pi_docker_configure_result res;
 	struct pi_diag diag;
-	struct pi_prefix avoid[8];
+	struct pi_vec avoid = PI_VEC_INIT(struct pi_prefix);
 	char lab_desc[256];
 	pi_docker_configure_result_init(&res);
 	pi_diag_init(&diag);
@@ -186,10 +177,11 @@ int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv)
 		rc = PI_EXIT_FAIL;
 		goto out;
 	}
-	rc = lab_avoid(cli, avoid, &a.o.n_avoid, lab_desc, sizeof(lab_desc));
+	rc = lab_avoid(cli, &avoid, lab_desc, sizeof(lab_desc));
 	if (rc)
 		goto out;
-	a.o.avoid = avoid;
+	a.o.avoid = avoid.data;
+	a.o.n_avoid = avoid.len;
 	int crc = pi_docker_configure(&a.o, &res, &diag);
 	pi_diag_print(&diag, stderr);
 	/* A refused restart leaves a written file: report it all the same. */
@@ -206,6 +198,7 @@ int pi_cmd_configure_docker(struct pi_cli *cli, int argc, char **argv)
 	}
 	rc = crc ? PI_EXIT_FAIL : PI_EXIT_OK;
 out:
+	pi_vec_free(&avoid);
 	pi_docker_configure_result_free(&res);
 	pi_diag_free(&diag);
 	return rc;
