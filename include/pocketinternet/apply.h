@@ -100,11 +100,15 @@ int pi_apply_teardown(struct pi_docker *d, const char *lab, const char *state_ro
 
 /* ---- observing a running lab ---- */
 
+#ifndef PI_HAVE_BGP_STATE /* render.h's copy (the same struct) wins; this one goes at merge */
+#define PI_HAVE_BGP_STATE 1
 struct pi_bgp_state {
 	char name[64];
 	char state[16]; /* BIRD's protocol state: "up", "start", ... */
 	char info[64];  /* "Established", "Active", "Connect", ... */
+	bool established;
 };
+#endif
 /* Parses `birdc show protocols` output (with or without reply codes) and
  * returns the BGP protocols in out (caller's PI_VEC_INIT(struct pi_bgp_state)). */
 void pi_bird_parse_protocols(const char *text, struct pi_vec *out);

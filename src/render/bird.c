@@ -47,24 +47,6 @@ static const char *const bogons6[] = {
 	"3ffe::/16", "fc00::/7",    "fe80::/10",   "fec0::/10",	   "ff00::/8",
 };
 
-static const char *rel_tag(enum pi_rel r)
-{
-	switch (r) {
-	case PI_REL_CUSTOMER: return "cust";
-	case PI_REL_PEER: return "peer";
-	case PI_REL_PROVIDER: return "prov";
-	case PI_REL_RS: return "rs";
-	case PI_REL_RS_CLIENT: return "member";
-	case PI_REL_IBGP: return "ibgp";
-	}
-	return "x";
-}
-
-static char fam(uint8_t family)
-{
-	return family == PI_AF_V6 ? '6' : '4';
-}
-
 /* The sessions of one node, seen from its side, with unique names. */
 static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct pi_vec *v)
 {
@@ -94,12 +76,7 @@ static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct
 			continue;
 		}
 		b->s = s;
-		/* The plan's name, the same at both ends: setup and status look
-		 * sessions up by it in `birdc show protocols`. */
-		if (s->name && s->name[0])
-			snprintf(b->name, sizeof(b->name), "%s", s->name);
-		else
-			snprintf(b->name, sizeof(b->name), "s%u_%s_%c", me->session_idx[k], rel_tag(b->rel), fam(s->family));
+		pi_router_bird.session_name(plan, me->session_idx[k], b->name, sizeof(b->name));
 	}
 	return v->len;
 }
@@ -268,7 +245,7 @@ static void server_routes(const struct pi_plan *plan, uint32_t node, uint8_t fam
 		for (uint32_t j = 0; j < l->n_ifaces; j++) {
 			const struct pi_plan_iface *other = &plan->ifaces[l->ifaces[j]];
 			const struct pi_plan_node *sv = &plan->nodes[other->node];
-			if (other->node == node || pi_r_runs_bird(sv) || sv->pod != me->pod)
+			if (other->node == node || pi_router_daemon_of(plan, other->node) || sv->pod != me->pod)
 				continue;
 			if (sv->services & PI_SVC_CLIENT)
 				continue;
@@ -618,11 +595,11 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 	pi_buf_free(&flt);
 }
 
-void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+static void render_conf(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
 {
 	const struct pi_plan_node *me = pi_r_node(plan, node);
 	char rid[PI_PREFIX_STRLEN];
-	if (!pi_r_runs_bird(me))
+	if (pi_router_daemon_of(plan, node) != &pi_router_bird)
 		return;
 
 	struct pi_vec sess = PI_VEC_INIT(struct bsess);
@@ -685,4 +662,25 @@ void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi
 		emit_session(b, plan, node, pi_vec_at(&sess, i), is_rs);
 	(void)rid;
 	pi_vec_free(&sess);
+}
+
+void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			  struct pi_render_set *out)
+{
+	struct pi_buf b;
+	pi_buf_init(&b);
+	render_conf(plan, node, o, &b);
+	pi_render_set_add(out, "bird.conf", &b, 0644);
+	pi_buf_free(&b);
+}
+
+void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			 struct pi_buf *b)
+{
+	char cmd[512];
+	(void)plan, (void)node, (void)o;
+	pi_buf_puts(b, "\n# BIRD: routing first, so that the services below are reachable.\n"
+		       "mkdir -p /run/bird\n");
+	snprintf(cmd, sizeof(cmd), "bird -c \"$CONF/bird.conf\" -s %s -P \"$RUN/bird.pid\"", pi_router_bird.ctl_socket);
+	pi_r_start_daemon(b, "bird", "$RUN/bird.pid", cmd);
 }

@@ -3,16 +3,6 @@
 #include <string.h>
 #include "render_int.h"
 
-bool pi_r_runs_bird(const struct pi_plan_node *n)
-{
-	return (n->services & (PI_SVC_ROUTER | PI_SVC_RS)) != 0;
-}
-
-bool pi_r_runs_unbound(const struct pi_plan_node *n)
-{
-	return (n->services & (PI_SVC_RESOLVER | PI_SVC_AUTHDNS)) != 0 || n->root_dns || n->tld_dns;
-}
-
 bool pi_r_link_has_router(const struct pi_plan *plan, uint32_t link, uint32_t skip_node)
 {
 	const struct pi_plan_link *l = &plan->links[link];
