@@ -209,16 +209,10 @@ struct edge {
 	bool from_rs, to_rs;
 };
 
-static void simulate(const struct pi_plan *p, int fam)
+/* Two edges per eBGP session of family fam, with each end's rendered policy. */
+static size_t build_edges(const struct pi_plan *p, int fam, char **conf, const struct policy_reader **rd,
+			  struct edge *edges)
 {
-	uint32_t n_speakers = p->n_pods + p->n_nodes;
-	char **conf = calloc(p->n_nodes, sizeof(char *));
-	const struct policy_reader **rd = calloc(p->n_nodes, sizeof(*rd));
-	for (uint32_t n = 0; n < p->n_nodes; n++)
-		conf[n] = router_conf(p, n, &rd[n]);
-
-	/* Edges from the sessions, with each end's rendered policy. */
-	struct edge *edges = calloc(2 * (size_t)p->n_sessions + 1, sizeof(struct edge));
 	size_t n_edges = 0;
 	for (uint32_t i = 0; i < p->n_sessions; i++) {
 		const struct pi_plan_session *s = &p->sessions[i];
@@ -241,6 +235,57 @@ static void simulate(const struct pi_plan *p, int fam)
 		edges[n_edges++] = (struct edge){ spa, spb, s->a, s->b, ea, eb, a_rs, b_rs };
 		edges[n_edges++] = (struct edge){ spb, spa, s->b, s->a, eb, ea, b_rs, a_rs };
 	}
+	return n_edges;
+}
+
+/* One synchronous round for origin o: each speaker picks its best route
+ * from its neighbours' routes of the last round (cur) into next. */
+static void propagate_round(const struct edge *edges, size_t n_edges, uint32_t o, const struct pi_prefix *origin,
+			    const struct route *cur, struct route *next)
+{
+	for (size_t k = 0; k < n_edges; k++) {
+		const struct edge *e = &edges[k];
+		const struct route *r = &cur[e->from];
+		if (!r->have || e->to == o)
+			continue;
+		bool tx = e->tx.exp == EXP_ALL ||
+			  (e->tx.exp == EXP_OWN_CUST && (r->own || (r->n_tags && r->tags[r->n_tags - 1] == 1)));
+		if (!tx || !in_cone(&e->rx, origin))
+			continue;
+		struct route c = *r;
+		c.own = false;
+		if (!e->to_rs) {
+			bool loop = false;
+			for (int i = 0; i < r->len; i++)
+				if (r->path[i] == e->to)
+					loop = true;
+			if (loop || r->len + 1 > MAXPATH)
+				continue;
+			memmove(c.path + 1, r->path, sizeof(uint32_t) * (size_t)r->len);
+			c.path[0] = e->to;
+			c.len = r->len + 1;
+			c.tags[c.n_tags++] = e->rx.tag;
+			c.lp = e->rx.lp;
+		} else {
+			c.lp = 100;
+		}
+		c.have = true;
+		struct route *best = &next[e->to];
+		if (!best->have || c.lp > best->lp || (c.lp == best->lp && c.len < best->len))
+			*best = c;
+	}
+}
+
+static void simulate(const struct pi_plan *p, int fam)
+{
+	uint32_t n_speakers = p->n_pods + p->n_nodes;
+	char **conf = calloc(p->n_nodes, sizeof(char *));
+	const struct policy_reader **rd = calloc(p->n_nodes, sizeof(*rd));
+	for (uint32_t n = 0; n < p->n_nodes; n++)
+		conf[n] = router_conf(p, n, &rd[n]);
+
+	struct edge *edges = calloc(2 * (size_t)p->n_sessions + 1, sizeof(struct edge));
+	size_t n_edges = build_edges(p, fam, conf, rd, edges);
 
 	/* Origins: the prefixes each pod's border routers originate. */
 	struct pi_prefix *origin = calloc(p->n_pods, sizeof(struct pi_prefix));
@@ -268,38 +313,7 @@ static void simulate(const struct pi_plan *p, int fam)
 			for (uint32_t sp = 0; sp < n_speakers; sp++)
 				if (sp != o)
 					next[sp].have = false;
-			/* Synchronous round: each speaker picks its best from neighbours' last routes. */
-			for (size_t k = 0; k < n_edges; k++) {
-				const struct edge *e = &edges[k];
-				const struct route *r = &cur[e->from];
-				if (!r->have || e->to == o)
-					continue;
-				bool tx = e->tx.exp == EXP_ALL ||
-					  (e->tx.exp == EXP_OWN_CUST && (r->own || (r->n_tags && r->tags[r->n_tags - 1] == 1)));
-				if (!tx || !in_cone(&e->rx, &origin[o]))
-					continue;
-				struct route c = *r;
-				c.own = false;
-				if (!e->to_rs) {
-					bool loop = false;
-					for (int i = 0; i < r->len; i++)
-						if (r->path[i] == e->to)
-							loop = true;
-					if (loop || r->len + 1 > MAXPATH)
-						continue;
-					memmove(c.path + 1, r->path, sizeof(uint32_t) * (size_t)r->len);
-					c.path[0] = e->to;
-					c.len = r->len + 1;
-					c.tags[c.n_tags++] = e->rx.tag;
-					c.lp = e->rx.lp;
-				} else {
-					c.lp = 100;
-				}
-				c.have = true;
-				struct route *best = &next[e->to];
-				if (!best->have || c.lp > best->lp || (c.lp == best->lp && c.len < best->len))
-					*best = c;
-			}
+			propagate_round(edges, n_edges, o, &origin[o], cur, next);
 			changed = memcmp(next, cur, n_speakers * sizeof(struct route)) != 0;
 			memcpy(cur, next, n_speakers * sizeof(struct route));
 		}
