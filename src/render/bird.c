@@ -681,11 +681,7 @@ static void render_conf(const struct pi_plan *plan, uint32_t node, const struct 
 void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			  struct pi_render_set *out)
 {
-	struct pi_buf b;
-	pi_buf_init(&b);
-	render_conf(plan, node, o, &b);
-	pi_render_set_add(out, "bird.conf", &b, 0644);
-	pi_buf_free(&b);
+	pi_r_add_conf(out, "bird.conf", render_conf, plan, node, o);
 }
 
 void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,

@@ -112,24 +112,14 @@ static void render_conf(const struct pi_plan *plan, uint32_t node, const struct 
 static void dnsmasq_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			   struct pi_render_set *out)
 {
-	struct pi_buf b;
-	pi_buf_init(&b);
-	render_conf(plan, node, o, &b);
-	pi_render_set_add(out, "dnsmasq.conf", &b, 0644);
-	pi_buf_free(&b);
-}
-
-static void dnsmasq_start(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-			  struct pi_buf *b)
-{
-	(void)plan, (void)node, (void)o;
-	pi_buf_puts(b, "\n");
-	pi_r_start_daemon(b, "dnsmasq", "$RUN/dnsmasq.pid", "dnsmasq -C \"$CONF/dnsmasq.conf\"");
+	pi_r_add_conf(out, "dnsmasq.conf", render_conf, plan, node, o);
 }
 
 const struct pi_render_service pi_svc_dnsmasq = {
 	.name = "dnsmasq",
 	.svc = PI_SVC_DHCP,
 	.render = dnsmasq_render,
-	.start_lines = dnsmasq_start,
+	/* dnsmasq gives the log to its user itself. */
+	.start_cmd = "dnsmasq -C \"$CONF/dnsmasq.conf\"",
+	.pidfile = "$RUN/dnsmasq.pid",
 };

@@ -65,7 +65,9 @@ void pi_r_start_daemon(struct pi_buf *b, const char *what, const char *pidfile, 
 	pi_buf_printf(b, "\tlog \"starting %s\"\n\t%s 3>&- || fail \"%s did not start\"\nfi\n", what, cmd, what);
 }
 
-void pi_r_own_log(struct pi_buf *b, const char *what, const char *file, const char *user)
+/* For a daemon that drops root before it opens its log: $LOG/file made and
+ * given to user first (the log directory itself stays root's). */
+static void own_log(struct pi_buf *b, const char *what, const char *file, const char *user)
 {
 	pi_buf_printf(b, "# %s drops root (user %s) before it opens its log.\n", what, user);
 	pi_buf_printf(b, "touch \"$LOG/%s\" && chown %s: \"$LOG/%s\" || fail \"cannot give $LOG/%s to %s\"\n", file, user,
@@ -147,8 +149,16 @@ static void start_services(const struct pi_plan *plan, uint32_t node, const stru
 {
 	for (size_t i = 0; i < pi_render_n_services; i++) {
 		const struct pi_render_service *s = pi_render_services[i];
-		if (s->before_routes == before_routes && pi_r_service_runs(s, plan, node))
+		if (s->before_routes != before_routes || !pi_r_service_runs(s, plan, node))
+			continue;
+		if (s->start_lines) {
 			s->start_lines(plan, node, o, b);
+			continue;
+		}
+		pi_buf_puts(b, "\n");
+		if (s->user)
+			own_log(b, s->name, s->log, s->user);
+		pi_r_start_daemon(b, s->name, s->pidfile, s->start_cmd);
 	}
 }
 

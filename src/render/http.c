@@ -74,17 +74,12 @@ static void http_render(const struct pi_plan *plan, uint32_t node, const struct 
 	pi_buf_free(&html);
 }
 
-static void http_start(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
-{
-	(void)plan, (void)node, (void)o;
-	pi_buf_puts(b, "\n");
-	pi_r_own_log(b, "lighttpd", "lighttpd.log", HTTP_USER);
-	pi_r_start_daemon(b, "lighttpd", "$RUN/lighttpd.pid", "lighttpd -f \"$CONF/lighttpd.conf\"");
-}
-
 const struct pi_render_service pi_svc_http = {
 	.name = "lighttpd",
 	.svc = PI_SVC_HTTP,
 	.render = http_render,
-	.start_lines = http_start,
+	.start_cmd = "lighttpd -f \"$CONF/lighttpd.conf\"",
+	.pidfile = "$RUN/lighttpd.pid",
+	.user = HTTP_USER,
+	.log = "lighttpd.log",
 };

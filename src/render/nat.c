@@ -98,11 +98,7 @@ static void render_tayga(const struct pi_plan *plan, uint32_t node, const struct
 static void nat64_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			 struct pi_render_set *out)
 {
-	struct pi_buf b;
-	pi_buf_init(&b);
-	render_tayga(plan, node, o, &b);
-	pi_render_set_add(out, "tayga.conf", &b, 0644);
-	pi_buf_free(&b);
+	pi_r_add_conf(out, "tayga.conf", render_tayga, plan, node, o);
 }
 
 /* The tun device first, with its routes unless a router daemon installs
@@ -142,15 +138,16 @@ const struct pi_render_service pi_svc_nat64 = {
 	.start_lines = nat64_start,
 };
 
+static void render_nft(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	(void)o;
+	pi_render_nft(plan, node, b);
+}
+
 static void nat44_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			 struct pi_render_set *out)
 {
-	struct pi_buf b;
-	pi_buf_init(&b);
-	(void)o;
-	pi_render_nft(plan, node, &b);
-	pi_render_set_add(out, "nft.conf", &b, 0644);
-	pi_buf_free(&b);
+	pi_r_add_conf(out, "nft.conf", render_nft, plan, node, o);
 }
 
 static void nat44_start(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)

@@ -38,9 +38,13 @@ struct pi_render_service {
 	/* Adds the service's files (NULL: none). */
 	void (*render)(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 		       struct pi_render_set *out);
-	/* Appends the start.sh lines that start it. */
+	/* Appends the start.sh lines that start it ... */
 	void (*start_lines)(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			    struct pi_buf *out);
+	/* ... or, when NULL, start.sh runs start_cmd unless pidfile names a live
+	 * process; a daemon that drops root to user before it opens $LOG/log
+	 * gets that file made and given to user first. */
+	const char *start_cmd, *pidfile, *user, *log;
 };
 extern const struct pi_render_service pi_svc_nat64, pi_svc_nat44, pi_svc_unbound, pi_svc_dnsmasq, pi_svc_http,
 	pi_svc_dhclient;
@@ -48,12 +52,13 @@ extern const struct pi_render_service *const pi_render_services[];
 extern const size_t pi_render_n_services;
 bool pi_r_service_runs(const struct pi_render_service *s, const struct pi_plan *plan, uint32_t node);
 
-/* ---- start.sh pieces every service uses (host.c) ---- */
-/* Starts a daemon unless pidfile names a live process. */
+/* start.sh: starts a daemon unless pidfile names a live process (host.c). */
 void pi_r_start_daemon(struct pi_buf *b, const char *what, const char *pidfile, const char *cmd);
-/* For a daemon that drops root before it opens its log: $LOG/file made and
- * given to user first (the log directory itself stays root's). */
-void pi_r_own_log(struct pi_buf *b, const char *what, const char *file, const char *user);
+/* One file rendered by fn, added to out as path (mode 0644). */
+typedef void pi_r_conf_fn(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			  struct pi_buf *out);
+void pi_r_add_conf(struct pi_render_set *out, const char *path, pi_r_conf_fn *fn, const struct pi_plan *plan,
+		   uint32_t node, const struct pi_render_opts *o);
 
 /* ---- small shared helpers (util.c) ---- */
 static inline const struct pi_plan_node *pi_r_node(const struct pi_plan *p, uint32_t n) { return &p->nodes[n]; }

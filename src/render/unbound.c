@@ -261,20 +261,14 @@ static void unbound_render(const struct pi_plan *plan, uint32_t node, const stru
 	pi_buf_free(&b);
 }
 
-static void unbound_start(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-			  struct pi_buf *b)
-{
-	(void)plan, (void)node, (void)o;
-	pi_buf_puts(b, "\n");
-	pi_r_own_log(b, "unbound", "unbound.log", UNBOUND_USER);
-	pi_r_start_daemon(b, "unbound", "$RUN/unbound.pid", "unbound -c \"$CONF/unbound.conf\"");
-}
-
 /* Resolvers, authoritative servers, and the root and TLD servers. */
 const struct pi_render_service pi_svc_unbound = {
 	.name = "unbound",
 	.svc = PI_SVC_RESOLVER | PI_SVC_AUTHDNS,
 	.runs = unbound_runs,
 	.render = unbound_render,
-	.start_lines = unbound_start,
+	.start_cmd = "unbound -c \"$CONF/unbound.conf\"",
+	.pidfile = "$RUN/unbound.pid",
+	.user = UNBOUND_USER,
+	.log = "unbound.log",
 };

@@ -104,3 +104,13 @@ const char *pi_r_net(const struct pi_prefix *p, char *buf)
 	struct pi_prefix n = pi_prefix_network(p);
 	return pi_prefix_fmt(&n, buf);
 }
+
+void pi_r_add_conf(struct pi_render_set *out, const char *path, pi_r_conf_fn *fn, const struct pi_plan *plan,
+		   uint32_t node, const struct pi_render_opts *o)
+{
+	struct pi_buf b;
+	pi_buf_init(&b);
+	fn(plan, node, o, &b);
+	pi_render_set_add(out, path, &b, 0644);
+	pi_buf_free(&b);
+}
