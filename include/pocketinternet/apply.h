@@ -21,13 +21,12 @@
 #include "diag.h"
 #include "backend.h"
 #include "plan.h"
+#include "render.h"
 
 #define PI_STATE_ROOT "/var/lib/pocketinternet"
 #define PI_NAME_PREFIX "pi-"
 #define PI_LABEL_ROLE "pocketinternet.role"
 #define PI_LABEL_POD "pocketinternet.pod"
-/* BIRD's control socket inside a router container (Debian's default). */
-#define PI_BIRD_CTL "/run/bird/bird.ctl"
 
 enum pi_phase {
 	PI_PHASE_PLAN,
@@ -143,17 +142,6 @@ struct pi_lab_summary {
 /* Appends struct pi_lab_summary for every lab the backend holds, by name. */
 int pi_apply_labs(struct pi_backend *b, struct pi_vec *out, struct pi_diag *diag);
 
-struct pi_bgp_state {
-	char name[64];
-	char state[16]; /* BIRD's protocol state: "up", "start", ... */
-	char info[64];  /* "Established", "Active", "Connect", ... */
-};
-/* Parses `birdc show protocols` output (with or without reply codes) and
- * returns the BGP protocols in out (caller's PI_VEC_INIT(struct pi_bgp_state)). */
-void pi_bird_parse_protocols(const char *text, struct pi_vec *out);
-/* Asks BIRD over its control socket inside a container (through
- * /proc/<pid>/root), without spawning anything. */
-int pi_bird_query(int pid, const char *cmd, struct pi_buf *out);
 /* Sends one DNS query for name/type from inside the netns of pid to server
  * (an address of that node's lab). 0 when a NOERROR answer with at least one
  * record comes back within timeout_ms, -ETIMEDOUT, or -EPROTO. */

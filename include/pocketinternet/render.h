@@ -12,6 +12,8 @@
 #ifndef POCKETINTERNET_RENDER_H
 #define POCKETINTERNET_RENDER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include "plan.h"
 #include "util.h"
 
@@ -73,15 +75,9 @@ void pi_render_node_opts(const struct pi_plan *plan, uint32_t node, const struct
 /* The file in a set with this path, or NULL. */
 const struct pi_render_file *pi_render_set_find(const struct pi_render_set *s, const char *path);
 
-/* Per-daemon renderers; each appends to out. Nodes that do not run the
- * daemon produce nothing. */
-void pi_render_bird(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
-void pi_render_unbound(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
+/* Renderers of files that are no daemon's own; each appends to out. */
 void pi_render_zone(const struct pi_plan *plan, uint32_t zone, struct pi_buf *out);
-void pi_render_dnsmasq(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_nft(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
-void pi_render_tayga(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
-void pi_render_http(const struct pi_plan *plan, uint32_t node, struct pi_buf *conf, struct pi_buf *index_html);
 void pi_render_resolv(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_hosts(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_start(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
@@ -98,5 +94,53 @@ void pi_render_nat64_prefix(const struct pi_plan *plan, uint32_t pod, struct pi_
 void pi_render_root_hints(const struct pi_plan *plan, struct pi_buf *out);
 /* A zone's file name inside a node's set: "zones/<name>.zone", "zones/root.zone" for ".". */
 void pi_render_zone_path(const struct pi_plan *plan, uint32_t zone, char *buf, size_t bufsz);
+
+/*
+ * Router daemons. Everything render and apply know about the daemon that
+ * runs BGP (and OSPF) on routers and route servers is one table entry: its
+ * files, its start.sh lines, where its control socket is, its control
+ * protocol and how it reports BGP sessions. The entry is pure like the rest
+ * of render: apply does the socket I/O generically (connect to ctl_socket
+ * inside the node, read the greeting until ctl_reply_done(..., true), send
+ * ctl_request(sessions_cmd), read until ctl_reply_done(..., false), then
+ * ctl_reply_text and parse_sessions). A second daemon (FRR) is one more
+ * entry and its render file; pi_router_daemon_of picks it.
+ */
+struct pi_bgp_state {		/* one BGP session as the daemon reports it */
+	char name[64];		/* the daemon's name for it (see session_name) */
+	char state[16];		/* daemon's protocol state, e.g. BIRD "up"/"start" */
+	char info[64];		/* "Established", "Active", "Connect", ... */
+	bool established;
+};
+
+struct pi_router_daemon {
+	const char *name; /* "bird" */
+	/* Adds the daemon's files for node to out (pure). */
+	void (*render)(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+		       struct pi_render_set *out);
+	/* Appends the start.sh lines that start it. */
+	void (*start_lines)(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			    struct pi_buf *out);
+	const char *ctl_socket; /* unix stream socket path inside the node */
+	/* The control protocol, pure: bytes to send for cmd ... */
+	void (*ctl_request)(const char *cmd, struct pi_buf *out);
+	/* ... whether raw holds one complete reply: 1 complete and ok, 0 need more, -EPROTO complete but an
+	 * error reply. greeting: true while reading the greeting the daemon sends on connect (BIRD sends
+	 * "0001 ... ready."); a daemon without a greeting returns 1 at once for greeting=true with len 0. */
+	int (*ctl_reply_done)(const char *raw, size_t len, bool greeting);
+	/* The reply's text without protocol framing (BIRD: strip the "NNNN-" codes), appended to out. */
+	void (*ctl_reply_text)(const char *raw, size_t len, struct pi_buf *out);
+	const char *sessions_cmd; /* "show protocols" */
+	/* The BGP sessions in the reply text of sessions_cmd, appended to out (struct pi_bgp_state). */
+	void (*parse_sessions)(const char *text, struct pi_vec *out /* struct pi_bgp_state */);
+	/* The name the daemon gives plan session k (the same at both ends today). */
+	void (*session_name)(const struct pi_plan *plan, uint32_t session, char *buf, size_t len);
+	/* What a user types in the node to see the sessions, for hints: "birdc show protocols". */
+	const char *user_sessions_cmd;
+};
+
+extern const struct pi_router_daemon pi_router_bird;
+/* The router daemon of node, or NULL when the node runs none. */
+const struct pi_router_daemon *pi_router_daemon_of(const struct pi_plan *plan, uint32_t node);
 
 #endif

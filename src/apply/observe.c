@@ -1,7 +1,8 @@
 /*
- * observe: look at a running lab without spawning anything. BIRD is asked
- * over its control socket, reached through /proc/<pid>/root of its
- * container; resolvers get one DNS query sent from inside their own netns.
+ * observe: look at a running lab without spawning anything. The router
+ * daemon is asked over its control socket (its protocol from the daemon
+ * table in render.h), reached inside the node's root; resolvers get one
+ * DNS query sent from inside their own netns.
  * Both are what convergence detection polls, so they must be cheap.
  */
 #include <errno.h>
@@ -18,129 +19,61 @@
 #include "apply_int.h"
 #include "pocketinternet/netlink.h"
 
-/* Reads until a full BIRD reply: a line "NNNN " (code, then a space) ends it. */
-static int bird_read_reply(int fd, struct pi_buf *raw, unsigned timeout_ms)
+/* Reads into raw until the daemon's protocol says the reply is complete. */
+static int ctl_read(const struct pi_router_daemon *d, int fd, struct pi_buf *raw, bool greeting,
+		    unsigned timeout_ms)
 {
 	char chunk[8192];
+	double deadline = pi_monotonic() + timeout_ms / 1000.0;
 	for (;;) {
-		/* Look for a final line in what we have. */
-		const char *s = pi_buf_str(raw);
-		const char *line = s;
-		while (line && *line) {
-			const char *nl = strchr(line, '\n');
-			if (!nl)
-				break;
-			if (nl - line >= 5 && line[0] >= '0' && line[0] <= '9' && line[4] == ' ')
-				return line[0] == '0' ? 0 : -EPROTO;
-			line = nl + 1;
-		}
+		int done = d->ctl_reply_done(raw->data ? raw->data : "", raw->len, greeting);
+		if (done)
+			return done > 0 ? 0 : done;
+		int left = (int)((deadline - pi_monotonic()) * 1000);
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = poll(&p, 1, (int)timeout_ms);
+		int r = left > 0 ? poll(&p, 1, left) : 0;
 		if (r == 0)
 			return -ETIMEDOUT;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ECONNRESET;
+		if (r < 0 && errno == EINTR)
+			continue;
+		ssize_t n = r < 0 ? -1 : read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ECONNRESET;
 		pi_buf_write(raw, chunk, (size_t)n);
 	}
 }
 
-int pi_bird_query(int pid, const char *cmd, struct pi_buf *out)
+/*
+ * Asks a router daemon over its control socket inside the node: the path
+ * is resolved inside the node's root, so a symlink planted there never
+ * leads to a socket of the host. The reply's text goes to out.
+ */
+static int ctl_query(const struct pi_router_daemon *d, int pid, const char *cmd, struct pi_buf *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/%d/root%s", pid, PI_BIRD_CTL);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = pi_root_connect_unix(pid, d->ctl_socket);
 	if (fd < 0)
-		return -errno;
-	int rc = 0;
+		return fd;
 	struct pi_buf raw;
 	pi_buf_init(&raw);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		goto out;
+	int rc = ctl_read(d, fd, &raw, true, 2000);
+	if (rc == 0) {
+		struct pi_buf req;
+		pi_buf_init(&req);
+		d->ctl_request(cmd, &req);
+		if (write(fd, req.data, req.len) != (ssize_t)req.len)
+			rc = -EIO;
+		pi_buf_free(&req);
 	}
-	/* Greeting "0001 BIRD 2.x ready." */
-	if ((rc = bird_read_reply(fd, &raw, 2000)))
-		goto out;
 	pi_buf_reset(&raw);
-	char line[512];
-	n = snprintf(line, sizeof(line), "%s\n", cmd);
-	if (n < 0 || (size_t)n >= sizeof(line) || write(fd, line, (size_t)n) != n) {
-		rc = -EIO;
-		goto out;
-	}
-	rc = bird_read_reply(fd, &raw, 5000);
-	/* Strip the reply codes: "NNNN-text" and " text" continuation lines. */
-	for (const char *l = pi_buf_str(&raw); *l;) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-		if (len >= 5 && l[0] >= '0' && l[0] <= '9' && (l[4] == '-' || l[4] == ' '))
-			pi_buf_write(out, l + 5, len - 5);
-		else if (len >= 1 && l[0] == ' ')
-			pi_buf_write(out, l + 1, len - 1);
-		else
-			pi_buf_write(out, l, len);
-		pi_buf_putc(out, '\n');
-		l = nl ? nl + 1 : l + len;
-	}
-out:
+	if (rc == 0)
+		rc = ctl_read(d, fd, &raw, false, 5000);
+	if (rc == 0)
+		d->ctl_reply_text(raw.data ? raw.data : "", raw.len, out);
 	pi_buf_free(&raw);
 	close(fd);
 	return rc;
-}
-
-static bool is_time_token(const char *t)
-{
-	/* BIRD prints "since" as a time (12:00:01), a date (2026-11-22) or both. */
-	for (; *t; t++)
-		if ((*t < '0' || *t > '9') && *t != ':' && *t != '-' && *t != '.')
-			return false;
-	return true;
-}
-
-void pi_bird_parse_protocols(const char *text, struct pi_vec *out)
-{
-	const char *l = text;
-	while (l && *l) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-		char line[512];
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, l, len);
-		line[len] = '\0';
-		l = nl ? nl + 1 : NULL;
-
-		char *tok[16];
-		int nt = 0;
-		char *save = NULL;
-		for (char *t = strtok_r(line, " \t", &save); t && nt < 16; t = strtok_r(NULL, " \t", &save))
-			tok[nt++] = t;
-		/* name proto table state since... info */
-		if (nt < 4 || strcmp(tok[1], "BGP") != 0)
-			continue;
-		struct pi_bgp_state *st = pi_vec_push(out);
-		snprintf(st->name, sizeof(st->name), "%s", tok[0]);
-		snprintf(st->state, sizeof(st->state), "%s", tok[3]);
-		for (int i = 4; i < nt; i++) {
-			if (!is_time_token(tok[i])) {
-				snprintf(st->info, sizeof(st->info), "%s", tok[i]);
-				break;
-			}
-		}
-	}
 }
 
 /* ---- DNS probe ---- */
@@ -261,20 +194,25 @@ int pi_dns_probe(int pid, const struct pi_prefix *server, const char *name, unsi
 
 int pi_apply_node_sessions(const struct pi_plan *plan, uint32_t node, int pid, struct pi_vec *out)
 {
-	if (!(plan->nodes[node].services & (PI_SVC_ROUTER | PI_SVC_RS)))
+	const struct pi_router_daemon *d = pi_router_daemon_of(plan, node);
+	if (!d)
 		return 0;
 	struct pi_buf text;
 	pi_buf_init(&text);
-	int rc = pi_bird_query(pid, "show protocols", &text);
+	int rc = ctl_query(d, pid, d->sessions_cmd, &text);
 	if (rc == 0)
-		pi_bird_parse_protocols(pi_buf_str(&text), out);
+		d->parse_sessions(pi_buf_str(&text), out);
 	pi_buf_free(&text);
 	return rc;
 }
 
 void pi_apply_session_name(const struct pi_plan *plan, uint32_t k, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", plan->sessions[k].name);
+	const struct pi_router_daemon *d = pi_router_daemon_of(plan, plan->sessions[k].a);
+	if (d)
+		d->session_name(plan, k, buf, len);
+	else
+		snprintf(buf, len, "%s", plan->sessions[k].name);
 }
 
 bool pi_apply_resolver_answers(const struct pi_plan *plan, uint32_t node, int pid, unsigned timeout_ms)

@@ -6,8 +6,8 @@
  *   wire     the lab netns and its bridges; every veth in one netlink batch
  *            from the host, each end created directly in its netns; then
  *            addresses and routes per node (parallel, one batch per node)
- *   daemons  start.sh in each node through the exec API (parallel)
- *   converge poll BIRD's control sockets and the resolvers until every
+ *   daemons  start.sh in each node, signalled through a FIFO in it (parallel)
+ *   converge poll the router daemons' control sockets and the resolvers until every
  *            planned BGP session is Established and every resolver answers
  *
  * No step sleeps for a fixed time: convergence polls with backoff.
@@ -330,34 +330,31 @@ static int address_one(void *ctx, size_t i)
 /*
  * Each container's command waits on a FIFO until its links are wired, then
  * runs start.sh and leaves the exit status in a file. Setup opens the FIFO
- * and reads the status through /proc/<pid>/root: starting the daemons of
- * 500 nodes costs no exec (one exec took ~0.8 s of the engine's time with
+ * and reads the status inside the node's root (resolved there, so a symlink
+ * a node plants never leads to a host file): starting the daemons of 500
+ * nodes costs no exec (one exec took ~0.8 s of the engine's time with
  * hundreds of containers running) and no process on the host.
  */
-static void node_path(const struct setup *s, size_t i, const char *file, char *buf, size_t len)
-{
-	snprintf(buf, len, "/proc/%d/root" NODE_RUN "/%s", s->rt[i].pid, file);
-}
+#define START_OUT_MAX 65536
 
 static int go_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
-	char path[128];
-	node_path(s, i, "go", path, sizeof(path));
+	int err = ENOENT;
 	/* The FIFO appears right after the container starts: wait for it briefly. */
 	for (unsigned ms = 0; ms < 10000; ms += 20) {
-		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		int fd = pi_root_open(s->rt[i].pid, NODE_RUN "/go", O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
 		if (fd >= 0) {
 			ssize_t w = write(fd, "go\n", 3);
 			close(fd);
 			return w == 3 ? 0 : -EIO;
 		}
-		if (errno != ENOENT && errno != ENXIO)
+		err = -fd;
+		if (err != ENOENT && err != ENXIO)
 			break;
 		struct timespec ts = { 0, 20 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	int err = errno;
 	pthread_mutex_lock(&s->lock);
 	pi_diag_add(s->diag, (struct pi_pos){ 0 }, "is the node image current? rebuild it with 'pocketinternet image build'",
 		    "node %s never waited for its start signal (%s)", s->plan->nodes[i].name, strerror(err));
@@ -368,17 +365,15 @@ static int go_one(void *ctx, size_t i)
 /* 1 when start.sh has finished (0 ok), 0 while it runs, <0 on failure. */
 static int started(struct setup *s, size_t i)
 {
-	char path[128], *text = NULL;
-	node_path(s, i, "started", path, sizeof(path));
-	if (pi_read_file(path, &text, NULL) < 0)
+	char *text = NULL;
+	if (pi_root_read_file(s->rt[i].pid, NODE_RUN "/started", &text, NULL, 64) < 0)
 		return 0;
 	int status = atoi(text);
 	free(text);
 	if (status == 0)
 		return 1;
-	node_path(s, i, "start.out", path, sizeof(path));
 	char *out = NULL;
-	pi_read_file(path, &out, NULL);
+	pi_root_read_file(s->rt[i].pid, NODE_RUN "/start.out", &out, NULL, START_OUT_MAX);
 	size_t len = out ? strlen(out) : 0;
 	pi_diag_add(s->diag, (struct pi_pos){ 0 }, "look at /var/log/pocketinternet/ in the node: pocketinternet shell NODE",
 		    "starting the daemons of %s failed (exit %d): %s", s->plan->nodes[i].name, status,
@@ -457,7 +452,7 @@ static int converge_one(void *ctx, size_t i)
 				pi_apply_session_name(p, n->session_idx[k], name, sizeof(name));
 				for (size_t j = 0; j < st.len; j++) {
 					const struct pi_bgp_state *b = pi_vec_at(&st, j);
-					if (strcmp(b->name, name) == 0 && strcmp(b->info, "Established") == 0) {
+					if (strcmp(b->name, name) == 0 && b->established) {
 						up++;
 						break;
 					}

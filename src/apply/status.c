@@ -36,17 +36,21 @@ static int status_one(void *ctx, size_t i)
 	return 0;
 }
 
-/* The state node reports for session k, or "down". */
-static void session_end(const struct pi_plan *plan, uint32_t k, const struct pi_vec *bgp, char *buf, size_t len)
+/* The state node reports for session k, or "down"; true when Established. */
+static bool session_end(const struct pi_plan *plan, uint32_t k, const struct pi_vec *bgp, char *buf, size_t len)
 {
 	char name[64];
+	bool up = false;
 	pi_apply_session_name(plan, k, name, sizeof(name));
 	snprintf(buf, len, "down");
 	for (size_t j = 0; j < bgp->len; j++) {
 		const struct pi_bgp_state *b = pi_vec_at(bgp, j);
-		if (strcmp(b->name, name) == 0)
+		if (strcmp(b->name, name) == 0) {
 			snprintf(buf, len, "%s", b->info[0] ? b->info : b->state);
+			up = b->established;
+		}
 	}
+	return up;
 }
 
 int pi_apply_status(struct pi_backend *b, const struct pi_plan *plan, unsigned parallel, struct pi_status *out,
@@ -70,9 +74,9 @@ int pi_apply_status(struct pi_backend *b, const struct pi_plan *plan, unsigned p
 	}
 	for (uint32_t k = 0; k < plan->n_sessions; k++) {
 		struct pi_status_session *ss = &out->sessions[k];
-		session_end(plan, k, &c.bgp[plan->sessions[k].a], ss->state[0], sizeof(ss->state[0]));
-		session_end(plan, k, &c.bgp[plan->sessions[k].b], ss->state[1], sizeof(ss->state[1]));
-		ss->established = strcmp(ss->state[0], "Established") == 0 && strcmp(ss->state[1], "Established") == 0;
+		bool a = session_end(plan, k, &c.bgp[plan->sessions[k].a], ss->state[0], sizeof(ss->state[0]));
+		bool z = session_end(plan, k, &c.bgp[plan->sessions[k].b], ss->state[1], sizeof(ss->state[1]));
+		ss->established = a && z;
 		out->established += ss->established;
 	}
 	for (uint32_t i = 0; i < plan->n_nodes; i++)

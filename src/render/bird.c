@@ -47,24 +47,6 @@ static const char *const bogons6[] = {
 	"3ffe::/16", "fc00::/7",    "fe80::/10",   "fec0::/10",	   "ff00::/8",
 };
 
-static const char *rel_tag(enum pi_rel r)
-{
-	switch (r) {
-	case PI_REL_CUSTOMER: return "cust";
-	case PI_REL_PEER: return "peer";
-	case PI_REL_PROVIDER: return "prov";
-	case PI_REL_RS: return "rs";
-	case PI_REL_RS_CLIENT: return "member";
-	case PI_REL_IBGP: return "ibgp";
-	}
-	return "x";
-}
-
-static char fam(uint8_t family)
-{
-	return family == PI_AF_V6 ? '6' : '4';
-}
-
 /* The sessions of one node, seen from its side, with unique names. */
 static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct pi_vec *v)
 {
@@ -94,12 +76,7 @@ static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct
 			continue;
 		}
 		b->s = s;
-		/* The plan's name, the same at both ends: setup and status look
-		 * sessions up by it in `birdc show protocols`. */
-		if (s->name && s->name[0])
-			snprintf(b->name, sizeof(b->name), "%s", s->name);
-		else
-			snprintf(b->name, sizeof(b->name), "s%u_%s_%c", me->session_idx[k], rel_tag(b->rel), fam(s->family));
+		pi_router_bird.session_name(plan, me->session_idx[k], b->name, sizeof(b->name));
 	}
 	return v->len;
 }
@@ -268,7 +245,7 @@ static void server_routes(const struct pi_plan *plan, uint32_t node, uint8_t fam
 		for (uint32_t j = 0; j < l->n_ifaces; j++) {
 			const struct pi_plan_iface *other = &plan->ifaces[l->ifaces[j]];
 			const struct pi_plan_node *sv = &plan->nodes[other->node];
-			if (other->node == node || pi_r_runs_bird(sv) || sv->pod != me->pod)
+			if (other->node == node || pi_router_daemon_of(plan, other->node) || sv->pod != me->pod)
 				continue;
 			if (sv->services & PI_SVC_CLIENT)
 				continue;
@@ -307,10 +284,63 @@ static void server_routes(const struct pi_plan *plan, uint32_t node, uint8_t fam
 
 /* ---- sections ---- */
 
+/* What the pod originates, for the export filters of a border router. */
+static void emit_own(struct pi_buf *b, const struct pi_plan *plan, const struct pi_plan_pod *pod)
+{
+	struct plist own4 = PLIST_INIT, own6 = PLIST_INIT;
+	plist_add_exact(&own4, &pod->v4);
+	plist_add_exact(&own6, &pod->v6);
+	if (pod->anycast) {
+		plist_add_exact(&own4, &plan->anycast4);
+		plist_add_exact(&own6, &plan->anycast6);
+	}
+	pi_buf_printf(b, "# What AS %u (pod %s) originates: its aggregates%s.\n", pod->asn, pod->name,
+		      pod->anycast ? " and the anycast prefixes" : "");
+	pi_buf_puts(b, "define OWN4 = ");
+	if (!plist_print(b, &own4, ""))
+		pi_buf_puts(b, "[ 0.0.0.0/32 ]");
+	pi_buf_puts(b, ";\ndefine OWN6 = ");
+	if (!plist_print(b, &own6, ""))
+		pi_buf_puts(b, "[ ::/128 ]");
+	pi_buf_puts(b, ";\n");
+	pi_vec_free(&own4.v);
+	pi_vec_free(&own6.v);
+}
+
+/* The tagging function and the export filters of a border router. */
+static void emit_border_filters(struct pi_buf *b)
+{
+	pi_buf_puts(b, "\n# Tag a route with where it was learned and set its preference.\n"
+		       "function learned_from(int kind; int pref)\n{\n"
+		       "\tbgp_large_community.delete([(MY_AS, 1, *)]);\n"
+		       "\tbgp_large_community.add((MY_AS, 1, kind));\n"
+		       "\tbgp_local_pref = pref;\n}\n");
+	for (int f = 4; f <= 6; f += 2) {
+		pi_buf_printf(b,
+			      "\n# Our own prefixes, from the static protocol origin%d.\n"
+			      "function own_route%d()\n{\n\treturn source = RTS_STATIC && net ~ OWN%d;\n}\n",
+			      f, f, f);
+		pi_buf_printf(b,
+			      "\n# To customers: everything we know.\n"
+			      "filter export_all%d\n{\n"
+			      "\tif own_route%d() then accept;\n"
+			      "\tif source = RTS_BGP then accept;\n"
+			      "\treject;\n}\n",
+			      f, f);
+		pi_buf_printf(b,
+			      "\n# To peers, route servers and providers: only our own prefixes and our\n"
+			      "# customers' routes, so that nobody transits through us for free.\n"
+			      "filter export_own_and_customers%d\n{\n"
+			      "\tif own_route%d() then accept;\n"
+			      "\tif (MY_AS, 1, FROM_CUSTOMER) ~ bgp_large_community then accept;\n"
+			      "\treject;\n}\n",
+			      f, f);
+	}
+}
+
 static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, bool border)
 {
 	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
-	char buf[PI_PREFIX_STRLEN];
 
 	pi_buf_puts(b, "\n# ---- Routing policy (docs/routing-policy.md) ----\n\n");
 	pi_buf_printf(b, "define MY_AS = %u;\n", pod->asn);
@@ -343,27 +373,8 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 	print_list_define(b, "BOGONS4", bogons4, PI_ARRAY_LEN(bogons4));
 	print_list_define(b, "BOGONS6", bogons6, PI_ARRAY_LEN(bogons6));
 
-	if (border) {
-		struct plist own4 = PLIST_INIT, own6 = PLIST_INIT;
-		plist_add_exact(&own4, &pod->v4);
-		plist_add_exact(&own6, &pod->v6);
-		if (pod->anycast) {
-			plist_add_exact(&own4, &plan->anycast4);
-			plist_add_exact(&own6, &plan->anycast6);
-		}
-		pi_buf_printf(b, "# What AS %u (pod %s) originates: its aggregates%s.\n", pod->asn, pod->name,
-			      pod->anycast ? " and the anycast prefixes" : "");
-		pi_buf_puts(b, "define OWN4 = ");
-		if (!plist_print(b, &own4, ""))
-			pi_buf_puts(b, "[ 0.0.0.0/32 ]");
-		pi_buf_puts(b, ";\ndefine OWN6 = ");
-		if (!plist_print(b, &own6, ""))
-			pi_buf_puts(b, "[ ::/128 ]");
-		pi_buf_puts(b, ";\n");
-		pi_vec_free(&own4.v);
-		pi_vec_free(&own6.v);
-	}
-	(void)buf;
+	if (border)
+		emit_own(b, plan, pod);
 
 	pi_buf_puts(b, "\n# Sanity checks every eBGP import starts with.\n");
 	for (int f = 4; f <= 6; f += 2) {
@@ -375,34 +386,8 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 			      "\treturn true;\n}\n",
 			      f, f, f);
 	}
-	if (!border)
-		return;
-	pi_buf_puts(b, "\n# Tag a route with where it was learned and set its preference.\n"
-		       "function learned_from(int kind; int pref)\n{\n"
-		       "\tbgp_large_community.delete([(MY_AS, 1, *)]);\n"
-		       "\tbgp_large_community.add((MY_AS, 1, kind));\n"
-		       "\tbgp_local_pref = pref;\n}\n");
-	for (int f = 4; f <= 6; f += 2) {
-		pi_buf_printf(b,
-			      "\n# Our own prefixes, from the static protocol origin%d.\n"
-			      "function own_route%d()\n{\n\treturn source = RTS_STATIC && net ~ OWN%d;\n}\n",
-			      f, f, f);
-		pi_buf_printf(b,
-			      "\n# To customers: everything we know.\n"
-			      "filter export_all%d\n{\n"
-			      "\tif own_route%d() then accept;\n"
-			      "\tif source = RTS_BGP then accept;\n"
-			      "\treject;\n}\n",
-			      f, f);
-		pi_buf_printf(b,
-			      "\n# To peers, route servers and providers: only our own prefixes and our\n"
-			      "# customers' routes, so that nobody transits through us for free.\n"
-			      "filter export_own_and_customers%d\n{\n"
-			      "\tif own_route%d() then accept;\n"
-			      "\tif (MY_AS, 1, FROM_CUSTOMER) ~ bgp_large_community then accept;\n"
-			      "\treject;\n}\n",
-			      f, f);
-	}
+	if (border)
+		emit_border_filters(b);
 }
 
 static void emit_ospf(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, uint8_t family,
@@ -495,90 +480,97 @@ static void emit_statics(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 	}
 }
 
-static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, const struct bsess *x,
-			 bool is_rs)
+/* The import filter of an eBGP session, inline in its channel: only the
+ * neighbour's cone (anything but bogons from a provider), then the tag of
+ * where the route was learned. */
+static void import_filter(struct pi_buf *flt, const struct pi_plan *plan, uint32_t node, const struct bsess *x,
+			  bool legacy_open)
+{
+	const struct pi_plan_node *rn = &plan->nodes[x->remote];
+	const struct pi_plan_pod *rpod = &plan->pods[rn->pod];
+	int f = x->s->family == PI_AF_V6 ? 6 : 4;
+	struct plist cone = PLIST_INIT;
+	const char *kind = NULL, *lp = NULL;
+	switch (x->rel) {
+	case PI_REL_CUSTOMER:
+		cone_add(plan, rn->pod, x->s->family, &cone);
+		kind = "FROM_CUSTOMER", lp = "LP_CUSTOMER";
+		break;
+	case PI_REL_PEER:
+		cone_add(plan, rn->pod, x->s->family, &cone);
+		kind = "FROM_PEER", lp = "LP_PEER";
+		break;
+	case PI_REL_PROVIDER:
+		kind = "FROM_PROVIDER", lp = "LP_PROVIDER";
+		break;
+	case PI_REL_RS: {
+		/* Through the route server: any other member's cone. */
+		const struct pi_plan_node *rs = &plan->nodes[x->remote];
+		for (uint32_t i = 0; i < rs->n_session_idx; i++) {
+			const struct pi_plan_session *s = &plan->sessions[rs->session_idx[i]];
+			uint32_t member = PI_NONE;
+			if (s->a == x->remote && s->rel == PI_REL_RS_CLIENT)
+				member = s->b;
+			else if (s->b == x->remote && s->rel == PI_REL_RS)
+				member = s->a;
+			if (member != PI_NONE && s->family == x->s->family && plan->nodes[member].pod != pi_r_node(plan, node)->pod)
+				cone_add(plan, plan->nodes[member].pod, x->s->family, &cone);
+		}
+		kind = "FROM_PEER", lp = "LP_PEER";
+		break;
+	}
+	case PI_REL_RS_CLIENT:
+		cone_add(plan, rn->pod, x->s->family, &cone);
+		break;
+	case PI_REL_IBGP:
+		break;
+	}
+	pi_buf_printf(flt, "\t\timport filter {\n\t\t\tif ! ebgp_sane%d() then reject;\n", f);
+	if (legacy_open) {
+		pi_buf_puts(flt, "\t\t\t# Original format: no business relationships, every route passes.\n");
+	} else if (x->rel == PI_REL_PROVIDER) {
+		pi_buf_puts(flt, "\t\t\t# A provider may send the whole table.\n");
+	} else {
+		pi_buf_printf(flt, "\t\t\t# Only the customer cone of %s.\n",
+			      x->rel == PI_REL_RS ? "the route server's other members" : rpod->name);
+		pi_buf_puts(flt, "\t\t\tif ! (net ~ ");
+		if (plist_print(flt, &cone, "+"))
+			pi_buf_puts(flt, ") then reject;\n");
+		else
+			pi_buf_printf(flt, "[ %s ]) then reject;\t# empty cone\n\t\t\treject;\n",
+				      f == 4 ? "0.0.0.0/32" : "::/128");
+	}
+	if (kind)
+		pi_buf_printf(flt, "\t\t\tlearned_from(%s, %s);\n", kind, lp);
+	pi_buf_puts(flt, "\t\t\taccept;\n\t\t};\n");
+	pi_vec_free(&cone.v);
+}
+
+static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, const struct bsess *x)
 {
 	const struct pi_plan_node *rn = &plan->nodes[x->remote];
 	const struct pi_plan_pod *rpod = &plan->pods[rn->pod];
 	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
-	char lb[PI_PREFIX_STRLEN], nb[PI_PREFIX_STRLEN], ib[PI_PREFIX_STRLEN];
+	char lb[PI_PREFIX_STRLEN], nb[PI_PREFIX_STRLEN];
 	int f = x->s->family == PI_AF_V6 ? 6 : 4;
 	const char *via = x->local_iface != PI_NONE ? plan->ifaces[x->local_iface].name : "loopback";
 
 	pi_buf_printf(b, "\n# %s %s: pod %s, AS %u, over %s\n", pi_r_rel_name(x->rel), rn->name, rpod->name,
 		      rpod->asn, via);
 
-	/* Import filter for eBGP sessions, inline in the channel. */
 	struct pi_buf flt;
 	pi_buf_init(&flt);
-	bool ebgp = x->rel != PI_REL_IBGP;
 	/* Original-format labs know no relationships: the original Pocket
 	 * Internet passed every route on, so its peers are fully open. */
 	bool legacy_open = plan->legacy && x->rel == PI_REL_PEER;
-	if (ebgp) {
-		struct plist cone = PLIST_INIT;
-		const char *kind = NULL, *lp = NULL;
-		switch (x->rel) {
-		case PI_REL_CUSTOMER:
-			cone_add(plan, rn->pod, x->s->family, &cone);
-			kind = "FROM_CUSTOMER", lp = "LP_CUSTOMER";
-			break;
-		case PI_REL_PEER:
-			cone_add(plan, rn->pod, x->s->family, &cone);
-			kind = "FROM_PEER", lp = "LP_PEER";
-			break;
-		case PI_REL_PROVIDER:
-			kind = "FROM_PROVIDER", lp = "LP_PROVIDER";
-			break;
-		case PI_REL_RS: {
-			/* Through the route server: any other member's cone. */
-			const struct pi_plan_node *rs = &plan->nodes[x->remote];
-			for (uint32_t i = 0; i < rs->n_session_idx; i++) {
-				const struct pi_plan_session *s = &plan->sessions[rs->session_idx[i]];
-				uint32_t member = PI_NONE;
-				if (s->a == x->remote && s->rel == PI_REL_RS_CLIENT)
-					member = s->b;
-				else if (s->b == x->remote && s->rel == PI_REL_RS)
-					member = s->a;
-				if (member != PI_NONE && s->family == x->s->family && plan->nodes[member].pod != pi_r_node(plan, node)->pod)
-					cone_add(plan, plan->nodes[member].pod, x->s->family, &cone);
-			}
-			kind = "FROM_PEER", lp = "LP_PEER";
-			break;
-		}
-		case PI_REL_RS_CLIENT:
-			cone_add(plan, rn->pod, x->s->family, &cone);
-			break;
-		case PI_REL_IBGP:
-			break;
-		}
-		pi_buf_printf(&flt, "\t\timport filter {\n\t\t\tif ! ebgp_sane%d() then reject;\n", f);
-		if (legacy_open) {
-			pi_buf_puts(&flt, "\t\t\t# Original format: no business relationships, every route passes.\n");
-		} else if (x->rel == PI_REL_PROVIDER) {
-			pi_buf_puts(&flt, "\t\t\t# A provider may send the whole table.\n");
-		} else {
-			pi_buf_printf(&flt, "\t\t\t# Only the customer cone of %s.\n",
-				      x->rel == PI_REL_RS ? "the route server's other members" : rpod->name);
-			pi_buf_puts(&flt, "\t\t\tif ! (net ~ ");
-			if (plist_print(&flt, &cone, "+"))
-				pi_buf_puts(&flt, ") then reject;\n");
-			else
-				pi_buf_printf(&flt, "[ %s ]) then reject;\t# empty cone\n\t\t\treject;\n",
-					      f == 4 ? "0.0.0.0/32" : "::/128");
-		}
-		if (kind)
-			pi_buf_printf(&flt, "\t\t\tlearned_from(%s, %s);\n", kind, lp);
-		pi_buf_puts(&flt, "\t\t\taccept;\n\t\t};\n");
-		pi_vec_free(&cone.v);
-	}
+	if (x->rel != PI_REL_IBGP)
+		import_filter(&flt, plan, node, x, legacy_open);
 
 	pi_buf_printf(b, "protocol bgp %s from lab_bgp {\n", x->name);
 	pi_buf_printf(b, "\tdescription \"%s %s (AS %u, pod %s)\";\n", pi_r_rel_name(x->rel), rn->name, rpod->asn,
 		      rpod->name);
 	pi_buf_printf(b, "\tlocal %s as %u;\n", pi_r_addr(&x->local, lb), pod->asn);
 	pi_buf_printf(b, "\tneighbor %s as %u;\n", pi_r_addr(&x->neigh, nb), rpod->asn);
-	(void)ib;
 	if (x->rel == PI_REL_IBGP) {
 		pi_buf_puts(b, "\tmultihop;\t# over loopbacks, reached through OSPF\n");
 		if (x->rr_client)
@@ -614,16 +606,15 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 		pi_buf_printf(b, "\t\texport filter export_own_and_customers%d;\n", f);
 		break;
 	}
-	(void)is_rs;
 	pi_buf_puts(b, "\t};\n}\n");
 	pi_buf_free(&flt);
 }
 
-void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+static void render_conf(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
 {
 	const struct pi_plan_node *me = pi_r_node(plan, node);
 	char rid[PI_PREFIX_STRLEN];
-	if (!pi_r_runs_bird(me))
+	if (pi_router_daemon_of(plan, node) != &pi_router_bird)
 		return;
 
 	struct pi_vec sess = PI_VEC_INIT(struct bsess);
@@ -683,7 +674,24 @@ void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi
 		       "template bgp lab_bgp {\n\tconnect delay time 1;\n\tconnect retry time 2;\n"
 		       "\terror wait time 1, 4;\n\thold time 30;\n\tkeepalive time 10;\n}\n");
 	for (size_t i = 0; i < sess.len; i++)
-		emit_session(b, plan, node, pi_vec_at(&sess, i), is_rs);
+		emit_session(b, plan, node, pi_vec_at(&sess, i));
 	(void)rid;
 	pi_vec_free(&sess);
+}
+
+void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			  struct pi_render_set *out)
+{
+	pi_r_add_conf(out, "bird.conf", render_conf, plan, node, o);
+}
+
+void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			 struct pi_buf *b)
+{
+	char cmd[512];
+	(void)plan, (void)node, (void)o;
+	pi_buf_puts(b, "\n# BIRD: routing first, so that the services below are reachable.\n"
+		       "mkdir -p /run/bird\n");
+	snprintf(cmd, sizeof(cmd), "bird -c \"$CONF/bird.conf\" -s %s -P \"$RUN/bird.pid\"", pi_router_bird.ctl_socket);
+	pi_r_start_daemon(b, "bird", "$RUN/bird.pid", cmd);
 }

@@ -8,6 +8,9 @@
 #include <string.h>
 #include "render_int.h"
 
+/* Debian's dnsmasq-base package creates this user (images/packages.txt). */
+#define DNSMASQ_USER "dnsmasq"
+
 /* The first client on the link gives the LAN's gateway and resolvers. */
 static const struct pi_plan_node *first_client(const struct pi_plan *plan, uint32_t link, uint32_t skip)
 {
@@ -26,20 +29,20 @@ static void mask4(unsigned len, char *buf)
 	snprintf(buf, 16, "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255, m & 255);
 }
 
-void pi_render_dnsmasq_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-			 struct pi_buf *b)
+static void render_conf(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
 {
 	const struct pi_plan_node *me = pi_r_node(plan, node);
 	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
 	char a[PI_PREFIX_STRLEN], m[16], dom[256];
-	if (!(me->services & PI_SVC_DHCP))
-		return;
 
 	pi_r_header(b, "#", plan, node, "dnsmasq DHCP/RA configuration");
 	pi_buf_puts(b, "\n# DHCP and router advertisements only: Unbound answers DNS.\nport=0\n");
 	pi_buf_printf(b, "pid-file=%s/dnsmasq.pid\n", o->run_dir);
 	pi_buf_printf(b, "dhcp-leasefile=%s/dnsmasq.leases\n", o->run_dir);
 	pi_buf_printf(b, "log-facility=%s/dnsmasq.log\nlog-dhcp\n", o->log_dir);
+	pi_buf_puts(b, "# Root only to open sockets, pid, lease and log files (it gives the log to\n"
+		       "# the user itself); then this user, keeping the capabilities DHCP needs.\n");
+	pi_buf_printf(b, "user=%s\n", DNSMASQ_USER);
 	pi_buf_puts(b, "# The only DHCP server on these LANs.\ndhcp-authoritative\n");
 
 	bool any = false, ra = false;
@@ -105,3 +108,18 @@ void pi_render_dnsmasq_o(const struct pi_plan *plan, uint32_t node, const struct
 	if (!any)
 		pi_buf_puts(b, "\n# This node is attached to no subscriber LAN in the plan.\n");
 }
+
+static void dnsmasq_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			   struct pi_render_set *out)
+{
+	pi_r_add_conf(out, "dnsmasq.conf", render_conf, plan, node, o);
+}
+
+const struct pi_render_service pi_svc_dnsmasq = {
+	.name = "dnsmasq",
+	.svc = PI_SVC_DHCP,
+	.render = dnsmasq_render,
+	/* dnsmasq gives the log to its user itself. */
+	.start_cmd = "dnsmasq -C \"$CONF/dnsmasq.conf\"",
+	.pidfile = "$RUN/dnsmasq.pid",
+};

@@ -1,8 +1,9 @@
 /*
  * render/host: what every node gets whatever it runs: resolv.conf, hosts,
  * and start.sh, the script the backend runs inside the container once its
- * links are wired. start.sh starts the node's daemons in dependency order
- * (NAT devices before BIRD routes through them, BIRD before the services),
+ * links are wired. start.sh starts the node's services from the service
+ * table (services.c) in its order (NAT devices before the routes and the
+ * router daemon that use them, routing before the services),
  * leaves running daemons alone so it can be run again, logs under the log
  * directory and exits non-zero when a daemon failed to start.
  */
@@ -56,7 +57,7 @@ void pi_render_hosts(const struct pi_plan *plan, uint32_t node, struct pi_buf *b
 	}
 }
 
-static void start_daemon(struct pi_buf *b, const char *what, const char *pidfile, const char *cmd)
+void pi_r_start_daemon(struct pi_buf *b, const char *what, const char *pidfile, const char *cmd)
 {
 	pi_buf_printf(b, "if running \"%s\"; then\n\tlog \"%s already running\"\nelse\n", pidfile, what);
 	/* 3>&-: a daemon must not keep the exec stream (fd 3) open, or the engine
@@ -64,12 +65,17 @@ static void start_daemon(struct pi_buf *b, const char *what, const char *pidfile
 	pi_buf_printf(b, "\tlog \"starting %s\"\n\t%s 3>&- || fail \"%s did not start\"\nfi\n", what, cmd, what);
 }
 
-void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+/* For a daemon that drops root before it opens its log: $LOG/file made and
+ * given to user first (the log directory itself stays root's). */
+static void own_log(struct pi_buf *b, const char *what, const char *file, const char *user)
 {
-	const struct pi_plan_node *me = pi_r_node(plan, node);
-	char a[PI_PREFIX_STRLEN], p[PI_PREFIX_STRLEN], cmd[1024], pid[512];
-	bool bird = pi_r_runs_bird(me);
+	pi_buf_printf(b, "# %s drops root (user %s) before it opens its log.\n", what, user);
+	pi_buf_printf(b, "touch \"$LOG/%s\" && chown %s: \"$LOG/%s\" || fail \"cannot give $LOG/%s to %s\"\n", file, user,
+		      file, file, user);
+}
 
+static void start_preamble(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
 	pi_buf_puts(b, "#!/bin/sh\n");
 	pi_r_header(b, "#", plan, node, "start.sh");
 	pi_buf_puts(b, "#\n# Run by the backend inside the container after its links are wired.\n"
@@ -84,21 +90,17 @@ void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct p
 		       "log() { echo \"$(date '+%F %T') $*\"; }\n"
 		       "fail() { log \"FAILED: $*\"; echo \"start.sh: $*\" >&3; status=1; }\n"
 		       "running() { [ -s \"$1\" ] && kill -0 \"$(cat \"$1\")\" 2>/dev/null; }\n");
-	pi_buf_printf(b, "log \"starting node %s\"\n\n", me->name);
+	pi_buf_printf(b, "log \"starting node %s\"\n\n", pi_r_node(plan, node)->name);
 
 	pi_buf_puts(b, "# Identity and name resolution (Docker's own files are replaced in place).\n");
 	pi_buf_puts(b, "cat \"$CONF/hosts\" >/etc/hosts || fail \"cannot write /etc/hosts\"\n");
 	pi_buf_puts(b, "cat \"$CONF/resolv.conf\" >/etc/resolv.conf || fail \"cannot write /etc/resolv.conf\"\n");
+}
 
-	bool fwd = bird || (me->services & (PI_SVC_NAT44 | PI_SVC_NAT64));
-	if (fwd) {
-		pi_buf_puts(b, "\n# Forwarding: normally set by the backend when it creates the container;\n"
-			       "# /proc/sys may be read-only here, so failing is only noted.\n");
-		pi_buf_puts(b, "for s in net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1; do\n"
-			       "\tsysctl -qw \"$s\" 2>/dev/null || log \"note: cannot set $s\"\ndone\n");
-	}
-
-	/* Loopback and anycast addresses: the backend sets them too; replace is a no-op then. */
+/* Loopback and anycast addresses: the backend sets them too; replace is a no-op then. */
+static void start_addresses(const struct pi_plan_node *me, struct pi_buf *b)
+{
+	char a[PI_PREFIX_STRLEN], p[PI_PREFIX_STRLEN];
 	struct pi_prefix extra[4] = { me->lo4, me->lo6, me->anycast4, me->anycast6 };
 	bool any_extra = false;
 	for (int i = 0; i < 4; i++) {
@@ -111,33 +113,13 @@ void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct p
 		pi_buf_printf(b, "ip addr replace %s dev lo || fail \"address %s\"\n", pi_prefix_fmt(&h, p),
 			      pi_prefix_fmt(&h, a));
 	}
+}
 
-	if (me->services & PI_SVC_NAT64) {
-		const struct pi_plan_pod *pod = pi_r_pod(plan, node);
-		struct pi_prefix pfx;
-		pi_render_nat64_prefix(plan, me->pod, &pfx);
-		pi_buf_printf(b, "\n# NAT64: the tun device first, so that routes (and BIRD) can use it.\n");
-		pi_buf_printf(b, "mkdir -p \"$RUN/tayga\"\n");
-		pi_buf_printf(b, "if ! running \"$RUN/tayga.pid\"; then\n");
-		pi_buf_printf(b, "\tip link show nat64 >/dev/null 2>&1 || tayga --mktun -c \"$CONF/tayga.conf\" || fail \"tayga --mktun\"\n");
-		pi_buf_printf(b, "\tip link set nat64 up || fail \"nat64 up\"\n");
-		if (!bird) {
-			pi_buf_printf(b, "\tip -6 route replace %s dev nat64 || fail \"route to NAT64 prefix\"\n",
-				      pi_prefix_fmt(&pfx, p));
-			if (pi_prefix_is_set(&pod->nat64_pool))
-				pi_buf_printf(b, "\tip route replace %s dev nat64 || fail \"route to NAT64 pool\"\n",
-					      pi_r_net(&pod->nat64_pool, p));
-		} else {
-			pi_buf_puts(b, "\t# BIRD installs the routes into nat64 (protocol static servers4/6).\n");
-		}
-		pi_buf_printf(b, "\tlog \"starting tayga\"\n\ttayga -c \"$CONF/tayga.conf\" --pidfile \"$RUN/tayga.pid\" 3>&- || fail \"tayga did not start\"\nelse\n\tlog \"tayga already running\"\nfi\n");
-	}
-	if (me->services & PI_SVC_NAT44) {
-		pi_buf_puts(b, "\n# NAT44: the file replaces its table, so loading it again is harmless.\n");
-		pi_buf_puts(b, "log \"loading nftables NAT44\"\nnft -f \"$CONF/nft.conf\" || fail \"nft -f nft.conf\"\n");
-	}
-
-	/* Static routes of the plan (hosts' defaults), except on DHCP-configured families. */
+/* Static routes of the plan (hosts' defaults), except on DHCP-configured families. */
+static void start_routes(const struct pi_plan *plan, uint32_t node, struct pi_buf *b)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	char a[PI_PREFIX_STRLEN], p[PI_PREFIX_STRLEN];
 	bool dhcp4 = false, ra6 = false;
 	for (uint32_t i = 0; i < me->n_ifaces; i++) {
 		dhcp4 |= pi_plan_node_iface(plan, node, i)->dhcp4;
@@ -158,26 +140,61 @@ void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct p
 		pi_buf_printf(b, "ip -%d route replace %s via %s || fail \"route %s\"\n", rt->dst.family == PI_AF_V6 ? 6 : 4,
 			      pi_r_net(&rt->dst, p), pi_r_addr(&rt->via, a), pi_r_net(&rt->dst, p));
 	}
+}
 
-	if (bird) {
-		pi_buf_puts(b, "\n# BIRD: routing first, so that the services below are reachable.\n"
-			       "mkdir -p /run/bird\n");
-		snprintf(pid, sizeof(pid), "$RUN/bird.pid");
-		snprintf(cmd, sizeof(cmd), "bird -c \"$CONF/bird.conf\" -s /run/bird/bird.ctl -P \"%s\"", pid);
-		start_daemon(b, "bird", pid, cmd);
-	}
-	if (pi_r_runs_unbound(me)) {
+/* The node's services in table order, those that start before the static
+ * routes or those that start after them. */
+static void start_services(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			   bool before_routes, struct pi_buf *b)
+{
+	for (size_t i = 0; i < pi_render_n_services; i++) {
+		const struct pi_render_service *s = pi_render_services[i];
+		if (s->before_routes != before_routes || !pi_r_service_runs(s, plan, node))
+			continue;
+		if (s->start_lines) {
+			s->start_lines(plan, node, o, b);
+			continue;
+		}
 		pi_buf_puts(b, "\n");
-		start_daemon(b, "unbound", "$RUN/unbound.pid", "unbound -c \"$CONF/unbound.conf\"");
+		if (s->user)
+			own_log(b, s->name, s->log, s->user);
+		pi_r_start_daemon(b, s->name, s->pidfile, s->start_cmd);
 	}
-	if (me->services & PI_SVC_DHCP) {
-		pi_buf_puts(b, "\n");
-		start_daemon(b, "dnsmasq", "$RUN/dnsmasq.pid", "dnsmasq -C \"$CONF/dnsmasq.conf\"");
+}
+
+void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	start_preamble(plan, node, o, b);
+	bool fwd = false;
+	for (size_t i = 0; i < pi_render_n_services; i++)
+		fwd |= pi_render_services[i]->forwards && pi_r_service_runs(pi_render_services[i], plan, node);
+	if (fwd) {
+		pi_buf_puts(b, "\n# Forwarding: normally set by the backend when it creates the container;\n"
+			       "# /proc/sys may be read-only here, so failing is only noted.\n");
+		pi_buf_puts(b, "for s in net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1; do\n"
+			       "\tsysctl -qw \"$s\" 2>/dev/null || log \"note: cannot set $s\"\ndone\n");
 	}
-	if (me->services & PI_SVC_HTTP) {
-		pi_buf_puts(b, "\n");
-		start_daemon(b, "lighttpd", "$RUN/lighttpd.pid", "lighttpd -f \"$CONF/lighttpd.conf\"");
-	}
+	start_addresses(pi_r_node(plan, node), b);
+	start_services(plan, node, o, true, b);
+	start_routes(plan, node, b);
+	start_services(plan, node, o, false, b);
+	pi_buf_printf(b, "\nlog \"node %s: start.sh done (status $status)\"\nexit $status\n", pi_r_node(plan, node)->name);
+}
+
+static bool dhclient_runs(const struct pi_plan *plan, uint32_t node)
+{
+	for (uint32_t i = 0; i < plan->nodes[node].n_ifaces; i++)
+		if (pi_plan_node_iface(plan, node, i)->dhcp4)
+			return true;
+	return false;
+}
+
+/* DHCPv4 on every interface the plan marks dhcp4 (IPv6 comes from RAs). */
+static void dhclient_start(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	const struct pi_plan_node *me = pi_r_node(plan, node);
+	char a[PI_PREFIX_STRLEN], cmd[1024], pid[512];
+	(void)o;
 	for (uint32_t i = 0; i < me->n_ifaces; i++) {
 		const struct pi_plan_iface *f = pi_plan_node_iface(plan, node, i);
 		if (!f->dhcp4)
@@ -187,8 +204,13 @@ void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct p
 		snprintf(pid, sizeof(pid), "$RUN/dhclient-%s.pid", f->name);
 		snprintf(cmd, sizeof(cmd), "dhclient -4 -nw -pf \"%s\" -lf \"$RUN/dhclient-%s.leases\" %s", pid, f->name,
 			 f->name);
-		start_daemon(b, "dhclient", pid, cmd);
+		pi_r_start_daemon(b, "dhclient", pid, cmd);
 	}
-
-	pi_buf_printf(b, "\nlog \"node %s: start.sh done (status $status)\"\nexit $status\n", me->name);
 }
+
+const struct pi_render_service pi_svc_dhclient = {
+	.name = "dhclient",
+	.svc = PI_SVC_CLIENT,
+	.runs = dhclient_runs,
+	.start_lines = dhclient_start,
+};

@@ -12,14 +12,15 @@
 #include <string.h>
 #include "render_int.h"
 
-void pi_render_http_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-		      struct pi_buf *conf, struct pi_buf *html)
+/* In Debian's base-passwd; the lighttpd package runs as it too. */
+#define HTTP_USER "www-data"
+
+static void render_http(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			struct pi_buf *conf, struct pi_buf *html)
 {
 	const struct pi_plan_node *me = pi_r_node(plan, node);
 	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
 	char a[PI_PREFIX_STRLEN], fq[256], dom[256];
-	if (!(me->services & PI_SVC_HTTP))
-		return;
 
 	pi_r_header(conf, "#", plan, node, "lighttpd configuration");
 	pi_buf_puts(conf, "\nserver.modules = ( \"mod_ssi\" )\n");
@@ -29,8 +30,9 @@ void pi_render_http_o(const struct pi_plan *plan, uint32_t node, const struct pi
 			  "server.bind = \"0.0.0.0\"\n$SERVER[\"socket\"] == \"[::]:80\" { }\n");
 	pi_buf_printf(conf, "server.pid-file = \"%s/lighttpd.pid\"\n", o->run_dir);
 	pi_buf_printf(conf, "server.errorlog = \"%s/lighttpd.log\"\n", o->log_dir);
-	pi_buf_puts(conf, "# No server.username: the container is the sandbox, and www-data could not\n"
-			  "# write the log directory start.sh makes.\n");
+	pi_buf_puts(conf, "# Root only to bind port 80 and write the pid file; the error log is opened\n"
+			  "# after the switch, so start.sh gives it to this user first.\n");
+	pi_buf_printf(conf, "server.username = \"%s\"\nserver.groupname = \"%s\"\n", HTTP_USER, HTTP_USER);
 	pi_buf_printf(conf, "server.tag = \"pocketinternet %s\"\n", me->name);
 	pi_buf_puts(conf, "index-file.names = ( \"index.html\" )\n");
 	pi_buf_puts(conf, "mimetype.assign = ( \".html\" => \"text/html; charset=utf-8\" )\n");
@@ -58,3 +60,26 @@ void pi_render_http_o(const struct pi_plan *plan, uint32_t node, const struct pi
 	pi_buf_printf(html, "<p>Lab %s, built by pocketinternet.</p>\n</body>\n</html>\n",
 		      plan->lab_name ? plan->lab_name : "?");
 }
+
+static void http_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			struct pi_render_set *out)
+{
+	struct pi_buf conf, html;
+	pi_buf_init(&conf);
+	pi_buf_init(&html);
+	render_http(plan, node, o, &conf, &html);
+	pi_render_set_add(out, "lighttpd.conf", &conf, 0644);
+	pi_render_set_add(out, "www/index.html", &html, 0644);
+	pi_buf_free(&conf);
+	pi_buf_free(&html);
+}
+
+const struct pi_render_service pi_svc_http = {
+	.name = "lighttpd",
+	.svc = PI_SVC_HTTP,
+	.render = http_render,
+	.start_cmd = "lighttpd -f \"$CONF/lighttpd.conf\"",
+	.pidfile = "$RUN/lighttpd.pid",
+	.user = HTTP_USER,
+	.log = "lighttpd.log",
+};

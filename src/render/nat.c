@@ -67,13 +67,11 @@ void pi_render_nft(const struct pi_plan *plan, uint32_t node, struct pi_buf *b)
 	pi_buf_puts(b, "\t}\n}\n");
 }
 
-void pi_render_tayga_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+static void render_tayga(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
 {
 	const struct pi_plan_node *me = pi_r_node(plan, node);
 	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
 	char a[PI_PREFIX_STRLEN], p[PI_PREFIX_STRLEN];
-	if (!(me->services & PI_SVC_NAT64))
-		return;
 	struct pi_prefix pfx, pool = pi_prefix_network(&pod->nat64_pool), own;
 	pi_render_nat64_prefix(plan, me->pod, &pfx);
 
@@ -96,3 +94,74 @@ void pi_render_tayga_o(const struct pi_plan *plan, uint32_t node, const struct p
 			      pi_prefix_fmt(&pool, p));
 	pi_buf_printf(b, "data-dir %s/tayga\n", o->run_dir);
 }
+
+static void nat64_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			 struct pi_render_set *out)
+{
+	pi_r_add_conf(out, "tayga.conf", render_tayga, plan, node, o);
+}
+
+/* The tun device first, with its routes unless a router daemon installs
+ * them (bird.c: protocol static servers4/6), then tayga itself. */
+static void nat64_start(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
+	const struct pi_router_daemon *router = pi_router_daemon_of(plan, node);
+	char p[PI_PREFIX_STRLEN];
+	struct pi_prefix pfx;
+	(void)o;
+	pi_render_nat64_prefix(plan, pi_r_node(plan, node)->pod, &pfx);
+	pi_buf_printf(b, "\n# NAT64: the tun device first, so that routes (and the router daemon) can use it.\n");
+	pi_buf_printf(b, "mkdir -p \"$RUN/tayga\"\n");
+	pi_buf_printf(b, "if ! running \"$RUN/tayga.pid\"; then\n");
+	pi_buf_printf(b, "\tip link show nat64 >/dev/null 2>&1 || tayga --mktun -c \"$CONF/tayga.conf\" || fail \"tayga --mktun\"\n");
+	pi_buf_printf(b, "\tip link set nat64 up || fail \"nat64 up\"\n");
+	if (!router) {
+		pi_buf_printf(b, "\tip -6 route replace %s dev nat64 || fail \"route to NAT64 prefix\"\n",
+			      pi_prefix_fmt(&pfx, p));
+		if (pi_prefix_is_set(&pod->nat64_pool))
+			pi_buf_printf(b, "\tip route replace %s dev nat64 || fail \"route to NAT64 pool\"\n",
+				      pi_r_net(&pod->nat64_pool, p));
+	} else {
+		pi_buf_printf(b, "\t# The router daemon (%s) installs the routes into nat64.\n", router->name);
+	}
+	pi_buf_printf(b, "\tlog \"starting tayga\"\n\ttayga -c \"$CONF/tayga.conf\" --pidfile \"$RUN/tayga.pid\" 3>&- || fail \"tayga did not start\"\nelse\n\tlog \"tayga already running\"\nfi\n");
+}
+
+/* tayga stays root: it creates and configures its tun device. */
+const struct pi_render_service pi_svc_nat64 = {
+	.name = "tayga",
+	.svc = PI_SVC_NAT64,
+	.forwards = true,
+	.before_routes = true,
+	.render = nat64_render,
+	.start_lines = nat64_start,
+};
+
+static void render_nft(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	(void)o;
+	pi_render_nft(plan, node, b);
+}
+
+static void nat44_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			 struct pi_render_set *out)
+{
+	pi_r_add_conf(out, "nft.conf", render_nft, plan, node, o);
+}
+
+static void nat44_start(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
+{
+	(void)plan, (void)node, (void)o;
+	pi_buf_puts(b, "\n# NAT44: the file replaces its table, so loading it again is harmless.\n");
+	pi_buf_puts(b, "log \"loading nftables NAT44\"\nnft -f \"$CONF/nft.conf\" || fail \"nft -f nft.conf\"\n");
+}
+
+const struct pi_render_service pi_svc_nat44 = {
+	.name = "nftables",
+	.svc = PI_SVC_NAT44,
+	.forwards = true,
+	.before_routes = true,
+	.render = nat44_render,
+	.start_lines = nat44_start,
+};

@@ -67,54 +67,21 @@ void pi_render_zone_path(const struct pi_plan *plan, uint32_t zone, char *buf, s
 void pi_render_node_opts(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			 struct pi_render_set *out)
 {
-	const struct pi_plan_node *n = pi_r_node(plan, node);
-	struct pi_buf b, b2;
+	struct pi_buf b;
 	pi_buf_init(&b);
-	pi_buf_init(&b2);
-
 	pi_render_hosts(plan, node, &b);
 	pi_render_set_add(out, "hosts", &b, 0644);
 	pi_render_resolv(plan, node, &b);
 	pi_render_set_add(out, "resolv.conf", &b, 0644);
-
-	if (pi_r_runs_bird(n)) {
-		pi_render_bird_o(plan, node, o, &b);
-		pi_render_set_add(out, "bird.conf", &b, 0644);
-	}
-	if (pi_r_runs_unbound(n)) {
-		pi_render_unbound_o(plan, node, o, &b);
-		pi_render_set_add(out, "unbound.conf", &b, 0644);
-		pi_render_root_hints(plan, &b);
-		pi_render_set_add(out, "root.hints", &b, 0644);
-		for (uint32_t z = pi_r_zone_first(plan, node); z != PI_NONE; z = pi_r_zone_next(plan, node, z)) {
-			char path[300];
-			pi_render_zone_path(plan, z, path, sizeof(path));
-			pi_render_zone(plan, z, &b);
-			pi_render_set_add(out, path, &b, 0644);
-		}
-	}
-	if (n->services & PI_SVC_DHCP) {
-		pi_render_dnsmasq_o(plan, node, o, &b);
-		pi_render_set_add(out, "dnsmasq.conf", &b, 0644);
-	}
-	if (n->services & PI_SVC_NAT44) {
-		pi_render_nft(plan, node, &b);
-		pi_render_set_add(out, "nft.conf", &b, 0644);
-	}
-	if (n->services & PI_SVC_NAT64) {
-		pi_render_tayga_o(plan, node, o, &b);
-		pi_render_set_add(out, "tayga.conf", &b, 0644);
-	}
-	if (n->services & PI_SVC_HTTP) {
-		pi_render_http_o(plan, node, o, &b, &b2);
-		pi_render_set_add(out, "lighttpd.conf", &b, 0644);
-		pi_render_set_add(out, "www/index.html", &b2, 0644);
+	/* The same table start.sh starts from: a node gets the files of what it runs. */
+	for (size_t i = 0; i < pi_render_n_services; i++) {
+		const struct pi_render_service *s = pi_render_services[i];
+		if (s->render && pi_r_service_runs(s, plan, node))
+			s->render(plan, node, o, out);
 	}
 	pi_render_start_o(plan, node, o, &b);
 	pi_render_set_add(out, "start.sh", &b, 0755);
-
 	pi_buf_free(&b);
-	pi_buf_free(&b2);
 }
 
 void pi_render_node(const struct pi_plan *plan, uint32_t node, struct pi_render_set *out)
@@ -124,42 +91,7 @@ void pi_render_node(const struct pi_plan *plan, uint32_t node, struct pi_render_
 	pi_render_node_opts(plan, node, &o, out);
 }
 
-/* Public forms with the container's paths. */
-void pi_render_bird(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
-{
-	struct pi_render_opts o;
-	pi_render_opts_default(&o);
-	pi_render_bird_o(plan, node, &o, out);
-}
-
-void pi_render_unbound(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
-{
-	struct pi_render_opts o;
-	pi_render_opts_default(&o);
-	pi_render_unbound_o(plan, node, &o, out);
-}
-
-void pi_render_dnsmasq(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
-{
-	struct pi_render_opts o;
-	pi_render_opts_default(&o);
-	pi_render_dnsmasq_o(plan, node, &o, out);
-}
-
-void pi_render_tayga(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
-{
-	struct pi_render_opts o;
-	pi_render_opts_default(&o);
-	pi_render_tayga_o(plan, node, &o, out);
-}
-
-void pi_render_http(const struct pi_plan *plan, uint32_t node, struct pi_buf *conf, struct pi_buf *index_html)
-{
-	struct pi_render_opts o;
-	pi_render_opts_default(&o);
-	pi_render_http_o(plan, node, &o, conf, index_html);
-}
-
+/* The public form with the container's paths. */
 void pi_render_start(const struct pi_plan *plan, uint32_t node, struct pi_buf *out)
 {
 	struct pi_render_opts o;

@@ -1,10 +1,10 @@
 /*
  * render_int: what the render module's files share and nobody else sees.
  *
- * Every renderer has a public form with the container's default paths
- * (render.h) and an _o form taking struct pi_render_opts, so that tests
- * can point the files at a temporary directory and run the daemons'
- * checkers on them.
+ * Renderers take struct pi_render_opts, so that tests can point the files
+ * at a temporary directory and run the daemons' checkers on them; daemons
+ * are reached through two tables: struct pi_render_service below and
+ * struct pi_router_daemon (render.h).
  */
 #ifndef PI_RENDER_INT_H
 #define PI_RENDER_INT_H
@@ -14,16 +14,51 @@
 #include "pocketinternet/plan.h"
 #include "pocketinternet/render.h"
 
-void pi_render_bird_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *out);
-void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-			 struct pi_buf *out);
-void pi_render_dnsmasq_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-			 struct pi_buf *out);
-void pi_render_tayga_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *out);
-void pi_render_http_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-		      struct pi_buf *conf, struct pi_buf *index_html);
 void pi_render_start_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 		       struct pi_buf *out);
+/* BIRD's files and start.sh lines (bird.c), for its pi_router_daemon entry (bird_ctl.c). */
+void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			  struct pi_render_set *out);
+void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			 struct pi_buf *out);
+
+/*
+ * The services a node can run, one entry each (services.c holds the table,
+ * each daemon's file its entry). The same table decides which files a node
+ * gets (pi_render_node_opts) and what start.sh starts (host.c), so a service
+ * is known in exactly one place. Entries are in start order.
+ */
+struct pi_render_service {
+	const char *name;
+	unsigned svc;	     /* PI_SVC_* bits: the node runs the service when it has one */
+	/* Or this, when the bits do not say it all (NULL: only the bits). */
+	bool (*runs)(const struct pi_plan *plan, uint32_t node);
+	bool forwards;	     /* a node running it forwards packets (start.sh sets the sysctls) */
+	bool before_routes;  /* starts before the plan's static routes: it makes devices or rules */
+	/* Adds the service's files (NULL: none). */
+	void (*render)(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+		       struct pi_render_set *out);
+	/* Appends the start.sh lines that start it ... */
+	void (*start_lines)(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			    struct pi_buf *out);
+	/* ... or, when NULL, start.sh runs start_cmd unless pidfile names a live
+	 * process; a daemon that drops root to user before it opens $LOG/log
+	 * gets that file made and given to user first. */
+	const char *start_cmd, *pidfile, *user, *log;
+};
+extern const struct pi_render_service pi_svc_nat64, pi_svc_nat44, pi_svc_unbound, pi_svc_dnsmasq, pi_svc_http,
+	pi_svc_dhclient;
+extern const struct pi_render_service *const pi_render_services[];
+extern const size_t pi_render_n_services;
+bool pi_r_service_runs(const struct pi_render_service *s, const struct pi_plan *plan, uint32_t node);
+
+/* start.sh: starts a daemon unless pidfile names a live process (host.c). */
+void pi_r_start_daemon(struct pi_buf *b, const char *what, const char *pidfile, const char *cmd);
+/* One file rendered by fn, added to out as path (mode 0644). */
+typedef void pi_r_conf_fn(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			  struct pi_buf *out);
+void pi_r_add_conf(struct pi_render_set *out, const char *path, pi_r_conf_fn *fn, const struct pi_plan *plan,
+		   uint32_t node, const struct pi_render_opts *o);
 
 /* ---- small shared helpers (util.c) ---- */
 static inline const struct pi_plan_node *pi_r_node(const struct pi_plan *p, uint32_t n) { return &p->nodes[n]; }
@@ -31,10 +66,7 @@ static inline const struct pi_plan_pod *pi_r_pod(const struct pi_plan *p, uint32
 {
 	return &p->pods[p->nodes[n].pod];
 }
-/* BIRD runs on routers and route servers. */
-bool pi_r_runs_bird(const struct pi_plan_node *n);
-bool pi_r_runs_unbound(const struct pi_plan_node *n);
-/* Does any node attached to link run BIRD as a router (other than skip)? */
+/* Does any node attached to link route (PI_SVC_ROUTER), other than skip? */
 bool pi_r_link_has_router(const struct pi_plan *plan, uint32_t link, uint32_t skip_node);
 /* The pod runs an IPv6-only LAN that reaches IPv4 through NAT64. */
 bool pi_r_pod_has_nat64(const struct pi_plan *plan, uint32_t pod);

@@ -16,6 +16,8 @@
 
 #define ZONE_TTL 300
 #define HINTS_TTL 3600000
+/* Debian's unbound package creates this user (images/packages.txt). */
+#define UNBOUND_USER "unbound"
 
 /* Unbound's built-in local zones (RFC 6303, RFC 6761) that would shadow a
  * lab zone with the same or an enclosing name. The RFC 1918 ones are lifted
@@ -155,12 +157,15 @@ static void access_controls(struct pi_buf *b, const struct pi_plan *plan, const 
 	pi_buf_printf(b, "\taccess-control: 100.64.0.0/10 %s\t# CGNAT subscribers (RFC 6598 shared space)\n", action);
 }
 
-void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
-			 struct pi_buf *b)
+static bool unbound_runs(const struct pi_plan *plan, uint32_t node)
+{
+	const struct pi_plan_node *n = pi_r_node(plan, node);
+	return (n->services & (PI_SVC_RESOLVER | PI_SVC_AUTHDNS)) != 0 || n->root_dns || n->tld_dns;
+}
+
+static void render_conf(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b)
 {
 	const struct pi_plan_node *me = pi_r_node(plan, node);
-	if (!pi_r_runs_unbound(me))
-		return;
 	bool resolver = (me->services & PI_SVC_RESOLVER) != 0;
 	bool dns64 = resolver && pi_r_pod_has_nat64(plan, me->pod);
 	bool any_auth = pi_r_zone_first(plan, node) != PI_NONE;
@@ -169,8 +174,9 @@ void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct
 	pi_buf_printf(b, "# Duties: %s%s%s.\n", resolver ? "recursive resolver" : "",
 		      resolver && any_auth ? ", " : "", any_auth ? "authoritative server" : "");
 	pi_buf_puts(b, "\nserver:\n");
-	pi_buf_puts(b, "\t# The container is the sandbox: no chroot, no privilege drop.\n");
-	pi_buf_puts(b, "\tchroot: \"\"\n\tusername: \"\"\n");
+	pi_buf_puts(b, "\t# The container is the sandbox: no chroot. Root only to bind port 53;\n"
+		       "\t# start.sh gives the log file to this user first.\n");
+	pi_buf_printf(b, "\tchroot: \"\"\n\tusername: \"%s\"\n", UNBOUND_USER);
 	pi_buf_printf(b, "\tdirectory: \"%s\"\n", o->conf_dir);
 	pi_buf_printf(b, "\tpidfile: \"%s/unbound.pid\"\n", o->run_dir);
 	pi_buf_printf(b, "\tlogfile: \"%s/unbound.log\"\n", o->log_dir);
@@ -236,3 +242,33 @@ void pi_render_unbound_o(const struct pi_plan *plan, uint32_t node, const struct
 		pi_buf_puts(b, "\tfallback-enabled: no\n");
 	}
 }
+
+static void unbound_render(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			   struct pi_render_set *out)
+{
+	struct pi_buf b;
+	pi_buf_init(&b);
+	render_conf(plan, node, o, &b);
+	pi_render_set_add(out, "unbound.conf", &b, 0644);
+	pi_render_root_hints(plan, &b);
+	pi_render_set_add(out, "root.hints", &b, 0644);
+	for (uint32_t z = pi_r_zone_first(plan, node); z != PI_NONE; z = pi_r_zone_next(plan, node, z)) {
+		char path[300];
+		pi_render_zone_path(plan, z, path, sizeof(path));
+		pi_render_zone(plan, z, &b);
+		pi_render_set_add(out, path, &b, 0644);
+	}
+	pi_buf_free(&b);
+}
+
+/* Resolvers, authoritative servers, and the root and TLD servers. */
+const struct pi_render_service pi_svc_unbound = {
+	.name = "unbound",
+	.svc = PI_SVC_RESOLVER | PI_SVC_AUTHDNS,
+	.runs = unbound_runs,
+	.render = unbound_render,
+	.start_cmd = "unbound -c \"$CONF/unbound.conf\"",
+	.pidfile = "$RUN/unbound.pid",
+	.user = UNBOUND_USER,
+	.log = "unbound.log",
+};

@@ -3,16 +3,6 @@
 #include <string.h>
 #include "render_int.h"
 
-bool pi_r_runs_bird(const struct pi_plan_node *n)
-{
-	return (n->services & (PI_SVC_ROUTER | PI_SVC_RS)) != 0;
-}
-
-bool pi_r_runs_unbound(const struct pi_plan_node *n)
-{
-	return (n->services & (PI_SVC_RESOLVER | PI_SVC_AUTHDNS)) != 0 || n->root_dns || n->tld_dns;
-}
-
 bool pi_r_link_has_router(const struct pi_plan *plan, uint32_t link, uint32_t skip_node)
 {
 	const struct pi_plan_link *l = &plan->links[link];
@@ -113,4 +103,14 @@ const char *pi_r_net(const struct pi_prefix *p, char *buf)
 {
 	struct pi_prefix n = pi_prefix_network(p);
 	return pi_prefix_fmt(&n, buf);
+}
+
+void pi_r_add_conf(struct pi_render_set *out, const char *path, pi_r_conf_fn *fn, const struct pi_plan *plan,
+		   uint32_t node, const struct pi_render_opts *o)
+{
+	struct pi_buf b;
+	pi_buf_init(&b);
+	fn(plan, node, o, &b);
+	pi_render_set_add(out, path, &b, 0644);
+	pi_buf_free(&b);
 }

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -138,7 +139,78 @@ static int query_soa(unsigned port, const char *zone)
 	return rc;
 }
 
-static unsigned next_port = 25353;
+/* A loopback port free for both UDP and TCP right now. A fixed port would
+ * clash with another run of this suite on the same host, whose daemon would
+ * then answer for ours. */
+static unsigned free_port(void)
+{
+	for (int attempt = 0; attempt < 100; attempt++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		socklen_t sl = sizeof(sa);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+		bool ok = u >= 0 && t >= 0 && bind(u, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+			  getsockname(u, (struct sockaddr *)&sa, &sl) == 0 && bind(t, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(u);
+		close(t);
+		if (ok)
+			return ntohs(sa.sin_port);
+	}
+	fail_msg("no free loopback port");
+	return 0;
+}
+
+/* The daemon we started still runs (it did not fail to bind or start). */
+static void assert_alive(pid_t pid, const char *what)
+{
+	int st;
+	if (waitpid(pid, &st, WNOHANG) == pid)
+		fail_msg("%s exited (status %d) instead of serving", what, st);
+}
+
+/* Runs the line of node's start.sh that gives $LOG/file to the daemon's
+ * user (pi_r_own_log), with $LOG the rendered log directory: what start.sh
+ * does in the node before it starts the daemon. The file starts empty. */
+static void prepare_log(const char *dir, const char *node, const char *file)
+{
+	char path[8300], want[256], *sh = NULL;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/%s/start.sh", dir, node);
+	assert_int_equal(pi_read_file(path, &sh, &len), 0);
+	snprintf(want, sizeof(want), "\ntouch \"$LOG/%s\"", file);
+	const char *l = strstr(sh, want);
+	if (!l)
+		fprintf(stderr, "%s: start.sh does not prepare $LOG/%s\n", node, file);
+	assert_non_null(l);
+	l++;
+	snprintf(path, sizeof(path), "%s/log/%s", dir, file);
+	unlink(path);
+	assert_int_equal(run("LOG='%s/log'; fail() { echo \"$*\"; exit 1; }; %.*s", dir, (int)strcspn(l, "\n"), l), 0);
+	free(sh);
+}
+
+/* The daemon wrote its log after dropping root: it contains what. */
+static void assert_log_has(const char *dir, const char *file, const char *what)
+{
+	char path[8300], *log = NULL;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/log/%s", dir, file);
+	if (pi_read_file(path, &log, &len) != 0 || !strstr(log, what))
+		fprintf(stderr, "%s lacks \"%s\":\n%s\n", path, what, log ? log : "(no file)");
+	assert_non_null(log);
+	assert_non_null(strstr(log, what));
+	free(log);
+}
+
+/* Appends conf's line "\tkey ..." (the node's own setting) to b. */
+static void copy_setting(struct pi_buf *b, const char *conf, const char *key)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "\n\t%s", key);
+	const char *l = strstr(conf, want);
+	assert_non_null(l);
+	pi_buf_write(b, l + 1, strcspn(l + 1, "\n") + 1);
+}
 
 /* Starts Unbound with the node's auth-zone sections on 127.0.0.1 and asks
  * each zone for its SOA. */
@@ -154,15 +226,20 @@ static void check_zones(const struct pi_plan *p, uint32_t node, const char *dir)
 		free(conf);
 		return;
 	}
-	unsigned port = next_port++;
+	unsigned port = free_port();
 	struct pi_buf b;
 	pi_buf_init(&b);
 	pi_buf_printf(&b,
-		      "server:\n\tinterface: 127.0.0.1@%u\n\tchroot: \"\"\n\tusername: \"\"\n\tdirectory: \"%s\"\n"
-		      "\tpidfile: \"\"\n\tuse-syslog: no\n\tlogfile: \"\"\n\tdo-daemonize: no\n\tmodule-config: \"iterator\"\n"
+		      "server:\n\tinterface: 127.0.0.1@%u\n\tchroot: \"\"\n\tdirectory: \"%s\"\n"
+		      "\tpidfile: \"\"\n\tuse-syslog: no\n\tdo-daemonize: no\n\tmodule-config: \"iterator\"\n"
 		      "\taccess-control: 127.0.0.0/8 refuse_non_local\n\tunblock-lan-zones: yes\n"
 		      "\tinsecure-lan-zones: yes\n",
 		      port, dir);
+	/* The node's user and log: the zones are read and the log written
+	 * after the drop, with the log prepared as start.sh does. */
+	copy_setting(&b, conf, "username:");
+	copy_setting(&b, conf, "logfile:");
+	prepare_log(dir, name, "unbound.log");
 	/* The same local-zone exemptions as the node's own config. */
 	for (const char *l = strstr(conf, "\tlocal-zone:"); l && l < auth; l = strstr(l + 1, "\tlocal-zone:")) {
 		const char *e = strchr(l, '\n');
@@ -201,9 +278,11 @@ static void check_zones(const struct pi_plan *p, uint32_t node, const char *dir)
 		assert_int_equal(rc, 0);
 		zones++;
 	}
+	assert_alive(pid, "unbound");
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	assert_true(zones > 0);
+	assert_log_has(dir, "unbound.log", "start of service");
 	free(conf);
 }
 
@@ -255,7 +334,9 @@ static int setup(void **state)
 	(void)state;
 	if (!mkdtemp(tmpdir))
 		return -1;
-	return 0;
+	/* Unbound and lighttpd read their files and write their logs here after
+	 * they have dropped root, as in a node. */
+	return chmod(tmpdir, 0755);
 }
 
 static int teardown(void **state)
@@ -266,18 +347,9 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void need_root(void)
-{
-	if (geteuid() != 0) {
-		fprintf(stderr, "checkers: nft -c and tayga --mktun need root; run this suite as root\n");
-		skip();
-	}
-}
-
 static void test_fixture(void **state)
 {
 	(void)state;
-	need_root();
 	struct pi_plan *p = fixture_plan();
 	check_plan(p, "fixture");
 	fixture_free(p);
@@ -286,7 +358,6 @@ static void test_fixture(void **state)
 static void test_labs(void **state)
 {
 	(void)state;
-	need_root();
 	char **labs = list_labs();
 	for (char **l = labs; *l; l++) {
 		struct pi_lab *lab;
@@ -302,7 +373,6 @@ static void test_labs(void **state)
 static void test_web_page(void **state)
 {
 	(void)state;
-	need_root();
 	struct pi_plan *p = fixture_plan();
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/web", tmpdir);
@@ -312,7 +382,7 @@ static void test_web_page(void **state)
 	snprintf(conf, sizeof(conf), "%s/b-web1/lighttpd.conf", dir);
 	assert_int_equal(pi_read_file(conf, &text, &len), 0);
 	/* Same file, on a loopback port instead of the lab's :80 sockets. */
-	unsigned port = next_port++;
+	unsigned port = free_port();
 	struct pi_buf b;
 	pi_buf_init(&b);
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
@@ -323,10 +393,12 @@ static void test_web_page(void **state)
 	}
 	pi_buf_printf(&b, "server.bind = \"127.0.0.1\"\nserver.port = %u\n", port);
 	free(text);
+	assert_non_null(strstr(pi_buf_str(&b), "server.username = \"www-data\""));
 	snprintf(conf, sizeof(conf), "%s/b-web1/lighttpd-test.conf", dir);
 	assert_int_equal(pi_write_file(conf, pi_buf_str(&b), b.len, 0644), 0);
 	pi_buf_free(&b);
 	assert_int_equal(run("lighttpd -tt -f %s", conf), 0);
+	prepare_log(dir, "b-web1", "lighttpd.log");
 
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -353,6 +425,7 @@ static void test_web_page(void **state)
 		}
 		close(fd);
 	}
+	assert_alive(pid, "lighttpd");
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	page[got] = '\0';
@@ -363,11 +436,62 @@ static void test_web_page(void **state)
 	assert_non_null(strstr(page, "<li>pod: b (AS 65002)</li>"));
 	assert_non_null(strstr(page, "<li>you are: 127.0.0.1</li>"));
 	assert_non_null(strstr(page, "<li>you asked for: www.b.pocket</li>"));
+	/* It served as www-data (below) and could still write its log. */
+	assert_log_has(dir, "lighttpd.log", "server started");
 	fixture_free(p);
+}
+
+/* Is prog an executable file in one of PATH's directories? */
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char dir[4096], full[8300];
+	for (const char *p = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(dir, sizeof(dir), "%.*s", (int)n, p);
+		snprintf(full, sizeof(full), "%s/%s", n ? dir : ".", prog);
+		if (access(full, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+/* Why the suite cannot run here, or NULL. The configs name the users the
+ * daemons drop to: as root on the host their checkers and the live daemons
+ * look them up, so they must exist (the Debian packages create them). */
+static const char *cannot_run(char *why, size_t len)
+{
+	static const char *const progs[] = { "bird", "unbound", "unbound-checkconf", "dnsmasq", "nft", "tayga",
+					     "lighttpd", "unshare", "sh" };
+	static const char *const users[] = { "unbound", "www-data", "dnsmasq" };
+	if (geteuid() != 0)
+		return "nft -c, tayga --mktun and the daemons' user switch need root; run this suite as root";
+	for (size_t i = 0; i < PI_ARRAY_LEN(progs); i++) {
+		if (!in_path(progs[i])) {
+			snprintf(why, len, "%s is not installed (apt-get install bird2 unbound dnsmasq-base nftables tayga "
+					   "lighttpd)", progs[i]);
+			return why;
+		}
+	}
+	for (size_t i = 0; i < PI_ARRAY_LEN(users); i++) {
+		if (!getpwnam(users[i])) {
+			snprintf(why, len, "user %s does not exist (the unbound, lighttpd and dnsmasq-base packages create "
+					   "them)", users[i]);
+			return why;
+		}
+	}
+	return NULL;
 }
 
 int main(void)
 {
+	char why[256];
+	const char *reason = cannot_run(why, sizeof(why));
+	if (reason) {
+		fprintf(stderr, "checkers: skipped: %s\n", reason);
+		return 77; /* meson: skipped */
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture),
 		cmocka_unit_test(test_web_page),

@@ -1,8 +1,10 @@
 /*
  * policy: propagate every AS's routes across the AS graph using the policy
- * the rendered bird.conf files actually contain, and check the result.
- *
- * Read from the rendered text, per BGP session end: the export filter
+ * the rendered router daemon configs actually contain, and check the
+ * result. The configs come through render's router daemon table
+ * (pi_router_daemon_of); each daemon has a reader below that finds the
+ * policy in its syntax (a new daemon needs one). BIRD's reader reads,
+ * per BGP session end: the export filter
  * (export_all = everything; export_own_and_customers = own routes and
  * routes tagged FROM_CUSTOMER; a route server's `export where source =
  * RTS_BGP` = everything), the import tag (learned_from(FROM_X, LP_X)) and
@@ -57,7 +59,7 @@ static int kind_of(const char *s)
 	return 0;
 }
 
-static void parse_end(const char *blk, int fam, struct end *e)
+static void bird_parse_end(const char *blk, int fam, struct end *e)
 {
 	memset(e, 0, sizeof(*e));
 	char all[32], own[48];
@@ -93,6 +95,75 @@ static void parse_end(const char *blk, int fam, struct end *e)
 		if (c < end && *c == '+')
 			c++;
 	}
+}
+
+/* The origin prefix of one family in a BIRD config (protocol static originN). */
+static bool bird_origin(const char *conf, int fam, struct pi_prefix *out)
+{
+	char hdr[32], buf[PI_PREFIX_STRLEN];
+	snprintf(hdr, sizeof(hdr), "protocol static origin%d {", fam);
+	const char *o = strstr(conf, hdr);
+	if (!o)
+		return false;
+	const char *r = strstr(o, "\troute ");
+	assert_non_null(r);
+	assert_int_equal(sscanf(r, "\troute %63s unreachable;", buf), 1);
+	assert_int_equal(pi_prefix_parse(buf, out), 0);
+	return true;
+}
+
+/* How to read the routing policy out of one router daemon's files. */
+struct policy_reader {
+	const char *daemon; /* pi_router_daemon.name */
+	/* The session's part of the config (malloc'd), or NULL. */
+	char *(*session_block)(const char *conf, const char *name);
+	void (*parse_end)(const char *blk, int fam, struct end *e);
+	bool (*origin)(const char *conf, int fam, struct pi_prefix *out);
+};
+
+static const struct policy_reader readers[] = {
+	{ "bird", bird_protocol_block, bird_parse_end, bird_origin },
+};
+
+/* A router node's daemon files, concatenated, and the reader for them; NULL
+ * for nodes that run no router daemon. */
+static char *router_conf(const struct pi_plan *p, uint32_t node, const struct policy_reader **rd)
+{
+	const struct pi_router_daemon *d = pi_router_daemon_of(p, node);
+	if (!d)
+		return NULL;
+	*rd = NULL;
+	for (size_t i = 0; i < PI_ARRAY_LEN(readers); i++)
+		if (strcmp(readers[i].daemon, d->name) == 0)
+			*rd = &readers[i];
+	if (!*rd)
+		fail_msg("no policy reader for router daemon %s: add one to tests/render/test_policy.c", d->name);
+	struct pi_render_opts o;
+	struct pi_render_set set;
+	struct pi_buf b;
+	pi_render_opts_default(&o);
+	pi_render_set_init(&set);
+	pi_buf_init(&b);
+	d->render(p, node, &o, &set);
+	assert_true(set.files.len > 0);
+	for (size_t i = 0; i < set.files.len; i++)
+		pi_buf_puts(&b, ((const struct pi_render_file *)pi_vec_at(&set.files, i))->data);
+	pi_render_set_free(&set);
+	return pi_buf_steal(&b);
+}
+
+/* One end of plan session k: the daemon's name for it, its block and policy. */
+static void read_end(const struct pi_plan *p, uint32_t k, uint32_t node, const char *conf,
+		     const struct policy_reader *rd, int fam, struct end *e)
+{
+	char name[64];
+	pi_router_daemon_of(p, node)->session_name(p, k, name, sizeof(name));
+	char *blk = rd->session_block(conf, name);
+	if (!blk)
+		fprintf(stderr, "%s: no session %s\n", p->nodes[node].name, name);
+	assert_non_null(blk);
+	rd->parse_end(blk, fam, e);
+	free(blk);
 }
 
 static bool in_cone(const struct end *e, const struct pi_prefix *p)
@@ -138,27 +209,20 @@ struct edge {
 	bool from_rs, to_rs;
 };
 
-static void simulate(const struct pi_plan *p, int fam)
+/* Two edges per eBGP session of family fam, with each end's rendered policy. */
+static size_t build_edges(const struct pi_plan *p, int fam, char **conf, const struct policy_reader **rd,
+			  struct edge *edges)
 {
-	uint32_t n_speakers = p->n_pods + p->n_nodes;
-	char **conf = calloc(p->n_nodes, sizeof(char *));
-	for (uint32_t n = 0; n < p->n_nodes; n++)
-		conf[n] = render_file(p, n, "bird.conf");
-
-	/* Edges from the sessions, with each end's rendered policy. */
-	struct edge *edges = calloc(2 * (size_t)p->n_sessions + 1, sizeof(struct edge));
 	size_t n_edges = 0;
 	for (uint32_t i = 0; i < p->n_sessions; i++) {
 		const struct pi_plan_session *s = &p->sessions[i];
 		if (s->rel == PI_REL_IBGP || s->family != (fam == 4 ? PI_AF_V4 : PI_AF_V6))
 			continue;
-		char *ba = bird_protocol_block(conf[s->a], s->name);
-		char *bb = bird_protocol_block(conf[s->b], s->name);
-		assert_non_null(ba);
-		assert_non_null(bb);
+		assert_non_null(conf[s->a]);
+		assert_non_null(conf[s->b]);
 		struct end ea, eb;
-		parse_end(ba, fam, &ea);
-		parse_end(bb, fam, &eb);
+		read_end(p, i, s->a, conf[s->a], rd[s->a], fam, &ea);
+		read_end(p, i, s->b, conf[s->b], rd[s->b], fam, &eb);
 		bool a_rs = (p->nodes[s->a].services & PI_SVC_RS) && s->rel == PI_REL_RS_CLIENT;
 		bool b_rs = s->rel == PI_REL_RS;
 		/* The rendered tag agrees with the plan (b is rel to a). */
@@ -170,25 +234,66 @@ static void simulate(const struct pi_plan *p, int fam)
 		uint32_t spb = b_rs ? p->n_pods + s->b : p->nodes[s->b].pod;
 		edges[n_edges++] = (struct edge){ spa, spb, s->a, s->b, ea, eb, a_rs, b_rs };
 		edges[n_edges++] = (struct edge){ spb, spa, s->b, s->a, eb, ea, b_rs, a_rs };
-		free(ba);
-		free(bb);
 	}
+	return n_edges;
+}
+
+/* One synchronous round for origin o: each speaker picks its best route
+ * from its neighbours' routes of the last round (cur) into next. */
+static void propagate_round(const struct edge *edges, size_t n_edges, uint32_t o, const struct pi_prefix *origin,
+			    const struct route *cur, struct route *next)
+{
+	for (size_t k = 0; k < n_edges; k++) {
+		const struct edge *e = &edges[k];
+		const struct route *r = &cur[e->from];
+		if (!r->have || e->to == o)
+			continue;
+		bool tx = e->tx.exp == EXP_ALL ||
+			  (e->tx.exp == EXP_OWN_CUST && (r->own || (r->n_tags && r->tags[r->n_tags - 1] == 1)));
+		if (!tx || !in_cone(&e->rx, origin))
+			continue;
+		struct route c = *r;
+		c.own = false;
+		if (!e->to_rs) {
+			bool loop = false;
+			for (int i = 0; i < r->len; i++)
+				if (r->path[i] == e->to)
+					loop = true;
+			if (loop || r->len + 1 > MAXPATH)
+				continue;
+			memmove(c.path + 1, r->path, sizeof(uint32_t) * (size_t)r->len);
+			c.path[0] = e->to;
+			c.len = r->len + 1;
+			c.tags[c.n_tags++] = e->rx.tag;
+			c.lp = e->rx.lp;
+		} else {
+			c.lp = 100;
+		}
+		c.have = true;
+		struct route *best = &next[e->to];
+		if (!best->have || c.lp > best->lp || (c.lp == best->lp && c.len < best->len))
+			*best = c;
+	}
+}
+
+static void simulate(const struct pi_plan *p, int fam)
+{
+	uint32_t n_speakers = p->n_pods + p->n_nodes;
+	char **conf = calloc(p->n_nodes, sizeof(char *));
+	const struct policy_reader **rd = calloc(p->n_nodes, sizeof(*rd));
+	for (uint32_t n = 0; n < p->n_nodes; n++)
+		conf[n] = router_conf(p, n, &rd[n]);
+
+	struct edge *edges = calloc(2 * (size_t)p->n_sessions + 1, sizeof(struct edge));
+	size_t n_edges = build_edges(p, fam, conf, rd, edges);
 
 	/* Origins: the prefixes each pod's border routers originate. */
 	struct pi_prefix *origin = calloc(p->n_pods, sizeof(struct pi_prefix));
 	bool *has_origin = calloc(p->n_pods, sizeof(bool));
-	char hdr[32];
-	snprintf(hdr, sizeof(hdr), "protocol static origin%d {", fam);
 	for (uint32_t n = 0; n < p->n_nodes; n++) {
-		const char *o = conf[n] ? strstr(conf[n], hdr) : NULL;
-		if (!o)
-			continue;
-		const char *r = strstr(o, "\troute ");
-		assert_non_null(r);
-		char buf[PI_PREFIX_STRLEN];
-		assert_int_equal(sscanf(r, "\troute %63s unreachable;", buf), 1);
 		struct pi_prefix pf;
-		assert_int_equal(pi_prefix_parse(buf, &pf), 0);
+		if (!conf[n] || !rd[n]->origin(conf[n], fam, &pf))
+			continue;
 		has_origin[p->nodes[n].pod] = true;
 		origin[p->nodes[n].pod] = pf;
 	}
@@ -208,38 +313,7 @@ static void simulate(const struct pi_plan *p, int fam)
 			for (uint32_t sp = 0; sp < n_speakers; sp++)
 				if (sp != o)
 					next[sp].have = false;
-			/* Synchronous round: each speaker picks its best from neighbours' last routes. */
-			for (size_t k = 0; k < n_edges; k++) {
-				const struct edge *e = &edges[k];
-				const struct route *r = &cur[e->from];
-				if (!r->have || e->to == o)
-					continue;
-				bool tx = e->tx.exp == EXP_ALL ||
-					  (e->tx.exp == EXP_OWN_CUST && (r->own || (r->n_tags && r->tags[r->n_tags - 1] == 1)));
-				if (!tx || !in_cone(&e->rx, &origin[o]))
-					continue;
-				struct route c = *r;
-				c.own = false;
-				if (!e->to_rs) {
-					bool loop = false;
-					for (int i = 0; i < r->len; i++)
-						if (r->path[i] == e->to)
-							loop = true;
-					if (loop || r->len + 1 > MAXPATH)
-						continue;
-					memmove(c.path + 1, r->path, sizeof(uint32_t) * (size_t)r->len);
-					c.path[0] = e->to;
-					c.len = r->len + 1;
-					c.tags[c.n_tags++] = e->rx.tag;
-					c.lp = e->rx.lp;
-				} else {
-					c.lp = 100;
-				}
-				c.have = true;
-				struct route *best = &next[e->to];
-				if (!best->have || c.lp > best->lp || (c.lp == best->lp && c.len < best->len))
-					*best = c;
-			}
+			propagate_round(edges, n_edges, o, &origin[o], cur, next);
 			changed = memcmp(next, cur, n_speakers * sizeof(struct route)) != 0;
 			memcpy(cur, next, n_speakers * sizeof(struct route));
 		}
@@ -272,6 +346,7 @@ static void simulate(const struct pi_plan *p, int fam)
 	for (uint32_t n = 0; n < p->n_nodes; n++)
 		free(conf[n]);
 	free(conf);
+	free(rd);
 }
 
 static void test_fixture(void **state)
@@ -288,14 +363,18 @@ static void test_fixture_no_transit_for_peers(void **state)
 {
 	(void)state;
 	struct pi_plan *p = fixture_plan();
-	char *a = render_file(p, FX_A_R1, "bird.conf");
-	char *blk = bird_protocol_block(a, "ebgp_a_b_v4");
+	const struct policy_reader *rd;
+	char *a = router_conf(p, FX_A_R1, &rd);
+	uint32_t k = PI_NONE;
+	for (uint32_t i = 0; i < p->n_sessions; i++)
+		if (p->sessions[i].a == FX_A_R1 && p->sessions[i].b == FX_B_R1 && p->sessions[i].family == PI_AF_V4)
+			k = i;
+	assert_int_not_equal(k, PI_NONE);
 	struct end e;
-	parse_end(blk, 4, &e);
+	read_end(p, k, FX_A_R1, a, rd, 4, &e);
 	/* a exports to its peer b only own and customer routes: t's routes
 	 * (tagged provider at a) do not pass. */
 	assert_int_equal(e.exp, EXP_OWN_CUST);
-	free(blk);
 	free(a);
 	fixture_free(p);
 }

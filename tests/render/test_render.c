@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -28,23 +29,62 @@ static bool update_golden(void)
 	return u && strcmp(u, "1") == 0;
 }
 
-/* Compares every file of every node with tests/golden/render/<set>/<node>/<path>. */
-static void check_golden(const struct pi_plan *plan, const char *set_name)
+/* The files of a golden set that nothing rendered (nftw has no context). */
+static struct {
+	const char *root; /* the set's directory */
+	char **made;	  /* "<node>/<path>" of every rendered file */
+	size_t n_made;
+	bool update;
+	unsigned stale;
+} walk;
+
+static int stale_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	const char *src = getenv("PI_SOURCE_DIR");
-	assert_non_null(src);
+	(void)st, (void)ftw;
+	if (type == FTW_DP) {
+		if (strcmp(path, walk.root) != 0)
+			rmdir(path); /* only succeeds when the update emptied it */
+		return 0;
+	}
+	if (type != FTW_F)
+		return 0;
+	const char *rel = path + strlen(walk.root) + 1;
+	for (size_t i = 0; i < walk.n_made; i++)
+		if (strcmp(walk.made[i], rel) == 0)
+			return 0;
+	if (walk.update) {
+		assert_int_equal(unlink(path), 0);
+		return 0;
+	}
+	fprintf(stderr, "golden stale: %s (nothing renders it any more; PI_UPDATE_GOLDEN=1 removes it)\n", path);
+	walk.stale++;
+	return 0;
+}
+
+/*
+ * Compares every file of every node with <root>/<set>/<node>/<path>, and
+ * counts golden files that nothing rendered; with update, writes the
+ * rendered files and removes the stale ones instead. Returns the number of
+ * differences.
+ */
+static unsigned golden_diff(const struct pi_plan *plan, const char *root, const char *set_name, bool update)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/%s", root, set_name);
 	unsigned mismatches = 0, files = 0;
+	char **made = NULL;
 	for (uint32_t n = 0; n < plan->n_nodes; n++) {
 		struct pi_render_set set;
 		pi_render_set_init(&set);
 		pi_render_node(plan, n, &set);
+		made = realloc(made, (files + set.files.len) * sizeof(char *));
 		for (size_t i = 0; i < set.files.len; i++) {
 			const struct pi_render_file *f = pi_vec_at(&set.files, i);
-			char path[4096];
-			snprintf(path, sizeof(path), "%s/tests/golden/render/%s/%s/%s", src, set_name, plan->nodes[n].name,
-				 f->path);
-			files++;
-			if (update_golden()) {
+			char rel[1024], path[8192];
+			snprintf(rel, sizeof(rel), "%s/%s", plan->nodes[n].name, f->path);
+			snprintf(path, sizeof(path), "%s/%s", dir, rel);
+			made[files++] = strdup(rel);
+			if (update) {
 				assert_int_equal(pi_write_file(path, f->data, f->len, 0644), 0);
 				continue;
 			}
@@ -60,7 +100,49 @@ static void check_golden(const struct pi_plan *plan, const char *set_name)
 		pi_render_set_free(&set);
 	}
 	assert_true(files > 0);
-	assert_int_equal(mismatches, 0);
+	walk.root = dir, walk.made = made, walk.n_made = files, walk.update = update, walk.stale = 0;
+	assert_int_equal(nftw(dir, stale_file, 16, FTW_DEPTH | FTW_PHYS), 0);
+	for (unsigned i = 0; i < files; i++)
+		free(made[i]);
+	free(made);
+	return mismatches + walk.stale;
+}
+
+/* tests/golden/render/<set>; PI_UPDATE_GOLDEN=1 rewrites it. */
+static void check_golden(const struct pi_plan *plan, const char *set_name)
+{
+	const char *src = getenv("PI_SOURCE_DIR");
+	assert_non_null(src);
+	char root[4096];
+	snprintf(root, sizeof(root), "%s/tests/golden/render", src);
+	assert_int_equal(golden_diff(plan, root, set_name, update_golden()), 0);
+}
+
+/* A golden file nothing renders any more fails the comparison, and an
+ * update removes it (with the directories it leaves empty). */
+static void test_golden_stale(void **state)
+{
+	(void)state;
+	struct pi_plan *p = fixture_plan();
+	char root[] = "/tmp/pi-golden-XXXXXX", path[4200];
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(golden_diff(p, root, "fx", true), 0);
+	assert_int_equal(golden_diff(p, root, "fx", false), 0);
+	snprintf(path, sizeof(path), "%s/fx/gone-node/bird.conf", root);
+	assert_int_equal(pi_write_file(path, "old\n", 4, 0644), 0);
+	snprintf(path, sizeof(path), "%s/fx/t-r1/unbound.conf", root);
+	assert_int_equal(pi_write_file(path, "old\n", 4, 0644), 0);
+	assert_int_equal(golden_diff(p, root, "fx", false), 2);
+	assert_int_equal(golden_diff(p, root, "fx", true), 0);
+	struct stat st;
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/fx/gone-node", root);
+	assert_int_not_equal(stat(path, &st), 0);
+	assert_int_equal(golden_diff(p, root, "fx", false), 0);
+	char cmd[4300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	fixture_free(p);
 }
 
 static void test_golden_fixture(void **state)
@@ -352,6 +434,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_fixture),
 		cmocka_unit_test(test_golden_tiny),
+		cmocka_unit_test(test_golden_stale),
 		cmocka_unit_test(test_customer_session_filters),
 		cmocka_unit_test(test_ibgp_and_rs),
 		cmocka_unit_test(test_bogons_spare_lab_space),

@@ -34,12 +34,12 @@ done
 ip addr replace 10.0.3.18/32 dev lo || fail "address 10.0.3.18/32"
 ip addr replace 2001:db8:3::2/128 dev lo || fail "address 2001:db8:3::2/128"
 
-# NAT64: the tun device first, so that routes (and BIRD) can use it.
+# NAT64: the tun device first, so that routes (and the router daemon) can use it.
 mkdir -p "$RUN/tayga"
 if ! running "$RUN/tayga.pid"; then
 	ip link show nat64 >/dev/null 2>&1 || tayga --mktun -c "$CONF/tayga.conf" || fail "tayga --mktun"
 	ip link set nat64 up || fail "nat64 up"
-	# BIRD installs the routes into nat64 (protocol static servers4/6).
+	# The router daemon (bird) installs the routes into nat64.
 	log "starting tayga"
 	tayga -c "$CONF/tayga.conf" --pidfile "$RUN/tayga.pid" 3>&- || fail "tayga did not start"
 else

@@ -34,6 +34,8 @@ ip addr replace 2001:db8:5::1/128 dev lo || fail "address 2001:db8:5::1/128"
 ip -4 route replace 0.0.0.0/0 via 10.0.4.1 || fail "route 0.0.0.0/0"
 ip -6 route replace ::/0 via 2001:db8:4:4::1 || fail "route ::/0"
 
+# lighttpd drops root (user www-data) before it opens its log.
+touch "$LOG/lighttpd.log" && chown www-data: "$LOG/lighttpd.log" || fail "cannot give $LOG/lighttpd.log to www-data"
 if running "$RUN/lighttpd.pid"; then
 	log "lighttpd already running"
 else

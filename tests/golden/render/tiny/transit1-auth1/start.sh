@@ -32,6 +32,8 @@ ip addr replace 2001:db8::4/128 dev lo || fail "address 2001:db8::4/128"
 ip -4 route replace 0.0.0.0/0 via 10.0.0.1 || fail "route 0.0.0.0/0"
 ip -6 route replace ::/0 via 2001:db8:0:4::1 || fail "route ::/0"
 
+# unbound drops root (user unbound) before it opens its log.
+touch "$LOG/unbound.log" && chown unbound: "$LOG/unbound.log" || fail "cannot give $LOG/unbound.log to unbound"
 if running "$RUN/unbound.pid"; then
 	log "unbound already running"
 else

@@ -1,0 +1,156 @@
+/*
+ * render/bird_ctl: BIRD 2 as a pi_router_daemon. Its files and start lines
+ * come from bird.c; here is what apply needs to talk to a running BIRD
+ * without birdc, as pure functions over bytes: the control protocol of
+ * BIRD's unix socket and the `show protocols` table.
+ *
+ * The protocol (BIRD's doc/reply_codes): every reply line starts with a
+ * four-digit code and '-' when more lines follow or ' ' on the last one;
+ * a line starting with a space continues the previous code. Codes 0xxx
+ * mean done, 1xxx and 2xxx are table rows and headings, 8xxx and 9xxx are
+ * run-time and parse errors. On connect BIRD greets with "0001 BIRD 2.x
+ * ready.", a reply like any other.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "render_int.h"
+
+#define BIRD_CTL "/run/bird/bird.ctl" /* Debian's default: birdc finds it without -s */
+
+static bool is_code(const char *l, size_t len)
+{
+	if (len < 5)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (l[i] < '0' || l[i] > '9')
+			return false;
+	return l[4] == '-' || l[4] == ' ';
+}
+
+static void bird_ctl_request(const char *cmd, struct pi_buf *out)
+{
+	pi_buf_printf(out, "%s\n", cmd);
+}
+
+/* Complete once a whole line "NNNN text" (the last line) has arrived. The
+ * greeting is a reply like the others. */
+static int bird_ctl_reply_done(const char *raw, size_t len, bool greeting)
+{
+	(void)greeting;
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] != '\n')
+			continue;
+		const char *l = raw + start;
+		if (is_code(l, i - start) && l[4] == ' ')
+			return l[0] == '8' || l[0] == '9' ? -EPROTO : 1;
+		start = i + 1;
+	}
+	return 0;
+}
+
+static void bird_ctl_reply_text(const char *raw, size_t len, struct pi_buf *out)
+{
+	for (size_t start = 0; start < len;) {
+		const char *l = raw + start;
+		const char *nl = memchr(l, '\n', len - start);
+		size_t n = nl ? (size_t)(nl - l) : len - start;
+		if (is_code(l, n))
+			pi_buf_write(out, l + 5, n - 5);
+		else if (n >= 1 && l[0] == ' ')
+			pi_buf_write(out, l + 1, n - 1);
+		else
+			pi_buf_write(out, l, n);
+		pi_buf_putc(out, '\n');
+		start += n + 1;
+	}
+}
+
+static bool is_time_token(const char *t)
+{
+	/* BIRD prints "since" as a time (12:00:01.123), a date (2026-11-22) or both. */
+	for (; *t; t++)
+		if ((*t < '0' || *t > '9') && *t != ':' && *t != '-' && *t != '.')
+			return false;
+	return true;
+}
+
+/* One line of `show protocols`: name proto table state since... info. */
+static void parse_protocol_line(char *line, struct pi_vec *out)
+{
+	char *tok[16];
+	int nt = 0;
+	char *save = NULL;
+	if (is_code(line, strlen(line)))
+		line += 5; /* the text's first row may still carry its code */
+	for (char *t = strtok_r(line, " \t\r", &save); t && nt < 16; t = strtok_r(NULL, " \t\r", &save))
+		tok[nt++] = t;
+	if (nt < 4 || strcmp(tok[1], "BGP") != 0)
+		return;
+	struct pi_bgp_state *st = pi_vec_push(out);
+	memset(st, 0, sizeof(*st));
+	snprintf(st->name, sizeof(st->name), "%s", tok[0]);
+	snprintf(st->state, sizeof(st->state), "%s", tok[3]);
+	for (int i = 4; i < nt; i++) {
+		if (!is_time_token(tok[i])) {
+			snprintf(st->info, sizeof(st->info), "%s", tok[i]);
+			break;
+		}
+	}
+	st->established = strcmp(st->info, "Established") == 0;
+}
+
+static void bird_parse_sessions(const char *text, struct pi_vec *out)
+{
+	for (const char *l = text; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char line[512];
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		memcpy(line, l, len);
+		line[len] = '\0';
+		parse_protocol_line(line, out);
+		l = nl ? nl + 1 : NULL;
+	}
+}
+
+static const char *rel_tag(enum pi_rel r)
+{
+	switch (r) {
+	case PI_REL_CUSTOMER: return "cust";
+	case PI_REL_PEER: return "peer";
+	case PI_REL_PROVIDER: return "prov";
+	case PI_REL_RS: return "rs";
+	case PI_REL_RS_CLIENT: return "member";
+	case PI_REL_IBGP: return "ibgp";
+	}
+	return "x";
+}
+
+/* The plan's name, the same at both ends: setup and status look sessions
+ * up by it. The plan names every session; the fallback is for hand-built
+ * plans and is also the same at both ends. */
+static void bird_session_name(const struct pi_plan *plan, uint32_t session, char *buf, size_t len)
+{
+	const struct pi_plan_session *s = &plan->sessions[session];
+	if (s->name && s->name[0])
+		snprintf(buf, len, "%s", s->name);
+	else
+		snprintf(buf, len, "s%u_%s_%c", session, rel_tag(s->rel), s->family == PI_AF_V6 ? '6' : '4');
+}
+
+const struct pi_router_daemon pi_router_bird = {
+	.name = "bird",
+	.render = pi_bird_render_files,
+	.start_lines = pi_bird_start_lines,
+	.ctl_socket = BIRD_CTL,
+	.ctl_request = bird_ctl_request,
+	.ctl_reply_done = bird_ctl_reply_done,
+	.ctl_reply_text = bird_ctl_reply_text,
+	.sessions_cmd = "show protocols",
+	.parse_sessions = bird_parse_sessions,
+	.session_name = bird_session_name,
+	.user_sessions_cmd = "birdc show protocols",
+};
