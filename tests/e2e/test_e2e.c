@@ -766,6 +766,52 @@ static void test_original_sample(void **state)
 	assert_nothing_left(plan->lab_name);
 }
 
+/*
+ * The original project's own files, as published: its example lab and
+ * demo1, both up at once. With two labs running, commands without --lab
+ * list them and ask; with --lab they act on the one named.
+ */
+static void test_original_project_files(void **state)
+{
+	(void)state;
+	char demo1[4096], example[4096];
+	snprintf(demo1, sizeof(demo1), "%s/tests/data/original/demo1.yml", getenv("PI_SOURCE_DIR"));
+	snprintf(example, sizeof(example), "%s/tests/data/original/lab.yml", getenv("PI_SOURCE_DIR"));
+	free_plan();
+	assert_int_equal(bring_up(example), 0);
+	free_plan();
+	assert_int_equal(bring_up(demo1), 0);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *st[] = { "status", NULL };
+	assert_int_equal(run_bin(&out, st), 2);
+	assert_non_null(strstr(pi_buf_str(&out), "--lab"));
+	const char *st_demo[] = { "--lab", "demo1", "status", "--format", "json", NULL };
+	assert_int_equal(run_bin(&out, st_demo), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "\"lab\": \"demo1\""));
+	/* demo1's client (pod 17.1) fetches the web page of pod 16.2 by name. */
+	uint32_t client = PI_NONE, web = PI_NONE;
+	for (uint32_t i = 0; i < plan->n_nodes; i++) {
+		if (plan->nodes[i].services & PI_SVC_CLIENT)
+			client = i;
+		if (plan->nodes[i].services & PI_SVC_HTTP)
+			web = i;
+	}
+	assert_int_not_equal(client, PI_NONE);
+	assert_int_not_equal(web, PI_NONE);
+	char url[300];
+	snprintf(url, sizeof(url), "http://%s/", plan->nodes[web].fqdn);
+	const char *get[] = { "curl", "-sS", "--max-time", "5", url, NULL };
+	assert_int_equal(node_exec_retry(client, &out, get, 20), 0);
+	pi_buf_free(&out);
+	const char *td1[] = { "--lab", "demo1", "teardown", NULL };
+	assert_int_equal(run_bin(NULL, td1), 0);
+	assert_nothing_left("demo1");
+	const char *td2[] = { "--lab", "lab", "teardown", NULL };
+	assert_int_equal(run_bin(NULL, td2), 0);
+	assert_nothing_left("lab");
+}
+
 /* The workshop lab: status, exec, labs and teardown with no lab file. */
 static void test_workshop_current_lab(void **state)
 {
@@ -812,6 +858,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ctrl_c_cleans_up),
 		cmocka_unit_test(test_teardown_after_crash),
 		cmocka_unit_test(test_original_sample),
+		cmocka_unit_test(test_original_project_files),
 		cmocka_unit_test(test_workshop_current_lab),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
