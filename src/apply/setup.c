@@ -627,7 +627,8 @@ static int preflight(struct setup *s)
 /* Removes what a failed setup made, when asked to. */
 static void roll_back(struct setup *s, int rc)
 {
-	if (!s->opts->rollback || rc == 0 || rc == -EEXIST || s->res->already_up)
+	/* Before the render phase nothing was made, and a refused lab is not ours. */
+	if (!s->opts->rollback || rc == 0 || s->phase < PI_PHASE_RENDER || s->res->already_up)
 		return;
 	struct pi_teardown_result tr;
 	struct pi_diag local;

@@ -86,9 +86,17 @@ static void print_summary(const struct pi_plan *plan, const struct pi_apply_resu
 		if (plan->nodes[i].services & PI_SVC_CLIENT)
 			client = i;
 	const char *example = client != PI_NONE ? plan->nodes[client].name : plan->n_nodes ? plan->nodes[0].name : "NODE";
+	/* A name that resolves: the last web server's. */
+	const char *web = NULL;
+	for (uint32_t i = 0; i < plan->n_nodes; i++)
+		if ((plan->nodes[i].services & PI_SVC_HTTP) && plan->nodes[i].fqdn)
+			web = plan->nodes[i].fqdn;
 	printf("Get a shell:   pocketinternet%s shell %s\n", lab_opt, example);
-	printf("Run a command: pocketinternet%s exec %s -- traceroute www.%s.%s\n", lab_opt, example,
-	       plan->n_pods ? plan->pods[plan->n_pods - 1].name : "pod", plan->tld);
+	if (web) {
+		int len = (int)strlen(web);
+		len -= len && web[len - 1] == '.'; /* the absolute name without its root dot */
+		printf("Run a command: pocketinternet%s exec %s -- traceroute %.*s\n", lab_opt, example, len, web);
+	}
 	printf("State:         pocketinternet%s status    Remove: pocketinternet%s teardown\n", lab_opt, lab_opt);
 }
 

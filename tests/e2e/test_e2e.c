@@ -789,14 +789,11 @@ static void test_original_project_files(void **state)
 	const char *st_demo[] = { "--lab", "demo1", "status", "--format", "json", NULL };
 	assert_int_equal(run_bin(&out, st_demo), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "\"lab\": \"demo1\""));
-	/* demo1's client (pod 17.1) fetches the web page of pod 16.2 by name. */
-	uint32_t client = PI_NONE, web = PI_NONE;
-	for (uint32_t i = 0; i < plan->n_nodes; i++) {
-		if (plan->nodes[i].services & PI_SVC_CLIENT)
-			client = i;
+	/* demo1's pod 17.1 (a router only) fetches pod 16.2's page by name. */
+	uint32_t client = pi_plan_node_by_name(plan, "p17001-r1"), web = PI_NONE;
+	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		if (plan->nodes[i].services & PI_SVC_HTTP)
 			web = i;
-	}
 	assert_int_not_equal(client, PI_NONE);
 	assert_int_not_equal(web, PI_NONE);
 	char url[300];
