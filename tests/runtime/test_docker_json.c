@@ -57,6 +57,21 @@ static void test_spec_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(dev, "PathOnHost")), "/dev/net/tun");
 	assert_string_equal(json_string_value(json_object_get(dev, "PathInContainer")), "/dev/net/tun");
 	assert_string_equal(json_string_value(json_object_get(dev, "CgroupPermissions")), "rwm");
+	assert_null(json_object_get(h, "Memory"));
+	assert_null(json_object_get(h, "PidsLimit"));
+	assert_null(json_object_get(h, "SecurityOpt"));
+	json_decref(j);
+
+	/* Containment: memory without swap on top, a pids limit, no-new-privileges. */
+	s.memory_mb = 256;
+	s.pids_limit = 128;
+	s.no_new_privileges = true;
+	j = pi_docker_spec_json(&s);
+	h = json_object_get(j, "HostConfig");
+	assert_int_equal(json_integer_value(json_object_get(h, "Memory")), 256ll << 20);
+	assert_int_equal(json_integer_value(json_object_get(h, "MemorySwap")), 256ll << 20);
+	assert_int_equal(json_integer_value(json_object_get(h, "PidsLimit")), 128);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "SecurityOpt"), 0)), "no-new-privileges");
 	json_decref(j);
 
 	/* Minimal spec: no Cmd, no Hostname, empty arrays, and still network mode none. */
@@ -221,6 +236,18 @@ static void test_demux(void **state)
 		pi_demux_feed(&m, stream.data + i, 1);
 	assert_string_equal(pi_buf_str(&out), "hello world\n");
 	assert_string_equal(pi_buf_str(&err), "warn: x\nsecond\n");
+	pi_buf_free(&out);
+	pi_buf_free(&err);
+
+	/* A cap per stream: the rest is dropped and the cut is reported. */
+	pi_buf_init(&out);
+	pi_buf_init(&err);
+	pi_demux_init(&m, &out, &err);
+	m.cap = 8;
+	pi_demux_feed(&m, stream.data, stream.len);
+	assert_string_equal(pi_buf_str(&out), "hello wo");
+	assert_string_equal(pi_buf_str(&err), "warn: x\n");
+	assert_true(m.truncated);
 	pi_buf_free(&out);
 	pi_buf_free(&err);
 	pi_buf_free(&stream);
