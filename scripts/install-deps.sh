@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 BUILD="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev valgrind
-libyaml-dev libnl-3-dev libnl-route-3-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev"
+libyaml-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev"
 # The daemons' own checkers validate every rendered config in the tests.
 CHECKERS="bird2 unbound dnsmasq-base nftables tayga lighttpd iproute2 graphviz"
 # The Docker engine, and debootstrap for building the base image without a registry.
