@@ -174,13 +174,17 @@ static void print_json_result(const struct pi_plan *plan, const struct pi_apply_
 	json_decref(j);
 }
 
-/* " --lab NAME" when other labs run too, so that hints stay exact; else "". */
-static void lab_option(struct pi_backend *b, const char *lab, char *buf, size_t len)
+/* " --lab NAME" when the lab is not the default lab or other labs run too,
+ * so that the hints stay right whatever starts next; else "". */
+static void lab_option(struct pi_backend *b, const struct pi_plan *plan, char *buf, size_t len)
 {
 	struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
+	char mine[PATH_MAX], dflt[PATH_MAX];
+	bool is_default = realpath(plan->lab_file, mine) && realpath(pi_default_lab_file(), dflt) &&
+			  strcmp(mine, dflt) == 0;
 	buf[0] = '\0';
-	if (pi_apply_labs(b, &labs, NULL) == 0 && labs.len > 1)
-		snprintf(buf, len, " --lab %s", lab);
+	if (!is_default || (pi_apply_labs(b, &labs, NULL) == 0 && labs.len > 1))
+		snprintf(buf, len, " --lab %s", plan->lab_name);
 	pi_vec_free(&labs);
 }
 
@@ -234,7 +238,7 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	int arc = run_setup(cli, &b, plan, &a, &res);
 	res.phase_s[PI_PHASE_PLAN] = plan_s;
 	char lab_opt[160];
-	lab_option(&b, plan->lab_name, lab_opt, sizeof(lab_opt));
+	lab_option(&b, plan, lab_opt, sizeof(lab_opt));
 	if (a.json)
 		print_json_result(plan, &res, arc);
 	if (res.already_up && !a.json)
