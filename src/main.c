@@ -29,7 +29,7 @@ const struct pi_command pi_commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pocketinternet [-c LAB.yml] [-B DIR] [-v|-q] COMMAND [ARGS]\n"
+		"usage: pocketinternet [-c LAB.yml | --lab NAME] [-B DIR] [-v|-q] COMMAND [ARGS]\n"
 		"       pocketinternet COMMAND --help\n"
 		"\n"
 		"Builds a procedurally generated miniature Internet (BGP, DNS, HTTP, DHCP,\n"
@@ -42,6 +42,7 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE     lab file (default: labs/lab.yml)\n"
+		"  -l, --lab NAME        a running lab by name (commands on a running lab)\n"
 		"  -B, --blueprints DIR  blueprint directory (default: %s)\n"
 		"  -v, --verbose         each node's steps; -vv also every Engine API and netlink request\n"
 		"  -q, --quiet           only errors\n"
@@ -100,6 +101,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "lab", required_argument, NULL, 'l' },
 		{ "blueprints", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -111,10 +113,13 @@ int main(int argc, char **argv)
 	int c;
 
 	/* "+" stops at the first non-option: the command name. */
-	while ((c = getopt_long(argc, argv, "+c:B:vqhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:l:B:vqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cli.lab_file = optarg;
+			break;
+		case 'l':
+			cli.lab_name = optarg;
 			break;
 		case 'B':
 			cli.blueprint_dir = optarg;

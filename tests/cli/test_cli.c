@@ -136,6 +136,8 @@ static void test_lab_options(void **state)
 	assert_int_equal(run(&out, (const char *[]){ "status", "-c", lab, "--lab", "tiny", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "not both"));
 	assert_int_equal(run(&out, (const char *[]){ "status", "--lab", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "--lab", "tiny", "-c", lab, "status", NULL }), 2);
+	assert_non_null(strstr(pi_buf_str(&out), "not both"));
 	pi_buf_free(&out);
 }
 
