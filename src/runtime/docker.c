@@ -34,14 +34,10 @@ static void diag_add(struct pi_diag *diag, const char *hint, const char *fmt, ..
 {
 	if (!diag)
 		return;
-	struct pi_buf b;
-	pi_buf_init(&b);
 	va_list ap;
 	va_start(ap, fmt);
-	pi_buf_vprintf(&b, fmt, ap);
+	pi_diag_vadd(diag, nopos, hint, fmt, ap);
 	va_end(ap);
-	pi_diag_add(diag, nopos, hint, "%s", pi_buf_str(&b));
-	pi_buf_free(&b);
 }
 
 int pi_docker_new(const char *host, struct pi_docker **out, struct pi_diag *diag)
