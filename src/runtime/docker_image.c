@@ -30,13 +30,13 @@ int pi_docker_image_inspect(struct pi_docker *d, const char *name, struct pi_ima
 	return rc;
 }
 
-int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag *diag)
+int pi_docker_image_find(struct pi_docker *d, const char *name, struct pi_image_info *out,
+			 struct pi_diag *diag)
 {
-	struct pi_image_info info;
 	struct pi_diag tmp;
 	pi_diag_init(&tmp);
 	/* A 404 is the answer "no", not an error to report. */
-	int rc = pi_docker_image_inspect(d, name, &info, &tmp);
+	int rc = pi_docker_image_inspect(d, name, out, &tmp);
 	if (rc == 0)
 		rc = 1;
 	else if (rc == -ENOENT)
@@ -45,6 +45,12 @@ int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag
 		pi_diag_move(diag, &tmp);
 	pi_diag_free(&tmp);
 	return rc;
+}
+
+int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag *diag)
+{
+	struct pi_image_info info;
+	return pi_docker_image_find(d, name, &info, diag);
 }
 
 int pi_docker_image_remove(struct pi_docker *d, const char *name, struct pi_diag *diag)

@@ -133,11 +133,44 @@ static void test_inspect_and_refusal(void **state)
 	fake_stop(&f, d);
 }
 
+/* Absence is an answer (0, nothing reported); another refusal is an error. */
+static void test_image_find(void **state)
+{
+	(void)state;
+	struct fake f;
+	struct pi_image_info info;
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	struct pi_docker *d = fake_start(&f, "HTTP/1.1 404 Not Found\r\nConnection: close\r\n"
+					     "Content-Length: 27\r\n\r\n{\"message\":\"No such image\"}");
+	assert_int_equal(pi_docker_image_find(d, "lab/none:1", &info, &diag), 0);
+	assert_int_equal(pi_docker_image_exists(d, "lab/none:1", &diag), 0);
+	assert_int_equal(pi_diag_count(&diag), 0);
+	fake_stop(&f, d);
+
+	d = fake_start(&f, "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n"
+			   "Content-Length: 20\r\n\r\n{\"message\":\"broken\"}");
+	assert_true(pi_docker_image_find(d, "lab/node:1", &info, &diag) < 0);
+	assert_int_equal(pi_diag_count(&diag), 1);
+	struct pi_diag_entry *e = pi_vec_at(&diag.entries, 0);
+	assert_non_null(strstr(e->msg, "cannot inspect image lab/node:1: broken"));
+	fake_stop(&f, d);
+
+	d = fake_start(&f, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+			   "Content-Length: 11\r\n\r\n{\"Id\":\"x9\"}");
+	assert_int_equal(pi_docker_image_find(d, "lab/node:1", &info, &diag), 1);
+	assert_string_equal(info.id, "x9");
+	assert_int_equal(pi_docker_image_exists(d, "lab/node:1", &diag), 1);
+	pi_diag_free(&diag);
+	fake_stop(&f, d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_lines),
 		cmocka_unit_test(test_inspect_and_refusal),
+		cmocka_unit_test(test_image_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
