@@ -361,6 +361,12 @@ int pi_docker_call_at(struct pi_docker *d, const struct pi_docker_at *at, json_t
 	return rc;
 }
 
+void pi_docker_keep_head(struct pi_buf *raw, const char *p, size_t n)
+{
+	if (raw->len < 4096)
+		pi_buf_write(raw, p, n < 4096 ? n : 4096);
+}
+
 void pi_url_escape_image(struct pi_buf *b, const char *s)
 {
 	for (const char *p = s; *p; p++) {

@@ -271,8 +271,7 @@ struct exec_sink {
 static size_t demux_cb(void *ctx, const char *p, size_t n)
 {
 	struct exec_sink *s = ctx;
-	if (s->raw.len < 4096)
-		pi_buf_write(&s->raw, p, n < 4096 ? n : 4096);
+	pi_docker_keep_head(&s->raw, p, n);
 	pi_demux_feed(&s->dm, p, n);
 	return n;
 }

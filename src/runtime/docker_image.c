@@ -68,8 +68,7 @@ struct line_sink {
 static size_t lines_cb(void *ctx, const char *p, size_t n)
 {
 	struct line_sink *s = ctx;
-	if (s->raw.len < 4096)
-		pi_buf_write(&s->raw, p, n < 4096 ? n : 4096);
+	pi_docker_keep_head(&s->raw, p, n);
 	pi_jsonlines_feed(&s->jl, p, n);
 	return n;
 }

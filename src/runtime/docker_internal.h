@@ -66,6 +66,10 @@ int pi_docker_call_at(struct pi_docker *d, const struct pi_docker_at *at, json_t
 /* Turns a non-2xx response into -errno plus a diag entry: "what: engine message". */
 int pi_docker_status_error(long status, const char *body, const char *what, struct pi_diag *diag);
 
+/* Keeps the first bytes of a streamed answer (about 4 KiB) in raw: when the
+ * status says error, they are the engine's message, not the stream. */
+void pi_docker_keep_head(struct pi_buf *raw, const char *p, size_t n);
+
 /* Percent-encodes s for a URL path segment or query value. */
 void pi_url_escape(struct pi_buf *b, const char *s);
 /* The same keeping '/' and ':', for an image name (a repository path). */
