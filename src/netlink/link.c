@@ -184,6 +184,18 @@ int pi_nl_links_with_prefix(struct pi_nl *nl, const char *prefix, struct pi_nl_l
 
 /* ---- creating ---- */
 
+/* One end of a veth pair: both ends take the same attributes. */
+static void put_veth_end(struct nlmsghdr *nlh, const char *name, uint32_t mtu, const uint8_t *mac, int ns_fd)
+{
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	if (ns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)ns_fd);
+}
+
 int pi_nl_veth_create(struct pi_nl *nl, const struct pi_nl_veth *v)
 {
 	struct nlmsghdr *nlh;
@@ -199,13 +211,7 @@ int pi_nl_veth_create(struct pi_nl *nl, const struct pi_nl_veth *v)
 		ifi->ifi_flags = IFF_UP;
 		ifi->ifi_change = IFF_UP;
 	}
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->name);
-	if (v->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
-	if (v->mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->mac);
-	if (v->ns_fd >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->ns_fd);
+	put_veth_end(nlh, v->name, v->mtu, v->mac, v->ns_fd);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -215,13 +221,7 @@ int pi_nl_veth_create(struct pi_nl *nl, const struct pi_nl_veth *v)
 	/* No IFF_UP here: the kernel configures the peer before the pair is
 	 * joined, and opening a lone veth fails with ENOTCONN. */
 	put_ifinfo(nlh);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer);
-	if (v->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
-	if (v->peer_mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->peer_mac);
-	if (v->peer_ns_fd >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->peer_ns_fd);
+	put_veth_end(nlh, v->peer, v->mtu, v->peer_mac, v->peer_ns_fd);
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);

@@ -7,6 +7,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@
 #include <unistd.h>
 #include "docker_internal.h"
 #include "pocketinternet/log.h"
+
+/* How long an engine call may take when its caller names no limit of its own. */
+#define PI_DOCKER_CALL_TIMEOUT 300
 
 static const struct pi_pos nopos = { NULL, 0, 0 };
 
@@ -30,14 +34,10 @@ static void diag_add(struct pi_diag *diag, const char *hint, const char *fmt, ..
 {
 	if (!diag)
 		return;
-	struct pi_buf b;
-	pi_buf_init(&b);
 	va_list ap;
 	va_start(ap, fmt);
-	pi_buf_vprintf(&b, fmt, ap);
+	pi_diag_vadd(diag, nopos, hint, fmt, ap);
 	va_end(ap);
-	pi_diag_add(diag, nopos, hint, "%s", pi_buf_str(&b));
-	pi_buf_free(&b);
 }
 
 int pi_docker_new(const char *host, struct pi_docker **out, struct pi_diag *diag)
@@ -289,7 +289,7 @@ int pi_docker_status_error(long status, const char *body, const char *what, stru
 int pi_docker_call(struct pi_docker *d, const char *method, const char *path, json_t *body,
 		   json_t **out_json, const char *what, struct pi_diag *diag)
 {
-	return pi_docker_call_timeout(d, method, path, body, out_json, what, 300, diag);
+	return pi_docker_call_timeout(d, method, path, body, out_json, what, PI_DOCKER_CALL_TIMEOUT, diag);
 }
 
 int pi_docker_call_timeout(struct pi_docker *d, const char *method, const char *path, json_t *body,
@@ -334,6 +334,49 @@ out:
 	free(text);
 	pi_buf_free(&resp.body);
 	return rc;
+}
+
+int pi_docker_call_at(struct pi_docker *d, const struct pi_docker_at *at, json_t **out_json,
+		      struct pi_diag *diag, const char *what_fmt, ...)
+{
+	struct pi_buf path, what;
+	pi_buf_init(&path);
+	pi_buf_init(&what);
+	pi_buf_puts(&path, "/v" PI_DOCKER_API);
+	pi_buf_puts(&path, at->base);
+	if (at->image)
+		pi_url_escape_image(&path, at->id);
+	else
+		pi_url_escape(&path, at->id);
+	if (at->suffix)
+		pi_buf_puts(&path, at->suffix);
+	va_list ap;
+	va_start(ap, what_fmt);
+	pi_buf_vprintf(&what, what_fmt, ap);
+	va_end(ap);
+	int rc = pi_docker_call_timeout(d, at->method, pi_buf_str(&path), at->body, out_json,
+					pi_buf_str(&what), at->timeout_s ? at->timeout_s : PI_DOCKER_CALL_TIMEOUT, diag);
+	pi_buf_free(&path);
+	pi_buf_free(&what);
+	return rc;
+}
+
+void pi_docker_keep_head(struct pi_buf *raw, const char *p, size_t n)
+{
+	if (raw->len < 4096)
+		pi_buf_write(raw, p, n < 4096 ? n : 4096);
+}
+
+void pi_url_escape_image(struct pi_buf *b, const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p == '/' || *p == ':') {
+			pi_buf_putc(b, *p);
+		} else {
+			char one[2] = { *p, 0 };
+			pi_url_escape(b, one);
+		}
+	}
 }
 
 void pi_url_escape(struct pi_buf *b, const char *s)

@@ -165,6 +165,10 @@ int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv,
 /* GET /images/{name}/json. -ENOENT when absent. */
 int pi_docker_image_inspect(struct pi_docker *d, const char *name, struct pi_image_info *out,
 			    struct pi_diag *diag);
+/* pi_docker_image_inspect with absence an answer, not an error: 1 when
+ * present (*out filled), 0 when absent (nothing reported), <0 on error. */
+int pi_docker_image_find(struct pi_docker *d, const char *name, struct pi_image_info *out,
+			 struct pi_diag *diag);
 /* 1 when present, 0 when absent, <0 on error. */
 int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag *diag);
 /* DELETE /images/{name}?force=true. */

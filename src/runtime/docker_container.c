@@ -81,36 +81,27 @@ json_t *pi_docker_spec_json(const struct pi_container_spec *s)
 int pi_docker_container_create(struct pi_docker *d, const struct pi_container_spec *spec,
 			       char id[PI_DOCKER_ID_LEN], struct pi_diag *diag)
 {
-	json_t *body = NULL, *resp = NULL;
-	struct pi_buf path, what;
-	pi_buf_init(&path);
-	pi_buf_init(&what);
-	int rc = 0;
+	json_t *resp = NULL;
 	id[0] = '\0';
 	if (!spec->name || !spec->image) {
 		if (diag)
 			pi_diag_add(diag, nopos, NULL, "container spec without a name or an image");
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	body = pi_docker_spec_json(spec);
-	pi_buf_puts(&path, "/v" PI_DOCKER_API "/containers/create?name=");
-	pi_url_escape(&path, spec->name);
-	pi_buf_printf(&what, "cannot create container %s", spec->name);
-	rc = pi_docker_call(d, "POST", pi_buf_str(&path), body, &resp, pi_buf_str(&what), diag);
-	if (rc)
-		goto out;
-	pi_json_copy(resp, "Id", id, PI_DOCKER_ID_LEN);
-	if (!id[0]) {
-		if (diag)
-			pi_diag_add(diag, nopos, NULL, "%s: the engine returned no Id", pi_buf_str(&what));
-		rc = -EPROTO;
+	struct pi_docker_at at = { "POST", "/containers/create?name=", spec->name, NULL, false,
+				   pi_docker_spec_json(spec), 0 };
+	int rc = pi_docker_call_at(d, &at, &resp, diag, "cannot create container %s", spec->name);
+	if (rc == 0) {
+		pi_json_copy(resp, "Id", id, PI_DOCKER_ID_LEN);
+		if (!id[0]) {
+			if (diag)
+				pi_diag_add(diag, nopos, NULL, "cannot create container %s: the engine returned no Id",
+					    spec->name);
+			rc = -EPROTO;
+		}
 	}
-out:
-	json_decref(body);
+	json_decref(at.body);
 	json_decref(resp);
-	pi_buf_free(&path);
-	pi_buf_free(&what);
 	return rc;
 }
 
@@ -118,16 +109,12 @@ out:
 static int container_post(struct pi_docker *d, const char *id, const char *verb, const char *query,
 			  const char *doing, struct pi_diag *diag)
 {
-	struct pi_buf path, what;
-	pi_buf_init(&path);
-	pi_buf_init(&what);
-	pi_buf_puts(&path, "/v" PI_DOCKER_API "/containers/");
-	pi_url_escape(&path, id);
-	pi_buf_printf(&path, "/%s%s%s", verb, query ? "?" : "", query ? query : "");
-	pi_buf_printf(&what, "cannot %s container %s", doing, id);
-	int rc = pi_docker_call(d, "POST", pi_buf_str(&path), NULL, NULL, pi_buf_str(&what), diag);
-	pi_buf_free(&path);
-	pi_buf_free(&what);
+	struct pi_buf suffix;
+	pi_buf_init(&suffix);
+	pi_buf_printf(&suffix, "/%s%s%s", verb, query ? "?" : "", query ? query : "");
+	struct pi_docker_at at = { "POST", "/containers/", id, pi_buf_str(&suffix), false, NULL, 0 };
+	int rc = pi_docker_call_at(d, &at, NULL, diag, "cannot %s container %s", doing, id);
+	pi_buf_free(&suffix);
 	return rc;
 }
 
@@ -156,17 +143,8 @@ int pi_docker_container_kill(struct pi_docker *d, const char *id, const char *si
 
 int pi_docker_container_remove(struct pi_docker *d, const char *id, struct pi_diag *diag)
 {
-	struct pi_buf path, what;
-	pi_buf_init(&path);
-	pi_buf_init(&what);
-	pi_buf_puts(&path, "/v" PI_DOCKER_API "/containers/");
-	pi_url_escape(&path, id);
-	pi_buf_puts(&path, "?force=true&v=true");
-	pi_buf_printf(&what, "cannot remove container %s", id);
-	int rc = pi_docker_call(d, "DELETE", pi_buf_str(&path), NULL, NULL, pi_buf_str(&what), diag);
-	pi_buf_free(&path);
-	pi_buf_free(&what);
-	return rc;
+	struct pi_docker_at at = { "DELETE", "/containers/", id, "?force=true&v=true", false, NULL, 0 };
+	return pi_docker_call_at(d, &at, NULL, diag, "cannot remove container %s", id);
 }
 
 int pi_docker_parse_inspect(json_t *j, struct pi_container_info *out)
@@ -192,24 +170,16 @@ int pi_docker_container_inspect(struct pi_docker *d, const char *id, struct pi_c
 				struct pi_diag *diag)
 {
 	json_t *j = NULL;
-	struct pi_buf path, what;
-	pi_buf_init(&path);
-	pi_buf_init(&what);
-	pi_buf_puts(&path, "/v" PI_DOCKER_API "/containers/");
-	pi_url_escape(&path, id);
-	pi_buf_puts(&path, "/json");
-	pi_buf_printf(&what, "cannot inspect container %s", id);
 	/* Status inspects every node: one stuck engine call must not hang it. */
-	int rc = pi_docker_call_timeout(d, "GET", pi_buf_str(&path), NULL, &j, pi_buf_str(&what), 15, diag);
-	if (rc)
-		goto out;
-	rc = pi_docker_parse_inspect(j, out);
-	if (rc && diag)
-		pi_diag_add(diag, nopos, NULL, "%s: unexpected answer from the engine", pi_buf_str(&what));
-out:
+	struct pi_docker_at at = { "GET", "/containers/", id, "/json", false, NULL, 15 };
+	int rc = pi_docker_call_at(d, &at, &j, diag, "cannot inspect container %s", id);
+	if (rc == 0) {
+		rc = pi_docker_parse_inspect(j, out);
+		if (rc && diag)
+			pi_diag_add(diag, nopos, NULL, "cannot inspect container %s: unexpected answer from the engine",
+				    id);
+	}
 	json_decref(j);
-	pi_buf_free(&path);
-	pi_buf_free(&what);
 	return rc;
 }
 
@@ -301,8 +271,7 @@ struct exec_sink {
 static size_t demux_cb(void *ctx, const char *p, size_t n)
 {
 	struct exec_sink *s = ctx;
-	if (s->raw.len < 4096)
-		pi_buf_write(&s->raw, p, n < 4096 ? n : 4096);
+	pi_docker_keep_head(&s->raw, p, n);
 	pi_demux_feed(&s->dm, p, n);
 	return n;
 }
@@ -330,10 +299,8 @@ int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv,
 	pi_buf_printf(&what, "cannot run %s in container %s", argv[0], id);
 
 	body = pi_docker_exec_json(argv, argc, opts);
-	pi_buf_puts(&path, "/v" PI_DOCKER_API "/containers/");
-	pi_url_escape(&path, id);
-	pi_buf_puts(&path, "/exec");
-	rc = pi_docker_call(d, "POST", pi_buf_str(&path), body, &j, pi_buf_str(&what), diag);
+	struct pi_docker_at at = { "POST", "/containers/", id, "/exec", false, body, 0 };
+	rc = pi_docker_call_at(d, &at, &j, diag, "%s", pi_buf_str(&what));
 	if (rc)
 		goto out;
 	pi_json_copy(j, "Id", eid, sizeof(eid));

@@ -5,6 +5,7 @@
  * those are split and handed to the caller's progress callback.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,43 +17,26 @@ int pi_docker_image_inspect(struct pi_docker *d, const char *name, struct pi_ima
 			    struct pi_diag *diag)
 {
 	json_t *j = NULL;
-	struct pi_buf path, what;
-	pi_buf_init(&path);
-	pi_buf_init(&what);
 	memset(out, 0, sizeof(*out));
-	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/");
-	/* The name keeps its '/' and ':' (a repo path), the rest is escaped. */
-	for (const char *p = name; *p; p++) {
-		if (*p == '/' || *p == ':')
-			pi_buf_putc(&path, *p);
-		else {
-			char one[2] = { *p, 0 };
-			pi_url_escape(&path, one);
-		}
+	struct pi_docker_at at = { "GET", "/images/", name, "/json", true, NULL, 0 };
+	int rc = pi_docker_call_at(d, &at, &j, diag, "cannot inspect image %s", name);
+	if (rc == 0) {
+		pi_json_copy(j, "Id", out->id, sizeof(out->id));
+		out->size = json_integer_value(json_object_get(j, "Size"));
+		pi_json_copy(json_object_get(json_object_get(j, "Config"), "Labels"), PI_IMAGE_HASH_LABEL,
+			     out->hash_label, sizeof(out->hash_label));
 	}
-	pi_buf_puts(&path, "/json");
-	pi_buf_printf(&what, "cannot inspect image %s", name);
-	int rc = pi_docker_call(d, "GET", pi_buf_str(&path), NULL, &j, pi_buf_str(&what), diag);
-	if (rc)
-		goto out;
-	pi_json_copy(j, "Id", out->id, sizeof(out->id));
-	out->size = json_integer_value(json_object_get(j, "Size"));
-	pi_json_copy(json_object_get(json_object_get(j, "Config"), "Labels"), PI_IMAGE_HASH_LABEL,
-		     out->hash_label, sizeof(out->hash_label));
-out:
 	json_decref(j);
-	pi_buf_free(&path);
-	pi_buf_free(&what);
 	return rc;
 }
 
-int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag *diag)
+int pi_docker_image_find(struct pi_docker *d, const char *name, struct pi_image_info *out,
+			 struct pi_diag *diag)
 {
-	struct pi_image_info info;
 	struct pi_diag tmp;
 	pi_diag_init(&tmp);
 	/* A 404 is the answer "no", not an error to report. */
-	int rc = pi_docker_image_inspect(d, name, &info, &tmp);
+	int rc = pi_docker_image_inspect(d, name, out, &tmp);
 	if (rc == 0)
 		rc = 1;
 	else if (rc == -ENOENT)
@@ -63,19 +47,17 @@ int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag
 	return rc;
 }
 
+int pi_docker_image_exists(struct pi_docker *d, const char *name, struct pi_diag *diag)
+{
+	struct pi_image_info info;
+	return pi_docker_image_find(d, name, &info, diag);
+}
+
 int pi_docker_image_remove(struct pi_docker *d, const char *name, struct pi_diag *diag)
 {
-	struct pi_buf path, what;
-	pi_buf_init(&path);
-	pi_buf_init(&what);
-	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/");
-	pi_buf_puts(&path, name); /* image names are [a-z0-9./:_-] */
-	pi_buf_puts(&path, "?force=true");
-	pi_buf_printf(&what, "cannot remove image %s", name);
-	int rc = pi_docker_call(d, "DELETE", pi_buf_str(&path), NULL, NULL, pi_buf_str(&what), diag);
-	pi_buf_free(&path);
-	pi_buf_free(&what);
-	return rc;
+	/* Image names are [a-z0-9./:_-]: escaped as a repo path they are the same bytes. */
+	struct pi_docker_at at = { "DELETE", "/images/", name, "?force=true", true, NULL, 0 };
+	return pi_docker_call_at(d, &at, NULL, diag, "cannot remove image %s", name);
 }
 
 struct line_sink {
@@ -86,19 +68,29 @@ struct line_sink {
 static size_t lines_cb(void *ctx, const char *p, size_t n)
 {
 	struct line_sink *s = ctx;
-	if (s->raw.len < 4096)
-		pi_buf_write(&s->raw, p, n < 4096 ? n : 4096);
+	pi_docker_keep_head(&s->raw, p, n);
 	pi_jsonlines_feed(&s->jl, p, n);
 	return n;
 }
 
-/* A streaming POST whose answer is JSON lines; an "error" line fails it. */
+/* A streaming POST whose answer is JSON lines; an "error" line fails it
+ * as the formatted what. */
 static int stream_post(struct pi_docker *d, const char *path, const char *content_type, const void *body,
-		       size_t body_len, int body_fd, const char *what, pi_docker_progress_fn progress,
-		       void *ctx, struct pi_diag *diag)
+		       size_t body_len, int body_fd, pi_docker_progress_fn progress, void *ctx,
+		       struct pi_diag *diag, const char *what_fmt, ...) PI_PRINTF(10, 11);
+static int stream_post(struct pi_docker *d, const char *path, const char *content_type, const void *body,
+		       size_t body_len, int body_fd, pi_docker_progress_fn progress, void *ctx,
+		       struct pi_diag *diag, const char *what_fmt, ...)
 {
 	struct line_sink sink;
 	struct pi_http_resp resp = { 0 };
+	struct pi_buf whatb;
+	pi_buf_init(&whatb);
+	va_list ap;
+	va_start(ap, what_fmt);
+	pi_buf_vprintf(&whatb, what_fmt, ap);
+	va_end(ap);
+	const char *what = pi_buf_str(&whatb);
 	pi_buf_init(&resp.body);
 	pi_buf_init(&sink.raw);
 	pi_jsonlines_init(&sink.jl, progress, ctx);
@@ -130,16 +122,25 @@ out:
 	pi_jsonlines_free(&sink.jl);
 	pi_buf_free(&sink.raw);
 	pi_buf_free(&resp.body);
+	pi_buf_free(&whatb);
 	return rc;
+}
+
+/* An image's repo (after the caller's "repo=" or "fromImage=") and tag in
+ * the query of /images/create. */
+static void put_repo_tag(struct pi_buf *path, const char *repo, const char *tag)
+{
+	pi_url_escape(path, repo);
+	pi_buf_puts(path, "&tag=");
+	pi_url_escape(path, tag);
 }
 
 int pi_docker_image_build(struct pi_docker *d, const char *tag, const void *tar, size_t tar_len,
 			  const struct pi_docker_kv *buildargs, size_t n_buildargs,
 			  pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag)
 {
-	struct pi_buf path, what;
+	struct pi_buf path;
 	pi_buf_init(&path);
-	pi_buf_init(&what);
 	pi_buf_puts(&path, "/v" PI_DOCKER_API "/build?rm=1&forcerm=1&t=");
 	pi_url_escape(&path, tag);
 	if (n_buildargs) {
@@ -152,11 +153,9 @@ int pi_docker_image_build(struct pi_docker *d, const char *tag, const void *tar,
 		free(s);
 		json_decref(a);
 	}
-	pi_buf_printf(&what, "building image %s failed", tag);
-	int rc = stream_post(d, pi_buf_str(&path), "application/x-tar", tar, tar_len, -1, pi_buf_str(&what),
-			     progress, ctx, diag);
+	int rc = stream_post(d, pi_buf_str(&path), "application/x-tar", tar, tar_len, -1, progress, ctx, diag,
+			     "building image %s failed", tag);
 	pi_buf_free(&path);
-	pi_buf_free(&what);
 	return rc;
 }
 
@@ -164,38 +163,29 @@ int pi_docker_image_import(struct pi_docker *d, const char *repo, const char *ta
 			   const char *const *changes, size_t n_changes,
 			   pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag)
 {
-	struct pi_buf path, what;
+	struct pi_buf path;
 	pi_buf_init(&path);
-	pi_buf_init(&what);
 	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/create?fromSrc=-&repo=");
-	pi_url_escape(&path, repo);
-	pi_buf_puts(&path, "&tag=");
-	pi_url_escape(&path, tag);
+	put_repo_tag(&path, repo, tag);
 	for (size_t i = 0; i < n_changes; i++) {
 		pi_buf_puts(&path, "&changes=");
 		pi_url_escape(&path, changes[i]);
 	}
-	pi_buf_printf(&what, "importing image %s:%s failed", repo, tag);
-	int rc = stream_post(d, pi_buf_str(&path), "application/x-tar", NULL, 0, fd, pi_buf_str(&what),
-			     progress, ctx, diag);
+	int rc = stream_post(d, pi_buf_str(&path), "application/x-tar", NULL, 0, fd, progress, ctx, diag,
+			     "importing image %s:%s failed", repo, tag);
 	pi_buf_free(&path);
-	pi_buf_free(&what);
 	return rc;
 }
 
 int pi_docker_image_pull(struct pi_docker *d, const char *repo, const char *tag,
 			 pi_docker_progress_fn progress, void *ctx, struct pi_diag *diag)
 {
-	struct pi_buf path, what;
+	struct pi_buf path;
 	pi_buf_init(&path);
-	pi_buf_init(&what);
 	pi_buf_puts(&path, "/v" PI_DOCKER_API "/images/create?fromImage=");
-	pi_url_escape(&path, repo);
-	pi_buf_puts(&path, "&tag=");
-	pi_url_escape(&path, tag);
-	pi_buf_printf(&what, "pulling image %s:%s failed", repo, tag);
-	int rc = stream_post(d, pi_buf_str(&path), NULL, NULL, 0, -1, pi_buf_str(&what), progress, ctx, diag);
+	put_repo_tag(&path, repo, tag);
+	int rc = stream_post(d, pi_buf_str(&path), NULL, NULL, 0, -1, progress, ctx, diag,
+			     "pulling image %s:%s failed", repo, tag);
 	pi_buf_free(&path);
-	pi_buf_free(&what);
 	return rc;
 }

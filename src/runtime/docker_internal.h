@@ -48,11 +48,32 @@ int pi_docker_call(struct pi_docker *d, const char *method, const char *path, js
 /* The same with a time limit of its own (pi_docker_call allows 300 s). */
 int pi_docker_call_timeout(struct pi_docker *d, const char *method, const char *path, json_t *body,
 			   json_t **out_json, const char *what, long timeout_s, struct pi_diag *diag);
+/* Where a call on one object goes: "/v<API>" base, the object's name
+ * percent-escaped, then suffix as is. */
+struct pi_docker_at {
+	const char *method; /* "GET", "POST", "DELETE" */
+	const char *base;   /* "/containers/", "/containers/create?name=" */
+	const char *id;     /* container id or name, image name */
+	const char *suffix; /* "/json", "?force=true"; NULL: none */
+	bool image;         /* id is an image name: its '/' and ':' stay (a repo path) */
+	json_t *body;       /* NULL: none */
+	long timeout_s;     /* 0: pi_docker_call's */
+};
+/* pi_docker_call on at, failing as the formatted what: every per-object
+ * request of the runtime builds its path and message the same way. */
+int pi_docker_call_at(struct pi_docker *d, const struct pi_docker_at *at, json_t **out_json,
+		      struct pi_diag *diag, const char *what_fmt, ...) PI_PRINTF(5, 6);
 /* Turns a non-2xx response into -errno plus a diag entry: "what: engine message". */
 int pi_docker_status_error(long status, const char *body, const char *what, struct pi_diag *diag);
 
+/* Keeps the first bytes of a streamed answer (about 4 KiB) in raw: when the
+ * status says error, they are the engine's message, not the stream. */
+void pi_docker_keep_head(struct pi_buf *raw, const char *p, size_t n);
+
 /* Percent-encodes s for a URL path segment or query value. */
 void pi_url_escape(struct pi_buf *b, const char *s);
+/* The same keeping '/' and ':', for an image name (a repository path). */
+void pi_url_escape_image(struct pi_buf *b, const char *s);
 
 /* ---- pure JSON ---- */
 json_t *pi_docker_spec_json(const struct pi_container_spec *spec);

@@ -642,16 +642,9 @@ out:
 static int image_current(struct pi_docker *d, const struct inputs *in, struct pi_diag *diag)
 {
 	struct pi_image_info info;
-	struct pi_diag tmp;
-	pi_diag_init(&tmp);
-	int rc = pi_docker_image_inspect(d, pi_image_default_tag(), &info, &tmp);
-	if (rc == 0)
+	int rc = pi_docker_image_find(d, pi_image_default_tag(), &info, diag);
+	if (rc == 1)
 		rc = strcmp(info.hash_label, in->hash) == 0;
-	else if (rc == -ENOENT)
-		rc = 0;
-	else
-		pi_diag_move(diag, &tmp);
-	pi_diag_free(&tmp);
 	return rc;
 }
 

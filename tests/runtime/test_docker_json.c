@@ -126,6 +126,26 @@ static void test_label_filter(void **state)
 	pi_buf_free(&b);
 }
 
+static void test_keep_head(void **state)
+{
+	(void)state;
+	struct pi_buf raw;
+	pi_buf_init(&raw);
+	char chunk[3000];
+	memset(chunk, 'x', sizeof(chunk));
+	pi_docker_keep_head(&raw, "{\"message\":", 11);
+	assert_int_equal(raw.len, 11);
+	pi_docker_keep_head(&raw, chunk, sizeof(chunk));
+	pi_docker_keep_head(&raw, chunk, sizeof(chunk));
+	/* Past 4 KiB nothing more is kept, however long the stream runs. */
+	size_t kept = raw.len;
+	assert_true(kept >= 4096 && kept <= 11 + 2 * sizeof(chunk));
+	pi_docker_keep_head(&raw, chunk, sizeof(chunk));
+	assert_int_equal(raw.len, kept);
+	assert_memory_equal(raw.data, "{\"message\":", 11);
+	pi_buf_free(&raw);
+}
+
 static void test_parse_inspect(void **state)
 {
 	(void)state;
@@ -443,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_docker_host),
 		cmocka_unit_test(test_missing_socket_message),
 		cmocka_unit_test(test_tar),
+		cmocka_unit_test(test_keep_head),
 		cmocka_unit_test(test_find_mirror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
