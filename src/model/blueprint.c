@@ -341,15 +341,11 @@ static bool role_connected(const struct pi_blueprint *bp, const char *name)
 	return false;
 }
 
-static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_blueprint *bp)
+/* tier:, and the stub-only providers:/ixps: ranges it decides about; true
+ * when the tier is known (the whole-blueprint rules need it). */
+static bool parse_tier(struct pi_ld *ld, const struct pi_ynode *root, struct pi_blueprint *bp)
 {
-	if (!pi_y_is(ld, root, PI_Y_MAP, "a blueprint"))
-		return;
-	bp->pos = root->pos;
-	pi_y_keys(ld, root, bp_keys, "the blueprint");
 	const struct pi_ynode *n;
-	if ((n = pi_y_get(root, "description")))
-		pi_y_str(ld, n, "description", &bp->description);
 	unsigned tier = PI_TIER_STUB;
 	bool tier_ok = false;
 	if (!(n = pi_y_get(root, "tier")))
@@ -374,26 +370,35 @@ static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_
 			pi_ld_err(ld, pi_y_key(root, "ixps")->pos, "remove it, or make the tier stub",
 				  "ixps only applies to stub blueprints");
 	}
-	if ((n = pi_y_get(root, "anycast")))
-		pi_y_bool(ld, n, "anycast", &bp->anycast);
+	return tier_ok;
+}
 
-	n = pi_y_get(root, "roles");
+static void parse_roles(struct pi_ld *ld, const struct pi_ynode *root, struct pi_blueprint *bp)
+{
+	const struct pi_ynode *n = pi_y_get(root, "roles");
 	if (!n) {
 		pi_ld_err(ld, root->pos, "add roles: with at least one role", "the blueprint has no 'roles'");
-	} else if (pi_y_is(ld, n, PI_Y_MAP, "roles")) {
-		if (n->n == 0)
-			pi_ld_err(ld, n->pos, "define at least one role", "roles is empty");
-		size_t m = pi_y_cap(ld, n, PI_BP_MAX_ROLES, "roles");
-		bp->roles = pi_arena_alloc(ld->arena, (m ? m : 1) * sizeof(*bp->roles));
-		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
-			const struct pi_ynode *k = n->kids[2 * i];
-			if (k->kind == PI_Y_SCALAR && pi_blueprint_role(bp, k->str)) {
-				pi_ld_err(ld, k->pos, "give each role its own name", "duplicate role '%s'", pi_ld_val(ld, k->str));
-				continue;
-			}
-			parse_role(ld, k, n->kids[2 * i + 1], &bp->roles[bp->n_roles++]);
-		}
+		return;
 	}
+	if (!pi_y_is(ld, n, PI_Y_MAP, "roles"))
+		return;
+	if (n->n == 0)
+		pi_ld_err(ld, n->pos, "define at least one role", "roles is empty");
+	size_t m = pi_y_cap(ld, n, PI_BP_MAX_ROLES, "roles");
+	bp->roles = pi_arena_alloc(ld->arena, (m ? m : 1) * sizeof(*bp->roles));
+	for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
+		const struct pi_ynode *k = n->kids[2 * i];
+		if (k->kind == PI_Y_SCALAR && pi_blueprint_role(bp, k->str)) {
+			pi_ld_err(ld, k->pos, "give each role its own name", "duplicate role '%s'", pi_ld_val(ld, k->str));
+			continue;
+		}
+		parse_role(ld, k, n->kids[2 * i + 1], &bp->roles[bp->n_roles++]);
+	}
+}
+
+static void parse_links_lans(struct pi_ld *ld, const struct pi_ynode *root, struct pi_blueprint *bp)
+{
+	const struct pi_ynode *n;
 	if ((n = pi_y_get(root, "links")) && pi_y_is(ld, n, PI_Y_SEQ, "links")) {
 		size_t m = pi_y_cap(ld, n, PI_BP_MAX_LINKS, "links");
 		bp->links = pi_arena_alloc(ld->arena, (m ? m : 1) * sizeof(*bp->links));
@@ -408,10 +413,11 @@ static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_
 			bp->n_lans++;
 		}
 	}
+}
 
-	/* Whole-blueprint rules: the pod must be able to take part in its tier. */
-	if (!tier_ok || !bp->n_roles)
-		return;
+/* Whole-blueprint rules: the pod must be able to take part in its tier. */
+static void check_tier_rules(struct pi_ld *ld, const struct pi_ynode *root, const struct pi_blueprint *bp)
+{
 	unsigned all = 0, border_min = 0;
 	bool has_rs = false;
 	for (size_t i = 0; i < bp->n_roles; i++) {
@@ -442,6 +448,24 @@ static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_
 			pi_ld_err(ld, root->pos, "add a LAN with subscriber: true for the dhcp role to serve",
 				  "a dhcp role but no subscriber LAN");
 	}
+}
+
+static void parse_root(struct pi_ld *ld, const struct pi_ynode *root, struct pi_blueprint *bp)
+{
+	if (!pi_y_is(ld, root, PI_Y_MAP, "a blueprint"))
+		return;
+	bp->pos = root->pos;
+	pi_y_keys(ld, root, bp_keys, "the blueprint");
+	const struct pi_ynode *n;
+	if ((n = pi_y_get(root, "description")))
+		pi_y_str(ld, n, "description", &bp->description);
+	bool tier_ok = parse_tier(ld, root, bp);
+	if ((n = pi_y_get(root, "anycast")))
+		pi_y_bool(ld, n, "anycast", &bp->anycast);
+	parse_roles(ld, root, bp);
+	parse_links_lans(ld, root, bp);
+	if (tier_ok && bp->n_roles)
+		check_tier_rules(ld, root, bp);
 }
 
 void pi_bp_parse(struct pi_ld *ld, const char *name, const char *file, const char *text, size_t len,

@@ -218,55 +218,38 @@ static void parse_pod_entry(struct native *nt, const struct pi_ynode *n)
 		*(struct pi_lab_pod *)pi_vec_push(&nt->generated) = pod;
 }
 
-static void parse_pods(struct native *nt, const struct pi_ynode *n)
+/* Short form: {blueprint: count, ...} */
+static void parse_pod_counts(struct native *nt, const struct pi_ynode *n)
 {
 	struct pi_ld *ld = nt->ld;
-	if (n->kind == PI_Y_MAP) {
-		/* Short form: {blueprint: count, ...} */
-		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods entries");
-		for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
-			const struct pi_ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
-			struct pi_lab_pod pod = { .pos = k->pos };
-			uint64_t c;
-			bool dup = false;
-			for (size_t j = 0; j < i && !dup; j++) {
-				const struct pi_ynode *o = n->kids[2 * j];
-				dup = o->kind == PI_Y_SCALAR && k->kind == PI_Y_SCALAR && strcmp(o->str, k->str) == 0;
-			}
-			if (dup) {
-				pi_ld_err(ld, k->pos, "give each blueprint's count once", "blueprint '%s' listed twice",
-					  k->str);
-				continue;
-			}
-			pod.bp = bp_ref(nt, k, &pod.blueprint);
-			if (!pi_y_uint(ld, v, pi_ld_fmt(ld, "the count of '%s' pods", k->kind == PI_Y_SCALAR ? pi_ld_val(ld, k->str) : "?"),
-				       0, PI_LAB_MAX_PODS, &c))
-				continue;
-			pod.count = (unsigned)c;
-			if (pod.count > 0 && pod.blueprint)
-				*(struct pi_lab_pod *)pi_vec_push(&nt->generated) = pod;
+	size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods entries");
+	for (size_t i = 0; i < m && !pi_ld_full(ld); i++) {
+		const struct pi_ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
+		struct pi_lab_pod pod = { .pos = k->pos };
+		uint64_t c;
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++) {
+			const struct pi_ynode *o = n->kids[2 * j];
+			dup = o->kind == PI_Y_SCALAR && k->kind == PI_Y_SCALAR && strcmp(o->str, k->str) == 0;
 		}
-	} else if (n->kind == PI_Y_SEQ) {
-		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods entries");
-		for (size_t i = 0; i < m && !pi_ld_full(ld); i++)
-			parse_pod_entry(nt, n->kids[i]);
-	} else {
-		pi_ld_err(ld, n->pos, "write pods: {transit: 2, broadband: 3} or a list of pod entries",
-			  "pods must be a mapping (blueprint: count) or a list, not %s", pi_y_kind_name(n));
-		return;
+		if (dup) {
+			pi_ld_err(ld, k->pos, "give each blueprint's count once", "blueprint '%s' listed twice",
+				  k->str);
+			continue;
+		}
+		pod.bp = bp_ref(nt, k, &pod.blueprint);
+		if (!pi_y_uint(ld, v, pi_ld_fmt(ld, "the count of '%s' pods", k->kind == PI_Y_SCALAR ? pi_ld_val(ld, k->str) : "?"),
+			       0, PI_LAB_MAX_PODS, &c))
+			continue;
+		pod.count = (unsigned)c;
+		if (pod.count > 0 && pod.blueprint)
+			*(struct pi_lab_pod *)pi_vec_push(&nt->generated) = pod;
 	}
-	size_t total = nt->explicit_.len;
-	for (size_t i = 0; i < nt->generated.len; i++)
-		total += ((struct pi_lab_pod *)pi_vec_at(&nt->generated, i))->count;
-	if (total == 0)
-		pi_ld_err(ld, n->pos, "add at least one pod", "the lab has no pods");
-	if (total > PI_LAB_MAX_PODS) {
-		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "use at most %d pods", PI_LAB_MAX_PODS), "the lab has %zu pods",
-			  total);
-		return;
-	}
+}
 
-	/* The name table: explicit names, then <blueprint><n> numbered per blueprint. */
+/* The name table: explicit names, then <blueprint><n> numbered per blueprint. */
+static void build_names(struct native *nt)
+{
 	for (size_t i = 0; i < nt->explicit_.len; i++) {
 		struct pi_lab_pod *p = pi_vec_at(&nt->explicit_, i);
 		if (!p->name)
@@ -301,11 +284,17 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 		const char *dash = bl && p->blueprint[bl - 1] >= '0' && p->blueprint[bl - 1] <= '9' ? "-" : "";
 		for (unsigned k = 0; k < p->count; k++) {
 			struct podname *pn = pi_vec_push(&nt->names);
-			*pn = (struct podname){ pi_arena_printf(ld->arena, "%s%s%u", p->blueprint, dash, next + k), p->bp,
-						p->pos, false, (uint32_t)(nt->names.len - 1) };
+			const char *name = pi_arena_printf(nt->ld->arena, "%s%s%u", p->blueprint, dash, next + k);
+			*pn = (struct podname){ name, p->bp, p->pos, false, (uint32_t)(nt->names.len - 1) };
 		}
 	}
 	pi_vec_free(&counters);
+}
+
+/* Sorts the name table (pod_ref searches it) and reports a name used twice. */
+static void check_names(struct native *nt)
+{
+	struct pi_ld *ld = nt->ld;
 	size_t nn = nt->names.len;
 	nt->sorted = pi_arena_alloc(&ld->tmp, (nn ? nn : 1) * sizeof(*nt->sorted));
 	for (size_t i = 0; i < nn; i++)
@@ -326,6 +315,12 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 				  "pod name '%s' is also the name of a generated pod (line %u)", a->name,
 				  b->explicit_ ? a->pos.line : b->pos.line);
 	}
+}
+
+/* Fixed ASNs of named pods must differ. */
+static void check_asns(struct native *nt)
+{
+	struct pi_ld *ld = nt->ld;
 	size_t ne = nt->explicit_.len;
 	struct pi_lab_pod **by_asn = pi_arena_alloc(&ld->tmp, (ne ? ne : 1) * sizeof(*by_asn));
 	for (size_t i = 0; i < ne; i++)
@@ -340,6 +335,35 @@ static void parse_pods(struct native *nt, const struct pi_ynode *n)
 		pi_ld_err(ld, a->pos, "give every pod its own asn, or leave asn out to let the planner choose",
 			  "duplicate asn %u (also pod '%s', line %u)", a->asn, b->name ? b->name : "?", b->pos.line);
 	}
+}
+
+static void parse_pods(struct native *nt, const struct pi_ynode *n)
+{
+	struct pi_ld *ld = nt->ld;
+	if (n->kind == PI_Y_MAP) {
+		parse_pod_counts(nt, n);
+	} else if (n->kind == PI_Y_SEQ) {
+		size_t m = pi_y_cap(ld, n, PI_LAB_MAX_PODS, "pods entries");
+		for (size_t i = 0; i < m && !pi_ld_full(ld); i++)
+			parse_pod_entry(nt, n->kids[i]);
+	} else {
+		pi_ld_err(ld, n->pos, "write pods: {transit: 2, broadband: 3} or a list of pod entries",
+			  "pods must be a mapping (blueprint: count) or a list, not %s", pi_y_kind_name(n));
+		return;
+	}
+	size_t total = nt->explicit_.len;
+	for (size_t i = 0; i < nt->generated.len; i++)
+		total += ((struct pi_lab_pod *)pi_vec_at(&nt->generated, i))->count;
+	if (total == 0)
+		pi_ld_err(ld, n->pos, "add at least one pod", "the lab has no pods");
+	if (total > PI_LAB_MAX_PODS) {
+		pi_ld_err(ld, n->pos, pi_ld_fmt(ld, "use at most %d pods", PI_LAB_MAX_PODS), "the lab has %zu pods",
+			  total);
+		return;
+	}
+	build_names(nt);
+	check_names(nt);
+	check_asns(nt);
 	nt->names_ok = true;
 }
 
@@ -423,6 +447,117 @@ static void push_rel(struct native *nt, enum pi_lab_rel_kind kind, const struct 
 	r->pos = pos;
 }
 
+/* A two-part relationship (provider/customer, ixp/members) names both
+ * parts; the hint asks for the missing one. */
+static bool has_both(struct pi_ld *ld, const struct pi_ynode *n, const struct pi_ynode *first,
+		     const struct pi_ynode *second, const char *add_first, const char *add_second, const char *what,
+		     const char *first_key, const char *second_key)
+{
+	if (first && second)
+		return true;
+	pi_ld_err(ld, n->pos, first ? add_second : add_first, "%s needs both %s and %s", what, first_key, second_key);
+	return false;
+}
+
+/* {provider: A, customer: B}: a transit pod sells transit to a stub pod. */
+static void parse_provider(struct native *nt, const struct pi_ynode *n, const struct pi_ynode *prov,
+			   const struct pi_ynode *cust)
+{
+	struct pi_ld *ld = nt->ld;
+	if (!has_both(ld, n, prov, cust, "add provider: POD", "add customer: POD", "a provider relationship",
+		      "provider", "customer"))
+		return;
+	const struct podname *a = pod_ref(nt, prov, "provider"), *b = pod_ref(nt, cust, "customer");
+	if (!a || !b)
+		return;
+	if (a == b) {
+		pi_ld_err(ld, cust->pos, "name two different pods", "pod '%s' cannot be its own provider", a->name);
+		return;
+	}
+	bool ok = true;
+	if (a->bp && !is_tier(a, PI_TIER_TRANSIT)) {
+		pi_ld_err(ld, prov->pos, "name a pod whose blueprint has tier: transit",
+			  "provider '%s' is a %s pod; only transit pods sell transit", a->name,
+			  pi_tier_name(a->bp->tier));
+		ok = false;
+	}
+	if (b->bp && !is_tier(b, PI_TIER_STUB)) {
+		pi_ld_err(ld, cust->pos,
+			  is_tier(b, PI_TIER_TRANSIT) ? "transit pods peer with each other: use {peers: [A, B]}"
+						      : "an IXP pod is joined with {ixp: X, members: [...]}",
+			  "customer '%s' is a %s pod; only stub pods buy transit", b->name, pi_tier_name(b->bp->tier));
+		ok = false;
+	}
+	if (ok)
+		push_rel(nt, PI_LAB_REL_PROVIDER, a, b, n->pos);
+}
+
+/* {peers: [A, B]}: private peering between two pods that are not IXPs. */
+static void parse_peers(struct native *nt, const struct pi_ynode *n, const struct pi_ynode *peers)
+{
+	struct pi_ld *ld = nt->ld;
+	if (!pi_y_is(ld, peers, PI_Y_SEQ, "peers"))
+		return;
+	if (peers->n != 2) {
+		pi_ld_err(ld, peers->pos, "name exactly two pods; add one entry per pair",
+			  "peers must name 2 pods, not %zu", peers->n);
+		return;
+	}
+	const struct podname *a = pod_ref(nt, peers->kids[0], "peers"), *b = pod_ref(nt, peers->kids[1], "peers");
+	if (!a || !b)
+		return;
+	if (a == b) {
+		pi_ld_err(ld, peers->kids[1]->pos, "name two different pods", "pod '%s' cannot peer with itself",
+			  a->name);
+		return;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < 2; i++) {
+		const struct podname *p = i ? b : a;
+		if (is_tier(p, PI_TIER_IXP)) {
+			pi_ld_err(ld, peers->kids[i]->pos, "to join an IXP write {ixp: X, members: [A, B]}",
+				  "'%s' is an IXP pod; IXPs do not peer privately", p->name);
+			ok = false;
+		}
+	}
+	if (ok)
+		push_rel(nt, PI_LAB_REL_PEER, a, b, n->pos);
+}
+
+/* {ixp: X, members: [A, ...]}: each member joins the IXP pod X. */
+static void parse_ixp(struct native *nt, const struct pi_ynode *n, const struct pi_ynode *ixp,
+		      const struct pi_ynode *members)
+{
+	struct pi_ld *ld = nt->ld;
+	if (!has_both(ld, n, ixp, members, "add ixp: POD", "add members: [POD, ...]", "an IXP relationship", "ixp",
+		      "members"))
+		return;
+	const struct podname *x = pod_ref(nt, ixp, "ixp");
+	if (x && x->bp && !is_tier(x, PI_TIER_IXP)) {
+		pi_ld_err(ld, ixp->pos, "name a pod whose blueprint has tier: ixp",
+			  "'%s' is a %s pod, not an IXP", x->name, pi_tier_name(x->bp->tier));
+		x = NULL;
+	}
+	if (!pi_y_is(ld, members, PI_Y_SEQ, "members"))
+		return;
+	if (members->n == 0)
+		pi_ld_err(ld, members->pos, "name at least one member pod", "members is empty");
+	size_t n_members = pi_y_cap(ld, members, PI_LAB_MAX_PODS, "members");
+	for (size_t i = 0; i < n_members && !pi_ld_full(ld); i++) {
+		const struct pi_ynode *m = members->kids[i];
+		const struct podname *p = pod_ref(nt, m, "members");
+		if (!p)
+			continue;
+		if (is_tier(p, PI_TIER_IXP)) {
+			pi_ld_err(ld, m->pos, "remove it: IXPs are not members of IXPs",
+				  "'%s' is an IXP pod and cannot be a member", p->name);
+			continue;
+		}
+		if (x)
+			push_rel(nt, PI_LAB_REL_IXP, p, x, m->pos);
+	}
+}
+
 static void parse_rel(struct native *nt, const struct pi_ynode *n)
 {
 	struct pi_ld *ld = nt->ld;
@@ -447,93 +582,12 @@ static void parse_rel(struct native *nt, const struct pi_ynode *n)
 	}
 	if (!nt->names_ok)
 		return; /* pods were broken: names would only produce noise */
-	if (is_prov) {
-		if (!prov || !cust) {
-			pi_ld_err(ld, n->pos, prov ? "add customer: POD" : "add provider: POD",
-				  "a provider relationship needs both provider and customer");
-			return;
-		}
-		const struct podname *a = pod_ref(nt, prov, "provider"), *b = pod_ref(nt, cust, "customer");
-		if (!a || !b)
-			return;
-		if (a == b) {
-			pi_ld_err(ld, cust->pos, "name two different pods", "pod '%s' cannot be its own provider", a->name);
-			return;
-		}
-		bool ok = true;
-		if (a->bp && !is_tier(a, PI_TIER_TRANSIT)) {
-			pi_ld_err(ld, prov->pos, "name a pod whose blueprint has tier: transit",
-				  "provider '%s' is a %s pod; only transit pods sell transit", a->name,
-				  pi_tier_name(a->bp->tier));
-			ok = false;
-		}
-		if (b->bp && !is_tier(b, PI_TIER_STUB)) {
-			pi_ld_err(ld, cust->pos,
-				  is_tier(b, PI_TIER_TRANSIT) ? "transit pods peer with each other: use {peers: [A, B]}"
-							      : "an IXP pod is joined with {ixp: X, members: [...]}",
-				  "customer '%s' is a %s pod; only stub pods buy transit", b->name, pi_tier_name(b->bp->tier));
-			ok = false;
-		}
-		if (ok)
-			push_rel(nt, PI_LAB_REL_PROVIDER, a, b, n->pos);
-	} else if (is_peer) {
-		if (!pi_y_is(ld, peers, PI_Y_SEQ, "peers"))
-			return;
-		if (peers->n != 2) {
-			pi_ld_err(ld, peers->pos, "name exactly two pods; add one entry per pair",
-				  "peers must name 2 pods, not %zu", peers->n);
-			return;
-		}
-		const struct podname *a = pod_ref(nt, peers->kids[0], "peers"), *b = pod_ref(nt, peers->kids[1], "peers");
-		if (!a || !b)
-			return;
-		if (a == b) {
-			pi_ld_err(ld, peers->kids[1]->pos, "name two different pods", "pod '%s' cannot peer with itself",
-				  a->name);
-			return;
-		}
-		bool ok = true;
-		for (size_t i = 0; i < 2; i++) {
-			const struct podname *p = i ? b : a;
-			if (is_tier(p, PI_TIER_IXP)) {
-				pi_ld_err(ld, peers->kids[i]->pos, "to join an IXP write {ixp: X, members: [A, B]}",
-					  "'%s' is an IXP pod; IXPs do not peer privately", p->name);
-				ok = false;
-			}
-		}
-		if (ok)
-			push_rel(nt, PI_LAB_REL_PEER, a, b, n->pos);
-	} else {
-		if (!ixp || !members) {
-			pi_ld_err(ld, n->pos, ixp ? "add members: [POD, ...]" : "add ixp: POD",
-				  "an IXP relationship needs both ixp and members");
-			return;
-		}
-		const struct podname *x = pod_ref(nt, ixp, "ixp");
-		if (x && x->bp && !is_tier(x, PI_TIER_IXP)) {
-			pi_ld_err(ld, ixp->pos, "name a pod whose blueprint has tier: ixp",
-				  "'%s' is a %s pod, not an IXP", x->name, pi_tier_name(x->bp->tier));
-			x = NULL;
-		}
-		if (!pi_y_is(ld, members, PI_Y_SEQ, "members"))
-			return;
-		if (members->n == 0)
-			pi_ld_err(ld, members->pos, "name at least one member pod", "members is empty");
-		size_t n_members = pi_y_cap(ld, members, PI_LAB_MAX_PODS, "members");
-		for (size_t i = 0; i < n_members && !pi_ld_full(ld); i++) {
-			const struct pi_ynode *m = members->kids[i];
-			const struct podname *p = pod_ref(nt, m, "members");
-			if (!p)
-				continue;
-			if (is_tier(p, PI_TIER_IXP)) {
-				pi_ld_err(ld, m->pos, "remove it: IXPs are not members of IXPs",
-					  "'%s' is an IXP pod and cannot be a member", p->name);
-				continue;
-			}
-			if (x)
-				push_rel(nt, PI_LAB_REL_IXP, p, x, m->pos);
-		}
-	}
+	if (is_prov)
+		parse_provider(nt, n, prov, cust);
+	else if (is_peer)
+		parse_peers(nt, n, peers);
+	else
+		parse_ixp(nt, n, ixp, members);
 }
 
 static void parse_prefix(struct native *nt, const struct pi_ynode *n, unsigned family, struct pi_prefix *out,
@@ -592,25 +646,11 @@ static void parse_prefix(struct native *nt, const struct pi_ynode *n, unsigned f
 	*out = p;
 }
 
-void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab)
+/* The lab-wide settings: name, seed, title, limits, tld, address_space. */
+static void parse_settings(struct native *nt, const struct pi_ynode *root)
 {
-	if (!pi_y_is(ld, root, PI_Y_MAP, "a lab file"))
-		return;
-	/* The original project shipped its demo topology (examples/demo1) as a
-	 * docker-compose file: one clear error instead of one per key. */
-	if (pi_y_get(root, "services") && !pi_y_get(root, "pods")) {
-		pi_ld_err(ld, pi_y_key(root, "services")->pos,
-			  "write the topology as a lab (docs/lab-format.md); the original format names pods by "
-			  "number, e.g. pods: [{number: \"16.1\", kind: dns}]",
-			  "this is a docker-compose file, not a lab file");
-		return;
-	}
-	struct native nt = { .ld = ld, .lab = lab };
-	nt.explicit_ = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
-	nt.generated = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
-	nt.names = (struct pi_vec)PI_VEC_INIT(struct podname);
-	nt.rels = (struct pi_vec)PI_VEC_INIT(struct pi_lab_rel);
-	pi_y_keys(ld, root, lab_keys, "the lab");
+	struct pi_ld *ld = nt->ld;
+	struct pi_lab *lab = nt->lab;
 	const struct pi_ynode *n;
 	uint64_t v;
 	const char *s;
@@ -642,10 +682,57 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 		pi_y_keys(ld, n, space_keys, "address_space");
 		const struct pi_ynode *a;
 		if ((a = pi_y_get(n, "ipv4")))
-			parse_prefix(&nt, a, PI_AF_V4, &lab->v4, &lab->v4_pos);
+			parse_prefix(nt, a, PI_AF_V4, &lab->v4, &lab->v4_pos);
 		if ((a = pi_y_get(n, "ipv6")))
-			parse_prefix(&nt, a, PI_AF_V6, &lab->v6, &lab->v6_pos);
+			parse_prefix(nt, a, PI_AF_V6, &lab->v6, &lab->v6_pos);
 	}
+}
+
+/* Hands the pods (explicit first, then generated: lab.h's order) and
+ * relationships to the lab's arena, and frees the walk's tables. */
+static void native_finish(struct native *nt)
+{
+	struct pi_ld *ld = nt->ld;
+	struct pi_lab *lab = nt->lab;
+	size_t np = nt->explicit_.len + nt->generated.len;
+	lab->pods = pi_arena_alloc(ld->arena, (np ? np : 1) * sizeof(*lab->pods));
+	if (nt->explicit_.len)
+		memcpy(lab->pods, nt->explicit_.data, nt->explicit_.len * sizeof(*lab->pods));
+	if (nt->generated.len)
+		memcpy(lab->pods + nt->explicit_.len, nt->generated.data, nt->generated.len * sizeof(*lab->pods));
+	lab->n_pods = np;
+	lab->rels = pi_arena_alloc(ld->arena, (nt->rels.len ? nt->rels.len : 1) * sizeof(*lab->rels));
+	if (nt->rels.len)
+		memcpy(lab->rels, nt->rels.data, nt->rels.len * sizeof(*lab->rels));
+	lab->n_rels = nt->rels.len;
+	pi_vec_free(&nt->explicit_);
+	pi_vec_free(&nt->generated);
+	pi_vec_free(&nt->names);
+	pi_vec_free(&nt->rels);
+	free(nt->relset);
+}
+
+void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab)
+{
+	if (!pi_y_is(ld, root, PI_Y_MAP, "a lab file"))
+		return;
+	/* The original project shipped its demo topology (examples/demo1) as a
+	 * docker-compose file: one clear error instead of one per key. */
+	if (pi_y_get(root, "services") && !pi_y_get(root, "pods")) {
+		pi_ld_err(ld, pi_y_key(root, "services")->pos,
+			  "write the topology as a lab (docs/lab-format.md); the original format names pods by "
+			  "number, e.g. pods: [{number: \"16.1\", kind: dns}]",
+			  "this is a docker-compose file, not a lab file");
+		return;
+	}
+	struct native nt = { .ld = ld, .lab = lab };
+	nt.explicit_ = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
+	nt.generated = (struct pi_vec)PI_VEC_INIT(struct pi_lab_pod);
+	nt.names = (struct pi_vec)PI_VEC_INIT(struct podname);
+	nt.rels = (struct pi_vec)PI_VEC_INIT(struct pi_lab_rel);
+	pi_y_keys(ld, root, lab_keys, "the lab");
+	parse_settings(&nt, root);
+	const struct pi_ynode *n;
 	if (pi_y_key(root, "pods"))
 		lab->pods_pos = pi_y_key(root, "pods")->pos;
 	if (!(n = pi_y_get(root, "pods")))
@@ -655,24 +742,7 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	if ((n = pi_y_get(root, "relationships")) && pi_y_is(ld, n, PI_Y_SEQ, "relationships"))
 		for (size_t i = 0, m = pi_y_cap(ld, n, PI_LAB_MAX_RELS, "relationships"); i < m && !pi_ld_full(ld); i++)
 			parse_rel(&nt, n->kids[i]);
-
-	/* Explicit pods first, then generated ones (lab.h's order). */
-	size_t np = nt.explicit_.len + nt.generated.len;
-	lab->pods = pi_arena_alloc(ld->arena, (np ? np : 1) * sizeof(*lab->pods));
-	if (nt.explicit_.len)
-		memcpy(lab->pods, nt.explicit_.data, nt.explicit_.len * sizeof(*lab->pods));
-	if (nt.generated.len)
-		memcpy(lab->pods + nt.explicit_.len, nt.generated.data, nt.generated.len * sizeof(*lab->pods));
-	lab->n_pods = np;
-	lab->rels = pi_arena_alloc(ld->arena, (nt.rels.len ? nt.rels.len : 1) * sizeof(*lab->rels));
-	if (nt.rels.len)
-		memcpy(lab->rels, nt.rels.data, nt.rels.len * sizeof(*lab->rels));
-	lab->n_rels = nt.rels.len;
-	pi_vec_free(&nt.explicit_);
-	pi_vec_free(&nt.generated);
-	pi_vec_free(&nt.names);
-	pi_vec_free(&nt.rels);
-	free(nt.relset);
+	native_finish(&nt);
 }
 
 const char *pi_node_class_name(enum pi_node_class c)

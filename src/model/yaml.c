@@ -204,84 +204,104 @@ static bool is_null_text(const char *s, size_t len)
 	       strcmp(s, "NULL") == 0;
 }
 
+static void on_scalar(struct builder *b, yaml_event_t *ev, struct pi_pos pos)
+{
+	struct pi_ld *ld = b->ld;
+	struct pi_ynode *n = pi_arena_alloc(&ld->tmp, sizeof(*n));
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	n->pos = pos;
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	n->kind = n->plain && is_null_text(s, len) ? PI_Y_NULL : PI_Y_SCALAR;
+	n->str = pi_arena_strndup(&ld->tmp, s, len);
+	n->len = len;
+	n->weight = 1;
+	if (!attach(b, n, copy_anchor(b, ev->data.scalar.anchor)))
+		b->too_big = true;
+}
+
+/* A sequence or mapping starts: a frame collects its items until it ends. */
+static int on_open(struct builder *b, yaml_event_t *ev, struct pi_pos pos)
+{
+	struct pi_ld *ld = b->ld;
+	if (b->stack.len >= PI_Y_MAX_DEPTH) {
+		pi_ld_err(ld, pos, "flatten the file; labs and blueprints need only a few levels",
+			  "nesting deeper than %d levels", PI_Y_MAX_DEPTH);
+		return -EINVAL;
+	}
+	struct pi_ynode *n = pi_arena_alloc(&ld->tmp, sizeof(*n));
+	bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+	n->kind = seq ? PI_Y_SEQ : PI_Y_MAP;
+	n->pos = pos;
+	n->str = "";
+	n->weight = 1;
+	struct frame *f = pi_vec_push(&b->stack);
+	f->node = n;
+	f->kids = (struct pi_vec)PI_VEC_INIT(struct pi_ynode *);
+	f->anchor = copy_anchor(b, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor);
+	return 0;
+}
+
+/* A sequence or mapping ends: its items move into the arena, the node into its parent. */
+static void on_close(struct builder *b)
+{
+	struct pi_ld *ld = b->ld;
+	struct frame f = *(struct frame *)pi_vec_at(&b->stack, b->stack.len - 1);
+	b->stack.len--;
+	struct pi_ynode *n = f.node;
+	size_t k = f.kids.len;
+	n->kids = pi_arena_alloc(&ld->tmp, (k ? k : 1) * sizeof(*n->kids));
+	if (k)
+		memcpy(n->kids, f.kids.data, k * sizeof(*n->kids));
+	n->n = n->kind == PI_Y_MAP ? k / 2 : k;
+	pi_vec_free(&f.kids);
+	if (!attach(b, n, f.anchor))
+		b->too_big = true;
+}
+
+static int on_alias(struct builder *b, yaml_event_t *ev, struct pi_pos pos)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	struct pi_ynode *n = find_anchor(b, name);
+	if (!n) {
+		pi_ld_err(b->ld, pos, "define the anchor (&name) before this alias (*name)", "unknown alias '*%s'",
+			  name);
+		return -EINVAL;
+	}
+	/* The alias's own position: the shared node points at the anchor. */
+	if (!attach(b, n, NULL)) {
+		b->too_big = true;
+		b->too_big_pos = pos;
+	}
+	return 0;
+}
+
 /* Handles one event; returns 0, 1 at the end of the stream, or -EINVAL. */
 static int on_event(struct builder *b, yaml_event_t *ev, unsigned *docs)
 {
-	struct pi_ld *ld = b->ld;
-	struct pi_pos pos = mark_pos(ld, ev->start_mark);
+	struct pi_pos pos = mark_pos(b->ld, ev->start_mark);
 	switch (ev->type) {
 	case YAML_STREAM_END_EVENT:
 		return 1;
 	case YAML_DOCUMENT_START_EVENT:
 		if (++*docs > 1) {
-			pi_ld_err(ld, pos, "keep one lab or blueprint per file; remove the extra '---'",
+			pi_ld_err(b->ld, pos, "keep one lab or blueprint per file; remove the extra '---'",
 				  "more than one YAML document in this file");
 			return -EINVAL;
 		}
 		return 0;
-	case YAML_SCALAR_EVENT: {
-		struct pi_ynode *n = pi_arena_alloc(&ld->tmp, sizeof(*n));
-		const char *s = (const char *)ev->data.scalar.value;
-		size_t len = ev->data.scalar.length;
-		n->pos = pos;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		n->kind = n->plain && is_null_text(s, len) ? PI_Y_NULL : PI_Y_SCALAR;
-		n->str = pi_arena_strndup(&ld->tmp, s, len);
-		n->len = len;
-		n->weight = 1;
-		if (!attach(b, n, copy_anchor(b, ev->data.scalar.anchor)))
-			b->too_big = true;
+	case YAML_SCALAR_EVENT:
+		on_scalar(b, ev, pos);
 		return 0;
-	}
 	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT: {
-		if (b->stack.len >= PI_Y_MAX_DEPTH) {
-			pi_ld_err(ld, pos, "flatten the file; labs and blueprints need only a few levels",
-				  "nesting deeper than %d levels", PI_Y_MAX_DEPTH);
-			return -EINVAL;
-		}
-		struct pi_ynode *n = pi_arena_alloc(&ld->tmp, sizeof(*n));
-		bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
-		n->kind = seq ? PI_Y_SEQ : PI_Y_MAP;
-		n->pos = pos;
-		n->str = "";
-		n->weight = 1;
-		struct frame *f = pi_vec_push(&b->stack);
-		f->node = n;
-		f->kids = (struct pi_vec)PI_VEC_INIT(struct pi_ynode *);
-		f->anchor = copy_anchor(b, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor);
-		return 0;
-	}
+	case YAML_MAPPING_START_EVENT:
+		return on_open(b, ev, pos);
 	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT: {
-		struct frame f = *(struct frame *)pi_vec_at(&b->stack, b->stack.len - 1);
-		b->stack.len--;
-		struct pi_ynode *n = f.node;
-		size_t k = f.kids.len;
-		n->kids = pi_arena_alloc(&ld->tmp, (k ? k : 1) * sizeof(*n->kids));
-		if (k)
-			memcpy(n->kids, f.kids.data, k * sizeof(*n->kids));
-		n->n = n->kind == PI_Y_MAP ? k / 2 : k;
-		pi_vec_free(&f.kids);
-		if (!attach(b, n, f.anchor))
-			b->too_big = true;
+	case YAML_MAPPING_END_EVENT:
+		on_close(b);
 		return 0;
-	}
-	case YAML_ALIAS_EVENT: {
-		const char *name = (const char *)ev->data.alias.anchor;
-		struct pi_ynode *n = find_anchor(b, name);
-		if (!n) {
-			pi_ld_err(ld, pos, "define the anchor (&name) before this alias (*name)",
-				  "unknown alias '*%s'", name);
-			return -EINVAL;
-		}
-		/* The alias's own position: the shared node points at the anchor. */
-		if (!attach(b, n, NULL)) {
-			b->too_big = true;
-			b->too_big_pos = pos;
-		}
-		return 0;
-	}
+	case YAML_ALIAS_EVENT:
+		return on_alias(b, ev, pos);
 	default:
 		return 0;
 	}

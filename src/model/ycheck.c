@@ -47,28 +47,31 @@ bool pi_y_is(struct pi_ld *ld, const struct pi_ynode *n, enum pi_ykind k, const 
 	return false;
 }
 
-struct pi_ynode *pi_y_key(const struct pi_ynode *map, const char *key)
+/* Index of key's pair in map, or NO_KEY when it is not there (or map is no
+ * mapping): pi_y_key and pi_y_get differ only in which half they return. */
+#define NO_KEY ((size_t)-1)
+static size_t key_index(const struct pi_ynode *map, const char *key)
 {
 	if (!map || map->kind != PI_Y_MAP)
-		return NULL;
+		return NO_KEY;
 	for (size_t i = 0; i < map->n; i++) {
 		struct pi_ynode *k = map->kids[2 * i];
 		if (k->kind == PI_Y_SCALAR && strcmp(k->str, key) == 0)
-			return k;
+			return i;
 	}
-	return NULL;
+	return NO_KEY;
+}
+
+struct pi_ynode *pi_y_key(const struct pi_ynode *map, const char *key)
+{
+	size_t i = key_index(map, key);
+	return i == NO_KEY ? NULL : map->kids[2 * i];
 }
 
 struct pi_ynode *pi_y_get(const struct pi_ynode *map, const char *key)
 {
-	if (!map || map->kind != PI_Y_MAP)
-		return NULL;
-	for (size_t i = 0; i < map->n; i++) {
-		struct pi_ynode *k = map->kids[2 * i];
-		if (k->kind == PI_Y_SCALAR && strcmp(k->str, key) == 0)
-			return map->kids[2 * i + 1];
-	}
-	return NULL;
+	size_t i = key_index(map, key);
+	return i == NO_KEY ? NULL : map->kids[2 * i + 1];
 }
 
 static size_t edit_distance(const char *a, const char *b)
