@@ -155,11 +155,6 @@ int pl_pods(struct pl_ctx *c)
 	return c->errors ? -EINVAL : 0;
 }
 
-static uint64_t pair_key(uint32_t a, uint32_t b)
-{
-	return a < b ? ((uint64_t)a << 32) | b : ((uint64_t)b << 32) | a;
-}
-
 static void rel_add(struct pl_ctx *c, enum pl_rel_kind kind, uint32_t a, uint32_t b, bool from_lab,
 		    struct pi_pos pos)
 {
@@ -186,7 +181,7 @@ static uint32_t pick(struct pl_ctx *c, const uint32_t *cand, uint32_t n, uint32_
 {
 	if (n == 0)
 		return PI_NONE;
-#define PICK_OK(q) ((q) != p && !pl_set64_has(pairs, pair_key(p, (q))) && !(skip && skip[(q)]))
+#define PICK_OK(q) ((q) != p && !pl_set64_has(pairs, pl_pair_key(p, (q))) && !(skip && skip[(q)]))
 	for (unsigned t = 0; t < 8; t++) {
 		uint32_t q = cand[pi_rng_below(&c->rng, n)];
 		if (PICK_OK(q))
@@ -357,7 +352,7 @@ static bool lab_rel_ok(struct gctx *g, const struct pi_lab_rel *lr, uint32_t a, 
 		       lr->kind == PI_LAB_REL_PEER ? "peer" : "transit provider or customer");
 		return false;
 	}
-	if (!pl_set64_add(&g->pairs, pair_key(a, b))) {
+	if (!pl_set64_add(&g->pairs, pl_pair_key(a, b))) {
 		PL_ERR(c, lr->pos, "keep one relationship per pair of pods",
 		       "pods '%s' and '%s' already have a relationship", lr->a, lr->b);
 		return false;
@@ -390,7 +385,7 @@ static void lab_rels(struct gctx *g)
 /* A generated relationship between two pods not yet related. */
 static void gen_rel(struct gctx *g, enum pl_rel_kind kind, uint32_t a, uint32_t b, struct pi_pos pos)
 {
-	pl_set64_add(&g->pairs, pair_key(a, b));
+	pl_set64_add(&g->pairs, pl_pair_key(a, b));
 	rel_add(g->c, kind, a, b, false, pos);
 }
 
@@ -497,7 +492,7 @@ static void build_rels(struct gctx *g)
 	/* 2. The transit clique. */
 	for (uint32_t i = 0; i < g->nt; i++)
 		for (uint32_t j = i + 1; j < g->nt; j++)
-			if (pl_set64_add(&g->pairs, pair_key(g->transit[i], g->transit[j])))
+			if (pl_set64_add(&g->pairs, pl_pair_key(g->transit[i], g->transit[j])))
 				rel_add(g->c, PL_PEER, g->transit[i], g->transit[j], false, plan->pods[g->transit[i]].pos);
 	stub_rels(g);
 	fill_ixps(g);
