@@ -151,200 +151,264 @@ static bool want_anycast(const struct pi_plan *plan)
 
 static uint64_t space4(const struct pi_prefix *p) { return (uint64_t)1 << (32 - p->len); }
 
-int pl_addresses(struct pl_ctx *c)
+/* What the steps of pl_addresses share. */
+struct actx {
+	struct pl_ctx *c;
+	struct pi_plan *plan;
+	const struct pi_lab *lab;
+	uint32_t n;          /* pods */
+	bool anycast;
+	uint32_t *loff, *lidx; /* links by owning pod (CSR), in creation order */
+	struct agg *aggs;    /* n + 1: IPv4 aggregates, then CGNAT pools */
+	struct pi_vec reqs;  /* struct req, one pod's at a time */
+};
+
+static void link_index(struct actx *a)
 {
-	struct pi_plan *plan = c->plan;
-	const struct pi_lab *lab = c->lab;
-	uint32_t n = plan->n_pods;
-	bool anycast = want_anycast(plan);
-	int rc = 0;
-
-	/* Links by owning pod (CSR), in creation order. */
-	uint32_t *loff = pi_xcalloc(n + 1, sizeof(uint32_t));
-	uint32_t *lidx = pi_xcalloc(plan->n_links + 1, sizeof(uint32_t));
+	const struct pi_plan *plan = a->plan;
+	a->loff = pi_xcalloc(a->n + 1, sizeof(uint32_t));
+	a->lidx = pi_xcalloc(plan->n_links + 1, sizeof(uint32_t));
 	for (uint32_t l = 0; l < plan->n_links; l++)
-		loff[plan->links[l].pod + 1]++;
-	for (uint32_t p = 0; p < n; p++)
-		loff[p + 1] += loff[p];
-	uint32_t *fill = pi_xcalloc(n + 1, sizeof(uint32_t));
+		a->loff[plan->links[l].pod + 1]++;
+	for (uint32_t p = 0; p < a->n; p++)
+		a->loff[p + 1] += a->loff[p];
+	uint32_t *fill = pi_xcalloc(a->n + 1, sizeof(uint32_t));
 	for (uint32_t l = 0; l < plan->n_links; l++)
-		lidx[loff[plan->links[l].pod] + fill[plan->links[l].pod]++] = l;
+		a->lidx[a->loff[plan->links[l].pod] + fill[plan->links[l].pod]++] = l;
 	free(fill);
+}
 
-	/* 1. IPv4 aggregates. */
-	struct agg *aggs = pi_xcalloc(n + 1, sizeof(*aggs));
-	struct pi_vec reqs = PI_VEC_INIT(struct req);
+static void reqs_of(struct actx *a, uint32_t p)
+{
+	pod_reqs(a->c, p, a->lidx + a->loff[p], a->loff[p + 1] - a->loff[p], &a->reqs);
+}
+
+/* 1. IPv4 aggregates, carved from the lab's space largest first. */
+static int v4_aggregates(struct actx *a)
+{
+	struct pl_ctx *c = a->c;
+	const struct pi_lab *lab = a->lab;
+	uint32_t n = a->n;
 	uint64_t total = 0;
 	for (uint32_t p = 0; p < n; p++) {
-		pod_reqs(c, p, lidx + loff[p], loff[p + 1] - loff[p], &reqs);
+		reqs_of(a, p);
 		uint64_t sum = 0;
-		for (size_t i = 0; i < reqs.len; i++)
-			sum += size4(((struct req *)reqs.data)[i].len);
+		for (size_t i = 0; i < a->reqs.len; i++)
+			sum += size4(((struct req *)a->reqs.data)[i].len);
 		unsigned len = pi_prefix_len_for(PI_AF_V4, sum ? sum : 1);
 		if (len > 24)
 			len = 24;
-		aggs[p] = (struct agg){ len, p };
+		a->aggs[p] = (struct agg){ len, p };
 		total += size4(len);
 	}
 	uint32_t n_aggs = n;
-	if (anycast) {
-		aggs[n_aggs++] = (struct agg){ 24, n };
+	if (a->anycast) {
+		a->aggs[n_aggs++] = (struct agg){ 24, n };
 		total += 256;
 	}
 	if (lab->v4.family != PI_AF_V4 || total > space4(&lab->v4)) {
 		char buf[PI_PREFIX_STRLEN];
 		PL_ERR(c, lab->v4_pos, "give address_space a shorter IPv4 prefix",
 		       "address space %s is too small: the lab needs %u pods%s totalling /%u (%llu addresses) of IPv4, %llu available",
-		       pi_prefix_fmt(&lab->v4, buf), n, anycast ? " and the anycast /24" : "",
+		       pi_prefix_fmt(&lab->v4, buf), n, a->anycast ? " and the anycast /24" : "",
 		       pi_prefix_len_for(PI_AF_V4, total), (unsigned long long)total,
 		       lab->v4.family == PI_AF_V4 ? (unsigned long long)space4(&lab->v4) : 0ull);
-		rc = -EINVAL;
-	} else {
-		qsort(aggs, n_aggs, sizeof(*aggs), agg_cmp);
-		struct pi_alloc al;
-		pi_alloc_init(&al, &lab->v4);
-		for (uint32_t i = 0; i < n_aggs; i++) {
-			struct pi_prefix *dst = aggs[i].pod == n ? &plan->anycast4 : &plan->pods[aggs[i].pod].v4;
-			if (pi_alloc_take(&al, aggs[i].len, dst))
-				pi_fatal("plan: IPv4 aggregate allocation failed after the size check");
-		}
+		return -EINVAL;
 	}
+	qsort(a->aggs, n_aggs, sizeof(*a->aggs), agg_cmp);
+	struct pi_alloc al;
+	pi_alloc_init(&al, &lab->v4);
+	for (uint32_t i = 0; i < n_aggs; i++) {
+		struct pi_prefix *dst = a->aggs[i].pod == n ? &a->plan->anycast4 : &a->plan->pods[a->aggs[i].pod].v4;
+		if (pi_alloc_take(&al, a->aggs[i].len, dst))
+			pi_fatal("plan: IPv4 aggregate allocation failed after the size check");
+	}
+	return 0;
+}
 
-	/* 2. IPv6 /48s. */
-	uint64_t n48 = (uint64_t)n + (anycast ? 1 : 0);
+/* 2. IPv6 /48s, in pod order, anycast last. */
+static int v6_blocks(struct actx *a)
+{
+	const struct pi_lab *lab = a->lab;
+	uint32_t n = a->n;
+	uint64_t n48 = (uint64_t)n + (a->anycast ? 1 : 0);
 	if (lab->v6.family != PI_AF_V6 || lab->v6.len > 48 || pi_prefix_count(&lab->v6, 48) < n48) {
 		char buf[PI_PREFIX_STRLEN];
-		PL_ERR(c, lab->v6_pos, "give address_space a shorter IPv6 prefix (a /48 per pod)",
+		PL_ERR(a->c, lab->v6_pos, "give address_space a shorter IPv6 prefix (a /48 per pod)",
 		       "address space %s is too small: the lab needs %llu /48s of IPv6 (%u pods%s), %llu available",
-		       pi_prefix_fmt(&lab->v6, buf), (unsigned long long)n48, n, anycast ? " and anycast" : "",
+		       pi_prefix_fmt(&lab->v6, buf), (unsigned long long)n48, n, a->anycast ? " and anycast" : "",
 		       lab->v6.family == PI_AF_V6 && lab->v6.len <= 48 ? (unsigned long long)pi_prefix_count(&lab->v6, 48)
 									: 0ull);
-		rc = -EINVAL;
-	} else {
-		for (uint32_t p = 0; p < n; p++)
-			pi_prefix_subnet(&lab->v6, 48, p, &plan->pods[p].v6);
-		if (anycast)
-			pi_prefix_subnet(&lab->v6, 48, n, &plan->anycast6);
+		return -EINVAL;
 	}
+	for (uint32_t p = 0; p < n; p++)
+		pi_prefix_subnet(&lab->v6, 48, p, &a->plan->pods[p].v6);
+	if (a->anycast)
+		pi_prefix_subnet(&lab->v6, 48, n, &a->plan->anycast6);
+	return 0;
+}
 
-	/* 3. CGNAT pools from 100.64.0.0/10. */
-	struct pi_prefix shared;
-	pi_prefix_parse("100.64.0.0/10", &shared);
+/* 3. CGNAT pool sizes (into aggs[0..*n_cg)); checks they fit 100.64.0.0/10. */
+static int cgnat_sizes(struct actx *a, const struct pi_prefix *shared, uint32_t *n_cg)
+{
+	const struct pi_plan *plan = a->plan;
 	uint64_t cg_total = 0;
-	uint32_t n_cg = 0;
-	for (uint32_t p = 0; p < n; p++) {
+	*n_cg = 0;
+	for (uint32_t p = 0; p < a->n; p++) {
 		uint64_t sum = 0;
-		for (uint32_t i = loff[p]; i < loff[p + 1]; i++) {
-			const struct pl_link *x = pi_vec_at(&c->xlinks, lidx[i]);
+		for (uint32_t i = a->loff[p]; i < a->loff[p + 1]; i++) {
+			const struct pl_link *x = pi_vec_at(&a->c->xlinks, a->lidx[i]);
 			if (x->src == PL_SRC_LAN && plan->pods[p].bp->lans[x->lan].cgnat)
 				sum += size4(plan->pods[p].bp->lans[x->lan].v4_len ? plan->pods[p].bp->lans[x->lan].v4_len : 24);
 		}
 		if (sum) {
-			aggs[n_cg++] = (struct agg){ pi_prefix_len_for(PI_AF_V4, sum), p };
+			a->aggs[(*n_cg)++] = (struct agg){ pi_prefix_len_for(PI_AF_V4, sum), p };
 			cg_total += size4(pi_prefix_len_for(PI_AF_V4, sum));
 		}
 	}
-	if (cg_total > space4(&shared)) {
-		PL_ERR(c, lab->v4_pos, "use fewer broadband pods or smaller CGNAT subscriber LANs",
+	if (cg_total > space4(shared)) {
+		PL_ERR(a->c, a->lab->v4_pos, "use fewer broadband pods or smaller CGNAT subscriber LANs",
 		       "the lab's CGNAT subscriber LANs need %llu addresses of 100.64.0.0/10, 4194304 available",
 		       (unsigned long long)cg_total);
-		rc = -EINVAL;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/* One pod's blocks while its links are numbered. */
+struct pod_blocks {
+	struct pi_prefix lo4, int4, ext4, lo6, int6, ext6;
+	struct pi_alloc al6, cga;
+	uint32_t k_int, k_ext;
+};
+
+/* The pod's IPv4 requests, largest first, out of its aggregate. */
+static void carve_v4(struct actx *a, uint32_t p, struct pod_blocks *b)
+{
+	struct pi_plan_pod *pod = &a->plan->pods[p];
+	reqs_of(a, p);
+	struct pi_alloc al;
+	pi_alloc_init(&al, &pod->v4);
+	for (size_t i = 0; i < a->reqs.len; i++) {
+		const struct req *q = &((struct req *)a->reqs.data)[i];
+		struct pi_prefix got;
+		if (pi_alloc_take(&al, q->len, &got))
+			pi_fatal("plan: pod %s aggregate too small for its own requests", pod->name);
+		switch (q->kind) {
+		case RQ_LO: b->lo4 = got; break;
+		case RQ_INT: b->int4 = got; break;
+		case RQ_EXT: b->ext4 = got; break;
+		case RQ_NAT44: pod->nat44_pool = got; break;
+		case RQ_NAT64: pod->nat64_pool = got; break;
+		case RQ_LAN: set_iface_addrs(a->plan, q->idx, &got, false); break;
+		}
+	}
+}
+
+/* A point-to-point link's /31 and /127: the k-th of the pod's blocks. */
+static void number_p2p(struct pi_plan *plan, uint32_t l, const struct pi_prefix *b4, const struct pi_prefix *b6,
+		       uint32_t *k)
+{
+	struct pi_prefix net;
+	pi_prefix_subnet(b4, 31, *k, &net);
+	set_iface_addrs(plan, l, &net, false);
+	pi_prefix_subnet(b6, 127, (*k)++, &net);
+	set_iface_addrs(plan, l, &net, true);
+}
+
+static void number_link(struct actx *a, const struct pi_plan_pod *pod, uint32_t l, struct pod_blocks *b)
+{
+	struct pi_plan *plan = a->plan;
+	const struct pl_link *x = pi_vec_at(&a->c->xlinks, l);
+	struct pi_prefix net;
+	switch (x->src) {
+	case PL_SRC_INTERNAL:
+		number_p2p(plan, l, &b->int4, &b->int6, &b->k_int);
+		break;
+	case PL_SRC_EXTERNAL:
+		number_p2p(plan, l, &b->ext4, &b->ext6, &b->k_ext);
+		break;
+	case PL_SRC_LAN:
+	case PL_SRC_IXP: {
+		const struct pi_bp_lan *bl = x->lan != PI_NONE ? &pod->bp->lans[x->lan] : NULL;
+		if (bl && bl->cgnat) {
+			if (pi_alloc_take(&b->cga, bl->v4_len ? bl->v4_len : 24, &net) == 0)
+				set_iface_addrs(plan, l, &net, false);
+		}
+		/* v6_len 0 means the default /64: every LAN is dual-stack or IPv6-only. */
+		unsigned l6 = bl && bl->v6_len ? bl->v6_len : 64;
+		if (pi_alloc_take(&b->al6, l6, &net) == 0)
+			set_iface_addrs(plan, l, &net, true);
+		break;
+	}
+	case PL_SRC_FIXED:
+		break;
+	}
+}
+
+/* 4. Carve one pod: IPv4 requests, the /48's fixed /64s, loopbacks, links. */
+static void carve_pod(struct actx *a, uint32_t p)
+{
+	struct pi_plan *plan = a->plan;
+	struct pi_plan_pod *pod = &plan->pods[p];
+	struct pod_blocks b = { 0 };
+	pod->cgnat_pool = a->c->px[p].cgnat;
+	carve_v4(a, p, &b);
+	/* IPv6 inside the /48. */
+	pi_prefix_subnet(&pod->v6, 64, 0, &b.lo6);
+	pi_prefix_subnet(&pod->v6, 64, 1, &b.int6);
+	pi_prefix_subnet(&pod->v6, 64, 2, &b.ext6);
+	pi_alloc_init(&b.al6, &pod->v6);
+	struct pi_prefix skip;
+	pi_alloc_take(&b.al6, 62, &skip); /* #0..#3: #3 stays spare */
+	if (pi_prefix_is_set(&pod->cgnat_pool))
+		pi_alloc_init(&b.cga, &pod->cgnat_pool);
+	uint32_t k_lo = 0;
+	for (uint32_t n_ = pod->first_node; n_ < pod->first_node + pod->n_nodes; n_++) {
+		struct pi_plan_node *nd = &plan->nodes[n_];
+		if (nd->services & PI_SVC_CLIENT)
+			continue;
+		k_lo++;
+		pi_prefix_host(&b.lo4, k_lo, &nd->lo4);
+		nd->lo4.len = 32;
+		pi_prefix_host(&b.lo6, k_lo, &nd->lo6);
+		nd->lo6.len = 128;
+	}
+	for (uint32_t i = a->loff[p]; i < a->loff[p + 1]; i++)
+		number_link(a, pod, a->lidx[i], &b);
+}
+
+int pl_addresses(struct pl_ctx *c)
+{
+	struct actx a = { .c = c, .plan = c->plan, .lab = c->lab, .n = c->plan->n_pods };
+	a.anycast = want_anycast(a.plan);
+	a.reqs = (struct pi_vec)PI_VEC_INIT(struct req);
+	a.aggs = pi_xcalloc(a.n + 1, sizeof(*a.aggs));
+	link_index(&a);
+
+	/* Every size check runs, so one build reports each shortage. */
+	int rc = v4_aggregates(&a);
+	if (v6_blocks(&a))
+		rc = -EINVAL;
+	struct pi_prefix shared;
+	pi_prefix_parse("100.64.0.0/10", &shared);
+	uint32_t n_cg;
+	if (cgnat_sizes(&a, &shared, &n_cg))
+		rc = -EINVAL;
 	if (rc)
 		goto out;
-	qsort(aggs, n_cg, sizeof(*aggs), agg_cmp);
+	qsort(a.aggs, n_cg, sizeof(*a.aggs), agg_cmp);
 	struct pi_alloc cg;
 	pi_alloc_init(&cg, &shared);
 	for (uint32_t i = 0; i < n_cg; i++)
-		pi_alloc_take(&cg, aggs[i].len, &c->px[aggs[i].pod].cgnat);
+		pi_alloc_take(&cg, a.aggs[i].len, &c->px[a.aggs[i].pod].cgnat);
 
-	/* 4. Carve each pod. */
-	for (uint32_t p = 0; p < n; p++) {
-		struct pi_plan_pod *pod = &plan->pods[p];
-		struct pl_pod *px = &c->px[p];
-		pod->cgnat_pool = px->cgnat;
-		pod_reqs(c, p, lidx + loff[p], loff[p + 1] - loff[p], &reqs);
-		struct pi_alloc al;
-		pi_alloc_init(&al, &pod->v4);
-		struct pi_prefix lo4 = { 0 }, int4 = { 0 }, ext4 = { 0 };
-		for (size_t i = 0; i < reqs.len; i++) {
-			const struct req *q = &((struct req *)reqs.data)[i];
-			struct pi_prefix got;
-			if (pi_alloc_take(&al, q->len, &got))
-				pi_fatal("plan: pod %s aggregate too small for its own requests", pod->name);
-			switch (q->kind) {
-			case RQ_LO: lo4 = got; break;
-			case RQ_INT: int4 = got; break;
-			case RQ_EXT: ext4 = got; break;
-			case RQ_NAT44: pod->nat44_pool = got; break;
-			case RQ_NAT64: pod->nat64_pool = got; break;
-			case RQ_LAN: set_iface_addrs(plan, q->idx, &got, false); break;
-			}
-		}
-		/* IPv6 inside the /48. */
-		struct pi_prefix lo6, int6, ext6;
-		pi_prefix_subnet(&pod->v6, 64, 0, &lo6);
-		pi_prefix_subnet(&pod->v6, 64, 1, &int6);
-		pi_prefix_subnet(&pod->v6, 64, 2, &ext6);
-		struct pi_alloc al6;
-		pi_alloc_init(&al6, &pod->v6);
-		struct pi_prefix skip;
-		pi_alloc_take(&al6, 62, &skip); /* #0..#3: #3 stays spare */
-		struct pi_alloc cga;
-		if (pi_prefix_is_set(&pod->cgnat_pool))
-			pi_alloc_init(&cga, &pod->cgnat_pool);
-		uint32_t k_lo = 0, k_int = 0, k_ext = 0;
-		for (uint32_t n_ = pod->first_node; n_ < pod->first_node + pod->n_nodes; n_++) {
-			struct pi_plan_node *nd = &plan->nodes[n_];
-			if (nd->services & PI_SVC_CLIENT)
-				continue;
-			k_lo++;
-			pi_prefix_host(&lo4, k_lo, &nd->lo4);
-			nd->lo4.len = 32;
-			pi_prefix_host(&lo6, k_lo, &nd->lo6);
-			nd->lo6.len = 128;
-		}
-		for (uint32_t i = loff[p]; i < loff[p + 1]; i++) {
-			uint32_t l = lidx[i];
-			struct pi_plan_link *lk = &plan->links[l];
-			const struct pl_link *x = pi_vec_at(&c->xlinks, l);
-			struct pi_prefix net;
-			switch (x->src) {
-			case PL_SRC_INTERNAL:
-				pi_prefix_subnet(&int4, 31, k_int, &net);
-				set_iface_addrs(plan, l, &net, false);
-				pi_prefix_subnet(&int6, 127, k_int++, &net);
-				set_iface_addrs(plan, l, &net, true);
-				break;
-			case PL_SRC_EXTERNAL:
-				pi_prefix_subnet(&ext4, 31, k_ext, &net);
-				set_iface_addrs(plan, l, &net, false);
-				pi_prefix_subnet(&ext6, 127, k_ext++, &net);
-				set_iface_addrs(plan, l, &net, true);
-				break;
-			case PL_SRC_LAN:
-			case PL_SRC_IXP: {
-				const struct pi_bp_lan *bl = x->lan != PI_NONE ? &pod->bp->lans[x->lan] : NULL;
-				if (bl && bl->cgnat) {
-					if (pi_alloc_take(&cga, bl->v4_len ? bl->v4_len : 24, &net) == 0)
-						set_iface_addrs(plan, l, &net, false);
-				}
-				/* v6_len 0 means the default /64: every LAN is dual-stack or IPv6-only. */
-				unsigned l6 = bl && bl->v6_len ? bl->v6_len : 64;
-				if (pi_alloc_take(&al6, l6, &net) == 0)
-					set_iface_addrs(plan, l, &net, true);
-				(void)lk;
-				break;
-			}
-			case PL_SRC_FIXED:
-				break;
-			}
-		}
-	}
+	for (uint32_t p = 0; p < a.n; p++)
+		carve_pod(&a, p);
 out:
-	pi_vec_free(&reqs);
-	free(aggs);
-	free(loff);
-	free(lidx);
+	pi_vec_free(&a.reqs);
+	free(a.aggs);
+	free(a.loff);
+	free(a.lidx);
 	return rc;
 }

@@ -233,6 +233,167 @@ static void pod_ptrs(struct dctx *d, uint32_t p)
 	}
 }
 
+/* Root, TLD and reverse parents, each served by every root server; the
+ * root delegates the TLD and the parents, with glue. */
+static void top_zones(struct dctx *d, const struct pi_prefix *parents, unsigned n_parents)
+{
+	const uint32_t *roots = d->roots.data;
+	uint32_t n_roots = (uint32_t)d->roots.len;
+	d->root = zone_new(d, ".", PI_ZONE_ROOT, PI_NONE);
+	apex(d, d->root, roots, n_roots);
+	d->tld = zone_new(d, pi_arena_printf(d->a, "%s.", d->plan->tld), PI_ZONE_TLD, PI_NONE);
+	apex(d, d->tld, roots, n_roots);
+	char buf[128];
+	for (unsigned i = 0; i < n_parents && i < PI_ARRAY_LEN(d->parent); i++) {
+		struct pi_prefix net = pi_prefix_network(&parents[i]);
+		unsigned step = net.family == PI_AF_V4 ? 8 : 4;
+		unsigned len = net.len / step * step;
+		if (len == 0)
+			len = step;
+		net.len = (uint8_t)len;
+		net = pi_prefix_network(&net);
+		d->parent_net[d->n_parents] = net;
+		d->parent[d->n_parents] = zone_new(d, pi_arena_strdup(d->a, pi_prefix_rev_zone(&net, buf, sizeof(buf))),
+						   net.family == PI_AF_V4 ? PI_ZONE_REVERSE4 : PI_ZONE_REVERSE6, PI_NONE);
+		Z(d, d->parent[d->n_parents])->net = net;
+		apex(d, d->parent[d->n_parents], roots, n_roots);
+		d->n_parents++;
+	}
+	for (uint32_t i = 0; i < n_roots; i++) {
+		ns_glue(d, d->root, Z(d, d->tld)->name, roots[i], true);
+		for (unsigned k = 0; k < d->n_parents; k++)
+			ns_glue(d, d->root, Z(d, d->parent[k])->name, roots[i], true);
+		ns_glue(d, d->root, ".", roots[i], true);
+	}
+}
+
+/* Whether a reverse parent of this family is already as long as zl: then
+ * a pod zone would equal it. */
+static bool parent_covers(const struct dctx *d, unsigned family, unsigned zl)
+{
+	bool same = false;
+	for (unsigned k = 0; k < d->n_parents; k++)
+		same |= d->parent_net[k].family == family && d->parent_net[k].len >= zl;
+	return same;
+}
+
+static uint32_t rev_zone_new(struct dctx *d, const struct pi_prefix *net, enum pi_zone_kind kind, uint32_t p)
+{
+	char buf[128];
+	uint32_t z = zone_new(d, pi_arena_strdup(d->a, pi_prefix_rev_zone(net, buf, sizeof(buf))), kind, p);
+	Z(d, z)->net = *net;
+	return z;
+}
+
+/* A pod's reverse zones: its v4 aggregate split at the next octet
+ * boundary, and its /48 when that is a nibble boundary. */
+static void pod_reverse(struct dctx *d, uint32_t p, const uint32_t *auth, uint32_t n_auth)
+{
+	const struct pi_plan_pod *pod = &d->plan->pods[p];
+	if (pi_prefix_is_set(&pod->v4)) {
+		unsigned zl = (pod->v4.len + 7) / 8 * 8;
+		if (!parent_covers(d, PI_AF_V4, zl)) {
+			d->pod_rev4_len[p] = zl;
+			uint64_t cnt = pi_prefix_count(&pod->v4, zl);
+			for (uint64_t k = 0; k < cnt; k++) {
+				struct pi_prefix zn;
+				pi_prefix_subnet(&pod->v4, zl, k, &zn);
+				uint32_t z = rev_zone_new(d, &zn, PI_ZONE_REVERSE4, p);
+				if (k == 0)
+					d->pod_rev4[p] = z;
+				apex(d, z, auth, n_auth);
+			}
+		}
+	}
+	if (pi_prefix_is_set(&pod->v6)) {
+		unsigned zl = (pod->v6.len + 3) / 4 * 4;
+		if (!parent_covers(d, PI_AF_V6, zl) && zl == pod->v6.len) {
+			uint32_t z = rev_zone_new(d, &pod->v6, PI_ZONE_REVERSE6, p);
+			d->pod_rev6[p] = z;
+			apex(d, z, auth, n_auth);
+		}
+	}
+}
+
+/* A pod with auth-dns: its forward zone (delegated by the TLD, with glue)
+ * and reverse zones (delegated by the parents). */
+static void pod_zones(struct dctx *d, uint32_t p)
+{
+	struct pl_ctx *c = d->c;
+	const struct pi_plan_pod *pod = &d->plan->pods[p];
+	const struct pl_pod *px = &c->px[p];
+	d->pod_fwd[p] = d->pod_rev4[p] = d->pod_rev6[p] = PI_NONE;
+	if (!px->n_auth || c->flat_dns)
+		return;
+	const uint32_t *auth = pl_u32(&c->auth, px->first_auth);
+	d->pod_fwd[p] = zone_new(d, pod->domain, PI_ZONE_FORWARD, p);
+	apex(d, d->pod_fwd[p], auth, px->n_auth);
+	for (uint32_t i = 0; i < px->n_auth; i++)
+		ns_glue(d, d->tld, pod->domain, auth[i], true);
+	pod_reverse(d, p, auth, px->n_auth);
+	/* Parents delegate the pod's reverse zones (NS names are out of zone: no glue). */
+	for (uint32_t z = d->pod_fwd[p] + 1; z < d->zones.len; z++) {
+		struct zb *zz = Z(d, z);
+		for (unsigned k = 0; k < d->n_parents; k++)
+			if (pi_prefix_contains(&d->parent_net[k], &zz->net))
+				for (uint32_t i = 0; i < px->n_auth; i++)
+					ns_glue(d, d->parent[k], zz->name, auth[i], false);
+	}
+}
+
+/* Sorts and dedupes zone z's records and copies it into the plan. */
+static void zone_finish(struct dctx *d, uint32_t z)
+{
+	struct zb *zb = Z(d, z);
+	struct pi_plan_rr *r = zb->rrs.data;
+	size_t nr = zb->rrs.len;
+	/* SOA stays first, apex NS (in server order) next. */
+	size_t head = 1;
+	while (head < nr && r[head].type == PI_RR_NS && r[head].owner == zb->name)
+		head++;
+	if (nr > head)
+		qsort(r + head, nr - head, sizeof(*r), rr_cmp);
+	size_t u = head;
+	for (size_t i = head; i < nr; i++) {
+		if (u > head && rr_cmp(&r[u - 1], &r[i]) == 0)
+			continue;
+		/* The apex NS set is already in the head. */
+		if (r[i].type == PI_RR_NS && strcmp(r[i].owner, zb->name) == 0)
+			continue;
+		r[u++] = r[i];
+	}
+	struct pi_plan_zone *o = &d->plan->zones[z];
+	o->name = zb->name;
+	o->kind = zb->kind;
+	o->pod = zb->pod;
+	o->n_servers = (uint32_t)zb->servers.len;
+	o->servers = pi_arena_alloc(d->a, (zb->servers.len + 1) * sizeof(uint32_t));
+	if (zb->servers.len)
+		memcpy(o->servers, zb->servers.data, zb->servers.len * sizeof(uint32_t));
+	o->n_rrs = (uint32_t)u;
+	o->rrs = pi_arena_alloc(d->a, (u + 1) * sizeof(*o->rrs));
+	if (u)
+		memcpy(o->rrs, r, u * sizeof(*r));
+	pi_vec_free(&zb->servers);
+	pi_vec_free(&zb->rrs);
+}
+
+/* Index the zones per pod (render looks a node's zones up by pod). */
+static void index_zones(struct pi_plan *plan)
+{
+	for (uint32_t z = 0; z < plan->n_zones; z++) {
+		uint32_t p = plan->zones[z].pod;
+		if (p == PI_NONE) {
+			if (z == plan->n_lab_zones)
+				plan->n_lab_zones++;
+			continue;
+		}
+		if (!plan->pods[p].n_zones)
+			plan->pods[p].first_zone = z;
+		plan->pods[p].n_zones++;
+	}
+}
+
 void pl_dns(struct pl_ctx *c, const struct pi_prefix *parents, unsigned n_parents)
 {
 	struct pi_plan *plan = c->plan;
@@ -256,147 +417,20 @@ void pl_dns(struct pl_ctx *c, const struct pi_prefix *parents, unsigned n_parent
 	d.pod_rev4 = pi_xcalloc(n + 1, sizeof(uint32_t));
 	d.pod_rev6 = pi_xcalloc(n + 1, sizeof(uint32_t));
 	d.pod_rev4_len = pi_xcalloc(n + 1, sizeof(unsigned));
-	const uint32_t *roots = d.roots.data;
-	uint32_t n_roots = (uint32_t)d.roots.len;
 
-	/* Root, TLD, reverse parents. */
-	d.root = zone_new(&d, ".", PI_ZONE_ROOT, PI_NONE);
-	apex(&d, d.root, roots, n_roots);
-	d.tld = zone_new(&d, pi_arena_printf(d.a, "%s.", plan->tld), PI_ZONE_TLD, PI_NONE);
-	apex(&d, d.tld, roots, n_roots);
-	char buf[128];
-	for (unsigned i = 0; i < n_parents && i < PI_ARRAY_LEN(d.parent); i++) {
-		struct pi_prefix net = pi_prefix_network(&parents[i]);
-		unsigned step = net.family == PI_AF_V4 ? 8 : 4;
-		unsigned len = net.len / step * step;
-		if (len == 0)
-			len = step;
-		net.len = (uint8_t)len;
-		net = pi_prefix_network(&net);
-		d.parent_net[d.n_parents] = net;
-		d.parent[d.n_parents] = zone_new(&d, pi_arena_strdup(d.a, pi_prefix_rev_zone(&net, buf, sizeof(buf))),
-						 net.family == PI_AF_V4 ? PI_ZONE_REVERSE4 : PI_ZONE_REVERSE6, PI_NONE);
-		Z(&d, d.parent[d.n_parents])->net = net;
-		apex(&d, d.parent[d.n_parents], roots, n_roots);
-		d.n_parents++;
-	}
-	/* The root delegates the TLD and the parents, with glue. */
-	for (uint32_t i = 0; i < n_roots; i++) {
-		ns_glue(&d, d.root, Z(&d, d.tld)->name, roots[i], true);
-		for (unsigned k = 0; k < d.n_parents; k++)
-			ns_glue(&d, d.root, Z(&d, d.parent[k])->name, roots[i], true);
-		ns_glue(&d, d.root, ".", roots[i], true);
-	}
-
-	/* Pods. */
-	for (uint32_t p = 0; p < n; p++) {
-		const struct pi_plan_pod *pod = &plan->pods[p];
-		const struct pl_pod *px = &c->px[p];
-		d.pod_fwd[p] = d.pod_rev4[p] = d.pod_rev6[p] = PI_NONE;
-		if (!px->n_auth || c->flat_dns)
-			continue;
-		const uint32_t *auth = pl_u32(&c->auth, px->first_auth);
-		d.pod_fwd[p] = zone_new(&d, pod->domain, PI_ZONE_FORWARD, p);
-		apex(&d, d.pod_fwd[p], auth, px->n_auth);
-		for (uint32_t i = 0; i < px->n_auth; i++)
-			ns_glue(&d, d.tld, pod->domain, auth[i], true);
-		/* Reverse: skip a pod zone that would equal its parent. */
-		if (pi_prefix_is_set(&pod->v4)) {
-			unsigned zl = (pod->v4.len + 7) / 8 * 8;
-			bool same = false;
-			for (unsigned k = 0; k < d.n_parents; k++)
-				same |= d.parent_net[k].family == PI_AF_V4 && d.parent_net[k].len >= zl;
-			if (!same) {
-				d.pod_rev4_len[p] = zl;
-				uint64_t cnt = pi_prefix_count(&pod->v4, zl);
-				for (uint64_t k = 0; k < cnt; k++) {
-					struct pi_prefix zn;
-					pi_prefix_subnet(&pod->v4, zl, k, &zn);
-					uint32_t z = zone_new(&d, pi_arena_strdup(d.a, pi_prefix_rev_zone(&zn, buf, sizeof(buf))),
-							      PI_ZONE_REVERSE4, p);
-					Z(&d, z)->net = zn;
-					if (k == 0)
-						d.pod_rev4[p] = z;
-					apex(&d, z, auth, px->n_auth);
-				}
-			}
-		}
-		if (pi_prefix_is_set(&pod->v6)) {
-			unsigned zl = (pod->v6.len + 3) / 4 * 4;
-			bool same = false;
-			for (unsigned k = 0; k < d.n_parents; k++)
-				same |= d.parent_net[k].family == PI_AF_V6 && d.parent_net[k].len >= zl;
-			if (!same && zl == pod->v6.len) {
-				uint32_t z = zone_new(&d, pi_arena_strdup(d.a, pi_prefix_rev_zone(&pod->v6, buf, sizeof(buf))),
-						      PI_ZONE_REVERSE6, p);
-				Z(&d, z)->net = pod->v6;
-				d.pod_rev6[p] = z;
-				apex(&d, z, auth, px->n_auth);
-			}
-		}
-		/* Parents delegate the pod's reverse zones (NS names are out of zone: no glue). */
-		for (uint32_t z = d.pod_fwd[p] + 1; z < d.zones.len; z++) {
-			struct zb *zz = Z(&d, z);
-			for (unsigned k = 0; k < d.n_parents; k++)
-				if (pi_prefix_contains(&d.parent_net[k], &zz->net))
-					for (uint32_t i = 0; i < px->n_auth; i++)
-						ns_glue(&d, d.parent[k], zz->name, auth[i], false);
-		}
-	}
+	top_zones(&d, parents, n_parents);
+	for (uint32_t p = 0; p < n; p++)
+		pod_zones(&d, p);
 	for (uint32_t p = 0; p < n; p++) {
 		pod_records(&d, p, d.pod_fwd[p] != PI_NONE ? d.pod_fwd[p] : d.tld);
 		pod_ptrs(&d, p);
 	}
 
-	/* Sort, dedupe, copy. */
 	plan->n_zones = (uint32_t)d.zones.len;
 	plan->zones = pi_arena_alloc(d.a, (d.zones.len + 1) * sizeof(*plan->zones));
-	for (uint32_t z = 0; z < d.zones.len; z++) {
-		struct zb *zb = Z(&d, z);
-		struct pi_plan_rr *r = zb->rrs.data;
-		size_t nr = zb->rrs.len;
-		/* SOA stays first, apex NS (in server order) next. */
-		size_t head = 1;
-		while (head < nr && r[head].type == PI_RR_NS && r[head].owner == zb->name)
-			head++;
-		if (nr > head)
-			qsort(r + head, nr - head, sizeof(*r), rr_cmp);
-		size_t u = head;
-		for (size_t i = head; i < nr; i++) {
-			if (u > head && rr_cmp(&r[u - 1], &r[i]) == 0)
-				continue;
-			/* The apex NS set is already in the head. */
-			if (r[i].type == PI_RR_NS && strcmp(r[i].owner, zb->name) == 0)
-				continue;
-			r[u++] = r[i];
-		}
-		struct pi_plan_zone *o = &plan->zones[z];
-		o->name = zb->name;
-		o->kind = zb->kind;
-		o->pod = zb->pod;
-		o->n_servers = (uint32_t)zb->servers.len;
-		o->servers = pi_arena_alloc(d.a, (zb->servers.len + 1) * sizeof(uint32_t));
-		if (zb->servers.len)
-			memcpy(o->servers, zb->servers.data, zb->servers.len * sizeof(uint32_t));
-		o->n_rrs = (uint32_t)u;
-		o->rrs = pi_arena_alloc(d.a, (u + 1) * sizeof(*o->rrs));
-		if (u)
-			memcpy(o->rrs, r, u * sizeof(*r));
-		pi_vec_free(&zb->servers);
-		pi_vec_free(&zb->rrs);
-	}
-	/* Index the zones per pod (render looks a node's zones up by pod). */
-	for (uint32_t z = 0; z < plan->n_zones; z++) {
-		uint32_t p = plan->zones[z].pod;
-		if (p == PI_NONE) {
-			if (z == plan->n_lab_zones)
-				plan->n_lab_zones++;
-			continue;
-		}
-		if (!plan->pods[p].n_zones)
-			plan->pods[p].first_zone = z;
-		plan->pods[p].n_zones++;
-	}
+	for (uint32_t z = 0; z < d.zones.len; z++)
+		zone_finish(&d, z);
+	index_zones(plan);
 	pi_vec_free(&d.zones);
 	pi_vec_free(&d.roots);
 	free(d.pod_fwd);

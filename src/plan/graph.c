@@ -49,6 +49,60 @@ static const char *gen_name(struct pl_ctx *c, const char *bp, unsigned *counter)
 	}
 }
 
+/* Explicit names first so generated ones can step around them. */
+static void reserve_names(struct pl_ctx *c)
+{
+	const struct pi_lab *lab = c->lab;
+	uint32_t idx = 0;
+	for (size_t i = 0; i < lab->n_pods; i++) {
+		const struct pi_lab_pod *lp = &lab->pods[i];
+		uint32_t cnt = lp->name ? 1 : lp->count;
+		if (lp->name && !pl_map_put(&c->pods, lp->name, idx))
+			PL_ERR(c, lp->pos, "pod names must be unique", "pod name '%s' is used twice", lp->name);
+		idx += cnt;
+	}
+}
+
+/* Per blueprint, the last number a generated pod name used. */
+struct name_counters {
+	struct pl_map map; /* blueprint name -> index into ctr */
+	unsigned *ctr;
+	size_t n;
+};
+
+static void pod_init(struct pl_ctx *c, uint32_t idx, const struct pi_lab_pod *lp, struct name_counters *nc)
+{
+	struct pi_plan *plan = c->plan;
+	struct pi_plan_pod *pod = &plan->pods[idx];
+	pod->bp = lp->bp;
+	pod->tier = lp->bp->tier;
+	pod->asn = lp->asn;
+	pod->pos = lp->pos;
+	pod->anycast = lp->bp->anycast;
+	if (lp->name) {
+		pod->name = pi_arena_strdup(&plan->arena, lp->name);
+	} else {
+		uint32_t ci = pl_map_get(&nc->map, lp->bp->name);
+		if (ci == PI_NONE) {
+			ci = (uint32_t)nc->n++;
+			pl_map_put(&nc->map, lp->bp->name, ci);
+		}
+		pod->name = gen_name(c, lp->bp->name, &nc->ctr[ci]);
+		pl_map_put(&c->pods, pod->name, idx);
+	}
+	if (strlen(pod->name) > 24)
+		PL_ERR(c, lp->pos, "node names are <pod>-<role><n> and must fit 40 characters",
+		       "pod name '%s' is longer than 24 characters", pod->name);
+	pod->domain = pi_arena_printf(&plan->arena, "%s.%s.", pod->name, plan->tld);
+	c->px[idx].lp = lp;
+	c->px[idx].v4 = c->px[idx].v6 = true;
+	c->px[idx].ixp_lan = PI_NONE;
+	c->px[idx].ixp_lan_bp = PI_NONE;
+	c->px[idx].resolver = PI_NONE;
+	if (pod->tier == PI_TIER_TRANSIT)
+		c->n_transit++;
+}
+
 int pl_pods(struct pl_ctx *c)
 {
 	const struct pi_lab *lab = c->lab;
@@ -68,24 +122,13 @@ int pl_pods(struct pl_ctx *c)
 	plan->pods = pi_arena_alloc(&plan->arena, n * sizeof(*plan->pods));
 	c->px = pi_xcalloc(n, sizeof(*c->px));
 	pl_map_init(&c->pods, n);
+	reserve_names(c);
 
-	/* Explicit names first so generated ones can step around them. */
-	uint32_t idx = 0;
-	for (size_t i = 0; i < lab->n_pods; i++) {
-		const struct pi_lab_pod *lp = &lab->pods[i];
-		uint32_t cnt = lp->name ? 1 : lp->count;
-		if (lp->name && !pl_map_put(&c->pods, lp->name, idx))
-			PL_ERR(c, lp->pos, "pod names must be unique", "pod name '%s' is used twice", lp->name);
-		idx += cnt;
-	}
-	struct pl_map counters;
-	pl_map_init(&counters, 16);
-	unsigned *ctr = pi_xcalloc(lab->n_pods + 1, sizeof(*ctr));
-	size_t n_ctr = 0;
-
+	struct name_counters nc = { .ctr = pi_xcalloc(lab->n_pods + 1, sizeof(unsigned)) };
+	pl_map_init(&nc.map, 16);
 	struct pl_set64 used;
 	pl_set64_init(&used, n);
-	idx = 0;
+	uint32_t idx = 0;
 	for (size_t i = 0; i < lab->n_pods; i++) {
 		const struct pi_lab_pod *lp = &lab->pods[i];
 		if (!lp->bp) {
@@ -98,36 +141,8 @@ int pl_pods(struct pl_ctx *c)
 				PL_ERR(c, lp->pos, "every pod needs its own ASN", "ASN %u is used by two pods", lp->asn);
 		}
 		uint32_t cnt = lp->name ? 1 : lp->count;
-		for (uint32_t k = 0; k < cnt; k++, idx++) {
-			struct pi_plan_pod *pod = &plan->pods[idx];
-			pod->bp = lp->bp;
-			pod->tier = lp->bp->tier;
-			pod->asn = lp->asn;
-			pod->pos = lp->pos;
-			pod->anycast = lp->bp->anycast;
-			if (lp->name) {
-				pod->name = pi_arena_strdup(&plan->arena, lp->name);
-			} else {
-				uint32_t ci = pl_map_get(&counters, lp->bp->name);
-				if (ci == PI_NONE) {
-					ci = (uint32_t)n_ctr++;
-					pl_map_put(&counters, lp->bp->name, ci);
-				}
-				pod->name = gen_name(c, lp->bp->name, &ctr[ci]);
-				pl_map_put(&c->pods, pod->name, idx);
-			}
-			if (strlen(pod->name) > 24)
-				PL_ERR(c, lp->pos, "node names are <pod>-<role><n> and must fit 40 characters",
-				       "pod name '%s' is longer than 24 characters", pod->name);
-			pod->domain = pi_arena_printf(&plan->arena, "%s.%s.", pod->name, plan->tld);
-			c->px[idx].lp = lp;
-			c->px[idx].v4 = c->px[idx].v6 = true;
-			c->px[idx].ixp_lan = PI_NONE;
-			c->px[idx].ixp_lan_bp = PI_NONE;
-			c->px[idx].resolver = PI_NONE;
-			if (pod->tier == PI_TIER_TRANSIT)
-				c->n_transit++;
-		}
+		for (uint32_t k = 0; k < cnt; k++, idx++)
+			pod_init(c, idx, lp, &nc);
 	}
 	/* ASNs after every explicit one is reserved, in pod order. */
 	if (!c->errors)
@@ -135,14 +150,9 @@ int pl_pods(struct pl_ctx *c)
 			if (!plan->pods[p].asn)
 				plan->pods[p].asn = draw_asn(c, plan->pods[p].tier, &used);
 	pl_set64_free(&used);
-	pl_map_free(&counters);
-	free(ctr);
+	pl_map_free(&nc.map);
+	free(nc.ctr);
 	return c->errors ? -EINVAL : 0;
-}
-
-static uint64_t pair_key(uint32_t a, uint32_t b)
-{
-	return a < b ? ((uint64_t)a << 32) | b : ((uint64_t)b << 32) | a;
 }
 
 static void rel_add(struct pl_ctx *c, enum pl_rel_kind kind, uint32_t a, uint32_t b, bool from_lab,
@@ -171,7 +181,7 @@ static uint32_t pick(struct pl_ctx *c, const uint32_t *cand, uint32_t n, uint32_
 {
 	if (n == 0)
 		return PI_NONE;
-#define PICK_OK(q) ((q) != p && !pl_set64_has(pairs, pair_key(p, (q))) && !(skip && skip[(q)]))
+#define PICK_OK(q) ((q) != p && !pl_set64_has(pairs, pl_pair_key(p, (q))) && !(skip && skip[(q)]))
 	for (unsigned t = 0; t < 8; t++) {
 		uint32_t q = cand[pi_rng_below(&c->rng, n)];
 		if (PICK_OK(q))
@@ -304,44 +314,62 @@ static void build_adj(struct pl_ctx *c)
 	free(fill);
 }
 
-int pl_graph(struct pl_ctx *c)
-{
-	const struct pi_lab *lab = c->lab;
-	struct pi_plan *plan = c->plan;
-	uint32_t n = plan->n_pods;
+/* What the steps of pl_graph share: the pairs already related and the pods
+ * by tier, in pod order. */
+struct gctx {
+	struct pl_ctx *c;
+	struct pi_plan *plan;
+	uint32_t n;
 	struct pl_set64 pairs;
-	pl_set64_init(&pairs, n * 3 + lab->n_rels);
+	uint32_t *transit, nt;
+	uint32_t *ixp, ni;
+	uint32_t *stub, ns;
+};
 
-	/* 1. What the lab says. */
+/* Whether the lab's relationship can be taken (its pair is then recorded);
+ * if not, says why. */
+static bool lab_rel_ok(struct gctx *g, const struct pi_lab_rel *lr, uint32_t a, uint32_t b)
+{
+	struct pl_ctx *c = g->c;
+	if (a == PI_NONE || b == PI_NONE) {
+		PL_ERR(c, lr->pos, "relationships name pods by their name (generated pods are <blueprint><n>)",
+		       "relationship names unknown pod '%s'", a == PI_NONE ? lr->a : lr->b);
+		return false;
+	}
+	if (a == b) {
+		PL_ERR(c, lr->pos, NULL, "pod '%s' cannot have a relationship with itself", lr->a);
+		return false;
+	}
+	enum pi_tier ta = g->plan->pods[a].tier, tb = g->plan->pods[b].tier;
+	if (lr->kind == PI_LAB_REL_IXP && (tb != PI_TIER_IXP || ta == PI_TIER_IXP)) {
+		PL_ERR(c, lr->pos, "an IXP membership joins a transit or stub pod (first) to an IXP pod (second)",
+		       "'%s' cannot be a member of '%s'", lr->a, lr->b);
+		return false;
+	}
+	if (lr->kind != PI_LAB_REL_IXP && (ta == PI_TIER_IXP || tb == PI_TIER_IXP)) {
+		PL_ERR(c, lr->pos, "IXP pods only take members; write it as an IXP membership",
+		       "IXP pod '%s' cannot be a %s", ta == PI_TIER_IXP ? lr->a : lr->b,
+		       lr->kind == PI_LAB_REL_PEER ? "peer" : "transit provider or customer");
+		return false;
+	}
+	if (!pl_set64_add(&g->pairs, pl_pair_key(a, b))) {
+		PL_ERR(c, lr->pos, "keep one relationship per pair of pods",
+		       "pods '%s' and '%s' already have a relationship", lr->a, lr->b);
+		return false;
+	}
+	return true;
+}
+
+/* 1. What the lab says. */
+static void lab_rels(struct gctx *g)
+{
+	struct pl_ctx *c = g->c;
+	const struct pi_lab *lab = c->lab;
 	for (size_t i = 0; i < lab->n_rels; i++) {
 		const struct pi_lab_rel *lr = &lab->rels[i];
 		uint32_t a = pl_map_get(&c->pods, lr->a), b = pl_map_get(&c->pods, lr->b);
-		if (a == PI_NONE || b == PI_NONE) {
-			PL_ERR(c, lr->pos, "relationships name pods by their name (generated pods are <blueprint><n>)",
-			       "relationship names unknown pod '%s'", a == PI_NONE ? lr->a : lr->b);
+		if (!lab_rel_ok(g, lr, a, b))
 			continue;
-		}
-		if (a == b) {
-			PL_ERR(c, lr->pos, NULL, "pod '%s' cannot have a relationship with itself", lr->a);
-			continue;
-		}
-		enum pi_tier ta = plan->pods[a].tier, tb = plan->pods[b].tier;
-		if (lr->kind == PI_LAB_REL_IXP && (tb != PI_TIER_IXP || ta == PI_TIER_IXP)) {
-			PL_ERR(c, lr->pos, "an IXP membership joins a transit or stub pod (first) to an IXP pod (second)",
-			       "'%s' cannot be a member of '%s'", lr->a, lr->b);
-			continue;
-		}
-		if (lr->kind != PI_LAB_REL_IXP && (ta == PI_TIER_IXP || tb == PI_TIER_IXP)) {
-			PL_ERR(c, lr->pos, "IXP pods only take members; write it as an IXP membership",
-			       "IXP pod '%s' cannot be a %s", ta == PI_TIER_IXP ? lr->a : lr->b,
-			       lr->kind == PI_LAB_REL_PEER ? "peer" : "transit provider or customer");
-			continue;
-		}
-		if (!pl_set64_add(&pairs, pair_key(a, b))) {
-			PL_ERR(c, lr->pos, "keep one relationship per pair of pods",
-			       "pods '%s' and '%s' already have a relationship", lr->a, lr->b);
-			continue;
-		}
 		if (lr->kind == PI_LAB_REL_PROVIDER) {
 			rel_add(c, PL_TRANSIT, a, b, true, lr->pos);
 			c->px[b].pinned_providers = true;
@@ -352,92 +380,145 @@ int pl_graph(struct pl_ctx *c)
 			c->px[a].pinned_ixps = true;
 		}
 	}
+}
 
-	uint32_t *transit = pi_xcalloc(n + 1, sizeof(uint32_t)), nt = 0;
-	uint32_t *ixp = pi_xcalloc(n + 1, sizeof(uint32_t)), ni = 0;
-	uint32_t *stub = pi_xcalloc(n + 1, sizeof(uint32_t)), ns = 0;
-	for (uint32_t p = 0; p < n; p++) {
-		if (plan->pods[p].tier == PI_TIER_TRANSIT)
-			transit[nt++] = p;
-		else if (plan->pods[p].tier == PI_TIER_IXP)
-			ixp[ni++] = p;
+/* A generated relationship between two pods not yet related. */
+static void gen_rel(struct gctx *g, enum pl_rel_kind kind, uint32_t a, uint32_t b, struct pi_pos pos)
+{
+	pl_set64_add(&g->pairs, pl_pair_key(a, b));
+	rel_add(g->c, kind, a, b, false, pos);
+}
+
+/* Up to k random partners of p from cand: transit providers selling to p,
+ * or IXPs p joins. */
+static void add_partners(struct gctx *g, uint32_t p, const uint32_t *cand, uint32_t nc, uint32_t k,
+			 enum pl_rel_kind kind)
+{
+	for (uint32_t j = 0; j < k; j++) {
+		uint32_t q = pick(g->c, cand, nc, p, &g->pairs, NULL);
+		if (q == PI_NONE)
+			break;
+		if (kind == PL_TRANSIT)
+			gen_rel(g, PL_TRANSIT, q, p, g->plan->pods[p].pos);
 		else
-			stub[ns++] = p;
+			gen_rel(g, PL_IXP, p, q, g->plan->pods[p].pos);
 	}
+}
 
-	/* 2. The transit clique. */
-	for (uint32_t i = 0; i < nt; i++)
-		for (uint32_t j = i + 1; j < nt; j++)
-			if (pl_set64_add(&pairs, pair_key(transit[i], transit[j])))
-				rel_add(c, PL_PEER, transit[i], transit[j], false, plan->pods[transit[i]].pos);
-
-	/* 3. Stubs: providers and IXPs. */
-	for (uint32_t s = 0; s < ns; s++) {
-		uint32_t p = stub[s];
+/* 3. Stubs: providers and IXPs. */
+static void stub_rels(struct gctx *g)
+{
+	struct pl_ctx *c = g->c;
+	struct pi_plan *plan = g->plan;
+	for (uint32_t s = 0; s < g->ns; s++) {
+		uint32_t p = g->stub[s];
 		const struct pi_blueprint *bp = plan->pods[p].bp;
 		if (!c->px[p].pinned_providers) {
-			if (nt == 0) {
+			if (g->nt == 0)
 				PL_ERR(c, plan->pods[p].pos, "add a pod whose blueprint has tier: transit",
 				       "pod '%s' (tier stub) needs a transit provider, but the lab has no transit pod",
 				       plan->pods[p].name);
-			} else {
-				uint32_t k = draw_count(c, bp->providers, 1, nt);
-				for (uint32_t j = 0; j < k; j++) {
-					uint32_t t = pick(c, transit, nt, p, &pairs, NULL);
-					if (t == PI_NONE)
-						break;
-					pl_set64_add(&pairs, pair_key(p, t));
-					rel_add(c, PL_TRANSIT, t, p, false, plan->pods[p].pos);
-				}
-			}
+			else
+				add_partners(g, p, g->transit, g->nt, draw_count(c, bp->providers, 1, g->nt), PL_TRANSIT);
 		}
-		if (!c->px[p].pinned_ixps && ni > 0) {
-			uint32_t k = draw_count(c, bp->ixps, 0, ni);
-			for (uint32_t j = 0; j < k; j++) {
-				uint32_t x = pick(c, ixp, ni, p, &pairs, NULL);
-				if (x == PI_NONE)
-					break;
-				pl_set64_add(&pairs, pair_key(p, x));
-				rel_add(c, PL_IXP, p, x, false, plan->pods[p].pos);
-			}
-		}
+		if (!c->px[p].pinned_ixps && g->ni > 0)
+			add_partners(g, p, g->ixp, g->ni, draw_count(c, bp->ixps, 0, g->ni), PL_IXP);
 	}
+}
 
-	/* 4. No empty peering LANs: top IXPs up to two members. */
-	bool *pinned = pi_xcalloc(n, sizeof(bool)), *full = pi_xcalloc(n, sizeof(bool));
-	for (uint32_t p = 0; p < n; p++)
+/* 4. No empty peering LANs: top IXPs up to two members. */
+static void fill_ixps(struct gctx *g)
+{
+	struct pl_ctx *c = g->c;
+	struct pi_plan *plan = g->plan;
+	bool *pinned = pi_xcalloc(g->n, sizeof(bool)), *full = pi_xcalloc(g->n, sizeof(bool));
+	for (uint32_t p = 0; p < g->n; p++)
 		pinned[p] = c->px[p].pinned_ixps;
-	for (uint32_t i = 0; i < ni; i++) {
-		uint32_t x = ixp[i];
+	for (uint32_t i = 0; i < g->ni; i++) {
+		uint32_t x = g->ixp[i];
 		while (c->px[x].n_members < 2) {
 			/* Prefer stubs still under their blueprint's ixps.max. */
-			for (uint32_t s = 0; s < ns; s++)
-				full[stub[s]] = pinned[stub[s]] || c->px[stub[s]].n_ixps >= plan->pods[stub[s]].bp->ixps.max;
-			uint32_t m = pick(c, stub, ns, x, &pairs, full);
+			for (uint32_t s = 0; s < g->ns; s++)
+				full[g->stub[s]] = pinned[g->stub[s]] ||
+						   c->px[g->stub[s]].n_ixps >= plan->pods[g->stub[s]].bp->ixps.max;
+			uint32_t m = pick(c, g->stub, g->ns, x, &g->pairs, full);
 			if (m == PI_NONE)
-				m = pick(c, stub, ns, x, &pairs, pinned);
+				m = pick(c, g->stub, g->ns, x, &g->pairs, pinned);
 			if (m == PI_NONE)
-				m = pick(c, transit, nt, x, &pairs, pinned);
+				m = pick(c, g->transit, g->nt, x, &g->pairs, pinned);
 			if (m == PI_NONE)
 				break;
-			pl_set64_add(&pairs, pair_key(m, x));
-			rel_add(c, PL_IXP, m, x, false, plan->pods[m].pos);
+			gen_rel(g, PL_IXP, m, x, plan->pods[m].pos);
 		}
 	}
 	free(pinned);
 	free(full);
+}
 
+/* Every pod reaches pod 0 over some relationship. */
+static void check_connected(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
+	uint32_t n = plan->n_pods;
+	uint32_t *up = pi_xcalloc(n, sizeof(uint32_t));
+	for (uint32_t p = 0; p < n; p++)
+		up[p] = p;
+	struct pl_rel *rels = c->rels.data;
+	for (size_t i = 0; i < c->rels.len; i++)
+		up[uf_find(up, rels[i].a)] = uf_find(up, rels[i].b);
+	uint32_t root = uf_find(up, 0);
+	for (uint32_t p = 0; p < n; p++)
+		if (uf_find(up, p) != root) {
+			PL_ERR(c, plan->pods[p].pos, "give it a provider, a peer or an IXP membership",
+			       "pod '%s' is not connected to pod '%s' by any provider, peer or IXP path",
+			       plan->pods[p].name, plan->pods[0].name);
+			break;
+		}
+	free(up);
+}
+
+static void build_rels(struct gctx *g)
+{
+	struct pi_plan *plan = g->plan;
+	lab_rels(g);
+	for (uint32_t p = 0; p < g->n; p++) {
+		if (plan->pods[p].tier == PI_TIER_TRANSIT)
+			g->transit[g->nt++] = p;
+		else if (plan->pods[p].tier == PI_TIER_IXP)
+			g->ixp[g->ni++] = p;
+		else
+			g->stub[g->ns++] = p;
+	}
+	/* 2. The transit clique. */
+	for (uint32_t i = 0; i < g->nt; i++)
+		for (uint32_t j = i + 1; j < g->nt; j++)
+			if (pl_set64_add(&g->pairs, pl_pair_key(g->transit[i], g->transit[j])))
+				rel_add(g->c, PL_PEER, g->transit[i], g->transit[j], false, plan->pods[g->transit[i]].pos);
+	stub_rels(g);
+	fill_ixps(g);
 	/* 5. Checks. */
-	for (uint32_t s = 0; s < ns; s++) {
-		uint32_t p = stub[s];
-		if (!c->px[p].n_providers && (c->px[p].pinned_providers || nt > 0))
-			PL_ERR(c, plan->pods[p].pos, "give it a provider relationship",
+	for (uint32_t s = 0; s < g->ns; s++) {
+		uint32_t p = g->stub[s];
+		if (!g->c->px[p].n_providers && (g->c->px[p].pinned_providers || g->nt > 0))
+			PL_ERR(g->c, plan->pods[p].pos, "give it a provider relationship",
 			       "pod '%s' has no transit provider", plan->pods[p].name);
 	}
-	free(transit);
-	free(ixp);
-	free(stub);
-	pl_set64_free(&pairs);
+}
+
+int pl_graph(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
+	uint32_t n = plan->n_pods;
+	struct gctx g = { .c = c, .plan = plan, .n = n };
+	pl_set64_init(&g.pairs, n * 3 + c->lab->n_rels);
+	g.transit = pi_xcalloc(n + 1, sizeof(uint32_t));
+	g.ixp = pi_xcalloc(n + 1, sizeof(uint32_t));
+	g.stub = pi_xcalloc(n + 1, sizeof(uint32_t));
+	build_rels(&g);
+	free(g.transit);
+	free(g.ixp);
+	free(g.stub);
+	pl_set64_free(&g.pairs);
 	if (c->errors)
 		return -EINVAL;
 	build_adj(c);
@@ -445,23 +526,7 @@ int pl_graph(struct pl_ctx *c)
 	int rc = cones(c);
 	if (rc)
 		return rc;
-	{
-		uint32_t *up = pi_xcalloc(n, sizeof(uint32_t));
-		for (uint32_t p = 0; p < n; p++)
-			up[p] = p;
-		struct pl_rel *rels = c->rels.data;
-		for (size_t i = 0; i < c->rels.len; i++)
-			up[uf_find(up, rels[i].a)] = uf_find(up, rels[i].b);
-		uint32_t root = uf_find(up, 0);
-		for (uint32_t p = 0; p < n; p++)
-			if (uf_find(up, p) != root) {
-				PL_ERR(c, plan->pods[p].pos, "give it a provider, a peer or an IXP membership",
-				       "pod '%s' is not connected to pod '%s' by any provider, peer or IXP path",
-				       plan->pods[p].name, plan->pods[0].name);
-				break;
-			}
-		free(up);
-	}
+	check_connected(c);
 	if (c->errors)
 		return -EINVAL;
 	/* Route servers accept what their members' cones announce. */

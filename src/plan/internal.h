@@ -139,6 +139,11 @@ void pl_err(struct pl_ctx *c, struct pi_pos pos, const char *hint, const char *f
 #define PL_ERR(c, pos, hint, ...) pl_err((c), (pos), (hint), __VA_ARGS__)
 
 static inline uint32_t *pl_u32(const struct pi_vec *v, size_t i) { return pi_vec_at(v, i); }
+/* An unordered pair of pods as one pl_set64 key. */
+static inline uint64_t pl_pair_key(uint32_t a, uint32_t b)
+{
+	return a < b ? ((uint64_t)a << 32) | b : ((uint64_t)b << 32) | a;
+}
 
 /* limits.c: refuses a lab whose plan would exceed PI_PLAN_MAX_*, from
  * counts alone, before anything is allocated. */

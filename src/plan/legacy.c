@@ -75,24 +75,14 @@ static uint32_t find_router(struct pl_ctx *c, unsigned x, unsigned y, unsigned r
 	return PI_NONE;
 }
 
-int pl_legacy(struct pl_ctx *c)
+/* Pods, numbered as the original numbers them. Returns the node count. */
+static uint32_t legacy_pods(struct pl_ctx *c)
 {
 	const struct pi_legacy *lg = &c->lab->legacy;
 	struct pi_plan *plan = c->plan;
 	struct pi_arena *a = &plan->arena;
-	uint32_t n = (uint32_t)lg->n_pods;
-	if (!n) {
-		PL_ERR(c, ((struct pi_pos){ c->lab->file, 0, 0 }), NULL, "the lab has no pods");
-		return -EINVAL;
-	}
-	plan->v4 = pfx("10.0.0.0/8");
-	plan->v6 = pfx("fd00::/16");
-	plan->n_pods = n;
-	plan->pods = pi_arena_alloc(a, n * sizeof(*plan->pods));
-	c->px = pi_xcalloc(n, sizeof(*c->px));
-	pl_map_init(&c->pods, n);
 	uint32_t total = 0;
-	for (uint32_t p = 0; p < n; p++) {
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
 		const struct pi_legacy_pod *lp = &lg->pods[p];
 		struct pi_plan_pod *pod = &plan->pods[p];
 		if (lp->x < 16 || lp->x > 31 || lp->y < 1 || lp->y > 255) {
@@ -124,61 +114,66 @@ int pl_legacy(struct pl_ctx *c)
 		c->px[p].ixp_lan = PI_NONE;
 		total += lp->routers + (lp->kind != PI_LEGACY_BASE);
 	}
-	if (c->errors)
-		return -EINVAL;
+	return total;
+}
 
-	plan->n_nodes = total;
-	plan->nodes = pi_arena_alloc(a, (total + 1) * sizeof(*plan->nodes));
-	pl_map_init(&c->names, total * 2);
-	uint32_t ni = 0;
-	for (uint32_t p = 0; p < n; p++) {
-		const struct pi_legacy_pod *lp = &lg->pods[p];
-		struct pi_plan_pod *pod = &plan->pods[p];
-		struct pl_pod *px = &c->px[p];
-		pod->first_node = ni;
-		px->first_auth = (uint32_t)c->auth.len;
-		for (unsigned r = 1; r <= lp->routers; r++, ni++) {
-			struct pi_plan_node *nd = &plan->nodes[ni];
-			nd->name = pi_arena_printf(a, "%s-r%u", pod->name, r);
-			nd->role = "r";
-			nd->services = PI_SVC_ROUTER | PI_SVC_EBGP;
-			nd->pod = p;
-			nd->index = r;
-			nd->fqdn = pi_arena_printf(a, "R%u.%s", r, pod->domain);
-			if (lp->v4)
-				nd->lo4 = pfx("10.%u.%u.%u/32", lp->x, lp->y, r);
-			/* Not in the pod LAN's /64: Linux answers neighbour
-			 * solicitations only for addresses of the asking interface,
-			 * so an on-link loopback would be unreachable until OSPFv3
-			 * installed its /128 (iBGP waited ~15 s for it). */
-			if (lp->v6)
-				nd->lo6 = pfx("fd00:%u:%u:ffff::%u/128", lp->x, lp->y, r);
-			pl_map_put(&c->names, nd->name, ni);
-		}
-		if (lp->kind != PI_LEGACY_BASE) {
-			struct pi_plan_node *nd = &plan->nodes[ni];
-			nd->name = pi_arena_printf(a, "%s-s1", pod->name);
-			nd->role = "s";
-			nd->services = pod->bp->roles[1].services;
-			nd->pod = p;
-			nd->index = 1;
-			nd->fqdn = pi_arena_printf(a, "S1.%s", pod->domain);
-			/* No loopback: its one address is host .101 on the pod LAN. */
-			pl_map_put(&c->names, nd->name, ni);
-			if (nd->services & PI_SVC_RESOLVER)
-				px->resolver = ni;
-			if (nd->services & PI_SVC_AUTHDNS) {
-				*(uint32_t *)pi_vec_push(&c->auth) = ni;
-				px->n_auth = 1;
-			}
-			ni++;
-		}
-		pod->n_nodes = ni - pod->first_node;
+/* Pod p's routers r1..rN, then its server s1 (dns and web pods); returns
+ * the next node index. */
+static uint32_t legacy_pod_nodes(struct pl_ctx *c, uint32_t p, uint32_t ni)
+{
+	const struct pi_legacy_pod *lp = &c->lab->legacy.pods[p];
+	struct pi_plan *plan = c->plan;
+	struct pi_arena *a = &plan->arena;
+	struct pi_plan_pod *pod = &plan->pods[p];
+	struct pl_pod *px = &c->px[p];
+	pod->first_node = ni;
+	px->first_auth = (uint32_t)c->auth.len;
+	for (unsigned r = 1; r <= lp->routers; r++, ni++) {
+		struct pi_plan_node *nd = &plan->nodes[ni];
+		nd->name = pi_arena_printf(a, "%s-r%u", pod->name, r);
+		nd->role = "r";
+		nd->services = PI_SVC_ROUTER | PI_SVC_EBGP;
+		nd->pod = p;
+		nd->index = r;
+		nd->fqdn = pi_arena_printf(a, "R%u.%s", r, pod->domain);
+		if (lp->v4)
+			nd->lo4 = pfx("10.%u.%u.%u/32", lp->x, lp->y, r);
+		/* Not in the pod LAN's /64: Linux answers neighbour
+		 * solicitations only for addresses of the asking interface,
+		 * so an on-link loopback would be unreachable until OSPFv3
+		 * installed its /128 (iBGP waited ~15 s for it). */
+		if (lp->v6)
+			nd->lo6 = pfx("fd00:%u:%u:ffff::%u/128", lp->x, lp->y, r);
+		pl_map_put(&c->names, nd->name, ni);
 	}
+	if (lp->kind != PI_LEGACY_BASE) {
+		struct pi_plan_node *nd = &plan->nodes[ni];
+		nd->name = pi_arena_printf(a, "%s-s1", pod->name);
+		nd->role = "s";
+		nd->services = pod->bp->roles[1].services;
+		nd->pod = p;
+		nd->index = 1;
+		nd->fqdn = pi_arena_printf(a, "S1.%s", pod->domain);
+		/* No loopback: its one address is host .101 on the pod LAN. */
+		pl_map_put(&c->names, nd->name, ni);
+		if (nd->services & PI_SVC_RESOLVER)
+			px->resolver = ni;
+		if (nd->services & PI_SVC_AUTHDNS) {
+			*(uint32_t *)pi_vec_push(&c->auth) = ni;
+			px->n_auth = 1;
+		}
+		ni++;
+	}
+	pod->n_nodes = ni - pod->first_node;
+	return ni;
+}
 
-	/* Pod LANs, then the backbone. */
-	for (uint32_t p = 0; p < n; p++) {
-		const struct pi_legacy_pod *lp = &lg->pods[p];
+/* Each pod's LAN: routers at .1n, the server at .10n. */
+static void legacy_lans(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		const struct pi_legacy_pod *lp = &c->lab->legacy.pods[p];
 		const struct pi_plan_pod *pod = &plan->pods[p];
 		uint32_t l = pl_link_new(c, PI_LINK_LAN, PI_SCOPE_INTERNAL, p, PL_SRC_FIXED,
 					 pl_bridge_name(c, pod->name, "lan"));
@@ -199,15 +194,21 @@ int pl_legacy(struct pl_ctx *c)
 				xf->v6 = pfx("fd00:%u:%u::%u/64", lp->x, lp->y, host);
 		}
 	}
+}
+
+/* The backbone LAN with every router on it. Returns its link; bb_if[node]
+ * is each router's interface on it. */
+static uint32_t legacy_backbone(struct pl_ctx *c, uint32_t *bb_if)
+{
+	struct pi_plan *plan = c->plan;
 	uint32_t bb = pl_link_new(c, PI_LINK_LAN, PI_SCOPE_BACKBONE, PI_NONE, PL_SRC_FIXED,
 				  pl_bridge_name(c, plan->lab_name, "bb"));
 	struct pi_plan_link *bl = pi_vec_at(&c->links, bb);
 	bl->lan = "backbone";
 	bl->v4 = pfx("172.16.0.0/12");
 	bl->v6 = pfx("fd00:bb::/48");
-	uint32_t *bb_if = pi_xcalloc(total + 1, sizeof(uint32_t));
-	for (uint32_t p = 0; p < n; p++) {
-		const struct pi_legacy_pod *lp = &lg->pods[p];
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		const struct pi_legacy_pod *lp = &c->lab->legacy.pods[p];
 		const struct pi_plan_pod *pod = &plan->pods[p];
 		for (uint32_t k = pod->first_node; k < pod->first_node + pod->n_nodes; k++) {
 			const struct pi_plan_node *nd = &plan->nodes[k];
@@ -221,8 +222,16 @@ int pl_legacy(struct pl_ctx *c)
 				xf->v6 = pfx("fd00:bb::%u:%u:%u/48", lp->x, lp->y, 10 + nd->index);
 		}
 	}
+	return bb;
+}
 
-	/* Peerings: eBGP over the backbone; one pod-level peer relationship per pair. */
+/* Peerings: eBGP over the backbone; one pod-level peer relationship per
+ * pair, each followed by a router-level entry (kind -1) that
+ * legacy_sessions turns into sessions. */
+static void legacy_peerings(struct pl_ctx *c, uint32_t bb, const uint32_t *bb_if)
+{
+	const struct pi_legacy *lg = &c->lab->legacy;
+	const struct pi_plan *plan = c->plan;
 	struct pl_set64 pairs;
 	pl_set64_init(&pairs, lg->n_peerings);
 	for (size_t i = 0; i < lg->n_peerings; i++) {
@@ -241,8 +250,7 @@ int pl_legacy(struct pl_ctx *c)
 			PL_ERR(c, pe->pos, NULL, "peering joins pod %u.%u with itself", pe->left_x, pe->left_y);
 			continue;
 		}
-		uint64_t key = pa < pb ? ((uint64_t)pa << 32) | pb : ((uint64_t)pb << 32) | pa;
-		if (pl_set64_add(&pairs, key)) {
+		if (pl_set64_add(&pairs, pl_pair_key(pa, pb))) {
 			struct pl_rel *r = pi_vec_push(&c->rels);
 			r->kind = PL_PEER;
 			r->a = pa;
@@ -259,14 +267,13 @@ int pl_legacy(struct pl_ctx *c)
 		pr->b_if = bb_if[rb];
 	}
 	pl_set64_free(&pairs);
-	free(bb_if);
-	if (c->errors)
-		return -EINVAL;
+}
 
-	pl_ifaces_finish(c);
-
-	/* Sessions in peering order, then iBGP per pod. Router-level entries
-	 * are dropped from the relationship list once used. */
+/* Sessions in peering order. Router-level entries are dropped from the
+ * relationship list once used. */
+static void legacy_sessions(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
 	struct pl_rel *rels = c->rels.data;
 	size_t keep = 0;
 	static const unsigned fams[2] = { PI_AF_V4, PI_AF_V6 };
@@ -288,6 +295,45 @@ int pl_legacy(struct pl_ctx *c)
 		}
 	}
 	c->rels.len = keep;
+}
+
+int pl_legacy(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
+	uint32_t n = (uint32_t)c->lab->legacy.n_pods;
+	if (!n) {
+		PL_ERR(c, ((struct pi_pos){ c->lab->file, 0, 0 }), NULL, "the lab has no pods");
+		return -EINVAL;
+	}
+	plan->v4 = pfx("10.0.0.0/8");
+	plan->v6 = pfx("fd00::/16");
+	plan->n_pods = n;
+	plan->pods = pi_arena_alloc(&plan->arena, n * sizeof(*plan->pods));
+	c->px = pi_xcalloc(n, sizeof(*c->px));
+	pl_map_init(&c->pods, n);
+	uint32_t total = legacy_pods(c);
+	if (c->errors)
+		return -EINVAL;
+
+	plan->n_nodes = total;
+	plan->nodes = pi_arena_alloc(&plan->arena, (total + 1) * sizeof(*plan->nodes));
+	pl_map_init(&c->names, total * 2);
+	uint32_t ni = 0;
+	for (uint32_t p = 0; p < n; p++)
+		ni = legacy_pod_nodes(c, p, ni);
+
+	/* Pod LANs, then the backbone. */
+	legacy_lans(c);
+	uint32_t *bb_if = pi_xcalloc(total + 1, sizeof(uint32_t));
+	uint32_t bb = legacy_backbone(c, bb_if);
+	legacy_peerings(c, bb, bb_if);
+	free(bb_if);
+	if (c->errors)
+		return -EINVAL;
+
+	pl_ifaces_finish(c);
+	/* eBGP sessions in peering order, then iBGP per pod. */
+	legacy_sessions(c);
 	for (uint32_t p = 0; p < n; p++)
 		pl_ibgp(c, p);
 	pl_plan_rels(c);

@@ -191,6 +191,169 @@ static int dump_cb(const char *buf, size_t size, void *data)
 	return 0;
 }
 
+/* The plan's arrays, one element at a time, into a JSON array. */
+typedef json_t *(*json_elem_fn)(const struct pi_plan *plan, uint32_t i);
+
+static json_t *jlist(const struct pi_plan *plan, uint32_t n, json_elem_fn elem)
+{
+	json_t *a = json_array();
+	for (uint32_t i = 0; i < n; i++)
+		json_array_append_new(a, elem(plan, i));
+	return a;
+}
+
+static json_t *jpod(const struct pi_plan *plan, uint32_t p)
+{
+	const struct pi_plan_pod *pod = &plan->pods[p];
+	json_t *o = json_object();
+	SET(o, "name", json_string(pod->name));
+	SET(o, "blueprint", json_string(pod->bp ? pod->bp->name : ""));
+	SET(o, "tier", json_string(pi_tier_name(pod->tier)));
+	SET(o, "asn", json_integer(pod->asn));
+	SET(o, "v4", jpfx(&pod->v4));
+	SET(o, "v6", jpfx(&pod->v6));
+	SET(o, "domain", json_string(pod->domain));
+	SET(o, "first_node", json_integer(pod->first_node));
+	SET(o, "n_nodes", json_integer(pod->n_nodes));
+	SET(o, "cgnat_pool", jpfx(&pod->cgnat_pool));
+	SET(o, "nat44_pool", jpfx(&pod->nat44_pool));
+	SET(o, "nat64_pool", jpfx(&pod->nat64_pool));
+	SET(o, "anycast", json_boolean(pod->anycast));
+	SET(o, "cone", jidx_array(pod->cone, pod->n_cone));
+	return o;
+}
+
+static json_t *jrel(const struct pi_plan *plan, uint32_t i)
+{
+	const struct pi_plan_rel *r = &plan->rels[i];
+	json_t *o = json_object();
+	SET(o, "a", json_string(plan->pods[r->a].name));
+	SET(o, "b", json_string(plan->pods[r->b].name));
+	SET(o, "rel", json_string(pi_rel_name(r->rel)));
+	SET(o, "from_lab", json_boolean(r->from_lab));
+	SET(o, "link", jidx(r->link));
+	return o;
+}
+
+static json_t *jiface(const struct pi_plan *plan, uint32_t fi)
+{
+	const struct pi_plan_iface *f = &plan->ifaces[fi];
+	json_t *fo = json_object();
+	char mac[18];
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", f->mac[0], f->mac[1], f->mac[2], f->mac[3],
+		 f->mac[4], f->mac[5]);
+	SET(fo, "index", json_integer(fi));
+	SET(fo, "name", json_string(f->name));
+	SET(fo, "link", json_integer(f->link));
+	SET(fo, "v4", jpfx(&f->v4));
+	SET(fo, "v6", jpfx(&f->v6));
+	SET(fo, "mac", json_string(mac));
+	SET(fo, "dhcp4", json_boolean(f->dhcp4));
+	SET(fo, "ra6", json_boolean(f->ra6));
+	SET(fo, "fqdn", json_string(f->fqdn));
+	return fo;
+}
+
+static json_t *jnode(const struct pi_plan *plan, uint32_t n)
+{
+	const struct pi_plan_node *nd = &plan->nodes[n];
+	json_t *o = json_object();
+	SET(o, "name", json_string(nd->name));
+	SET(o, "role", json_string(nd->role));
+	SET(o, "services", jservices(nd->services));
+	SET(o, "pod", json_integer(nd->pod));
+	SET(o, "index", json_integer(nd->index));
+	SET(o, "fqdn", json_string(nd->fqdn));
+	SET(o, "lo4", jpfx(&nd->lo4));
+	SET(o, "lo6", jpfx(&nd->lo6));
+	SET(o, "route_reflector", json_boolean(nd->route_reflector));
+	SET(o, "mem_limit_mb", json_integer(nd->mem_limit_mb));
+	SET(o, "pids_limit", json_integer(nd->pids_limit));
+	SET(o, "root_dns", json_boolean(nd->root_dns));
+	SET(o, "tld_dns", json_boolean(nd->tld_dns));
+	SET(o, "gw4", jpfx(&nd->gw4));
+	SET(o, "gw6", jpfx(&nd->gw6));
+	SET(o, "resolver4", jpfx(&nd->resolver4));
+	SET(o, "resolver6", jpfx(&nd->resolver6));
+	SET(o, "anycast4", jpfx(&nd->anycast4));
+	SET(o, "anycast6", jpfx(&nd->anycast6));
+	json_t *ifs = json_array();
+	for (uint32_t i = 0; i < nd->n_ifaces; i++)
+		json_array_append_new(ifs, jiface(plan, nd->first_iface + i));
+	SET(o, "ifaces", ifs);
+	return o;
+}
+
+static json_t *jlink(const struct pi_plan *plan, uint32_t l)
+{
+	const struct pi_plan_link *lk = &plan->links[l];
+	json_t *o = json_object();
+	SET(o, "name", json_string(lk->name));
+	SET(o, "kind", json_string(lk->kind == PI_LINK_P2P ? "p2p" : "lan"));
+	SET(o, "scope", json_string(scope_name(lk->scope)));
+	SET(o, "pod", jidx(lk->pod));
+	SET(o, "lan", lk->lan ? json_string(lk->lan) : json_null());
+	SET(o, "v4", jpfx(&lk->v4));
+	SET(o, "v6", jpfx(&lk->v6));
+	SET(o, "ifaces", jidx_array(lk->ifaces, lk->n_ifaces));
+	SET(o, "mtu", json_integer(lk->mtu));
+	SET(o, "cgnat", json_boolean(lk->cgnat));
+	SET(o, "nat64", json_boolean(lk->nat64));
+	return o;
+}
+
+static json_t *jsession(const struct pi_plan *plan, uint32_t i)
+{
+	const struct pi_plan_session *s = &plan->sessions[i];
+	json_t *o = json_object();
+	SET(o, "name", json_string(s->name));
+	SET(o, "a", json_string(plan->nodes[s->a].name));
+	SET(o, "b", json_string(plan->nodes[s->b].name));
+	SET(o, "family", json_integer(s->family));
+	SET(o, "a_addr", jpfx(&s->a_addr));
+	SET(o, "b_addr", jpfx(&s->b_addr));
+	SET(o, "a_iface", jidx(s->a_iface));
+	SET(o, "b_iface", jidx(s->b_iface));
+	SET(o, "rel", json_string(pi_rel_name(s->rel)));
+	SET(o, "a_max_prefix", json_integer(s->a_max_prefix));
+	SET(o, "b_max_prefix", json_integer(s->b_max_prefix));
+	SET(o, "b_is_rr_client", json_boolean(s->b_is_rr_client));
+	return o;
+}
+
+static json_t *jroute(const struct pi_plan *plan, uint32_t i)
+{
+	const struct pi_plan_route *r = &plan->routes[i];
+	json_t *o = json_object();
+	SET(o, "node", json_string(plan->nodes[r->node].name));
+	SET(o, "dst", jpfx(&r->dst));
+	SET(o, "via", jpfx(&r->via));
+	return o;
+}
+
+static json_t *jzone(const struct pi_plan *plan, uint32_t z)
+{
+	const struct pi_plan_zone *zn = &plan->zones[z];
+	json_t *o = json_object();
+	SET(o, "name", json_string(zn->name));
+	SET(o, "kind", json_string(zone_kind_name(zn->kind)));
+	SET(o, "pod", jidx(zn->pod));
+	json_t *sv = json_array();
+	for (uint32_t i = 0; i < zn->n_servers; i++)
+		json_array_append_new(sv, json_string(plan->nodes[zn->servers[i]].name));
+	SET(o, "servers", sv);
+	json_t *rrs = json_array();
+	for (uint32_t i = 0; i < zn->n_rrs; i++) {
+		json_t *ro = json_array();
+		json_array_append_new(ro, json_string(zn->rrs[i].owner));
+		json_array_append_new(ro, json_string(pi_rr_type_name(zn->rrs[i].type)));
+		json_array_append_new(ro, json_string(zn->rrs[i].data));
+		json_array_append_new(rrs, ro);
+	}
+	SET(o, "records", rrs);
+	return o;
+}
+
 int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 {
 	json_t *root = json_object();
@@ -205,162 +368,14 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 	SET(root, "v6", jpfx(&plan->v6));
 	SET(root, "anycast4", jpfx(&plan->anycast4));
 	SET(root, "anycast6", jpfx(&plan->anycast6));
-
-	json_t *pods = json_array();
-	for (uint32_t p = 0; p < plan->n_pods; p++) {
-		const struct pi_plan_pod *pod = &plan->pods[p];
-		json_t *o = json_object();
-		SET(o, "name", json_string(pod->name));
-		SET(o, "blueprint", json_string(pod->bp ? pod->bp->name : ""));
-		SET(o, "tier", json_string(pi_tier_name(pod->tier)));
-		SET(o, "asn", json_integer(pod->asn));
-		SET(o, "v4", jpfx(&pod->v4));
-		SET(o, "v6", jpfx(&pod->v6));
-		SET(o, "domain", json_string(pod->domain));
-		SET(o, "first_node", json_integer(pod->first_node));
-		SET(o, "n_nodes", json_integer(pod->n_nodes));
-		SET(o, "cgnat_pool", jpfx(&pod->cgnat_pool));
-		SET(o, "nat44_pool", jpfx(&pod->nat44_pool));
-		SET(o, "nat64_pool", jpfx(&pod->nat64_pool));
-		SET(o, "anycast", json_boolean(pod->anycast));
-		SET(o, "cone", jidx_array(pod->cone, pod->n_cone));
-		json_array_append_new(pods, o);
-	}
-	SET(root, "pods", pods);
-
-	json_t *rels = json_array();
-	for (uint32_t i = 0; i < plan->n_rels; i++) {
-		const struct pi_plan_rel *r = &plan->rels[i];
-		json_t *o = json_object();
-		SET(o, "a", json_string(plan->pods[r->a].name));
-		SET(o, "b", json_string(plan->pods[r->b].name));
-		SET(o, "rel", json_string(pi_rel_name(r->rel)));
-		SET(o, "from_lab", json_boolean(r->from_lab));
-		SET(o, "link", jidx(r->link));
-		json_array_append_new(rels, o);
-	}
-	SET(root, "relationships", rels);
-
-	json_t *nodes = json_array();
-	for (uint32_t n = 0; n < plan->n_nodes; n++) {
-		const struct pi_plan_node *nd = &plan->nodes[n];
-		json_t *o = json_object();
-		SET(o, "name", json_string(nd->name));
-		SET(o, "role", json_string(nd->role));
-		SET(o, "services", jservices(nd->services));
-		SET(o, "pod", json_integer(nd->pod));
-		SET(o, "index", json_integer(nd->index));
-		SET(o, "fqdn", json_string(nd->fqdn));
-		SET(o, "lo4", jpfx(&nd->lo4));
-		SET(o, "lo6", jpfx(&nd->lo6));
-		SET(o, "route_reflector", json_boolean(nd->route_reflector));
-		SET(o, "mem_limit_mb", json_integer(nd->mem_limit_mb));
-		SET(o, "pids_limit", json_integer(nd->pids_limit));
-		SET(o, "root_dns", json_boolean(nd->root_dns));
-		SET(o, "tld_dns", json_boolean(nd->tld_dns));
-		SET(o, "gw4", jpfx(&nd->gw4));
-		SET(o, "gw6", jpfx(&nd->gw6));
-		SET(o, "resolver4", jpfx(&nd->resolver4));
-		SET(o, "resolver6", jpfx(&nd->resolver6));
-		SET(o, "anycast4", jpfx(&nd->anycast4));
-		SET(o, "anycast6", jpfx(&nd->anycast6));
-		json_t *ifs = json_array();
-		for (uint32_t i = 0; i < nd->n_ifaces; i++) {
-			uint32_t fi = nd->first_iface + i;
-			const struct pi_plan_iface *f = &plan->ifaces[fi];
-			json_t *fo = json_object();
-			char mac[18];
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", f->mac[0], f->mac[1], f->mac[2],
-				 f->mac[3], f->mac[4], f->mac[5]);
-			SET(fo, "index", json_integer(fi));
-			SET(fo, "name", json_string(f->name));
-			SET(fo, "link", json_integer(f->link));
-			SET(fo, "v4", jpfx(&f->v4));
-			SET(fo, "v6", jpfx(&f->v6));
-			SET(fo, "mac", json_string(mac));
-			SET(fo, "dhcp4", json_boolean(f->dhcp4));
-			SET(fo, "ra6", json_boolean(f->ra6));
-			SET(fo, "fqdn", json_string(f->fqdn));
-			json_array_append_new(ifs, fo);
-		}
-		SET(o, "ifaces", ifs);
-		json_array_append_new(nodes, o);
-	}
-	SET(root, "nodes", nodes);
-
-	json_t *links = json_array();
-	for (uint32_t l = 0; l < plan->n_links; l++) {
-		const struct pi_plan_link *lk = &plan->links[l];
-		json_t *o = json_object();
-		SET(o, "name", json_string(lk->name));
-		SET(o, "kind", json_string(lk->kind == PI_LINK_P2P ? "p2p" : "lan"));
-		SET(o, "scope", json_string(scope_name(lk->scope)));
-		SET(o, "pod", jidx(lk->pod));
-		SET(o, "lan", lk->lan ? json_string(lk->lan) : json_null());
-		SET(o, "v4", jpfx(&lk->v4));
-		SET(o, "v6", jpfx(&lk->v6));
-		SET(o, "ifaces", jidx_array(lk->ifaces, lk->n_ifaces));
-		SET(o, "mtu", json_integer(lk->mtu));
-		SET(o, "cgnat", json_boolean(lk->cgnat));
-		SET(o, "nat64", json_boolean(lk->nat64));
-		json_array_append_new(links, o);
-	}
-	SET(root, "links", links);
-
-	json_t *sess = json_array();
-	for (uint32_t i = 0; i < plan->n_sessions; i++) {
-		const struct pi_plan_session *s = &plan->sessions[i];
-		json_t *o = json_object();
-		SET(o, "name", json_string(s->name));
-		SET(o, "a", json_string(plan->nodes[s->a].name));
-		SET(o, "b", json_string(plan->nodes[s->b].name));
-		SET(o, "family", json_integer(s->family));
-		SET(o, "a_addr", jpfx(&s->a_addr));
-		SET(o, "b_addr", jpfx(&s->b_addr));
-		SET(o, "a_iface", jidx(s->a_iface));
-		SET(o, "b_iface", jidx(s->b_iface));
-		SET(o, "rel", json_string(pi_rel_name(s->rel)));
-		SET(o, "a_max_prefix", json_integer(s->a_max_prefix));
-		SET(o, "b_max_prefix", json_integer(s->b_max_prefix));
-		SET(o, "b_is_rr_client", json_boolean(s->b_is_rr_client));
-		json_array_append_new(sess, o);
-	}
-	SET(root, "sessions", sess);
-
-	json_t *routes = json_array();
-	for (uint32_t i = 0; i < plan->n_routes; i++) {
-		const struct pi_plan_route *r = &plan->routes[i];
-		json_t *o = json_object();
-		SET(o, "node", json_string(plan->nodes[r->node].name));
-		SET(o, "dst", jpfx(&r->dst));
-		SET(o, "via", jpfx(&r->via));
-		json_array_append_new(routes, o);
-	}
-	SET(root, "routes", routes);
-
-	json_t *zones = json_array();
-	for (uint32_t z = 0; z < plan->n_zones; z++) {
-		const struct pi_plan_zone *zn = &plan->zones[z];
-		json_t *o = json_object();
-		SET(o, "name", json_string(zn->name));
-		SET(o, "kind", json_string(zone_kind_name(zn->kind)));
-		SET(o, "pod", jidx(zn->pod));
-		json_t *sv = json_array();
-		for (uint32_t i = 0; i < zn->n_servers; i++)
-			json_array_append_new(sv, json_string(plan->nodes[zn->servers[i]].name));
-		SET(o, "servers", sv);
-		json_t *rrs = json_array();
-		for (uint32_t i = 0; i < zn->n_rrs; i++) {
-			json_t *ro = json_array();
-			json_array_append_new(ro, json_string(zn->rrs[i].owner));
-			json_array_append_new(ro, json_string(pi_rr_type_name(zn->rrs[i].type)));
-			json_array_append_new(ro, json_string(zn->rrs[i].data));
-			json_array_append_new(rrs, ro);
-		}
-		SET(o, "records", rrs);
-		json_array_append_new(zones, o);
-	}
-	SET(root, "zones", zones);
+	/* Key order is the output's order (JSON_PRESERVE_ORDER): goldens depend on it. */
+	SET(root, "pods", jlist(plan, plan->n_pods, jpod));
+	SET(root, "relationships", jlist(plan, plan->n_rels, jrel));
+	SET(root, "nodes", jlist(plan, plan->n_nodes, jnode));
+	SET(root, "links", jlist(plan, plan->n_links, jlink));
+	SET(root, "sessions", jlist(plan, plan->n_sessions, jsession));
+	SET(root, "routes", jlist(plan, plan->n_routes, jroute));
+	SET(root, "zones", jlist(plan, plan->n_zones, jzone));
 
 	/* Straight into the buffer: no second copy of a large plan. */
 	int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);

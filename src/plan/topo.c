@@ -86,6 +86,91 @@ const char *pl_bridge_name(struct pl_ctx *c, const char *pod, const char *lan)
 
 /* ---- nodes ---- */
 
+/* Role counts of pod p (its blueprint's, then the lab's overrides) at
+ * c->role_count[off..]; returns the pod's node count. */
+static size_t role_counts(struct pl_ctx *c, uint32_t p, size_t off)
+{
+	const struct pi_blueprint *bp = c->plan->pods[p].bp;
+	const struct pi_lab_pod *lp = c->px[p].lp;
+	for (size_t r = 0; r < bp->n_roles; r++)
+		c->role_count[off + r] = bp->roles[r].count.value;
+	for (size_t o = 0; lp && o < lp->n_overrides; o++) {
+		const struct pi_role_override *ov = &lp->overrides[o];
+		size_t r;
+		for (r = 0; r < bp->n_roles; r++)
+			if (strcmp(bp->roles[r].name, ov->role) == 0)
+				break;
+		if (r == bp->n_roles) {
+			PL_ERR(c, ov->pos, NULL, "blueprint '%s' has no role '%s'", bp->name, ov->role);
+			continue;
+		}
+		const struct pi_count *cnt = &bp->roles[r].count;
+		if (ov->count < cnt->min || (cnt->max && ov->count > cnt->max)) {
+			PL_ERR(c, ov->pos, NULL, "role '%s' of blueprint '%s' takes %u to %u nodes, not %u",
+			       ov->role, bp->name, cnt->min, cnt->max, ov->count);
+			continue;
+		}
+		c->role_count[off + r] = ov->count;
+	}
+	size_t total = 0;
+	for (size_t r = 0; r < bp->n_roles; r++)
+		total += c->role_count[off + r];
+	return total;
+}
+
+/* Node ni, the k-th of role r in pod p. */
+static void node_init(struct pl_ctx *c, uint32_t p, size_t r, uint32_t k, uint32_t ni)
+{
+	struct pi_plan *plan = c->plan;
+	struct pi_plan_pod *pod = &plan->pods[p];
+	struct pl_pod *px = &c->px[p];
+	const struct pi_bp_role *role = &pod->bp->roles[r];
+	struct pi_plan_node *nd = &plan->nodes[ni];
+	nd->name = pi_arena_printf(&plan->arena, "%s-%s%u", pod->name, role->name, k);
+	nd->role = role->name;
+	nd->services = role->services;
+	nd->pod = p;
+	nd->index = k;
+	nd->fqdn = pi_arena_printf(&plan->arena, "%s%u.%s", role->name, k, pod->domain);
+	if (strlen(nd->name) > 40)
+		PL_ERR(c, pod->pos, "use shorter pod or role names", "node name '%s' is longer than 40 characters",
+		       nd->name);
+	if (!pl_map_put(&c->names, nd->name, ni))
+		PL_ERR(c, pod->pos, "pod and role names combine into node names: rename one",
+		       "node name '%s' is used twice", nd->name);
+	if (!(nd->services & PI_SVC_CLIENT))
+		px->n_lo++;
+	if ((nd->services & PI_SVC_RESOLVER) && px->resolver == PI_NONE)
+		px->resolver = ni;
+	if (nd->services & PI_SVC_AUTHDNS) {
+		*(uint32_t *)pi_vec_push(&c->auth) = ni;
+		px->n_auth++;
+	}
+}
+
+/* Who holds the pod's external sessions: its ebgp (IXP: route-server)
+ * nodes, else (not IXPs) its routers. */
+static void pod_borders(struct pl_ctx *c, uint32_t p)
+{
+	const struct pi_plan *plan = c->plan;
+	const struct pi_plan_pod *pod = &plan->pods[p];
+	struct pl_pod *px = &c->px[p];
+	unsigned want = pod->tier == PI_TIER_IXP ? PI_SVC_RS : PI_SVC_EBGP;
+	for (int pass = 0; pass < 2 && !px->n_borders; pass++, want = PI_SVC_ROUTER) {
+		if (pass == 1 && pod->tier == PI_TIER_IXP)
+			break;
+		for (uint32_t k = pod->first_node; k < pod->first_node + pod->n_nodes; k++)
+			if (plan->nodes[k].services & want) {
+				*(uint32_t *)pi_vec_push(&c->borders) = k;
+				px->n_borders++;
+			}
+	}
+	if (!px->n_borders)
+		PL_ERR(c, pod->bp->pos, "give a role the ebgp (or route-server, for IXPs) service",
+		       "blueprint '%s' has no node that can hold pod '%s''s %s sessions", pod->bp->name, pod->name,
+		       pod->tier == PI_TIER_IXP ? "route-server" : "eBGP");
+}
+
 int pl_nodes(struct pl_ctx *c)
 {
 	struct pi_plan *plan = c->plan;
@@ -96,32 +181,9 @@ int pl_nodes(struct pl_ctx *c)
 	c->role_count = pi_xcalloc(n_roles + 1, sizeof(uint32_t));
 	size_t total = 0, off = 0;
 	for (uint32_t p = 0; p < plan->n_pods; p++) {
-		const struct pi_blueprint *bp = plan->pods[p].bp;
-		const struct pi_lab_pod *lp = c->px[p].lp;
 		c->px[p].role_first = (uint32_t)off;
-		for (size_t r = 0; r < bp->n_roles; r++)
-			c->role_count[off + r] = bp->roles[r].count.value;
-		for (size_t o = 0; lp && o < lp->n_overrides; o++) {
-			const struct pi_role_override *ov = &lp->overrides[o];
-			size_t r;
-			for (r = 0; r < bp->n_roles; r++)
-				if (strcmp(bp->roles[r].name, ov->role) == 0)
-					break;
-			if (r == bp->n_roles) {
-				PL_ERR(c, ov->pos, NULL, "blueprint '%s' has no role '%s'", bp->name, ov->role);
-				continue;
-			}
-			const struct pi_count *cnt = &bp->roles[r].count;
-			if (ov->count < cnt->min || (cnt->max && ov->count > cnt->max)) {
-				PL_ERR(c, ov->pos, NULL, "role '%s' of blueprint '%s' takes %u to %u nodes, not %u",
-				       ov->role, bp->name, cnt->min, cnt->max, ov->count);
-				continue;
-			}
-			c->role_count[off + r] = ov->count;
-		}
-		for (size_t r = 0; r < bp->n_roles; r++)
-			total += c->role_count[off + r];
-		off += bp->n_roles;
+		total += role_counts(c, p, off);
+		off += plan->pods[p].bp->n_roles;
 	}
 	if (c->errors)
 		return -EINVAL;
@@ -132,52 +194,16 @@ int pl_nodes(struct pl_ctx *c)
 	for (uint32_t p = 0; p < plan->n_pods; p++) {
 		struct pi_plan_pod *pod = &plan->pods[p];
 		struct pl_pod *px = &c->px[p];
-		const struct pi_blueprint *bp = pod->bp;
 		pod->first_node = ni;
 		px->border_off = (uint32_t)c->borders.len;
 		px->first_auth = (uint32_t)c->auth.len;
-		for (size_t r = 0; r < bp->n_roles; r++) {
+		for (size_t r = 0; r < pod->bp->n_roles; r++) {
 			c->role_node[px->role_first + r] = ni;
-			for (uint32_t k = 1; k <= c->role_count[px->role_first + r]; k++, ni++) {
-				struct pi_plan_node *nd = &plan->nodes[ni];
-				nd->name = pi_arena_printf(&plan->arena, "%s-%s%u", pod->name, bp->roles[r].name, k);
-				nd->role = bp->roles[r].name;
-				nd->services = bp->roles[r].services;
-				nd->pod = p;
-				nd->index = k;
-				nd->fqdn = pi_arena_printf(&plan->arena, "%s%u.%s", bp->roles[r].name, k, pod->domain);
-				if (strlen(nd->name) > 40)
-					PL_ERR(c, pod->pos, "use shorter pod or role names",
-					       "node name '%s' is longer than 40 characters", nd->name);
-				if (!pl_map_put(&c->names, nd->name, ni))
-					PL_ERR(c, pod->pos, "pod and role names combine into node names: rename one",
-					       "node name '%s' is used twice", nd->name);
-				if (!(nd->services & PI_SVC_CLIENT))
-					px->n_lo++;
-				if ((nd->services & PI_SVC_RESOLVER) && px->resolver == PI_NONE)
-					px->resolver = ni;
-				if (nd->services & PI_SVC_AUTHDNS) {
-					*(uint32_t *)pi_vec_push(&c->auth) = ni;
-					px->n_auth++;
-				}
-			}
+			for (uint32_t k = 1; k <= c->role_count[px->role_first + r]; k++, ni++)
+				node_init(c, p, r, k, ni);
 		}
 		pod->n_nodes = ni - pod->first_node;
-		/* Who holds the pod's external sessions. */
-		unsigned want = pod->tier == PI_TIER_IXP ? PI_SVC_RS : PI_SVC_EBGP;
-		for (int pass = 0; pass < 2 && !px->n_borders; pass++, want = PI_SVC_ROUTER) {
-			if (pass == 1 && pod->tier == PI_TIER_IXP)
-				break;
-			for (uint32_t k = pod->first_node; k < ni; k++)
-				if (plan->nodes[k].services & want) {
-					*(uint32_t *)pi_vec_push(&c->borders) = k;
-					px->n_borders++;
-				}
-		}
-		if (!px->n_borders)
-			PL_ERR(c, bp->pos, "give a role the ebgp (or route-server, for IXPs) service",
-			       "blueprint '%s' has no node that can hold pod '%s''s %s sessions", bp->name, pod->name,
-			       pod->tier == PI_TIER_IXP ? "route-server" : "eBGP");
+		pod_borders(c, p);
 	}
 	return c->errors ? -EINVAL : 0;
 }
@@ -219,89 +245,87 @@ static uint32_t ixp_bp_lan(const struct pi_blueprint *bp)
 	return PI_NONE;
 }
 
-int pl_links(struct pl_ctx *c)
+/* Pod p's point-to-point links, as its blueprint's links patterns say. */
+static void pod_p2p_links(struct pl_ctx *c, uint32_t p)
 {
-	struct pi_plan *plan = c->plan;
-	for (uint32_t p = 0; p < plan->n_pods; p++) {
-		const struct pi_blueprint *bp = plan->pods[p].bp;
-		struct pl_pod *px = &c->px[p];
-		for (size_t li = 0; li < bp->n_links; li++) {
-			const struct pi_bp_link *bl = &bp->links[li];
-			uint32_t ra = role_index(bp, bl->a), rb = role_index(bp, bl->b);
-			if (ra == PI_NONE || rb == PI_NONE) {
-				PL_ERR(c, bl->pos, NULL, "link names unknown role '%s'", ra == PI_NONE ? bl->a : bl->b);
-				continue;
-			}
-			uint32_t a0 = c->role_node[px->role_first + ra], na = c->role_count[px->role_first + ra];
-			uint32_t b0 = c->role_node[px->role_first + rb], nb = c->role_count[px->role_first + rb];
-			if (bl->pattern == PI_PAT_FULL && ra == rb) {
-				for (uint32_t i = 0; i < na; i++)
-					for (uint32_t j = i + 1; j < na; j++)
-						p2p(c, p, a0 + i, a0 + j);
-			} else if (bl->pattern == PI_PAT_FULL) {
-				for (uint32_t i = 0; i < na; i++)
-					for (uint32_t j = 0; j < nb; j++)
-						p2p(c, p, a0 + i, b0 + j);
-			} else if (bl->pattern == PI_PAT_CHAIN && ra == rb) {
-				for (uint32_t i = 0; i + 1 < na; i++)
-					p2p(c, p, a0 + i, a0 + i + 1);
-				if (bl->ring && na > 2)
-					p2p(c, p, a0 + na - 1, a0);
-			} else if (nb > 0) { /* pair (and chain between two roles) */
-				for (uint32_t i = 0; i < na; i++)
-					if (a0 + i != b0 + i % nb)
-						p2p(c, p, a0 + i, b0 + i % nb);
-			}
+	const struct pi_blueprint *bp = c->plan->pods[p].bp;
+	const struct pl_pod *px = &c->px[p];
+	for (size_t li = 0; li < bp->n_links; li++) {
+		const struct pi_bp_link *bl = &bp->links[li];
+		uint32_t ra = role_index(bp, bl->a), rb = role_index(bp, bl->b);
+		if (ra == PI_NONE || rb == PI_NONE) {
+			PL_ERR(c, bl->pos, NULL, "link names unknown role '%s'", ra == PI_NONE ? bl->a : bl->b);
+			continue;
 		}
-		if (plan->pods[p].tier == PI_TIER_IXP)
-			px->ixp_lan_bp = ixp_bp_lan(bp);
-		for (size_t li = 0; li < bp->n_lans; li++) {
-			const struct pi_bp_lan *bl = &bp->lans[li];
-			bool is_ixp = px->ixp_lan_bp == li;
-			unsigned members = 0;
-			for (unsigned m = 0; m < bl->n_members; m++) {
-				uint32_t r = role_index(bp, bl->members[m]);
-				if (r == PI_NONE)
-					PL_ERR(c, bl->pos, NULL, "LAN '%s' names unknown role '%s'", bl->name, bl->members[m]);
-				else
-					members += c->role_count[px->role_first + r];
-			}
-			if (!members && !is_ixp)
-				continue;
-			enum pi_link_scope scope = is_ixp ? PI_SCOPE_IXP
-						   : bl->subscriber ? PI_SCOPE_SUBSCRIBER
-								    : PI_SCOPE_INTERNAL;
-			uint32_t l = pl_link_new(c, PI_LINK_LAN, scope, p, is_ixp ? PL_SRC_IXP : PL_SRC_LAN,
-						 pl_bridge_name(c, plan->pods[p].name, bl->name));
-			struct pi_plan_link *lk = pi_vec_at(&c->links, l);
-			lk->lan = bl->name;
-			lk->cgnat = bl->cgnat;
-			lk->nat64 = bl->nat64;
-			((struct pl_link *)pi_vec_at(&c->xlinks, l))->lan = (uint32_t)li;
-			if (is_ixp)
-				px->ixp_lan = l;
-			const char *pfx = is_ixp ? "ixp-" : "";
-			const char *base = is_ixp ? plan->pods[p].name : pi_arena_printf(&c->tmp, "%s0", bl->name);
-			for (unsigned m = 0; m < bl->n_members; m++) {
-				uint32_t r = role_index(bp, bl->members[m]);
-				if (r == PI_NONE)
-					continue;
-				uint32_t f = c->role_node[px->role_first + r];
-				for (uint32_t k = 0; k < c->role_count[px->role_first + r]; k++)
-					pl_iface_new(c, f + k, l, pfx, base);
-			}
-		}
-		if (plan->pods[p].tier == PI_TIER_IXP && px->ixp_lan == PI_NONE) {
-			uint32_t l = pl_link_new(c, PI_LINK_LAN, PI_SCOPE_IXP, p, PL_SRC_IXP,
-						 pl_bridge_name(c, plan->pods[p].name, "peering"));
-			((struct pi_plan_link *)pi_vec_at(&c->links, l))->lan = "peering";
-			px->ixp_lan = l;
-			for (uint32_t k = 0; k < px->n_borders; k++)
-				pl_iface_new(c, *pl_u32(&c->borders, px->border_off + k), l, "ixp-", plan->pods[p].name);
+		uint32_t a0 = c->role_node[px->role_first + ra], na = c->role_count[px->role_first + ra];
+		uint32_t b0 = c->role_node[px->role_first + rb], nb = c->role_count[px->role_first + rb];
+		if (bl->pattern == PI_PAT_FULL && ra == rb) {
+			for (uint32_t i = 0; i < na; i++)
+				for (uint32_t j = i + 1; j < na; j++)
+					p2p(c, p, a0 + i, a0 + j);
+		} else if (bl->pattern == PI_PAT_FULL) {
+			for (uint32_t i = 0; i < na; i++)
+				for (uint32_t j = 0; j < nb; j++)
+					p2p(c, p, a0 + i, b0 + j);
+		} else if (bl->pattern == PI_PAT_CHAIN && ra == rb) {
+			for (uint32_t i = 0; i + 1 < na; i++)
+				p2p(c, p, a0 + i, a0 + i + 1);
+			if (bl->ring && na > 2)
+				p2p(c, p, a0 + na - 1, a0);
+		} else if (nb > 0) { /* pair (and chain between two roles) */
+			for (uint32_t i = 0; i < na; i++)
+				if (a0 + i != b0 + i % nb)
+					p2p(c, p, a0 + i, b0 + i % nb);
 		}
 	}
+}
 
-	/* Between pods, in relationship order. */
+/* Blueprint LAN li of pod p, with an interface for every member node;
+ * skipped when no node is on it (unless it is the IXP's peering LAN). */
+static void pod_lan(struct pl_ctx *c, uint32_t p, size_t li)
+{
+	struct pi_plan *plan = c->plan;
+	const struct pi_blueprint *bp = plan->pods[p].bp;
+	struct pl_pod *px = &c->px[p];
+	const struct pi_bp_lan *bl = &bp->lans[li];
+	bool is_ixp = px->ixp_lan_bp == li;
+	unsigned members = 0;
+	for (unsigned m = 0; m < bl->n_members; m++) {
+		uint32_t r = role_index(bp, bl->members[m]);
+		if (r == PI_NONE)
+			PL_ERR(c, bl->pos, NULL, "LAN '%s' names unknown role '%s'", bl->name, bl->members[m]);
+		else
+			members += c->role_count[px->role_first + r];
+	}
+	if (!members && !is_ixp)
+		return;
+	enum pi_link_scope scope = is_ixp ? PI_SCOPE_IXP : bl->subscriber ? PI_SCOPE_SUBSCRIBER : PI_SCOPE_INTERNAL;
+	uint32_t l = pl_link_new(c, PI_LINK_LAN, scope, p, is_ixp ? PL_SRC_IXP : PL_SRC_LAN,
+				 pl_bridge_name(c, plan->pods[p].name, bl->name));
+	struct pi_plan_link *lk = pi_vec_at(&c->links, l);
+	lk->lan = bl->name;
+	lk->cgnat = bl->cgnat;
+	lk->nat64 = bl->nat64;
+	((struct pl_link *)pi_vec_at(&c->xlinks, l))->lan = (uint32_t)li;
+	if (is_ixp)
+		px->ixp_lan = l;
+	const char *pfx = is_ixp ? "ixp-" : "";
+	const char *base = is_ixp ? plan->pods[p].name : pi_arena_printf(&c->tmp, "%s0", bl->name);
+	for (unsigned m = 0; m < bl->n_members; m++) {
+		uint32_t r = role_index(bp, bl->members[m]);
+		if (r == PI_NONE)
+			continue;
+		uint32_t f = c->role_node[px->role_first + r];
+		for (uint32_t k = 0; k < c->role_count[px->role_first + r]; k++)
+			pl_iface_new(c, f + k, l, pfx, base);
+	}
+}
+
+/* Between pods, in relationship order: an IXP member joins the IXP's
+ * peering LAN; other pairs get a p2p link numbered by its owner. */
+static void ext_links(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
 	struct pl_rel *rels = c->rels.data;
 	for (size_t i = 0; i < c->rels.len; i++) {
 		struct pl_rel *r = &rels[i];
@@ -323,6 +347,30 @@ int pl_links(struct pl_ctx *c)
 		r->b_if = pl_iface_new(c, r->b_border, r->link, "to-", plan->pods[r->a].name);
 		c->px[owner].n_ext_owned++;
 	}
+}
+
+int pl_links(struct pl_ctx *c)
+{
+	struct pi_plan *plan = c->plan;
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		const struct pi_blueprint *bp = plan->pods[p].bp;
+		struct pl_pod *px = &c->px[p];
+		pod_p2p_links(c, p);
+		if (plan->pods[p].tier == PI_TIER_IXP)
+			px->ixp_lan_bp = ixp_bp_lan(bp);
+		for (size_t li = 0; li < bp->n_lans; li++)
+			pod_lan(c, p, li);
+		/* An IXP whose blueprint has no route-server LAN gets a peering LAN of its borders. */
+		if (plan->pods[p].tier == PI_TIER_IXP && px->ixp_lan == PI_NONE) {
+			uint32_t l = pl_link_new(c, PI_LINK_LAN, PI_SCOPE_IXP, p, PL_SRC_IXP,
+						 pl_bridge_name(c, plan->pods[p].name, "peering"));
+			((struct pi_plan_link *)pi_vec_at(&c->links, l))->lan = "peering";
+			px->ixp_lan = l;
+			for (uint32_t k = 0; k < px->n_borders; k++)
+				pl_iface_new(c, *pl_u32(&c->borders, px->border_off + k), l, "ixp-", plan->pods[p].name);
+		}
+	}
+	ext_links(c);
 	return c->errors ? -EINVAL : 0;
 }
 
