@@ -265,6 +265,19 @@ static struct nlmsghdr *setlink_by_name(struct pi_nl *nl, const char *name, stru
 	return nlh;
 }
 
+/* RTM_SETLINK giving newname in IFLA_IFNAME: the link itself must then go
+ * by index. Returns the index, or -errno. */
+static int setlink_renaming(struct pi_nl *nl, const char *name, const char *newname, struct nlmsghdr **out)
+{
+	int idx = pi_nl_ifindex(nl, name);
+	if (idx < 0)
+		return idx;
+	*out = pi_nl_msg_begin(nl, RTM_SETLINK, 0);
+	put_ifinfo(*out)->ifi_index = idx;
+	mnl_attr_put_strz(*out, IFLA_IFNAME, newname);
+	return idx;
+}
+
 static int set_flag(struct pi_nl *nl, const char *name, bool up)
 {
 	struct ifinfomsg *ifi;
@@ -332,20 +345,13 @@ int pi_nl_link_set_master(struct pi_nl *nl, const char *name, const char *master
 
 int pi_nl_link_rename(struct pi_nl *nl, const char *name, const char *newname)
 {
-	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
 	int idx;
 
 	if (!pi_nl_ifname_valid(name) || !pi_nl_ifname_valid(newname))
 		return pi_nl_fail(nl, -EINVAL, "link_rename: bad interface name");
-	/* IFLA_IFNAME is the new name here, so the link goes by index. */
-	idx = pi_nl_ifindex(nl, name);
-	if (idx < 0)
+	if ((idx = setlink_renaming(nl, name, newname, &nlh)) < 0)
 		return idx;
-	nlh = pi_nl_msg_begin(nl, RTM_SETLINK, 0);
-	ifi = put_ifinfo(nlh);
-	ifi->ifi_index = idx;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, newname);
 	return pi_nl_msg_end(nl, nlh, 0, "link_rename %s %s", name, newname);
 }
 
@@ -359,15 +365,10 @@ int pi_nl_link_move(struct pi_nl *nl, const char *name, int ns_fd, const char *n
 	if (ns_fd < 0)
 		return pi_nl_fail(nl, -EBADF, "link_move %s: bad netns fd", name);
 	if (newname) {
-		/* The kernel names the moved link after IFLA_IFNAME, so the
-		 * link itself must be given by index. */
-		int idx = pi_nl_ifindex(nl, name);
+		/* The kernel names the moved link after IFLA_IFNAME. */
+		int idx = setlink_renaming(nl, name, newname, &nlh);
 		if (idx < 0)
 			return idx;
-		nlh = pi_nl_msg_begin(nl, RTM_SETLINK, 0);
-		ifi = put_ifinfo(nlh);
-		ifi->ifi_index = idx;
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, newname);
 	} else {
 		nlh = setlink_by_name(nl, name, &ifi);
 	}

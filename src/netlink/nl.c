@@ -290,6 +290,17 @@ static bool ignored(const struct pi_nl_op *op, int err)
 	       (err == -ENOENT && (op->flags & PI_NL_OP_IGNORE_ENOENT));
 }
 
+/* One datagram of replies into nl->rbuf: its length, or -errno. */
+static ssize_t recv_replies(struct pi_nl *nl)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->rbuf, PI_NL_RBUF);
+		nl->stats.recvmsgs++;
+		if (n >= 0 || errno != EINTR)
+			return n < 0 ? -errno : n;
+	}
+}
+
 /* Collects the replies to ops[first..last]; only the last asked for an
  * ACK, failures come unasked. Replies from older, abandoned exchanges fall
  * outside the seq range and are skipped. */
@@ -299,18 +310,15 @@ static int read_replies(struct pi_nl *nl, size_t first, size_t last)
 	int rc = 0;
 
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->rbuf, PI_NL_RBUF);
+		ssize_t n = recv_replies(nl);
 		const struct nlmsghdr *nlh;
 		int len;
 
-		nl->stats.recvmsgs++;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			/* ENOBUFS: replies were lost, we cannot tell which
 			 * requests failed; report it on the whole chunk. */
 			if (!rc) {
-				rc = -errno;
+				rc = (int)n;
 				set_err_op(nl, rc, NULL, nl->ops[first].desc);
 			}
 			return rc;
@@ -430,16 +438,12 @@ int pi_nl_query(struct pi_nl *nl, struct nlmsghdr *req, const char *desc,
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
 		return pi_nl_fail(nl, -errno, "%s", desc);
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->rbuf, PI_NL_RBUF);
+		ssize_t n = recv_replies(nl);
 		const struct nlmsghdr *nlh;
 		int len;
 
-		nl->stats.recvmsgs++;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return pi_nl_fail(nl, -errno, "%s", desc);
-		}
+		if (n < 0)
+			return pi_nl_fail(nl, (int)n, "%s", desc);
 		len = (int)n;
 		for (nlh = (const struct nlmsghdr *)nl->rbuf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
