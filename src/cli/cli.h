@@ -70,7 +70,7 @@ int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
 /* -- more handlers: declare them here -- */
 int pi_cmd_render(struct pi_cli *cli, int argc, char **argv);
 #define PI_RENDER_USAGE \
-	"usage: pocketinternet [-c LAB.yml] render -o DIR\n" \
+	"usage: pocketinternet [-c LAB.yml] render -o DIR [--format text|json]\n" \
 	"\n" \
 	"Plans the lab and writes every node's files (bird.conf, unbound.conf, zone\n" \
 	"files, dnsmasq.conf, nft.conf, tayga.conf, lighttpd.conf, resolv.conf,\n" \
@@ -78,7 +78,9 @@ int pi_cmd_render(struct pi_cli *cli, int argc, char **argv);
 	"Needs neither root nor Docker. See docs/render.md.\n" \
 	"\n" \
 	"  -c FILE            lab file (also accepted before the command)\n" \
-	"  -o, --output DIR   where to write\n"
+	"  -o, --output DIR   where to write (yours, not group- or world-writable; see\n" \
+	"                     docs/security.md)\n" \
+	"  -f, --format F     text (default) or json: what was written\n"
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 #define PI_SETUP_USAGE \
 	"usage: pocketinternet [-c LAB.yml] setup [-j N] [--timeout S] [--image TAG] [--no-build] [--keep-on-error]\n" \
@@ -172,7 +174,7 @@ int pi_cmd_image(struct pi_cli *cli, int argc, char **argv);
 #define PI_IMAGE_USAGE \
 	"usage: pocketinternet image build [--tag T] [--base-from-debootstrap|--dockerfile]\n" \
 	"                                  [--mirror URL] [--force]\n" \
-	"       pocketinternet image status [TAG]\n" \
+	"       pocketinternet image status [--format text|json] [TAG]\n" \
 	"\n" \
 	"build: builds the node image (default pocketinternet/node:VERSION) from\n" \
 	"images/Dockerfile through the Engine API. Without a registry base image\n" \

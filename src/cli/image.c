@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "pocketinternet/backend.h"
@@ -74,12 +76,30 @@ static int image_build(struct pi_cli *cli, int argc, char **argv)
 static int image_status(struct pi_cli *cli, int argc, char **argv)
 {
 	(void)cli;
-	const char *tag = argc > 1 ? argv[1] : pi_image_default_tag();
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1)
+		if (c != 'f' || !pi_cli_format_json("image", optarg, &json))
+			return c == 'f' ? PI_EXIT_USAGE : pi_cli_usage_error("image", "unknown option");
+	if (argc - optind > 1)
+		return pi_cli_usage_error("image", "status takes at most one TAG");
+	const char *tag = optind < argc ? argv[optind] : pi_image_default_tag();
 	struct pi_diag diag;
 	struct pi_image_info info;
 	pi_diag_init(&diag);
 	int rc = pi_docker_image_status(tag, &info, &diag);
-	if (rc == 0)
+	if (json && (rc == 0 || rc == -ENOENT)) {
+		json_t *j = json_pack("{s:s, s:b}", "tag", tag, "present", rc == 0);
+		if (rc == 0)
+			json_object_update_new(j, json_pack("{s:s, s:I, s:s}", "id", info.id, "size", (json_int_t)info.size,
+							    "inputs_hash", info.hash_label));
+		char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", text);
+		free(text);
+		json_decref(j);
+	} else if (rc == 0)
 		printf("%s: present, %s, %.0f MB, inputs hash %s\n", tag, info.id, (double)info.size / 1e6,
 		       info.hash_label[0] ? info.hash_label : "(none)");
 	else if (rc == -ENOENT)

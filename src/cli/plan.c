@@ -14,12 +14,8 @@ int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv)
 	};
 	const char *format = "text", *output = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:f:o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			cli->lab_file = optarg;
-			cli->lab_file_given = true;
-			break;
 		case 'f':
 			format = optarg;
 			break;

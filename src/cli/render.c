@@ -5,6 +5,8 @@
  * to write: the command line was right, the file system is not.
  */
 #include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -14,22 +16,19 @@ int pi_cmd_render(struct pi_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL;
+	bool json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cli->lab_file = optarg;
-			cli->lab_file_given = true;
-			break;
-		case 'o':
+	while ((c = getopt_long(argc, argv, "o:f:", opts, NULL)) != -1) {
+		if (c == 'o')
 			dir = optarg;
-			break;
-		default:
+		else if (c != 'f')
 			return pi_cli_usage_error("render", "bad option");
-		}
+		else if (!pi_cli_format_json("render", optarg, &json))
+			return PI_EXIT_USAGE;
 	}
 	if (optind < argc)
 		return pi_cli_usage_error("render", "unexpected argument '%s'", argv[optind]);
@@ -46,6 +45,12 @@ int pi_cmd_render(struct pi_cli *cli, int argc, char **argv)
 	if (pi_apply_write_lab(plan, dir, &diag)) {
 		pi_diag_print(&diag, stderr);
 		rc = PI_EXIT_FAIL;
+	} else if (json) {
+		json_t *j = json_pack("{s:s, s:s, s:i}", "lab", plan->lab_name, "dir", dir, "nodes", plan->n_nodes);
+		char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", text);
+		free(text);
+		json_decref(j);
 	} else if (!cli->quiet) {
 		printf("rendered %u nodes of lab %s into %s/\n", plan->n_nodes, plan->lab_name, dir);
 	}
