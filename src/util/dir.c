@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "pocketinternet/diag.h"
+#include "file_int.h"
 #include "pocketinternet/util.h"
 
 /* Links followed in one walk, as the kernel's own limit. */
@@ -230,15 +230,12 @@ int pi_dir_open(const char *path, unsigned flags, bool *created, struct pi_diag 
  * /etc that someone put below it. */
 int pi_dir_open_below(int dirfd, const char *name)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
-	};
-	long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	int fd = pi_openat2(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+			    RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (fd >= 0)
-		return (int)fd;
+		return fd;
 	/* O_DIRECTORY reports a link as ENOTDIR; say what it is. */
-	int e = errno;
+	int e = -fd;
 	struct stat st;
 	if (e == ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 		e = ELOOP;

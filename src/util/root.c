@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "file_int.h"
@@ -20,14 +19,8 @@
 
 int pi_rootfd_open(int rootfd, const char *path, int flags, mode_t mode)
 {
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		/* Magic links (/proc/self/root, /proc/<pid>/fd/N) would jump out. */
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	/* Magic links (/proc/self/root, /proc/<pid>/fd/N) would jump out. */
+	return pi_openat2(rootfd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* /proc/<pid>/root is itself a magic link: opening it from the host is
