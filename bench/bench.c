@@ -220,7 +220,7 @@ static void bench_setup(struct pi_docker *d, struct pi_backend *b, unsigned pods
 	struct pi_diag diag;
 	pi_diag_init(&diag);
 	struct pi_teardown_result tr;
-	pi_apply_teardown(b, name, NULL, parallel, &tr, &diag);
+	pi_apply_teardown(b, name, NULL, 0, &tr, &diag);
 
 	/* Floor first, same count, same image, same parallelism. */
 	struct floor f = { .d = d, .image = pi_image_default_tag(), .n = plan->n_nodes };
@@ -265,7 +265,7 @@ static void bench_setup(struct pi_docker *d, struct pi_backend *b, unsigned pods
 	pi_vec_free(&found);
 
 	t0 = pi_monotonic();
-	pi_apply_teardown(b, name, NULL, parallel, &tr, &diag);
+	pi_apply_teardown(b, name, NULL, 0, &tr, &diag);
 	double down = pi_monotonic() - t0;
 
 	double setup_total = res.total_s + tp;

@@ -95,7 +95,9 @@ struct pi_teardown_result {
 /*
  * Removes the lab's containers (by label), its netns and its state
  * directory. lab NULL removes every pocketinternet lab. Safe to repeat and
- * after a crash at any point: absent objects are not errors.
+ * after a crash at any point: absent objects are not errors. parallel 0
+ * removes one node at a time: Debian 12's Docker can deadlock when it
+ * handles two container exits at once (see teardown.c).
  */
 int pi_apply_teardown(struct pi_backend *b, const char *lab, const char *state_root, unsigned parallel,
 		      struct pi_teardown_result *res, struct pi_diag *diag);

@@ -633,7 +633,7 @@ static void roll_back(struct setup *s, int rc)
 	struct pi_teardown_result tr;
 	struct pi_diag local;
 	pi_diag_init(&local);
-	if (pi_apply_teardown(s->b, s->plan->lab_name, s->opts->state_root, s->opts->parallel, &tr, &local) == 0)
+	if (pi_apply_teardown(s->b, s->plan->lab_name, s->opts->state_root, 0, &tr, &local) == 0)
 		s->res->rolled_back = true;
 	pi_diag_move(s->diag, &local);
 	pi_diag_free(&local);

@@ -63,7 +63,15 @@ int pi_apply_teardown(struct pi_backend *b, const char *lab, const char *state_r
 	int rc = b->ops->list(b, lab, &found, diag);
 	if (rc)
 		goto out;
-	rc = pi_pool_run(found.len, parallel ? parallel : 8, remove_one, NULL, &t, NULL);
+	/*
+	 * One node at a time unless asked: every removal makes the engine
+	 * handle a container exit, and Docker 20.10.24 as Debian 12 ships it
+	 * can deadlock in libnetwork when two exits are handled at once (the
+	 * getSvcRecords / processEndpointDelete lock inversion fixed upstream
+	 * by moby/libnetwork#2679). A wedged engine is far worse than a slower
+	 * teardown.
+	 */
+	rc = pi_pool_run(found.len, parallel ? parallel : 1, remove_one, NULL, &t, NULL);
 	res->containers = (unsigned)found.len;
 
 	/* Named netns: the lab's, or for --all every pi-* one. */

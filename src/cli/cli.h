@@ -102,7 +102,7 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 	"  -f, --format F     text (default) or json: the result as one JSON document\n"
 int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
 #define PI_TEARDOWN_USAGE \
-	"usage: pocketinternet teardown [-c LAB.yml | --lab NAME | --all] [--format text|json]\n" \
+	"usage: pocketinternet teardown [-c LAB.yml | --lab NAME | --all] [-j N] [--format text|json]\n" \
 	"\n" \
 	"Without -c, --lab or --all: the lab that runs, when exactly one does\n" \
 	"(else the default lab file's lab).\n" \
@@ -112,7 +112,10 @@ int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
 	"It touches only objects named pi-<lab>... or labelled pocketinternet.lab.\n" \
 	"\n" \
 	"  -l, --lab NAME   the lab by name (no lab file needed)\n" \
-	"  -a, --all        every pocketinternet lab on this host\n"
+	"  -a, --all        every pocketinternet lab on this host\n" \
+	"  -j, --parallel N remove N nodes at a time (default 1: Debian 12's Docker\n" \
+	"                   20.10 can deadlock handling two container exits at once)\n" \
+	"  -f, --format F   text (default) or json\n"
 int pi_cmd_status(struct pi_cli *cli, int argc, char **argv);
 #define PI_STATUS_USAGE \
 	"usage: pocketinternet [-c LAB.yml | --lab NAME] status [--format text|json]\n" \

@@ -283,13 +283,19 @@ int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "parallel", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool all = false, json = false;
+	unsigned parallel = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "af:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "af:j:", opts, NULL)) != -1) {
 		if (c == 'a')
 			all = true;
+		else if (c == 'j' && ((parallel = (unsigned)atoi(optarg)) < 1 || parallel > 64))
+			return pi_cli_usage_error("teardown", "--parallel takes 1 to 64");
+		else if (c == 'j')
+			continue;
 		else if (c != 'f')
 			return pi_cli_usage_error("teardown", "bad option");
 		else if (!pi_cli_format_json("teardown", optarg, &json))
@@ -315,7 +321,7 @@ int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv)
 	struct pi_diag diag;
 	pi_diag_init(&diag);
 	struct pi_teardown_result res;
-	int trc = pi_apply_teardown(&b, all ? NULL : lab, NULL, 0, &res, &diag);
+	int trc = pi_apply_teardown(&b, all ? NULL : lab, NULL, parallel, &res, &diag);
 	pi_diag_print(&diag, stderr);
 	if (json)
 		printf("{\"lab\": %s%s%s, \"complete\": %s, \"nodes\": %u, \"netns\": %u, \"state_dirs\": %u}\n",
