@@ -14,8 +14,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 printf 'name: clique\nseed: 1\npods: {transit: 20000}\n' > "$tmp/clique.yml"
-printf 'name: big\nseed: 1\npods: {transit: 500}\n' > "$tmp/transit500.yml"
-printf 'name: wide\nseed: 1\npods: {content: 20000}\n' > "$tmp/content20000.yml"
+printf 'name: big\nseed: 1\npods: {transit: 440}\n' > "$tmp/transit440.yml"
+printf 'name: wide\nseed: 1\npods: {transit: 2, content: 19000}\n' > "$tmp/content19000.yml"
 {
 	printf 'name: anchors\nseed: 1\npods: {transit: 2}\nx:\n'
 	i=0
@@ -26,15 +26,19 @@ printf 'name: wide\nseed: 1\npods: {content: 20000}\n' > "$tmp/content20000.yml"
 } > "$tmp/anchors.yml"
 head -c 16777216 /dev/zero | tr '\0' '#' > "$tmp/comment16m.yml"
 
-printf '| input | size | exit | wall s | peak MiB | first line of stderr |\n|---|---|---|---|---|---|\n'
-for f in clique transit500 content20000 anchors comment16m; do
+printf '| input | size | plan output | exit | wall s | peak MiB | first line of stderr |\n|---|---|---|---|---|---|---|\n'
+for run in clique:text transit440:text transit440:json content19000:text anchors:text comment16m:text; do
+	f=${run%%:*}
+	fmt=${run#*:}
 	set +e
-	/usr/bin/time -f '%e %M' -o "$tmp/t" "$b/pocketinternet" -c "$tmp/$f.yml" plan --format json \
+	/usr/bin/time -f '%e %M' -o "$tmp/t" "$b/pocketinternet" -c "$tmp/$f.yml" plan --format "$fmt" \
 		>/dev/null 2>"$tmp/err"
 	rc=$?
 	set -e
-	read -r wall kb < "$tmp/t" || true
+	read -r wall kb <<EOF2
+$(tail -n 1 "$tmp/t")
+EOF2
 	size=$(stat -c %s "$tmp/$f.yml")
 	msg=$(grep -v '^Command exited' "$tmp/err" | head -1 | cut -c1-90 | sed "s|$tmp/||")
-	printf '| %s | %s | %s | %s | %s | %s |\n' "$f" "$size" "$rc" "$wall" "$((kb / 1024))" "$msg"
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$f" "$size" "$fmt" "$rc" "$wall" "$((kb / 1024))" "$msg"
 done

@@ -165,8 +165,8 @@ struct pi_plan_zone {
  * within seconds and a few hundred MB; 10,000 pods of the stock blueprints
  * need about 55,000 nodes and 50,000 sessions. */
 #define PI_PLAN_MAX_NODES 250000u
-#define PI_PLAN_MAX_LINKS 300000u
-#define PI_PLAN_MAX_SESSIONS 300000u
+#define PI_PLAN_MAX_LINKS 200000u
+#define PI_PLAN_MAX_SESSIONS 200000u
 #define PI_PLAN_MAX_ERRORS 200
 
 /* Default containment per node class (enum pi_node_class): enough for the
