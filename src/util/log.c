@@ -26,8 +26,8 @@ void pi_log(enum pi_log_level lvl, const char *sub, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (lvl == PI_LOG_INFO)
-		fprintf(stderr, "%s\n", line);
+	if (lvl == PI_LOG_INFO) /* -v: "create transit1-core1" */
+		fprintf(stderr, "%s%s%s\n", sub ? sub : "", sub ? " " : "", line);
 	else
 		fprintf(stderr, "%s%s%s: %s\n", sub ? sub : "", sub ? ": " : "", names[lvl], line);
 }
