@@ -1,12 +1,12 @@
 /*
  * apply: the only layer that changes the system. It takes a plan (and the
- * files render made from it) and brings the lab up in Docker, wires it over
- * netlink, starts the daemons and waits for convergence; it also reports
- * status and tears labs down.
+ * files render made from it) and brings the lab up through a backend
+ * (backend.h), wires it over netlink, starts the daemons and waits for
+ * convergence; it also reports status and tears labs down.
  *
  * Names (teardown finds everything by these, with no state on disk):
- *   containers    pi-<lab>-<node>, labelled pocketinternet.lab=<lab>,
- *                 pocketinternet.node=<node>, .role, .pod
+ *   nodes         found by (lab, node) through the backend (Docker: the
+ *                 containers pi-<lab>-<node>, labelled pocketinternet.*)
  *   lab netns     pi-<lab> under /run/netns: holds every LAN bridge and
  *                 the bridge-side ends of LAN veths, so deleting it
  *                 removes them all; p2p veths live only inside the two
@@ -25,8 +25,6 @@
 
 #define PI_STATE_ROOT "/var/lib/pocketinternet"
 #define PI_NAME_PREFIX "pi-"
-#define PI_LABEL_ROLE "pocketinternet.role"
-#define PI_LABEL_POD "pocketinternet.pod"
 
 enum pi_phase {
 	PI_PHASE_PLAN,

@@ -47,9 +47,11 @@ int pi_cli_backend(struct pi_backend *b);
  * The lab a command on a running lab acts on: --lab NAME, else the lab of
  * -c FILE, else the one lab that runs (its lab file is then taken from
  * the nodes). With several running and neither given, lists them and asks
- * for --lab. Writes the name into buf; PI_EXIT_OK or an exit code.
+ * for --lab. With none running, the default lab file's lab when
+ * default_when_none (teardown: a crash may have left its netns), else an
+ * error. Writes the name into buf; PI_EXIT_OK or an exit code.
  */
-int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, char *buf, size_t len);
+int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, bool default_when_none, char *buf, size_t len);
 /* pi_cli_current_lab, then loads and plans its lab file. */
 int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab **lab, struct pi_plan **plan);
 /* "text" or "json" from --format; false (after printing) for anything else. */

@@ -105,7 +105,7 @@ static void list_labs(FILE *out, const struct pi_vec *labs)
 	}
 }
 
-int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, char *buf, size_t len)
+int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, bool default_when_none, char *buf, size_t len)
 {
 	if (cli->lab_name) {
 		snprintf(buf, len, "%s", cli->lab_name);
@@ -124,6 +124,8 @@ int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, char *buf, size
 		snprintf(buf, len, "%s", l->name);
 		if (l->lab_file[0])
 			cli->lab_file = pi_xstrdup(l->lab_file); /* lives until exit */
+	} else if (rc == PI_EXIT_OK && labs.len == 0 && default_when_none) {
+		rc = lab_name_of_file(cli, buf, len);
 	} else if (rc == PI_EXIT_OK && labs.len == 0) {
 		fprintf(stderr, "pocketinternet: no lab is running\n"
 				"  hint: start one with 'pocketinternet setup -c LAB.yml', or name one with -c or --lab\n");
@@ -140,7 +142,7 @@ int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, char *buf, size
 int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab **lab, struct pi_plan **plan)
 {
 	char name[128];
-	int rc = pi_cli_current_lab(cli, b, name, sizeof(name));
+	int rc = pi_cli_current_lab(cli, b, false, name, sizeof(name));
 	if (rc)
 		return rc;
 	if (cli->lab_name && !cli->lab_file) {

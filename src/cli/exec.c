@@ -14,7 +14,7 @@ static int open_lab(struct pi_cli *cli, struct pi_backend *b, char *lab, size_t 
 	int rc = pi_cli_backend(b);
 	if (rc)
 		return rc;
-	rc = pi_cli_current_lab(cli, b, lab, len);
+	rc = pi_cli_current_lab(cli, b, false, lab, len);
 	if (rc)
 		pi_backend_close(b);
 	return rc;

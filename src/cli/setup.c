@@ -261,23 +261,6 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* The lab teardown acts on: --all (NULL), --lab, -c, the one running, or
- * the default lab file's when none runs (a crash may have left its netns). */
-static int teardown_target(struct pi_cli *cli, struct pi_backend *b, bool all, char *buf, size_t len)
-{
-	if (all)
-		return PI_EXIT_OK;
-	if (!cli->lab_name && !cli->lab_file) {
-		struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
-		pi_apply_labs(b, &labs, NULL);
-		size_t n = labs.len;
-		pi_vec_free(&labs);
-		if (n == 0)
-			cli->lab_file = pi_default_lab_file();
-	}
-	return pi_cli_current_lab(cli, b, buf, len);
-}
-
 int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -314,7 +297,9 @@ int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv)
 	int rc = pi_cli_backend(&b);
 	if (rc)
 		return rc;
-	if ((rc = teardown_target(cli, &b, all, lab, sizeof(lab)))) {
+	/* --all, or one lab: named, the one running, or the default lab's when
+	 * none runs (a crash may have left its netns and state). */
+	if (!all && (rc = pi_cli_current_lab(cli, &b, true, lab, sizeof(lab)))) {
 		pi_backend_close(&b);
 		return rc;
 	}

@@ -149,8 +149,8 @@ static int d_create(struct pi_backend *b, const struct pi_node_spec *n, struct p
 	char name[256], id[PI_DOCKER_ID_LEN];
 	cname(n->lab, n->node, name, sizeof(name));
 	const struct pi_docker_kv labels[] = {
-		{ PI_LABEL_LAB, n->lab }, { PI_LABEL_NODE, n->node }, { "pocketinternet.role", n->role },
-		{ "pocketinternet.pod", n->pod }, { PI_LABEL_LAB_FILE, n->lab_file ? n->lab_file : "" },
+		{ PI_LABEL_LAB, n->lab }, { PI_LABEL_NODE, n->node }, { PI_LABEL_ROLE, n->role },
+		{ PI_LABEL_POD, n->pod }, { PI_LABEL_LAB_FILE, n->lab_file ? n->lab_file : "" },
 	};
 	const struct pi_docker_bind binds[] = { { n->conf_dir, n->conf_mount, false } };
 	struct pi_container_spec spec = {

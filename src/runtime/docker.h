@@ -40,6 +40,8 @@
 #define PI_LABEL_LAB "pocketinternet.lab"
 #define PI_LABEL_NODE "pocketinternet.node"
 #define PI_LABEL_LAB_FILE "pocketinternet.lab-file"
+#define PI_LABEL_ROLE "pocketinternet.role"
+#define PI_LABEL_POD "pocketinternet.pod"
 
 
 /* A streamed progress line (build output, import status), without newline. */
