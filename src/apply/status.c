@@ -16,6 +16,8 @@ struct status_ctx {
 	const struct pi_plan *plan;
 	struct pi_status *st;
 	struct pi_vec *bgp; /* per node: struct pi_bgp_state */
+	struct pi_diag *diag;
+	pthread_mutex_t lock;
 };
 
 static int status_one(void *ctx, size_t i)
@@ -24,7 +26,12 @@ static int status_one(void *ctx, size_t i)
 	const struct pi_plan_node *n = &c->plan->nodes[i];
 	struct pi_status_node *sn = &c->st->nodes[i];
 	struct pi_node_state ns;
-	c->b->ops->inspect(c->b, c->plan->lab_name, n->name, &ns, NULL);
+	struct pi_diag local;
+	pi_diag_init(&local);
+	/* A node that is not there is a state ("absent"), not an error. */
+	if (c->b->ops->inspect(c->b, c->plan->lab_name, n->name, &ns, &local) != -ENOENT && c->diag)
+		pi_apply_diag_merge(c->diag, &local, &c->lock);
+	pi_diag_free(&local);
 	snprintf(sn->state, sizeof(sn->state), "%s", ns.state[0] ? ns.state : "unknown");
 	sn->running = ns.running;
 	sn->pid = ns.running ? ns.pid : 0;
@@ -56,13 +63,14 @@ static bool session_end(const struct pi_plan *plan, uint32_t k, const struct pi_
 int pi_apply_status(struct pi_backend *b, const struct pi_plan *plan, unsigned parallel, struct pi_status *out,
 		    struct pi_diag *diag)
 {
-	(void)diag;
 	size_t n = plan->n_nodes ? plan->n_nodes : 1;
 	memset(out, 0, sizeof(*out));
 	out->nodes = pi_xcalloc(n, sizeof(*out->nodes));
 	out->sessions = pi_xcalloc(plan->n_sessions ? plan->n_sessions : 1, sizeof(*out->sessions));
 	out->answers = pi_xcalloc(n, sizeof(bool));
-	struct status_ctx c = { .b = b, .plan = plan, .st = out, .bgp = pi_xcalloc(n, sizeof(struct pi_vec)) };
+	struct status_ctx c = { .b = b, .plan = plan, .st = out, .bgp = pi_xcalloc(n, sizeof(struct pi_vec)),
+				.diag = diag };
+	pthread_mutex_init(&c.lock, NULL);
 	/* Several nodes at a time; every probe is bounded by its own timeout. */
 	pi_pool_run(plan->n_nodes, parallel ? parallel : 8, status_one, NULL, &c, NULL);
 	for (uint32_t i = 0; i < plan->n_nodes; i++) {
@@ -82,6 +90,7 @@ int pi_apply_status(struct pi_backend *b, const struct pi_plan *plan, unsigned p
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		pi_vec_free(&c.bgp[i]);
 	free(c.bgp);
+	pthread_mutex_destroy(&c.lock);
 	out->all_up = out->running == plan->n_nodes && out->established == plan->n_sessions &&
 		      out->answering == out->resolvers;
 	return 0;
