@@ -78,6 +78,14 @@ uint64_t pi_hash64(const void *p, size_t n, uint64_t seed); /* FNV-1a mixed */
 /* ---- files ---- */
 /* Reads a whole file; returns 0 or -errno. *out is NUL-terminated, caller frees. */
 int pi_read_file(const char *path, char **out, size_t *len);
+
+/* ---- near matches for names a user typed (near.c) ---- */
+/* Levenshtein distance; (size_t)-1 for names over 64 bytes. */
+size_t pi_edit_distance(const char *a, const char *b);
+/* The one name closest to word within a typo's distance, or one it starts; NULL if none. */
+const char *pi_nearest(const char *word, const char *const *words, size_t n);
+/* Up to max names near word (typos first, by distance; then names containing it), into out. */
+size_t pi_near_matches(const char *word, const char *const *words, size_t n, const char **out, size_t max);
 /* Writes atomically (a temporary with an unpredictable name, then rename)
  * creating parent dirs; 0 or -errno. For tests and files the user names on
  * trusted paths; what the tool writes as root goes through pi_dir_open and

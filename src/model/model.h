@@ -89,7 +89,6 @@ bool pi_y_enum(struct pi_ld *ld, const struct pi_ynode *n, const char *what, con
 bool pi_y_name_ok(const char *s, size_t max, bool dash);
 
 /* The closest word (edit distance) if it is close enough, else NULL. */
-const char *pi_nearest(const char *word, const char *const *words, size_t n);
 /* "a, b, c" (at most limit words, then ", ..."), in ld->tmp. */
 const char *pi_ld_join(struct pi_ld *ld, const char *const *words, size_t n, size_t limit);
 

@@ -74,54 +74,6 @@ struct pi_ynode *pi_y_get(const struct pi_ynode *map, const char *key)
 	return i == NO_KEY ? NULL : map->kids[2 * i + 1];
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	size_t row[65];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-const char *pi_nearest(const char *word, const char *const *words, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	size_t wl = strlen(word);
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, words[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = words[i];
-		}
-	}
-	/* Close enough to be a typo: a third of the word, at least 2 edits. */
-	size_t limit = wl / 3 > 2 ? wl / 3 : 2;
-	if (best && best_d <= limit && best_d < wl)
-		return best;
-	/* "svc" for "service": a prefix is a good guess too. */
-	for (size_t i = 0; wl >= 2 && i < n; i++)
-		if (strncmp(words[i], word, wl) == 0)
-			return words[i];
-	return NULL;
-}
-
 const char *pi_ld_join(struct pi_ld *ld, const char *const *words, size_t n, size_t limit)
 {
 	struct pi_buf b;
