@@ -50,6 +50,7 @@ struct pi_node_spec {
 
 /* A node as the backend sees it. */
 struct pi_node_state {
+	char id[72];        /* the runtime's identity of this instance (Docker: container ID) */
 	char lab[64];
 	char node[128];
 	char state[32];     /* "running", "created", "exited", ... */

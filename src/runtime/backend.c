@@ -109,6 +109,7 @@ static int d_preflight(struct pi_backend *b, const struct pi_prefix *spaces, siz
 static void state_from_summary(const struct pi_container_summary *c, struct pi_node_state *st)
 {
 	memset(st, 0, sizeof(*st));
+	snprintf(st->id, sizeof(st->id), "%s", c->id);
 	snprintf(st->lab, sizeof(st->lab), "%s", c->lab);
 	snprintf(st->node, sizeof(st->node), "%s", c->node);
 	snprintf(st->state, sizeof(st->state), "%s", c->state);
@@ -183,6 +184,7 @@ static int d_inspect(struct pi_backend *b, const char *lab, const char *node, st
 		snprintf(out->state, sizeof(out->state), "%s", rc == -ENOENT ? "absent" : "unknown");
 		return rc;
 	}
+	snprintf(out->id, sizeof(out->id), "%s", info.id);
 	snprintf(out->state, sizeof(out->state), "%s", info.status);
 	out->running = info.running;
 	out->pid = info.running ? info.pid : 0;

@@ -118,6 +118,7 @@ static int f_create(struct pi_backend *b, const struct pi_node_spec *spec, struc
 		snprintf(s->lab, sizeof(s->lab), "%s", spec->lab);
 		snprintf(s->node, sizeof(s->node), "%s", spec->node);
 		snprintf(s->state, sizeof(s->state), "created");
+		snprintf(s->id, sizeof(s->id), "fake-%zu-%lld", f->nodes.len, (long long)time(NULL));
 		snprintf(s->lab_file, sizeof(s->lab_file), "%s", spec->lab_file ? spec->lab_file : "");
 		s->created = (long long)time(NULL);
 	}
