@@ -1,0 +1,68 @@
+/*
+ * setup internals: the steps that bring nodes up, shared by a fresh setup
+ * (every node), `node start` (one node) and reconcile (the nodes and links
+ * a changed lab file adds). Each step acts on the wanted subset:
+ *   want[n]       node n is (re)started: its container started, all its
+ *                 links wired, its addresses and routes set, its daemons
+ *                 started and its sessions awaited;
+ *   link_want[l]  link l is (re)wired although no wanted node is on it
+ *                 (reconcile: a new link between two running nodes).
+ * want NULL means every node (a fresh lab).
+ */
+#ifndef PI_SETUP_INT_H
+#define PI_SETUP_INT_H
+
+#include "apply_int.h"
+#include "pocketinternet/netlink.h"
+
+#define NODE_RUN "/run/pocketinternet"
+
+struct node_rt {
+	int pid;  /* 0: not running */
+	int nsfd; /* -1: not open */
+};
+
+struct setup {
+	struct pi_backend *b;
+	const struct pi_plan *plan;
+	const struct pi_apply_opts *opts;
+	struct pi_apply_result *res;
+	struct pi_diag *diag;
+	pthread_mutex_t lock;
+	struct node_rt *rt;
+	char state_dir[4096];
+	enum pi_phase phase;
+	const bool *want;      /* NULL: all nodes */
+	const bool *link_want; /* NULL: none besides the wanted nodes' */
+	bool fresh;            /* a new lab: the lab netns and bridges are made here */
+};
+
+static inline bool setup_wants(const struct setup *s, uint32_t node)
+{
+	return !s->want || s->want[node];
+}
+
+void pi_setup_progress(struct setup *s, size_t done, size_t total, const char *detail);
+bool pi_setup_cancelled(const struct setup *s);
+void pi_setup_nl_fail(struct setup *s, struct pi_nl *nl, const char *what, int rc);
+/* Runs fn over every node index in a pool, with progress for the phase. */
+int pi_setup_pool(struct setup *s, enum pi_phase ph, int (*fn)(void *, size_t));
+
+/* Starts wanted node i and opens its netns (a pool function). */
+int pi_setup_start_one(void *ctx, size_t i);
+/* Opens the netns of every running node (rt[].pid set) that has none open. */
+int pi_setup_open_netns(struct setup *s);
+void pi_setup_close_netns(struct setup *s);
+
+/* wire.c: veths and bridges, then addresses and routes. */
+int pi_setup_wire(struct setup *s);
+/* daemons.c */
+int pi_setup_daemons(struct setup *s);
+int pi_setup_converge(struct setup *s);
+
+/* Initialises s for plan (rt all absent); pi_setup_fini releases it. */
+void pi_setup_init(struct setup *s, struct pi_backend *b, const struct pi_plan *plan,
+		   const struct pi_apply_opts *opts, struct pi_apply_result *res, struct pi_diag *diag);
+void pi_setup_fini(struct setup *s);
+
+#endif
