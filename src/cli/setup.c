@@ -20,55 +20,6 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-struct display {
-	bool tty;
-	bool quiet;
-	enum pi_phase last;
-	double phase_start;
-	size_t last_done;
-	char last_detail[256];
-};
-
-/* One line per phase; on a terminal it redraws in place with a bar. */
-static void show_progress(void *ctx, enum pi_phase phase, size_t done, size_t total, const char *detail)
-{
-	struct display *d = ctx;
-	if (d->quiet)
-		return;
-	double now = pi_monotonic();
-	if (phase != d->last) {
-		if (d->tty && d->last != PI_PHASE_COUNT)
-			fputc('\n', stderr);
-		d->last = phase;
-		d->phase_start = now;
-		d->last_done = (size_t)-1;
-		if (!d->tty) {
-			fprintf(stderr, "[%d/%d] %-8s %s\n", phase + 1, PI_PHASE_COUNT, pi_phase_name(phase),
-				detail ? detail : "");
-			d->last_done = done;
-			snprintf(d->last_detail, sizeof(d->last_detail), "%s", detail ? detail : "");
-			return;
-		}
-	}
-	if (d->tty) {
-		char bar[21];
-		size_t fill = total ? done * 20 / total : 0;
-		for (size_t i = 0; i < 20; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[20] = '\0';
-		fprintf(stderr, "\r[%d/%d] %-8s [%s] %zu/%zu %5.1fs %s\033[K", phase + 1, PI_PHASE_COUNT,
-			pi_phase_name(phase), bar, done, total, now - d->phase_start, detail ? detail : "");
-	} else if ((phase == PI_PHASE_CONVERGE || phase == PI_PHASE_IMAGE) && detail &&
-		   (done != d->last_done || strcmp(detail, d->last_detail) != 0)) {
-		/* Plain logs (CI): convergence and image-build steps, only when
-		 * something changed. */
-		fprintf(stderr, "         %5.1fs %s\n", now - d->phase_start, detail);
-	}
-	d->last_done = done;
-	snprintf(d->last_detail, sizeof(d->last_detail), "%s", detail ? detail : "");
-	fflush(stderr);
-}
-
 static void print_summary(const struct pi_plan *plan, const struct pi_apply_result *res, double total_s,
 			  const char *lab_opt)
 {
@@ -196,8 +147,9 @@ static int run_setup(struct pi_cli *cli, struct pi_backend *b, const struct pi_p
 	char lab_path[PATH_MAX];
 	a->ao.lab_file = realpath(plan->lab_file, lab_path) ? lab_path : plan->lab_file;
 	a->ao.rollback = !a->keep;
-	struct display disp = { .tty = isatty(2), .quiet = cli->quiet, .last = PI_PHASE_COUNT };
-	a->ao.progress = show_progress;
+	struct pi_cli_display disp;
+	pi_cli_display_init(&disp, cli->quiet);
+	a->ao.progress = pi_cli_show_progress;
 	a->ao.ctx = &disp;
 	a->ao.cancel = &interrupted;
 	struct sigaction sa = { .sa_handler = on_sigint };
