@@ -148,6 +148,56 @@ int pi_apply_labs(struct pi_backend *b, struct pi_vec *out, struct pi_diag *diag
 int pi_dns_probe(int pid, const struct pi_prefix *server, const char *name, unsigned qtype,
 		 unsigned timeout_ms);
 
+/* ---- operating a running lab (link.c, node.c) ---- */
+
+/* A link as a user names it: every end (iface PI_NONE) or one LAN port. */
+struct pi_link_ref {
+	uint32_t link;
+	uint32_t iface;
+};
+/* Resolves a plan link name, a node pair "a--b" (either order) or
+ * "node:iface". -ENOENT with the near matches in diag. */
+int pi_apply_link_find(const struct pi_plan *plan, const char *spec, struct pi_link_ref *out, struct pi_diag *diag);
+/* "node:iface" of an interface, for messages and ops.json. */
+void pi_apply_iface_label(const struct pi_plan *plan, uint32_t iface, char *buf, size_t len);
+/* Carrier down (up) at every end the reference names, recorded in the lab's
+ * state. Ends on stopped nodes are recorded only. On failure, the ends
+ * already changed are put back. Idempotent. */
+int pi_apply_link_updown(struct pi_backend *b, const struct pi_plan *plan, const char *state_root,
+			 const struct pi_link_ref *ref, bool up, struct pi_diag *diag);
+/* What link list shows: per end, what the node's netns holds. */
+struct pi_link_end {
+	uint32_t iface;
+	bool present;   /* the node runs and the interface exists */
+	bool admin_up, carrier;
+	char qdisc[16]; /* root qdisc kind when the tool's shaping is in force, else "" */
+	char impair[128]; /* the impairment in force, as text ("rate 5Mbit"), "" when none */
+};
+struct pi_link_status {
+	uint32_t link;
+	const char *state; /* "up", "down", "partial" (some ends down), "absent" (no end present) */
+	struct pi_link_end *ends;
+	size_t n_ends;
+};
+/* Appends struct pi_link_status for every link (node PI_NONE) or node's
+ * links, in plan order. Free with pi_link_status_free. */
+int pi_apply_link_list(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, struct pi_vec *out,
+		       struct pi_diag *diag);
+void pi_link_status_free(struct pi_vec *v);
+/* Puts back what operations recorded for node's links (after it started). */
+int pi_apply_ops_reapply(struct pi_backend *b, const struct pi_plan *plan, const char *state_root, uint32_t node,
+			 struct pi_diag *diag);
+
+enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
+const char *pi_node_op_name(enum pi_node_op op);
+/* Stops, starts or restarts one node. A start rewires its links, sets its
+ * addresses and routes, starts its daemons, puts back recorded link states
+ * and waits (opts->converge_timeout_s) for its sessions: res as for setup
+ * (res->converged, sessions_*). Idempotent: res->already_up when nothing
+ * had to change. */
+int pi_apply_node(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, enum pi_node_op op,
+		  const struct pi_apply_opts *opts, struct pi_apply_result *res, struct pi_diag *diag);
+
 /* ---- writing the lab's files ---- */
 /* The marker in every directory the tool made; it holds "pocketinternet <lab>\n". */
 #define PI_MARKER ".pocketinternet"

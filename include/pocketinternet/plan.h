@@ -36,6 +36,7 @@ enum pi_rel {
 	PI_REL_IBGP,      /* same AS */
 };
 const char *pi_rel_name(enum pi_rel r);  /* "customer", "peer", ... */
+
 enum pi_rel pi_rel_invert(enum pi_rel r); /* customer<->provider, rs<->rs-client */
 
 struct pi_plan_pod {
@@ -92,6 +93,8 @@ enum pi_link_scope {
 	PI_SCOPE_SUBSCRIBER, /* a broadband subscriber LAN (DHCP/RA) */
 	PI_SCOPE_BACKBONE,   /* the legacy format's shared backbone LAN */
 };
+
+const char *pi_link_scope_name(enum pi_link_scope s); /* "internal", "external", "ixp", ... */
 
 struct pi_plan_link {
 	enum pi_link_kind kind;

@@ -2,6 +2,7 @@
 #ifndef PI_APPLY_INT_H
 #define PI_APPLY_INT_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include "pocketinternet/apply.h"
 
@@ -17,5 +18,26 @@ void pi_lab_netns_name(const char *lab, char *buf, size_t len);
 int pi_apply_node_sessions(const struct pi_plan *plan, uint32_t node, int pid, struct pi_vec *out);
 /* The name the router daemons give plan session k. */
 void pi_apply_session_name(const struct pi_plan *plan, uint32_t k, char *buf, size_t len);
+
+/* ---- opstate.c: what operations changed, in <state>/<lab>/ops.json ---- */
+/* Never NULL: an empty document when there is none (a broken one is a warning). */
+json_t *pi_ops_load(const char *state_root, const char *lab, struct pi_diag *diag);
+int pi_ops_save(const char *state_root, const char *lab, json_t *ops, struct pi_diag *diag);
+/* The entry of a link (borrowed), created when asked; NULL when absent. */
+json_t *pi_ops_link(json_t *ops, const char *link, bool create);
+void pi_ops_link_tidy(json_t *ops, const char *link);
+
+/* The pid of a running node; -ESRCH with a diagnostic when it is stopped,
+ * -ENOENT when it does not exist. */
+int pi_apply_node_pid(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, int *pid,
+		      struct pi_diag *diag);
+
+/* link.c */
+void pi_apply_port_name(const struct pi_plan *p, uint32_t iface, char buf[PI_IFNAMSIZ]);
+int pi_apply_links_reapply(struct pi_backend *b, const struct pi_plan *plan, json_t *ops, uint32_t node,
+			   struct pi_diag *diag);
+/* Fills e->qdisc and e->impair from the interface's root qdisc (impair.c). */
+struct pi_nl;
+void pi_apply_end_impair(struct pi_nl *nl, const char *ifname, struct pi_link_end *e);
 
 #endif

@@ -7,7 +7,7 @@
  *  - what the tool made carries a marker, .pocketinternet, holding
  *    "pocketinternet <lab>", in the output directory and in each node's;
  *  - an existing output directory is reused only when marked, and only its
- *    marked node directories, plan.json and the tool's temporaries may be
+ *    marked node directories, plan.json, ops.json (what operations changed) and the tool's temporaries may be
  *    in it: anything else is named and the write refused before any change;
  *  - files go in with O_EXCL (fresh directories) or through a temporary and
  *    renameat (existing ones), relative to directory fds.
@@ -114,7 +114,7 @@ static void in_way(struct scan *s, const char *name)
 static void scan_entry(struct lab_writer *w, struct scan *s, const struct dirent *e)
 {
 	const char *name = e->d_name;
-	if (strcmp(name, PI_MARKER) == 0 || strcmp(name, "plan.json") == 0)
+	if (strcmp(name, PI_MARKER) == 0 || strcmp(name, "plan.json") == 0 || strcmp(name, "ops.json") == 0)
 		return;
 	if (strncmp(name, PI_TMP_PREFIX, strlen(PI_TMP_PREFIX)) == 0) {
 		pi_buf_write(&s->remove, name, strlen(name) + 1);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include "pocketinternet/lab.h"
+#include "pocketinternet/apply.h"
 #include "pocketinternet/plan.h"
 
 enum pi_exit { PI_EXIT_OK = 0, PI_EXIT_FAIL = 1, PI_EXIT_USAGE = 2 };
@@ -54,8 +55,24 @@ int pi_cli_backend(struct pi_backend *b);
 int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, bool default_when_none, char *buf, size_t len);
 /* pi_cli_current_lab, then loads and plans its lab file. */
 int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab **lab, struct pi_plan **plan);
+/* The node by name; PI_NONE after printing the near matches. */
+uint32_t pi_cli_find_node(const struct pi_plan *plan, const char *name);
 /* "text" or "json" from --format; false (after printing) for anything else. */
 bool pi_cli_format_json(const char *cmd, const char *arg, bool *json);
+
+/* The phase display of long steps (progress.c): one line per phase, redrawn
+ * in place with a bar on a terminal, plain lines in logs. */
+struct pi_cli_display {
+	bool tty;
+	bool quiet;
+	enum pi_phase last;
+	double phase_start;
+	size_t last_done;
+	char last_detail[256];
+};
+void pi_cli_display_init(struct pi_cli_display *d, bool quiet);
+/* A pi_apply_progress_fn; ctx is a struct pi_cli_display. */
+void pi_cli_show_progress(void *ctx, enum pi_phase phase, size_t done, size_t total, const char *detail);
 
 /* Handlers: one file each in src/cli/; usage texts next to them. */
 int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
@@ -70,6 +87,37 @@ int pi_cmd_plan(struct pi_cli *cli, int argc, char **argv);
 	"  -f, --format F     text (default), json or dot\n" \
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 /* -- more handlers: declare them here -- */
+int pi_cmd_node(struct pi_cli *cli, int argc, char **argv);
+#define PI_NODE_USAGE \
+	"usage: pocketinternet node stop|start|restart NODE [--timeout S] [--format text|json]\n" \
+	"\n" \
+	"Stops, starts or restarts one node of the running lab. Stopping it cuts\n" \
+	"every link it has, as a power failure would: its neighbours' sessions go\n" \
+	"down and the Internet routes around it. Starting it rewires its links,\n" \
+	"sets its addresses and routes, starts its daemons, puts back link states\n" \
+	"set with 'link', and waits until its BGP sessions are Established again.\n" \
+	"Stopping a stopped node or starting a running one changes nothing.\n" \
+	"\n" \
+	"  -t, --timeout S    seconds to wait for its sessions (default 180)\n" \
+	"  -f, --format F     text (default) or json\n"
+int pi_cmd_link(struct pi_cli *cli, int argc, char **argv);
+#define PI_LINK_USAGE \
+	"usage: pocketinternet link list [NODE] [--format text|json]\n" \
+	"       pocketinternet link down|up LINK\n" \
+	"       pocketinternet link set LINK [--rate R] [--delay D] [--jitter J] [--loss P%]\n" \
+	"                                    [--duplicate P%] [--corrupt P%] [--reorder P%] [--dir a|b|both]\n" \
+	"       pocketinternet link reset LINK\n" \
+	"\n" \
+	"Operates the links of the running lab. LINK is a link's name as 'link list'\n" \
+	"shows it (transit1-border1--transit2-border1, a LAN's bridge name), a node\n" \
+	"pair a--b in either order, or NODE:IFACE for one port of a LAN.\n" \
+	"down sets carrier down at every end, as a cut cable looks to BGP and OSPF;\n" \
+	"up restores it. set shapes the link (tbf for a rate; netem, where the kernel\n" \
+	"has it, for delay, jitter, loss, duplication, corruption and reordering);\n" \
+	"reset removes the shaping. --dir a|b shapes only what end a (b) sends: ends\n" \
+	"in the order 'link list' gives. See docs/operations.md.\n" \
+	"\n" \
+	"  -f, --format F     text (default) or json\n"
 int pi_cmd_render(struct pi_cli *cli, int argc, char **argv);
 #define PI_RENDER_USAGE \
 	"usage: pocketinternet [-c LAB.yml] render -o DIR [--format text|json]\n" \

@@ -181,3 +181,26 @@ bool pi_cli_format_json(const char *cmd, const char *arg, bool *json)
 	pi_cli_usage_error(cmd, "--format takes text or json, not '%s'", arg);
 	return false;
 }
+
+uint32_t pi_cli_find_node(const struct pi_plan *plan, const char *name)
+{
+	uint32_t n = pi_plan_node_by_name(plan, name);
+	if (n != PI_NONE)
+		return n;
+	const char **names = pi_xcalloc(plan->n_nodes + 1, sizeof(char *));
+	for (uint32_t i = 0; i < plan->n_nodes; i++)
+		names[i] = plan->nodes[i].name;
+	const char *near[5];
+	size_t k = pi_near_matches(name, names, plan->n_nodes, near, 5);
+	fprintf(stderr, "pocketinternet: lab '%s' has no node '%s'\n", plan->lab_name, name);
+	if (k) {
+		fprintf(stderr, "  hint: did you mean ");
+		for (size_t i = 0; i < k; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", near[i]);
+		fprintf(stderr, "?\n");
+	} else {
+		fprintf(stderr, "  hint: 'pocketinternet status' lists the nodes\n");
+	}
+	free(names);
+	return PI_NONE;
+}

@@ -41,7 +41,7 @@ const char *pi_rr_type_name(enum pi_rr_type t)
 	return (unsigned)t < PI_ARRAY_LEN(names) ? names[t] : "?";
 }
 
-static const char *scope_name(enum pi_link_scope s)
+const char *pi_link_scope_name(enum pi_link_scope s)
 {
 	static const char *const names[] = { "internal", "external", "ixp", "subscriber", "backbone" };
 	return (unsigned)s < PI_ARRAY_LEN(names) ? names[s] : "?";
@@ -290,7 +290,7 @@ static json_t *jlink(const struct pi_plan *plan, uint32_t l)
 	json_t *o = json_object();
 	SET(o, "name", json_string(lk->name));
 	SET(o, "kind", json_string(lk->kind == PI_LINK_P2P ? "p2p" : "lan"));
-	SET(o, "scope", json_string(scope_name(lk->scope)));
+	SET(o, "scope", json_string(pi_link_scope_name(lk->scope)));
 	SET(o, "pod", jidx(lk->pod));
 	SET(o, "lan", lk->lan ? json_string(lk->lan) : json_null());
 	SET(o, "v4", jpfx(&lk->v4));
