@@ -1,0 +1,270 @@
+/*
+ * End-to-end: operating a running lab (docs/operations.md), on the default
+ * lab, brought up once and shared by every test in order: links down and up
+ * with BGP rerouting, shaping, nodes stopped and started. Needs root and a
+ * running Docker engine. Every packet stays between lab nodes.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "e2e_common.h"
+#include "pocketinternet/netlink.h"
+
+/* ---- helpers ---- */
+
+static json_t *bin_json(const char *const *argv, int *rc)
+{
+	struct pi_buf out;
+	pi_buf_init(&out);
+	*rc = run_bin(&out, argv);
+	json_error_t err;
+	json_t *j = json_loads(pi_buf_str(&out), 0, &err);
+	if (!j)
+		fprintf(stderr, "not JSON (%s): %s\n", err.text, pi_buf_str(&out));
+	pi_buf_free(&out);
+	return j;
+}
+
+/* The pods a traceroute's hops cross, repeats collapsed, starting at src's. */
+static size_t trace_pods(uint32_t src, const char *dst, uint32_t *path, size_t max)
+{
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *tr[] = { "traceroute", "-n", "-q", "1", "-w", "1", "-m", "16", dst, NULL };
+	size_t n = 0;
+	if (node_exec(src, &out, tr) == 0) {
+		path[n++] = plan->nodes[src].pod;
+		char *save = NULL, *text = pi_xstrdup(pi_buf_str(&out));
+		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			int hop;
+			char addr[64];
+			struct pi_prefix a;
+			if (sscanf(l, " %d %63s", &hop, addr) != 2 || pi_prefix_parse(addr, &a))
+				continue;
+			uint32_t pod = pod_of_addr(&a);
+			if (pod != PI_NONE && pod != path[n - 1] && n < max)
+				path[n++] = pod;
+		}
+		free(text);
+	}
+	pi_buf_free(&out);
+	return n;
+}
+
+/* A broadband pod with two providers, and its providers. */
+static uint32_t multihomed(uint32_t prov[2])
+{
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		if (strcmp(plan->pods[p].bp->name, "broadband"))
+			continue;
+		unsigned k = 0;
+		for (uint32_t q = 0; q < plan->n_pods && k < 2; q++)
+			if (rel_between(p, q) == PI_REL_PROVIDER)
+				prov[k++] = q;
+		if (k == 2)
+			return p;
+	}
+	return PI_NONE;
+}
+
+/* The first node of pod with all of services. */
+static uint32_t pod_node(uint32_t pod, unsigned services)
+{
+	for (uint32_t i = 0; i < plan->n_nodes; i++)
+		if (plan->nodes[i].pod == pod && (plan->nodes[i].services & services) == services)
+			return i;
+	return PI_NONE;
+}
+
+/* The external link between pods a and b. */
+static const char *ext_link(uint32_t a, uint32_t b)
+{
+	for (uint32_t i = 0; i < plan->n_rels; i++) {
+		const struct pi_plan_rel *r = &plan->rels[i];
+		if ((r->a == a && r->b == b) || (r->a == b && r->b == a))
+			return plan->links[r->link].name;
+	}
+	return NULL;
+}
+
+/* The provider pod a traceroute from src to dst leaves its pod through. */
+static uint32_t exit_provider(uint32_t src, const char *dst, const uint32_t prov[2])
+{
+	uint32_t path[32];
+	size_t n = trace_pods(src, dst, path, 32);
+	for (size_t i = 1; i < n; i++)
+		if (path[i] == prov[0] || path[i] == prov[1])
+			return path[i];
+	return PI_NONE;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/labs/lab.yml", getenv("PI_SOURCE_DIR"));
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	int rc = pi_backend_open(&backend, &pi_backend_docker, &diag);
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	if (rc)
+		return -1;
+	return bring_up(file) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	const char *td[] = { "-c", lab_file, "teardown", NULL };
+	run_bin(NULL, td);
+	free_plan();
+	pi_backend_close(&backend);
+	return 0;
+}
+
+/* ---- links ---- */
+
+/* The multihomed pod's traffic leaves by one provider; with that uplink down
+ * it takes the other; with it up again every session is back. */
+static void test_link_down_reroutes(void **state)
+{
+	(void)state;
+	uint32_t prov[2];
+	uint32_t pod = multihomed(prov);
+	assert_int_not_equal(pod, PI_NONE);
+	uint32_t src = pod_node(pod, PI_SVC_ROUTER | PI_SVC_EBGP);
+	uint32_t web = find_node(PI_SVC_HTTP, 0, "content", 0);
+	char dst[PI_PREFIX_STRLEN];
+	struct pi_prefix a = node_addr(web, PI_AF_V4);
+	pi_prefix_fmt_addr(&a, dst);
+	uint32_t first = exit_provider(src, dst, prov);
+	assert_int_not_equal(first, PI_NONE);
+	uint32_t other = first == prov[0] ? prov[1] : prov[0];
+	const char *link = ext_link(pod, first);
+	assert_non_null(link);
+	const char *down[] = { "link", "down", link, NULL };
+	assert_int_equal(run_bin(NULL, down), 0);
+	uint32_t now = PI_NONE;
+	for (int t = 0; t < 30 && now != other; t++) {
+		now = exit_provider(src, dst, prov);
+		if (now != other)
+			sleep(1);
+	}
+	fprintf(stderr, "  %s left by %s, after link down by %s\n", plan->pods[pod].name, plan->pods[first].name,
+		now == PI_NONE ? "nothing" : plan->pods[now].name);
+	assert_int_equal(now, other);
+	int rc;
+	const char *list[] = { "link", "list", plan->nodes[src].name, "--format", "json", NULL };
+	json_t *j = bin_json(list, &rc);
+	assert_non_null(j);
+	size_t i;
+	json_t *l;
+	bool seen = false;
+	json_array_foreach(json_object_get(j, "links"), i, l)
+		if (strcmp(json_string_value(json_object_get(l, "name")), link) == 0) {
+			assert_string_equal(json_string_value(json_object_get(l, "state")), "down");
+			seen = true;
+		}
+	assert_true(seen);
+	json_decref(j);
+	const char *up[] = { "link", "up", link, NULL };
+	assert_int_equal(run_bin(NULL, up), 0);
+	const char *st[] = { "status", "--format", "json", NULL };
+	for (int t = 0; t < 60; t++) {
+		j = bin_json(st, &rc);
+		json_decref(j);
+		if (rc == 0)
+			break;
+		sleep(1);
+	}
+	assert_int_equal(rc, 0);
+}
+
+static void test_unknown_link_near_matches(void **state)
+{
+	(void)state;
+	struct pi_buf out;
+	pi_buf_init(&out);
+	char typo[256];
+	snprintf(typo, sizeof(typo), "%s", plan->links[0].name);
+	typo[strlen(typo) - 1] = '\0'; /* drop the last character */
+	const char *down[] = { "link", "down", typo, NULL };
+	assert_int_not_equal(run_bin(NULL, down), 0);
+	pi_buf_free(&out);
+}
+
+/* ---- nodes ---- */
+
+static void ping_ok(uint32_t from, uint32_t to)
+{
+	char dst[PI_PREFIX_STRLEN];
+	struct pi_prefix a = node_addr(to, PI_AF_V6);
+	pi_prefix_fmt_addr(&a, dst);
+	const char *ping[] = { "ping", "-c", "1", "-W", "2", dst, NULL };
+	assert_int_equal(node_exec_retry(from, NULL, ping, 30), 0);
+}
+
+/* A stopped transit border leaves every multihomed pod reachable; status
+ * shows it stopped; started again it converges. */
+static void test_node_stop_start(void **state)
+{
+	(void)state;
+	uint32_t prov[2];
+	uint32_t pod = multihomed(prov);
+	uint32_t border = pod_node(prov[0], PI_SVC_ROUTER | PI_SVC_EBGP);
+	const char *stop[] = { "node", "stop", plan->nodes[border].name, NULL };
+	assert_int_equal(run_bin(NULL, stop), 0);
+	int rc;
+	const char *st[] = { "status", "--format", "json", NULL };
+	json_t *j = bin_json(st, &rc);
+	assert_int_not_equal(rc, 0);
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(j, "nodes"), i, n)
+		if (strcmp(json_string_value(json_object_get(n, "node")), plan->nodes[border].name) == 0)
+			assert_false(json_is_true(json_object_get(n, "running")));
+	json_decref(j);
+	/* Every multihomed pod's routers are reached from a content pod. */
+	uint32_t from = find_node(PI_SVC_HTTP, 0, "content", 0);
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		unsigned k = 0;
+		for (uint32_t q = 0; q < plan->n_pods; q++)
+			k += rel_between(p, q) == PI_REL_PROVIDER;
+		if (k >= 2)
+			ping_ok(from, pod_node(p, PI_SVC_ROUTER | PI_SVC_EBGP));
+	}
+	const char *start[] = { "node", "start", plan->nodes[border].name, NULL };
+	assert_int_equal(run_bin(NULL, start), 0);
+	(void)pod;
+	j = bin_json(st, &rc);
+	json_decref(j);
+	assert_int_equal(rc, 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage (as root): test-ops PATH-TO-pocketinternet\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "test-ops: needs root; skipped\n");
+		return 77;
+	}
+	bin = argv[1];
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_link_down_reroutes),
+		cmocka_unit_test(test_unknown_link_near_matches),
+		cmocka_unit_test(test_node_stop_start),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
