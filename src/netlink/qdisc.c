@@ -209,9 +209,9 @@ bool pi_nl_netem_probe(const char *sysmodule, const char *modules, const char *r
 			return false;
 		}
 	}
-	snprintf(why, len, "kernel %s has no sch_netem: it is not loaded, not built in, and %s/%s holds no "
-		 "sch_netem.ko, so the kernel was most likely built without CONFIG_NET_SCH_NETEM (if its "
-		 "modules live elsewhere, try `modprobe sch_netem` on the host)", release, modules, release);
+	snprintf(why, len, "kernel %s has no sch_netem: not loaded, not built in, no module under %s/%s; "
+		 "it was likely built without CONFIG_NET_SCH_NETEM (if its modules live elsewhere, run "
+		 "`modprobe sch_netem` on the host)", release, modules, release);
 	return false;
 }
 
@@ -228,7 +228,7 @@ bool pi_nl_netem_available(char *why, size_t len)
 
 int pi_nl_qdisc_apply(struct pi_nl *nl, const char *ifname, const struct pi_impair *imp)
 {
-	char why[PI_IMPAIR_ERR_MAX + 64], desc[64];
+	char why[sizeof(nl->err.msg)], desc[64];
 	struct nlmsghdr *nlh;
 	bool netem;
 	size_t len;
