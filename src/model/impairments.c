@@ -68,11 +68,13 @@ static void parse_rule(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab
 	pi_y_keys(ld, n, rule_keys, "an impairments entry");
 	if ((v = pi_y_get(n, "match")))
 		parse_match(ld, v, r);
+	/* Any key besides match counts: an unknown one is reported as such,
+	 * not also as "impairs nothing". */
+	any = n->n > (pi_y_get(n, "match") ? 1u : 0u);
 	for (size_t k = 1; rule_keys[k]; k++) {
 		const char *s;
 		if (!(v = pi_y_get(n, rule_keys[k])))
 			continue;
-		any = true;
 		if (!pi_y_str(ld, v, rule_keys[k], &s)) {
 			ok = false;
 		} else if (pi_impair_set(&r->impair, rule_keys[k], s, err, sizeof(err)) != 0) {

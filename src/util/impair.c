@@ -171,8 +171,11 @@ int pi_impair_parse_rate(const char *s, uint64_t *bps, char *err, size_t errlen)
 		ulen -= 2;
 	u = find_unit(rate_units, PI_ARRAY_LEN(rate_units), end, ulen);
 	if (!u || (ulen != strlen(end) && !u->per_s)) {
-		seterr(err, errlen, "\"%s\": %s unit \"%s\"; %s", quote(s, q), *end ? "unknown rate" : "no",
-		       quote(end, q2), RATE_HELP);
+		if (*end)
+			seterr(err, errlen, "\"%s\": unknown rate unit \"%s\"; %s", quote(s, q), quote(end, q2),
+			       RATE_HELP);
+		else
+			seterr(err, errlen, "\"%s\": no unit (bits or bytes?); %s", quote(s, q), RATE_HELP);
 		return -EINVAL;
 	}
 	rc = scale(mant, frac, u->mult, UINT64_MAX, false, &v);
@@ -202,8 +205,11 @@ int pi_impair_parse_time(const char *s, uint32_t *us, char *err, size_t errlen)
 	}
 	u = find_unit(time_units, PI_ARRAY_LEN(time_units), end, strlen(end));
 	if (!u) {
-		seterr(err, errlen, "\"%s\": %s time unit \"%s\"; %s", quote(s, q), *end ? "unknown" : "no",
-		       quote(end, q2), TIME_HELP);
+		if (*end)
+			seterr(err, errlen, "\"%s\": unknown time unit \"%s\"; %s", quote(s, q), quote(end, q2),
+			       TIME_HELP);
+		else
+			seterr(err, errlen, "\"%s\": no unit; %s", quote(s, q), TIME_HELP);
 		return -EINVAL;
 	}
 	rc = scale(mant, frac, u->mult, PI_IMPAIR_TIME_MAX_US, true, &v);

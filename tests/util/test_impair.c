@@ -75,7 +75,7 @@ static void expect_bad_rate(const char *s, const char *needle)
 static void test_rate_errors(void **state)
 {
 	(void)state;
-	expect_bad_rate("5", "no unit");
+	expect_bad_rate("5", "\"5\": no unit (bits or bytes?)");
 	expect_bad_rate("5", "kbit");          /* says what is accepted */
 	expect_bad_rate("5mbitz", "unknown rate unit \"mbitz\"");
 	expect_bad_rate("5mbps/s", "unknown rate unit");
@@ -121,7 +121,7 @@ static void expect_bad_time(const char *s, const char *needle)
 static void test_time_errors(void **state)
 {
 	(void)state;
-	expect_bad_time("20", "no time unit");
+	expect_bad_time("20", "\"20\": no unit;");
 	expect_bad_time("20", "20ms");
 	expect_bad_time("20min", "unknown time unit \"min\"");
 	expect_bad_time("0.5us", "finer than a microsecond");
