@@ -50,6 +50,13 @@ static void expect_bytes(const uint8_t *got, size_t gotlen, const uint8_t *want,
 	assert_int_equal(gotlen, wantlen);
 }
 
+/* Gives the message's qdisc a handle (tcmsg.tcm_handle, at offset 16 + 8):
+ * one with handle 0 is the kernel's own default. */
+static void set_handle(uint8_t *buf, uint32_t handle)
+{
+	memcpy(buf + 16 + 8, &handle, sizeof(handle));
+}
+
 static size_t build(const struct pi_impair *imp, uint8_t *buf)
 {
 	size_t len = 0;
@@ -104,7 +111,7 @@ static void test_netem_bytes(void **state)
 	/* The request is laid out as the kernel's dump (netem_dump puts the
 	 * struct then the attributes): decoding it gives imp back, once a
 	 * handle is set (handle 0 is a kernel-made default qdisc). */
-	((uint32_t *)(buf + 16))[2] = 0x80010000u;
+	set_handle(buf, 0x80010000u);
 	assert_int_equal(pi_nl_qdisc_msg_parse(buf, sizeof(want), &back, kind), 0);
 	assert_string_equal(kind, "netem");
 	assert_true(pi_impair_equal(&back, &imp));
@@ -136,7 +143,7 @@ static void test_netem_rate64_bytes(void **state)
 
 	(void)state;
 	expect_bytes(buf, build(&imp, buf), want, sizeof(want));
-	((uint32_t *)(buf + 16))[2] = 0x80010000u;
+	set_handle(buf, 0x80010000u);
 	assert_int_equal(pi_nl_qdisc_msg_parse(buf, sizeof(want), &back, kind), 0);
 	assert_true(pi_impair_equal(&back, &imp));
 }
@@ -172,12 +179,12 @@ static void test_tbf_bytes(void **state)
 
 	(void)state;
 	expect_bytes(buf, build(&imp, buf), want, sizeof(want));
-	((uint32_t *)(buf + 16))[2] = 0x80010000u;
+	set_handle(buf, 0x80010000u);
 	assert_int_equal(pi_nl_qdisc_msg_parse(buf, sizeof(want), &back, kind), 0);
 	assert_string_equal(kind, "tbf");
 	assert_true(pi_impair_equal(&back, &imp));
 	/* The same qdisc with handle 0 would be the kernel's: not ours. */
-	((uint32_t *)(buf + 16))[2] = 0;
+	set_handle(buf, 0);
 	assert_int_equal(pi_nl_qdisc_msg_parse(buf, sizeof(want), &back, kind), 0);
 	assert_string_equal(kind, "");
 	assert_true(pi_impair_is_none(&back));
@@ -205,7 +212,7 @@ static void test_tbf_rate64_bytes(void **state)
 
 	(void)state;
 	expect_bytes(buf, build(&imp, buf), want, sizeof(want));
-	((uint32_t *)(buf + 16))[2] = 0x80010000u;
+	set_handle(buf, 0x80010000u);
 	assert_int_equal(pi_nl_qdisc_msg_parse(buf, sizeof(want), &back, kind), 0);
 	assert_true(pi_impair_equal(&back, &imp));
 }
@@ -246,7 +253,7 @@ static void test_parse_garbage(void **state)
 	struct pi_impair back;
 
 	(void)state;
-	((uint32_t *)(buf + 16))[2] = 0x80010000u;
+	set_handle(buf, 0x80010000u);
 	for (size_t cut = 0; cut < len; cut++) {
 		memcpy(copy, buf, len);
 		((struct nlmsghdr *)copy)->nlmsg_len = (uint32_t)cut;
