@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "diag.h"
+#include "impair.h"
 #include "prefix.h"
 #include "util.h"
 
@@ -186,6 +187,35 @@ struct pi_lab_rel {
 	struct pi_pos pos;
 };
 
+/* ---- impairments: link defaults (docs/lab-format.md, "impairments") ---- */
+
+/* Which links a rule of `impairments:` matches; every key given must hold
+ * (AND), a key not given matches anything. */
+enum pi_lab_scope {
+	PI_LAB_SCOPE_ANY,
+	PI_LAB_SCOPE_INTERNAL,   /* "internal": inside one pod (IGP links and LANs) */
+	PI_LAB_SCOPE_EXTERNAL,   /* "external": a private link between two pods (eBGP) */
+	PI_LAB_SCOPE_IXP,        /* "ixp": an IXP peering LAN */
+	PI_LAB_SCOPE_SUBSCRIBER, /* "subscriber": a broadband subscriber LAN */
+};
+enum pi_lab_match_rel {
+	PI_LAB_MATCH_REL_ANY,
+	PI_LAB_MATCH_REL_CUSTOMER, /* "customer": a transit (provider-customer) link */
+	PI_LAB_MATCH_REL_PEER,     /* "peer": a private settlement-free peering */
+	PI_LAB_MATCH_REL_RS,       /* "rs": an IXP LAN (members and route server) */
+};
+#define PI_LAB_MAX_IMPAIR_RULES 256
+
+struct pi_lab_impair_rule {
+	enum pi_lab_scope scope;
+	enum pi_lab_match_rel rel;
+	int tier;          /* enum pi_tier of either end's pod, or -1: any */
+	const char *pod;   /* either end's pod is this one; NULL: any */
+	const char *link;  /* the plan's link name ("a--b", a LAN bridge); NULL: any */
+	struct pi_impair impair; /* checked with pi_impair_check */
+	struct pi_pos pos; /* the rule (list item) */
+};
+
 /* ---- the original Pocket Internet format ---- */
 enum pi_legacy_kind { PI_LEGACY_BASE, PI_LEGACY_DNS, PI_LEGACY_WEB };
 
@@ -225,6 +255,8 @@ struct pi_lab {
 	size_t n_pods;
 	struct pi_lab_rel *rels;
 	size_t n_rels;
+	struct pi_lab_impair_rule *impairments; /* `impairments:` in file order: the first */
+	size_t n_impairments;                   /* rule matching a link gives its impairment */
 	struct pi_blueprint *blueprints; /* the ones loaded, sorted by name */
 	size_t n_blueprints;
 	bool is_legacy;

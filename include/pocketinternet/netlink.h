@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "impair.h"
 #include "prefix.h"
 
 /* Linux IFNAMSIZ minus the NUL: longer interface names get -EINVAL. */
@@ -55,7 +56,7 @@ struct pi_nl;
 struct pi_nl_error {
 	int err;       /* negative errno, 0 when nothing failed */
 	char op[96];   /* the request, e.g. "veth_create l3a/l3b" */
-	char msg[160]; /* kernel extended-ACK text, "" if none */
+	char msg[320]; /* kernel extended-ACK text or our explanation, "" if none */
 };
 
 /* Counters, so callers and tests can see how much batching saved. */
@@ -141,6 +142,8 @@ struct pi_nl_link {
 	int master;      /* ifindex of the bridge it is a port of, or 0 */
 	int link;        /* IFLA_LINK, e.g. a veth's peer ifindex, or 0 */
 	bool link_other_netns; /* that peer lives in another netns */
+	uint8_t operstate; /* IF_OPER_* (RFC 2863): IF_OPER_UP, _DOWN, ... */
+	bool carrier;    /* IFLA_CARRIER: a veth has it when both ends are up */
 };
 
 struct pi_nl_veth {
@@ -179,6 +182,11 @@ int pi_nl_link_delete(struct pi_nl *nl, const char *name);
 
 /* Not batched; -ENODEV if there is no such link. */
 int pi_nl_link_get(struct pi_nl *nl, const char *name, struct pi_nl_link *out);
+/* Link state for `link list`: *admin_up is IFF_UP (set up by us), *carrier
+ * is IFF_LOWER_UP (the medium works: a veth whose peer is down, or gone to
+ * a dead netns, has none). Either pointer may be NULL. Not batched;
+ * -ENODEV if there is no such link. */
+int pi_nl_link_oper(struct pi_nl *nl, const char *ifname, bool *admin_up, bool *carrier);
 /* Links whose name starts with prefix ("" = all). *out is malloc'd (free()),
  * NULL when *n is 0. Not batched. */
 int pi_nl_links_with_prefix(struct pi_nl *nl, const char *prefix, struct pi_nl_link **out, size_t *n);
@@ -224,22 +232,56 @@ struct pi_nl_route {
 int pi_nl_route_add(struct pi_nl *nl, const struct pi_nl_route *r);
 int pi_nl_route_del(struct pi_nl *nl, const struct pi_nl_route *r);
 
-/* ---- link shaping (qdisc) ---- */
+/* ---- link impairments (qdisc) ---- */
 
-struct pi_nl_shape {
-	uint64_t rate_bps;    /* bits per second; 0: no rate limit */
-	uint32_t burst_bytes; /* 0: 10 ms worth of rate, at least 16 KiB */
-	uint32_t latency_us;  /* max queueing delay for tbf; 0: 50 ms */
-	uint32_t delay_us;    /* these three need netem */
-	uint32_t jitter_us;
-	uint32_t loss_ppm;    /* parts per million */
-};
+/*
+ * A link's impairment is its root qdisc (docs/netlink.md):
+ *   none                     no qdisc of ours: the root is deleted and the
+ *                            kernel's default (noqueue on a veth) returns;
+ *   a rate limit only        tbf (bucket 10 ms of rate, >= 16 KiB; queue
+ *                            50 ms of rate);
+ *   anything netem does      netem, carrying the rate too (one qdisc).
+ * Rates of 2^32 bytes/s and more go in the 64-bit attributes.
+ */
 
-/* Replaces ifname's root qdisc: tbf for a pure rate limit; netem (with its
- * own rate) when delay, jitter or loss are asked for. A kernel without
- * sch_netem gives -EOPNOTSUPP and says so in pi_nl_error()->msg. A shape of
- * all zeroes removes the root qdisc (a missing one is not an error). */
-int pi_nl_qdisc_shape(struct pi_nl *nl, const char *ifname, const struct pi_nl_shape *s);
+/* Room pi_nl_qdisc_msg_build needs (its largest message is ~160 bytes). */
+#define PI_NL_QDISC_MSG_MAX 256
+
+/* Builds the request that gives ifindex the impairment imp: RTM_NEWQDISC
+ * (CREATE|REPLACE, root, handle 0) with tbf or netem, or RTM_DELQDISC for
+ * none; seq and port 0. Pure. *outlen (may be NULL) gets the length.
+ * -ENOSPC when len < PI_NL_QDISC_MSG_MAX, -EINVAL for ifindex <= 0 or an
+ * imp that pi_impair_check refuses. */
+int pi_nl_qdisc_msg_build(void *buf, size_t len, int ifindex, const struct pi_impair *imp, size_t *outlen);
+
+/* Decodes an RTM_NEWQDISC message (a dump reply, or a request built above)
+ * into the impairment it applies: tbf's rate, netem's fields; htb (whose
+ * rates live in classes) and anything else give a zero imp. kind gets the
+ * qdisc's kind, "" for the kernel's default qdiscs (handle 0, or noqueue,
+ * pfifo_fast, fq_codel, fq, mq). -EPROTO on a malformed message. */
+int pi_nl_qdisc_msg_parse(const void *msg, size_t len, struct pi_impair *out, char kind[16]);
+
+/* Whether sch_netem can be used, without side effects (no module is
+ * loaded): /sys/module/sch_netem exists, or modules.builtin of
+ * /lib/modules/$(uname -r) lists it. why (may be NULL) says which, or what
+ * to do: `modprobe sch_netem` when the module file is installed, or that
+ * the kernel lacks CONFIG_NET_SCH_NETEM when it is not. */
+bool pi_nl_netem_available(char *why, size_t len);
+
+/* Replaces ifname's root qdisc with the one for imp (see above). A request
+ * that needs netem when pi_nl_netem_available() says no fails with
+ * -EOPNOTSUPP before anything is sent, pi_nl_error()->msg saying why and
+ * how to load sch_netem; the kernel refusing the kind "netem" (ENOENT) is
+ * reported the same way. imp all zero removes the root qdisc (a missing one
+ * is not an error). -EINVAL when pi_impair_check refuses imp. Batched. */
+int pi_nl_qdisc_apply(struct pi_nl *nl, const char *ifname, const struct pi_impair *imp);
+
+/* The impairment in force on ifname: decodes its root qdisc (tbf, netem;
+ * htb's default class, else its single top class) into *out, kind as in
+ * pi_nl_qdisc_msg_parse ("" and a zero *out for the kernel's default).
+ * A kind this module does not apply (e.g. "cake") is named with a zero
+ * *out. Not batched; -ENODEV if there is no such link. */
+int pi_nl_qdisc_get(struct pi_nl *nl, const char *ifname, struct pi_impair *out, char kind[16]);
 
 /* ---- validation ---- */
 

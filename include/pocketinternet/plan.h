@@ -111,6 +111,7 @@ struct pi_plan_link {
 	uint32_t n_ifaces;
 	unsigned mtu;
 	bool cgnat, nat64; /* subscriber LAN flags from the blueprint */
+	struct pi_impair impair; /* from the lab's `impairments:` (first matching rule); zero: none */
 };
 
 struct pi_plan_iface {
@@ -241,6 +242,11 @@ struct pi_plan {
 /* Builds the plan. On error returns -EINVAL with every problem in diag. */
 int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag *diag);
 void pi_plan_free(struct pi_plan *plan);
+
+/* Sets every link's impair from lab->impairments, the first matching rule
+ * winning; a rule that matches no link (or names a pod or link the plan
+ * lacks) is a warning in diag. pi_plan_build calls it last (src/plan/impair.c). */
+void pi_plan_impairments(struct pi_plan *plan, const struct pi_lab *lab, struct pi_diag *diag);
 
 /* Outputs. All deterministic; json is written with jansson. */
 void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out);

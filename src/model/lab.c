@@ -16,7 +16,7 @@
 #include "model.h"
 
 static const char *const lab_keys[] = { "name",	    "title", "seed",	      "tld", "address_space",
-					"pods",	    "relationships", "limits", NULL };
+					"pods",	    "relationships", "limits", "impairments", NULL };
 static const char *const limit_keys[] = { "memory", "pids", NULL };
 static const char *const class_names[] = { "router", "resolver", "server", "client", "default", NULL };
 
@@ -646,7 +646,7 @@ static void parse_prefix(struct native *nt, const struct pi_ynode *n, unsigned f
 	*out = p;
 }
 
-/* The lab-wide settings: name, seed, title, limits, tld, address_space. */
+/* The lab-wide settings: name, seed, title, limits, impairments, tld, address_space. */
 static void parse_settings(struct native *nt, const struct pi_ynode *root)
 {
 	struct pi_ld *ld = nt->ld;
@@ -669,6 +669,8 @@ static void parse_settings(struct native *nt, const struct pi_ynode *root)
 	pi_lab_parse_title(ld, root, lab);
 	if ((n = pi_y_get(root, "limits")))
 		parse_limits(ld, n, &lab->limits);
+	if ((n = pi_y_get(root, "impairments")))
+		pi_lab_parse_impairments(ld, n, lab);
 	if ((n = pi_y_get(root, "tld")) && pi_y_str(ld, n, "tld", &s)) {
 		if (!pi_y_name_ok(s, 63, true))
 			pi_ld_err(ld, n->pos, "use one DNS label: lowercase letters, digits and '-', starting with a letter",

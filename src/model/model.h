@@ -108,6 +108,9 @@ void pi_legacy_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab);
 /* Reads `title:` (printable text, at most PI_LAB_TITLE_MAX bytes) into lab->title. */
 void pi_lab_parse_title(struct pi_ld *ld, const struct pi_ynode *root, struct pi_lab *lab);
+/* Reads `impairments:` (a list of {match: {...}, rate: ..., delay: ...})
+ * into lab->impairments (impairments.c). */
+void pi_lab_parse_impairments(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
 /* "my_Lab.v2" -> "my-lab-v2": a lab name from a file name. */
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path);
 

@@ -84,6 +84,14 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			l->link = (int)mnl_attr_get_u32(a);
 		break;
+	case IFLA_OPERSTATE:
+		if (mnl_attr_validate(a, MNL_TYPE_U8) == 0)
+			l->operstate = mnl_attr_get_u8(a);
+		break;
+	case IFLA_CARRIER:
+		if (mnl_attr_validate(a, MNL_TYPE_U8) == 0)
+			l->carrier = mnl_attr_get_u8(a) != 0;
+		break;
 	case IFLA_LINK_NETNSID:
 		l->link_other_netns = true;
 		break;
@@ -127,6 +135,23 @@ int pi_nl_link_get(struct pi_nl *nl, const char *name, struct pi_nl_link *out)
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	snprintf(desc, sizeof(desc), "link_get %s", name);
 	return pi_nl_query(nl, nlh, desc, link_one_cb, out);
+}
+
+int pi_nl_link_oper(struct pi_nl *nl, const char *ifname, bool *admin_up, bool *carrier)
+{
+	struct pi_nl_link l;
+	int err = pi_nl_link_get(nl, ifname, &l);
+
+	if (err)
+		return err;
+	if (admin_up)
+		*admin_up = (l.flags & IFF_UP) != 0;
+	/* IFF_LOWER_UP is the kernel's netif_carrier_ok(), as `ip link`
+	 * shows it; IFLA_CARRIER says the same but only when the flag
+	 * word was not truncated by an old kernel. */
+	if (carrier)
+		*carrier = (l.flags & IFF_LOWER_UP) != 0;
+	return 0;
 }
 
 int pi_nl_ifindex(struct pi_nl *nl, const char *name)

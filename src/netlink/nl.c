@@ -339,8 +339,7 @@ static int read_replies(struct pi_nl *nl, size_t first, size_t last)
 				rc = e->error;
 				if (rc == -ENOENT && (op->flags & PI_NL_OP_NETEM)) {
 					rc = -EOPNOTSUPP;
-					set_err_op(nl, rc, "this kernel has no netem qdisc (sch_netem): "
-						   "delay, jitter and loss cannot be applied", op->desc);
+					set_err_op(nl, rc, PI_NL_NETEM_MISSING, op->desc);
 				} else {
 					set_err_op(nl, rc, ext_ack_msg(nlh), op->desc);
 				}

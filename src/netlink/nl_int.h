@@ -22,6 +22,12 @@
 #define PI_NL_OP_IGNORE_ENOENT 0x2 /* removing a qdisc that is not there */
 #define PI_NL_OP_NETEM 0x4         /* ENOENT means the kernel lacks sch_netem */
 
+/* What a netem request that the kernel refused with ENOENT ("unknown qdisc
+ * kind") turns into, next to -EOPNOTSUPP. */
+#define PI_NL_NETEM_MISSING "the kernel has no netem qdisc (module sch_netem): load it with " \
+	"`modprobe sch_netem` on the host; a kernel built without CONFIG_NET_SCH_NETEM " \
+	"cannot delay, drop, duplicate, corrupt or reorder packets"
+
 struct pi_nl_op {
 	uint32_t seq;
 	uint32_t flags;
@@ -42,7 +48,7 @@ struct pi_nl {
 	uint8_t *rbuf;
 	struct pi_nl_error err;
 	struct pi_nl_stats stats;
-	char errstr[320];
+	char errstr[512];
 };
 
 /* Starts a request in the queue (room for PI_NL_MSG_MAX reserved). */
@@ -65,6 +71,10 @@ int pi_nl_fail(struct pi_nl *nl, int err, const char *fmt, ...) __attribute__((f
 /* The calling thread's netns switch: enter saves the current one. */
 int pi_nl_ns_enter(int nsfd, int *saved);
 void pi_nl_ns_leave(int saved);
+
+/* pi_nl_netem_available() with the places to look passed in (tests):
+ * sysmodule is /sys/module, modules is /lib/modules, release uname -r. */
+bool pi_nl_netem_probe(const char *sysmodule, const char *modules, const char *release, char *why, size_t len);
 
 /* ifindex of a link in nl's netns, or -errno (-ENODEV). */
 int pi_nl_ifindex(struct pi_nl *nl, const char *name);

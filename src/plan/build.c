@@ -115,6 +115,7 @@ int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag
 	group_routes(plan, &c.routes);
 	if (!plan->rels)
 		plan->rels = pi_arena_alloc(&plan->arena, sizeof(*plan->rels));
+	pi_plan_impairments(plan, lab, diag);
 	rc = c.errors ? -EINVAL : 0;
 out:
 	if (!rc && c.errors)

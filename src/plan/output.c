@@ -118,6 +118,14 @@ void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 			      pi_prefix_fmt_addr(&s->a_addr, b1), plan->nodes[s->b].name, pi_prefix_fmt_addr(&s->b_addr, b2),
 			      pi_rel_name(s->rel));
 	}
+	for (uint32_t l = 0, first = 1; l < plan->n_links; l++) {
+		char ib[PI_IMPAIR_FMT_MAX];
+		if (pi_impair_is_none(&plan->links[l].impair))
+			continue;
+		pi_buf_puts(out, first ? "\nimpairments:\n" : "");
+		first = 0;
+		pi_buf_printf(out, "  %-34s %s\n", plan->links[l].name, pi_impair_format(&plan->links[l].impair, ib, sizeof(ib)));
+	}
 	pi_buf_puts(out, "\nzones:\n");
 	for (uint32_t z = 0; z < plan->n_zones; z++) {
 		const struct pi_plan_zone *zn = &plan->zones[z];
@@ -299,6 +307,19 @@ static json_t *jlink(const struct pi_plan *plan, uint32_t l)
 	SET(o, "mtu", json_integer(lk->mtu));
 	SET(o, "cgnat", json_boolean(lk->cgnat));
 	SET(o, "nat64", json_boolean(lk->nat64));
+	if (!pi_impair_is_none(&lk->impair)) { /* absent when none: plans without impairments are unchanged */
+		char ib[PI_IMPAIR_FMT_MAX];
+		json_t *im = json_object();
+		SET(im, "text", json_string(pi_impair_format(&lk->impair, ib, sizeof(ib))));
+		SET(im, "rate_bps", json_integer((json_int_t)lk->impair.rate_bps));
+		SET(im, "delay_us", json_integer(lk->impair.delay_us));
+		SET(im, "jitter_us", json_integer(lk->impair.jitter_us));
+		SET(im, "loss_ppm", json_integer(lk->impair.loss_ppm));
+		SET(im, "duplicate_ppm", json_integer(lk->impair.duplicate_ppm));
+		SET(im, "corrupt_ppm", json_integer(lk->impair.corrupt_ppm));
+		SET(im, "reorder_ppm", json_integer(lk->impair.reorder_ppm));
+		SET(o, "impair", im);
+	}
 	return o;
 }
 
