@@ -284,7 +284,10 @@ uint32_t pi_plan_pod_by_asn(const struct pi_plan *plan, uint32_t asn);
  * ASes have no relationship; why (may be NULL) then says which and where,
  * naming pods, e.g. "valley at broadband1 (AS 397540): it passed a route
  * learned from its provider transit1 (AS 3769) to its provider transit3
- * (AS 2242)". An empty path (our own route) is valley-free.
+ * (AS 2242)". An empty path (our own route) is valley-free. The hop into
+ * the AS whose RIB it is is not part of the path: a leaked route looks
+ * fine in the RIB of the AS it leaked to. To judge that hop too, put that
+ * AS's own number first (the path as it would announce it on).
  */
 bool pi_plan_path_valley_free(const struct pi_plan *plan, const uint32_t *asns, size_t n, char *why, size_t whylen);
 
