@@ -171,6 +171,14 @@ typedef void (*pi_pool_tick_fn)(void *ctx, size_t done, size_t total);
 int pi_pool_run(size_t n, unsigned threads, pi_pool_fn fn, pi_pool_tick_fn tick, void *ctx,
 		volatile int *cancel);
 
+/* ---- near matches ("did you mean") ---- */
+/* Levenshtein distance; SIZE_MAX for words over 128 bytes. */
+size_t pi_edit_distance(const char *a, const char *b);
+/* Writes to out up to max of words[0..n) that word is probably a typo of
+ * (at most max(2, len/3) edits away, fewer than its length) or a prefix of,
+ * nearest first and otherwise in the order given; returns how many. */
+size_t pi_near_matches(const char *word, const char *const *words, size_t n, const char **out, size_t max);
+
 /* Seconds on the monotonic clock (for phase timings and deadlines). */
 double pi_monotonic(void);
 
