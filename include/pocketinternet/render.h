@@ -164,6 +164,33 @@ struct pi_bgp_state {		/* one BGP session as the daemon reports it */
 	bool established;
 };
 
+/* One route of the daemon's RIB (parse_rib). */
+#define PI_RIB_MAX_PATH 32
+#define PI_RIB_MAX_COMM 8
+struct pi_rib_route {
+	struct pi_prefix net;
+	bool best;		     /* the route the daemon selected (BIRD's '*') */
+	char proto[64];		     /* the protocol that brought it: a session name, "origin4", "ospf4" */
+	char type[16];		     /* "unicast", "unreachable", "blackhole", ... */
+	bool bgp;		     /* learned over BGP (the fields below are then meaningful) */
+	struct pi_prefix next_hop;   /* the first gateway ("via"); unset for unreachable and device routes */
+	char iface[16];		     /* its interface */
+	uint32_t local_pref;	     /* 0 when absent */
+	uint32_t as_path[PI_RIB_MAX_PATH]; /* neighbour first, origin last */
+	unsigned as_path_len;	     /* entries in as_path ... */
+	unsigned as_path_total;	     /* ... of this many in the real path (more: truncated) */
+	bool as_path_truncated;
+	struct { uint32_t a, b, c; } large[PI_RIB_MAX_COMM];
+	unsigned n_large;
+	uint32_t communities[PI_RIB_MAX_COMM][2];
+	unsigned n_comm;
+	bool comm_truncated;	     /* more (large) communities than fit */
+	/* Where the local AS learned it, from its large community (local_as, PI_LC_REL, kind):
+	 * "customer", "peer", "provider", "rs" (a peer route through a route server: the plan
+	 * names those sessions rs_*), "own" (not BGP: static, OSPF, connected), "" unknown. */
+	char from_kind[16];
+};
+
 struct pi_router_daemon {
 	const char *name; /* "bird" */
 	/* Adds the daemon's files for node to out (pure). */
@@ -210,6 +237,17 @@ struct pi_router_daemon {
 	 * session back, so apply disables it again after one. */
 	void (*disable_cmd)(const struct pi_plan *plan, uint32_t session, uint32_t node, char *buf, size_t len);
 	void (*enable_cmd)(const struct pi_plan *plan, uint32_t session, uint32_t node, char *buf, size_t len);
+
+	/* ---- the RIB ----
+	 * The command that lists routes with all attributes, into buf: for dst (an address: the routes
+	 * covering it; a prefix: that network) when dst is set, else every route of family (PI_AF_V4,
+	 * PI_AF_V6, 0 both). BIRD: "show route all for X", "show route all table master6". */
+	void (*rib_cmd)(const struct pi_prefix *dst, uint8_t family, char *buf, size_t len);
+	/* The routes in the reply text (ctl_reply_text) of rib_cmd, appended to out (struct
+	 * pi_rib_route). local_as: the node's ASN, to read from_kind; 0 takes the last
+	 * (ASN, PI_LC_REL, kind) on the route. */
+	void (*parse_rib)(const char *text, uint32_t local_as, struct pi_vec *out);
+	const char *user_rib_cmd; /* for hints: "birdc show route all for" */
 };
 
 extern const struct pi_router_daemon pi_router_bird;

@@ -208,4 +208,7 @@ const struct pi_router_daemon pi_router_bird = {
 	.ctl_reply_check = bird_ctl_reply_check,
 	.disable_cmd = bird_disable_cmd,
 	.enable_cmd = bird_enable_cmd,
+	.rib_cmd = pi_bird_rib_cmd,
+	.parse_rib = pi_bird_parse_rib,
+	.user_rib_cmd = "birdc show route all for",
 };

@@ -30,6 +30,9 @@ uint32_t pi_r_incident_session(const struct pi_plan *plan, const struct pi_incid
 /* Does node (outside pod) hear pod's routes directly: an eBGP or route server session with one of
  * its routers, or a route server that pod is a member of? */
 bool pi_r_incident_neighbour(const struct pi_plan *plan, uint32_t node, uint32_t pod);
+/* BIRD's RIB (bird_rib.c). */
+void pi_bird_rib_cmd(const struct pi_prefix *dst, uint8_t family, char *buf, size_t len);
+void pi_bird_parse_rib(const char *text, uint32_t local_as, struct pi_vec *out);
 /* BIRD's incidents file (bird_incidents.c). */
 void pi_bird_render_incidents(const struct pi_plan *plan, uint32_t node, const struct pi_incident *inc, size_t n,
 			      struct pi_buf *out);

@@ -417,16 +417,22 @@ static void test_daemon_commands(void **state)
 	static const char ok[] = "0002-Reading configuration from /etc/pocketinternet/bird.conf\n0003 Reconfigured\n";
 	assert_int_equal(d->ctl_reply_check(ok, strlen(ok), why, sizeof(why)), 0);
 	static const char bad[] = "0002-Reading configuration from /etc/pocketinternet/bird.conf\n"
-				  "8002 /etc/pocketinternet/incidents.conf:3:1 syntax error, unexpected CF_SYM_UNDEFINED\n";
+				  "8002 /etc/pocketinternet/incidents.conf:4:1 syntax error, unexpected PROTOCOL\n";
 	assert_int_equal(d->ctl_reply_check(bad, strlen(bad), why, sizeof(why)), -EPROTO);
-	assert_non_null(strstr(why, "incidents.conf:3:1 syntax error"));
+	assert_non_null(strstr(why, "incidents.conf:4:1 syntax error"));
 	static const char busy[] = "0005 Reconfiguration already in progress, queueing new config\n";
 	assert_int_equal(d->ctl_reply_check(busy, strlen(busy), why, sizeof(why)), -EBUSY);
-	static const char dis[] = "0009 ebgp_transit1_broadband1_v4: disabled\n";
+	/* Genuine BIRD 2.0.12 replies to disable and enable (and a typo). */
+	static const char dis[] = "0009-up4: disabled\n0000 \n";
 	assert_int_equal(d->ctl_reply_check(dis, strlen(dis), why, sizeof(why)), 0);
-	assert_string_equal(why, "ebgp_transit1_broadband1_v4: disabled");
-	static const char nomatch[] = "8003 No protocols match\n";
-	assert_int_equal(d->ctl_reply_check(nomatch, strlen(nomatch), why, sizeof(why)), -EPROTO);
+	assert_non_null(strstr(why, "up4: disabled"));
+	static const char again[] = "0008-up4: already disabled\n0000 \n";
+	assert_int_equal(d->ctl_reply_check(again, strlen(again), why, sizeof(why)), 0);
+	static const char en[] = "0010-up4: already enabled\n0000 \n";
+	assert_int_equal(d->ctl_reply_check(en, strlen(en), why, sizeof(why)), 0);
+	static const char typo[] = "9001 syntax error, unexpected CF_SYM_UNDEFINED, expecting CF_SYM_KNOWN or TEXT or ALL\n";
+	assert_int_equal(d->ctl_reply_check(typo, strlen(typo), why, sizeof(why)), -EPROTO);
+	assert_non_null(strstr(why, "syntax error"));
 }
 
 int main(void)
