@@ -275,4 +275,29 @@ static inline const struct pi_plan_iface *pi_plan_node_iface(const struct pi_pla
 /* The iface of the other end of a p2p link, or PI_NONE. */
 uint32_t pi_plan_peer_iface(const struct pi_plan *plan, uint32_t iface);
 
+/*
+ * Policy checks over the plan's relationships (src/plan/policy.c).
+ *
+ * The pod whose AS number is asn, or PI_NONE.
+ */
+uint32_t pi_plan_pod_by_asn(const struct pi_plan *plan, uint32_t asn);
+/*
+ * Is an AS path valley-free with respect to the plan's relationships? asns
+ * is the path as a RIB shows it: asns[0] the neighbour the route came
+ * from, asns[n-1] the origin; repeated ASNs (prepending) count once. Read
+ * from the origin, the route may climb customer->provider any number of
+ * times, cross at most one peering (a private peering, or two members of
+ * one IXP: route servers are transparent, their ASN never appears), then
+ * only descend provider->customer. false when it does not, when an ASN is
+ * no pod of the lab (external) or is an IXP's, or when two neighbouring
+ * ASes have no relationship; why (may be NULL) then says which and where,
+ * naming pods, e.g. "valley at broadband1 (AS 397540): it passed a route
+ * learned from its provider transit1 (AS 3769) to its provider transit3
+ * (AS 2242)". An empty path (our own route) is valley-free. The hop into
+ * the AS whose RIB it is is not part of the path: a leaked route looks
+ * fine in the RIB of the AS it leaked to. To judge that hop too, put that
+ * AS's own number first (the path as it would announce it on).
+ */
+bool pi_plan_path_valley_free(const struct pi_plan *plan, const uint32_t *asns, size_t n, char *why, size_t whylen);
+
 #endif

@@ -96,6 +96,57 @@ void pi_render_root_hints(const struct pi_plan *plan, struct pi_buf *out);
 void pi_render_zone_path(const struct pi_plan *plan, uint32_t zone, char *buf, size_t bufsz);
 
 /*
+ * Incidents a trainer sets off in a running lab (docs/routing-policy.md,
+ * "Incidents"): a prefix hijack, a route leak, a BGP session taken down.
+ * Pure here: the model, its JSON form (the lab's state), its validation
+ * against a plan and, through the router daemon table below, the daemon
+ * configuration that makes it happen. Incidents name pods and sessions, not
+ * plan indexes, so a saved list survives a re-plan (and is re-checked).
+ */
+enum pi_incident_kind { PI_INCIDENT_HIJACK, PI_INCIDENT_LEAK, PI_INCIDENT_SESSION_DOWN };
+#define PI_INCIDENT_NAME_MAX 64
+
+struct pi_incident {
+	unsigned id;	  /* 1, 2, ...: what `incident clear ID` names; 0 before apply numbers it */
+	enum pi_incident_kind kind;
+	/* hijack: the attacker pod originates the victim pod's aggregates (v4 and v6), or with
+	 * more_specific both halves (len + 1) of each */
+	char attacker[PI_INCIDENT_NAME_MAX], victim[PI_INCIDENT_NAME_MAX];
+	bool more_specific;
+	char pod[PI_INCIDENT_NAME_MAX];	    /* leak: the pod that leaks */
+	char session[PI_INCIDENT_NAME_MAX]; /* session-down: the plan's session name */
+	/* hijack and leak: the neighbours filter as the lab's policy says, so the
+	 * incident stops at them; false: they "forgot" and accept it */
+	bool filtered;
+	long long since; /* Unix time it was set off (apply's; render ignores it) */
+};
+
+/* "hijack", "leak", "session-down"; parse: 0 or -EINVAL. */
+const char *pi_incident_kind_name(enum pi_incident_kind k);
+int pi_incident_kind_parse(const char *s, enum pi_incident_kind *out);
+/* A JSON array of incidents, kind-specific keys only, appended to out: 0 or -ENOMEM. */
+int pi_incidents_to_json(const struct pi_incident *inc, size_t n, struct pi_buf *out);
+/* Parses what pi_incidents_to_json wrote, appending to out (struct pi_incident). file names the
+ * text in errors (file:line:col for syntax errors). 0, or -EINVAL with every problem in diag;
+ * out is then left as it was. */
+int pi_incidents_from_json(const char *text, const char *file, struct pi_vec *out, struct pi_diag *diag);
+/* Can this incident happen in this plan? 0, or -EINVAL with the reasons in diag (unknown pod or
+ * session with near matches, a hijack of itself, an attacker with no eBGP, a leak by a pod with
+ * fewer than two upstream neighbours, a more-specific of a host route, ...). */
+int pi_incident_check(const struct pi_plan *plan, const struct pi_incident *inc, struct pi_diag *diag);
+/* Does the incident change node's router daemon? Hijack: the attacker's border routers, and unless
+ * filtered every router with an eBGP session to the attacker, the route servers it is a member of
+ * and their other members' border routers. Leak: likewise around the leaking pod. Session-down:
+ * the session's two ends (where disable_cmd runs). false for unknown names. */
+bool pi_incident_touches(const struct pi_plan *plan, const struct pi_incident *inc, uint32_t node);
+/* One line, e.g. "#2 hijack: transit2 (AS 401) announces broadband1's prefixes 10.0.5.0/24
+ * 2001:db8:5::/48 (neighbours do not filter)"; plan may be NULL (no ASNs, no prefixes). */
+void pi_incident_describe(const struct pi_plan *plan, const struct pi_incident *inc, char *buf, size_t len);
+/* The prefixes a hijack announces (the victim's aggregates or their halves), appended to out
+ * (struct pi_prefix); none when the names are unknown. */
+void pi_incident_hijack_prefixes(const struct pi_plan *plan, const struct pi_incident *inc, struct pi_vec *out);
+
+/*
  * Router daemons. Everything render and apply know about the daemon that
  * runs BGP (and OSPF) on routers and route servers is one table entry: its
  * files, its start.sh lines, where its control socket is, its control
@@ -111,6 +162,33 @@ struct pi_bgp_state {		/* one BGP session as the daemon reports it */
 	char state[16];		/* daemon's protocol state, e.g. BIRD "up"/"start" */
 	char info[64];		/* "Established", "Active", "Connect", ... */
 	bool established;
+};
+
+/* One route of the daemon's RIB (parse_rib). */
+#define PI_RIB_MAX_PATH 32
+#define PI_RIB_MAX_COMM 8
+struct pi_rib_route {
+	struct pi_prefix net;
+	bool best;		     /* the route the daemon selected (BIRD's '*') */
+	char proto[64];		     /* the protocol that brought it: a session name, "origin4", "ospf4" */
+	char type[16];		     /* "unicast", "unreachable", "blackhole", ... */
+	bool bgp;		     /* learned over BGP (the fields below are then meaningful) */
+	struct pi_prefix next_hop;   /* the first gateway ("via"); unset for unreachable and device routes */
+	char iface[16];		     /* its interface */
+	uint32_t local_pref;	     /* 0 when absent */
+	uint32_t as_path[PI_RIB_MAX_PATH]; /* neighbour first, origin last */
+	unsigned as_path_len;	     /* entries in as_path ... */
+	unsigned as_path_total;	     /* ... of this many in the real path (more: truncated) */
+	bool as_path_truncated;
+	struct { uint32_t a, b, c; } large[PI_RIB_MAX_COMM];
+	unsigned n_large;
+	uint32_t communities[PI_RIB_MAX_COMM][2];
+	unsigned n_comm;
+	bool comm_truncated;	     /* more (large) communities than fit */
+	/* Where the local AS learned it, from its large community (local_as, PI_LC_REL, kind):
+	 * "customer", "peer", "provider", "rs" (a peer route through a route server: the plan
+	 * names those sessions rs_*), "own" (not BGP: static, OSPF, connected), "" unknown. */
+	char from_kind[16];
 };
 
 struct pi_router_daemon {
@@ -137,6 +215,39 @@ struct pi_router_daemon {
 	void (*session_name)(const struct pi_plan *plan, uint32_t session, char *buf, size_t len);
 	/* What a user types in the node to see the sessions, for hints: "birdc show protocols". */
 	const char *user_sessions_cmd;
+
+	/* ---- incidents (docs/routing-policy.md, "Incidents") ----
+	 * The daemon's main config always includes one file that render writes with no incident
+	 * (the lab behaves as without it). To set off or clear incidents, apply rewrites that file on
+	 * the host for every node pi_incident_touches, as render_incidents renders it for all the
+	 * lab's active incidents, and sends reconfigure_cmd over the control socket. */
+	const char *incidents_file; /* in the node's set: DIR/<node>/<incidents_file> on the host */
+	const char *incidents_path; /* the same file inside the node, under PI_NODE_CONF_DIR */
+	/* The file for node with the incidents inc[0..n) active (those that do not touch node are
+	 * no-ops there). n = 0 gives the file render writes. */
+	void (*render_incidents)(const struct pi_plan *plan, uint32_t node, const struct pi_incident *inc, size_t n,
+				 struct pi_buf *out);
+	const char *reconfigure_cmd; /* "configure": reread the config, keep sessions that did not change */
+	/* Did the command whose whole raw reply this is (ctl_reply_done said complete) do its job?
+	 * 0 yes; -EBUSY the daemon queued or ignored it (a reconfiguration in progress, shutting down);
+	 * -EPROTO it refused (a config error, an unknown session): why gets the daemon's words. */
+	int (*ctl_reply_check)(const char *raw, size_t len, char *why, size_t whylen);
+	/* session-down: the command that takes plan session `session` down (or up again) at its end
+	 * `node` (a or b of the session), into buf. Not a config change: a daemon restart brings the
+	 * session back, so apply disables it again after one. */
+	void (*disable_cmd)(const struct pi_plan *plan, uint32_t session, uint32_t node, char *buf, size_t len);
+	void (*enable_cmd)(const struct pi_plan *plan, uint32_t session, uint32_t node, char *buf, size_t len);
+
+	/* ---- the RIB ----
+	 * The command that lists routes with all attributes, into buf: for dst (an address: the routes
+	 * covering it; a prefix: that network) when dst is set, else every route of family (PI_AF_V4,
+	 * PI_AF_V6, 0 both). BIRD: "show route all for X", "show route all table master6". */
+	void (*rib_cmd)(const struct pi_prefix *dst, uint8_t family, char *buf, size_t len);
+	/* The routes in the reply text (ctl_reply_text) of rib_cmd, appended to out (struct
+	 * pi_rib_route). local_as: the node's ASN, to read from_kind; 0 takes the last
+	 * (ASN, PI_LC_REL, kind) on the route. */
+	void (*parse_rib)(const char *text, uint32_t local_as, struct pi_vec *out);
+	const char *user_rib_cmd; /* for hints: "birdc show route all for" */
 };
 
 extern const struct pi_router_daemon pi_router_bird;

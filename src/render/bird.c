@@ -317,9 +317,10 @@ static void emit_border_filters(struct pi_buf *b)
 		       "\tbgp_local_pref = pref;\n}\n");
 	for (int f = 4; f <= 6; f += 2) {
 		pi_buf_printf(b,
-			      "\n# Our own prefixes, from the static protocol origin%d.\n"
-			      "function own_route%d()\n{\n\treturn source = RTS_STATIC && net ~ OWN%d;\n}\n",
-			      f, f, f);
+			      "\n# Our own prefixes, from the static protocol origin%d (and a hijack's,\n"
+			      "# from incidents.conf).\n"
+			      "function own_route%d()\n{\n\treturn (source = RTS_STATIC && net ~ OWN%d) || incident_own%d();\n}\n",
+			      f, f, f, f);
 		pi_buf_printf(b,
 			      "\n# To customers: everything we know.\n"
 			      "filter export_all%d\n{\n"
@@ -333,12 +334,23 @@ static void emit_border_filters(struct pi_buf *b)
 			      "filter export_own_and_customers%d\n{\n"
 			      "\tif own_route%d() then accept;\n"
 			      "\tif (MY_AS, 1, FROM_CUSTOMER) ~ bgp_large_community then accept;\n"
+			      "\tif incident_leak%d() then accept;\t# a leak (incidents.conf)\n"
 			      "\treject;\n}\n",
-			      f, f);
+			      f, f, f);
 	}
 }
 
-static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, bool border)
+/* The incidents file (bird_incidents.c): after the definitions it uses, before the policy that calls it. */
+static void emit_include(struct pi_buf *b, const struct pi_render_opts *o)
+{
+	pi_buf_printf(b,
+		      "\n# Trainer incidents (docs/routing-policy.md): no-ops unless `pocketinternet\n"
+		      "# incident` rewrote this file and reconfigured BIRD.\ninclude \"%s/%s\";\n",
+		      o->conf_dir, pi_router_bird.incidents_file);
+}
+
+static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, bool border,
+			     const struct pi_render_opts *o)
 {
 	const struct pi_plan_pod *pod = pi_r_pod(plan, node);
 
@@ -375,6 +387,7 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 
 	if (border)
 		emit_own(b, plan, pod);
+	emit_include(b, o);
 
 	pi_buf_puts(b, "\n# Sanity checks every eBGP import starts with.\n");
 	for (int f = 4; f <= 6; f += 2) {
@@ -535,7 +548,7 @@ static void import_filter(struct pi_buf *flt, const struct pi_plan *plan, uint32
 			      x->rel == PI_REL_RS ? "the route server's other members" : rpod->name);
 		pi_buf_puts(flt, "\t\t\tif ! (net ~ ");
 		if (plist_print(flt, &cone, "+"))
-			pi_buf_puts(flt, ") then reject;\n");
+			pi_buf_printf(flt, " || incident_accept%d()) then reject;\n", f);
 		else
 			pi_buf_printf(flt, "[ %s ]) then reject;\t# empty cone\n\t\t\treject;\n",
 				      f == 4 ? "0.0.0.0/32" : "::/128");
@@ -582,7 +595,8 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 		pi_buf_puts(b, "\tenforce first as off;\t# the route server's ASN is not in the path\n");
 	pi_buf_printf(b, "\tipv%d {\n", f);
 	if (x->max_prefix)
-		pi_buf_printf(b, "\t\timport limit %u action restart;\t# max-prefix from the plan\n", x->max_prefix);
+		pi_buf_printf(b, "\t\timport limit (%u + INCIDENT_LIMIT_EXTRA) action restart;\t# max-prefix from the plan\n",
+			      x->max_prefix);
 	switch (x->rel) {
 	case PI_REL_IBGP:
 		pi_buf_puts(b, "\t\timport all;\n\t\texport where source = RTS_BGP;\n");
@@ -621,14 +635,7 @@ static void render_conf(const struct pi_plan *plan, uint32_t node, const struct 
 	collect_sessions(plan, node, &sess);
 	bool router = (me->services & PI_SVC_ROUTER) != 0;
 	bool is_rs = (me->services & PI_SVC_RS) != 0;
-	bool border = false;
-	for (size_t i = 0; i < sess.len; i++) {
-		const struct bsess *x = pi_vec_at(&sess, i);
-		if (x->rel != PI_REL_IBGP && x->rel != PI_REL_RS_CLIENT)
-			border = true;
-	}
-	if (me->services & PI_SVC_EBGP)
-		border = true;
+	bool border = pi_r_is_border(plan, node);
 
 	pi_r_header(b, "#", plan, node, "BIRD 2 configuration");
 	pi_buf_puts(b, "#\n# Large communities set on eBGP import (docs/routing-policy.md):\n");
@@ -644,7 +651,9 @@ static void render_conf(const struct pi_plan *plan, uint32_t node, const struct 
 	pi_buf_printf(b, "router id %s;\n", rid);
 
 	if (border || is_rs)
-		emit_policy_defs(b, plan, node, border);
+		emit_policy_defs(b, plan, node, border, o);
+	else
+		emit_include(b, o);
 
 	pi_buf_puts(b, "\n# ---- Interfaces and the kernel ----\n\n");
 	pi_buf_puts(b, "protocol device {\n\tscan time 10;\n}\n");
@@ -683,6 +692,11 @@ void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struc
 			  struct pi_render_set *out)
 {
 	pi_r_add_conf(out, "bird.conf", render_conf, plan, node, o);
+	struct pi_buf b;
+	pi_buf_init(&b);
+	pi_bird_render_incidents(plan, node, NULL, 0, &b);
+	pi_render_set_add(out, pi_router_bird.incidents_file, &b, 0644);
+	pi_buf_free(&b);
 }
 
 void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,

@@ -141,6 +141,54 @@ static void bird_session_name(const struct pi_plan *plan, uint32_t session, char
 		snprintf(buf, len, "s%u_%s_%c", session, rel_tag(s->rel), s->family == PI_AF_V6 ? '6' : '4');
 }
 
+/* BIRD's doc/reply_codes: 0xxx are done, but some say the command did not happen. */
+static int bird_ctl_reply_check(const char *raw, size_t len, char *why, size_t whylen)
+{
+	const char *last = NULL;
+	struct pi_buf text;
+	for (size_t start = 0; start < len;) {
+		const char *l = raw + start;
+		const char *nl = memchr(l, '\n', len - start);
+		size_t n = nl ? (size_t)(nl - l) : len - start;
+		if (is_code(l, n) && l[4] == ' ')
+			last = l;
+		start += n + 1;
+	}
+	pi_buf_init(&text);
+	bird_ctl_reply_text(raw, len, &text);
+	snprintf(why, whylen, "%s", pi_buf_str(&text));
+	pi_buf_free(&text);
+	for (size_t k = strlen(why); k > 0 && why[k - 1] == '\n'; k--)
+		why[k - 1] = '\0';
+	if (!last)
+		return -EPROTO;
+	if (last[0] == '8' || last[0] == '9')
+		return -EPROTO;
+	/* 0005 queued behind a reconfiguration, 0006 ignored while shutting down, 0017 queued config dropped */
+	if (strncmp(last, "0005", 4) == 0 || strncmp(last, "0006", 4) == 0 || strncmp(last, "0017", 4) == 0)
+		return -EBUSY;
+	return 0;
+}
+
+static void bird_session_cmd(const char *verb, const struct pi_plan *plan, uint32_t session, char *buf, size_t len)
+{
+	char name[64];
+	bird_session_name(plan, session, name, sizeof(name));
+	snprintf(buf, len, "%s %s", verb, name);
+}
+
+static void bird_disable_cmd(const struct pi_plan *plan, uint32_t session, uint32_t node, char *buf, size_t len)
+{
+	(void)node; /* the same name at both ends */
+	bird_session_cmd("disable", plan, session, buf, len);
+}
+
+static void bird_enable_cmd(const struct pi_plan *plan, uint32_t session, uint32_t node, char *buf, size_t len)
+{
+	(void)node;
+	bird_session_cmd("enable", plan, session, buf, len);
+}
+
 const struct pi_router_daemon pi_router_bird = {
 	.name = "bird",
 	.render = pi_bird_render_files,
@@ -153,4 +201,14 @@ const struct pi_router_daemon pi_router_bird = {
 	.parse_sessions = bird_parse_sessions,
 	.session_name = bird_session_name,
 	.user_sessions_cmd = "birdc show protocols",
+	.incidents_file = "incidents.conf",
+	.incidents_path = PI_NODE_CONF_DIR "/incidents.conf",
+	.render_incidents = pi_bird_render_incidents,
+	.reconfigure_cmd = "configure",
+	.ctl_reply_check = bird_ctl_reply_check,
+	.disable_cmd = bird_disable_cmd,
+	.enable_cmd = bird_enable_cmd,
+	.rib_cmd = pi_bird_rib_cmd,
+	.parse_rib = pi_bird_parse_rib,
+	.user_rib_cmd = "birdc show route all for",
 };

@@ -22,6 +22,21 @@ void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struc
 void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			 struct pi_buf *out);
 
+/* ---- incidents (incident.c) ---- */
+/* Does node hold eBGP sessions (or the ebgp service)? Its router originates and filters. */
+bool pi_r_is_border(const struct pi_plan *plan, uint32_t node);
+/* The plan session a session-down incident names ("NAME" or "POD/NAME"), or PI_NONE. */
+uint32_t pi_r_incident_session(const struct pi_plan *plan, const struct pi_incident *inc);
+/* Does node (outside pod) hear pod's routes directly: an eBGP or route server session with one of
+ * its routers, or a route server that pod is a member of? */
+bool pi_r_incident_neighbour(const struct pi_plan *plan, uint32_t node, uint32_t pod);
+/* BIRD's RIB (bird_rib.c). */
+void pi_bird_rib_cmd(const struct pi_prefix *dst, uint8_t family, char *buf, size_t len);
+void pi_bird_parse_rib(const char *text, uint32_t local_as, struct pi_vec *out);
+/* BIRD's incidents file (bird_incidents.c). */
+void pi_bird_render_incidents(const struct pi_plan *plan, uint32_t node, const struct pi_incident *inc, size_t n,
+			      struct pi_buf *out);
+
 /*
  * The services a node can run, one entry each (services.c holds the table,
  * each daemon's file its entry). The same table decides which files a node

@@ -369,6 +369,70 @@ static void test_labs(void **state)
 	free_names(labs);
 }
 
+/* Writes node's incidents file for inc[0..n) where the incident changes it and runs
+ * `bird -p` on its bird.conf, which includes that file; returns how many were checked. */
+static unsigned check_incidents(const struct pi_plan *p, const char *dir, const struct pi_incident *inc, size_t n)
+{
+	unsigned checked = 0;
+	for (uint32_t nd = 0; nd < p->n_nodes; nd++) {
+		const struct pi_router_daemon *d = pi_router_daemon_of(p, nd);
+		bool touched = false;
+		for (size_t i = 0; i < n; i++)
+			touched |= pi_incident_touches(p, &inc[i], nd);
+		if (!d || !touched)
+			continue;
+		struct pi_buf b;
+		pi_buf_init(&b);
+		d->render_incidents(p, nd, inc, n, &b);
+		char path[8300];
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, p->nodes[nd].name, d->incidents_file);
+		assert_int_equal(pi_write_file(path, pi_buf_str(&b), b.len, 0644), 0);
+		pi_buf_free(&b);
+		assert_int_equal(run("bird -p -c %s/%s/bird.conf", dir, p->nodes[nd].name), 0);
+		checked++;
+	}
+	return checked;
+}
+
+static struct pi_incident make_incident(enum pi_incident_kind k, const char *a, const char *b, bool more)
+{
+	struct pi_incident in = { .id = 1, .kind = k, .more_specific = more };
+	snprintf(k == PI_INCIDENT_LEAK ? in.pod : in.attacker, sizeof(in.pod), "%s", a);
+	snprintf(in.victim, sizeof(in.victim), "%s", b);
+	return in;
+}
+
+/* The default lab with a hijack, a more-specific hijack, a leak and all of
+ * them at once: every changed bird.conf still loads. */
+static void test_incidents(void **state)
+{
+	(void)state;
+	struct pi_lab *lab;
+	struct pi_plan *p = load_lab_plan("lab", &lab);
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/incidents", tmpdir);
+	render_to(p, dir);
+	struct pi_incident inc[] = {
+		make_incident(PI_INCIDENT_HIJACK, "transit2", "broadband1", false),
+		make_incident(PI_INCIDENT_HIJACK, "content3", "content1", true),
+		make_incident(PI_INCIDENT_LEAK, "broadband1", "", false),
+		make_incident(PI_INCIDENT_LEAK, "content3", "", false),
+	};
+	for (size_t i = 0; i < PI_ARRAY_LEN(inc); i++) {
+		struct pi_diag d;
+		pi_diag_init(&d);
+		assert_int_equal(pi_incident_check(p, &inc[i], &d), 0);
+		pi_diag_free(&d);
+		inc[i].id = (unsigned)i + 1;
+		unsigned n = check_incidents(p, dir, &inc[i], 1);
+		fprintf(stderr, "incident %zu: %u bird configs checked\n", i + 1, n);
+		assert_true(n >= 3);
+	}
+	assert_true(check_incidents(p, dir, inc, PI_ARRAY_LEN(inc)) > 0);
+	pi_plan_free(p);
+	pi_lab_free(lab);
+}
+
 /* A real lighttpd serves the fixture's page, with the client's address. */
 static void test_web_page(void **state)
 {
@@ -496,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_fixture),
 		cmocka_unit_test(test_web_page),
 		cmocka_unit_test(test_labs),
+		cmocka_unit_test(test_incidents),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -179,16 +179,16 @@ static void test_customer_session_filters(void **state)
 	assert_non_null(blk);
 	assert_non_null(strstr(blk, "neighbor 10.0.0.1 as 65001;"));
 	assert_non_null(strstr(blk, "local 10.0.0.0 as 65000;"));
-	assert_non_null(strstr(blk, "if ! (net ~ [ 10.1.0.0/16+ ]) then reject;"));
+	assert_non_null(strstr(blk, "if ! (net ~ [ 10.1.0.0/16+ ] || incident_accept4()) then reject;"));
 	assert_non_null(strstr(blk, "learned_from(FROM_CUSTOMER, LP_CUSTOMER);"));
 	assert_non_null(strstr(blk, "export filter export_all4;"));
-	assert_non_null(strstr(blk, "import limit 12 action restart;"));
+	assert_non_null(strstr(blk, "import limit (12 + INCIDENT_LIMIT_EXTRA) action restart;"));
 	free(blk);
 
 	/* b is anycast: its cone includes the anycast prefix. */
 	blk = bird_protocol_block(t, "ebgp_t_b_v6");
 	assert_non_null(blk);
-	assert_non_null(strstr(blk, "if ! (net ~ [ 2001:db8:2::/48+, 2001:db8:9::/48+ ]) then reject;"));
+	assert_non_null(strstr(blk, "if ! (net ~ [ 2001:db8:2::/48+, 2001:db8:9::/48+ ] || incident_accept6()) then reject;"));
 	free(blk);
 
 	/* a's side: t is a provider (anything but bogons), a exports only own + customers. */
@@ -197,13 +197,13 @@ static void test_customer_session_filters(void **state)
 	assert_null(strstr(blk, "net ~ ["));
 	assert_non_null(strstr(blk, "learned_from(FROM_PROVIDER, LP_PROVIDER);"));
 	assert_non_null(strstr(blk, "export filter export_own_and_customers4;"));
-	assert_non_null(strstr(blk, "import limit 1000000 action restart;"));
+	assert_non_null(strstr(blk, "import limit (1000000 + INCIDENT_LIMIT_EXTRA) action restart;"));
 	free(blk);
 
 	/* a and b peer: each accepts only the other's cone. */
 	blk = bird_protocol_block(a, "ebgp_a_b_v4");
 	assert_non_null(blk);
-	assert_non_null(strstr(blk, "if ! (net ~ [ 10.2.0.0/16+, 10.9.0.0/24+ ]) then reject;"));
+	assert_non_null(strstr(blk, "if ! (net ~ [ 10.2.0.0/16+, 10.9.0.0/24+ ] || incident_accept4()) then reject;"));
 	assert_non_null(strstr(blk, "learned_from(FROM_PEER, LP_PEER);"));
 	assert_non_null(strstr(blk, "export filter export_own_and_customers4;"));
 	free(blk);
