@@ -509,6 +509,12 @@ static void carve_pod(struct actx *a, uint32_t p)
 	pl_set64_free(&b.ext_used);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* Host numbers on IXP pod p's peering LAN: its own nodes 1, 2, ... in
  * order; members at a number keyed by (IXP, member) names, probing to the
  * next free one, or the one the pins gave them. The LAN's size depends
@@ -530,9 +536,15 @@ static void ixp_hosts(struct actx *a, uint32_t p)
 			pl_set64_add(&used, own + 1);
 		}
 	uint64_t range = cap - 2 - own; /* hosts own+1 .. cap-2 */
+	/* Members in pod order (lab order): a contested number goes to the
+	 * pod earlier in the lab, so a pod added at the end moves nobody. */
+	uint64_t *ord = pi_xcalloc(lk->n_ifaces + 1, sizeof(uint64_t)); /* node << 32 | iface */
+	for (uint32_t k = 0; k < lk->n_ifaces; k++)
+		ord[k] = (uint64_t)plan->ifaces[lk->ifaces[k]].node << 32 | lk->ifaces[k];
+	qsort(ord, lk->n_ifaces, sizeof(uint64_t), cmp_u64);
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t k = 0; k < lk->n_ifaces; k++) {
-			uint32_t f = lk->ifaces[k];
+			uint32_t f = (uint32_t)ord[k];
 			uint32_t m = plan->nodes[plan->ifaces[f].node].pod;
 			uint32_t ph = a->pin_host[f];
 			if (m == p || a->hosts[f] != PI_NONE)
@@ -548,6 +560,7 @@ static void ixp_hosts(struct actx *a, uint32_t p)
 			a->hosts[f] = (uint32_t)(own + 1 + h);
 		}
 	pl_set64_free(&used);
+	free(ord);
 }
 
 int pl_addresses(struct pl_ctx *c)

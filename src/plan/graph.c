@@ -3,9 +3,9 @@
  *
  * Shape (docs/plan.md): transit pods form a clique of settlement-free
  * peers; every stub buys transit from providers.min..max transit pods and
- * joins ixps.min..max IXPs; transit pods join IXPs only when the lab says
- * so. An IXP left with fewer than two members gets random stubs (then
- * transit pods) so that no peering LAN is empty. Relationships written in
+ * joins ixps.min..max IXPs; every IXP is anchored by two transit pods
+ * (fill_ixps), and in a lab with fewer, stubs top it up to two members, so
+ * that no peering LAN is empty. Relationships written in
  * the lab replace the generator's choices for the pods they name.
  *
  * Stability (docs/plan.md): a pod's ASN and counts come from its own stream
@@ -503,7 +503,12 @@ static void match_pins(struct pl_ctx *c)
 	pl_map_free(&m);
 }
 
-/* 4. No empty peering LANs: top IXPs up to two members. */
+/* 4. No empty peering LANs. Every IXP is anchored by the two transit pods
+ * that rank it highest (unless the lab lists their IXPs): whether it
+ * needs them must not depend on which stubs chose it, or a new stub would
+ * take an anchor away. Then, in a lab with fewer transit pods, stubs top
+ * it up to two members. An IXP kept from the pins keeps its members and is
+ * only topped up when it has none left. */
 static void fill_ixps(struct gctx *g)
 {
 	struct pl_ctx *c = g->c;
@@ -513,10 +518,13 @@ static void fill_ixps(struct gctx *g)
 		pinned[p] = c->px[p].pinned_ixps;
 	for (uint32_t i = 0; i < g->ni; i++) {
 		uint32_t x = g->ixp[i];
-		/* A kept IXP is only topped up when empty: a member leaving
-		 * does not draw another kept pod in. */
-		uint32_t want = pl_pinned(c, x) ? 1 : 2;
-		while (c->px[x].n_members < want) {
+		bool kept = pl_pinned(c, x);
+		for (uint32_t k = 0; k < 2 && !kept; k++) {
+			uint32_t m = pick(c, g->transit, g->nt, x, &g->pairs, pinned);
+			if (m != PI_NONE)
+				gen_rel(g, PL_IXP, m, x, plan->pods[x].pos);
+		}
+		while (c->px[x].n_members < (kept ? 1u : 2u)) {
 			/* Prefer stubs still under their blueprint's ixps.max. */
 			for (uint32_t s = 0; s < g->ns; s++)
 				full[g->stub[s]] = pinned[g->stub[s]] ||
