@@ -195,6 +195,7 @@ struct pi_plan_rel {
 	enum pi_rel rel; /* what b is to a: CUSTOMER (a sells b transit), PEER, or RS (b is an IXP a joined) */
 	bool from_lab;   /* written in the lab's relationships (else generated) */
 	uint32_t link;   /* the external p2p link, or the IXP's peering LAN */
+	uint32_t a_iface, b_iface; /* their ends on it (b_iface PI_NONE for IXP memberships) */
 };
 
 /* A static route a node needs besides what its routing daemon learns: hosts' default
@@ -239,7 +240,8 @@ struct pi_plan {
 	uint32_t n_rels;
 };
 
-/* Builds the plan. On error returns -EINVAL with every problem in diag. */
+/* Builds the plan. On error returns -EINVAL with every problem in diag.
+ * The same as pi_plan_build_pinned(lab, NULL, out, diag). */
 int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag *diag);
 void pi_plan_free(struct pi_plan *plan);
 
@@ -247,6 +249,106 @@ void pi_plan_free(struct pi_plan *plan);
  * winning; a rule that matches no link (or names a pod or link the plan
  * lacks) is a warning in diag. pi_plan_build calls it last (src/plan/impair.c). */
 void pi_plan_impairments(struct pi_plan *plan, const struct pi_lab *lab, struct pi_diag *diag);
+
+/*
+ * Pins (docs/plan.md, "Stable plans and pins"): what an earlier plan of the
+ * same lab decided, read back from the plan.json pi_plan_write_json wrote
+ * (setup keeps it in the lab's state directory). Planning with pins keeps,
+ * for every pod in both (same name and blueprint), its ASN, aggregates and
+ * pools, its generated relationships with other surviving pods and the
+ * borders and subnets of the links between them; so node, interface and
+ * link names and addresses of everything that survives are identical. New
+ * pods, links and interfaces take free space around them. The lab file
+ * wins over a pin it contradicts (an explicit asn, a changed blueprint, a
+ * relationship taken out of the file, a changed address space).
+ * Everything here is owned by the pins' arena; indexes are into these arrays.
+ */
+struct pi_pin_pod {
+	const char *name, *blueprint;
+	uint32_t asn;
+	struct pi_prefix v4, v6, cgnat_pool;
+};
+struct pi_pin_node {
+	const char *name;
+	uint32_t pod; /* index into pins->pods */
+	uint32_t first_iface, n_ifaces;
+};
+struct pi_pin_iface {
+	const char *name;
+	uint32_t node, link;
+	struct pi_prefix v4, v6; /* address with the subnet's len, or unset */
+};
+struct pi_pin_link {
+	const char *name;
+	struct pi_prefix v4, v6;
+	uint32_t *ifaces; /* into pins->ifaces */
+	uint32_t n_ifaces;
+};
+struct pi_pin_rel {
+	const char *a, *b; /* pod names */
+	enum pi_rel rel;   /* what b is to a: CUSTOMER, PEER or RS */
+	bool from_lab;
+	uint32_t a_iface, b_iface; /* into pins->ifaces; PI_NONE when absent (b of an IXP membership) */
+};
+struct pi_pin_session {
+	const char *name, *a, *b; /* session name, node names */
+};
+struct pi_plan_pins {
+	struct pi_arena arena;
+	uint64_t seed;
+	struct pi_prefix v4, v6;
+	struct pi_pin_pod *pods;
+	uint32_t n_pods;
+	struct pi_pin_node *nodes;
+	uint32_t n_nodes;
+	struct pi_pin_iface *ifaces;
+	uint32_t n_ifaces;
+	struct pi_pin_link *links;
+	uint32_t n_links;
+	struct pi_pin_rel *rels;
+	uint32_t n_rels;
+	struct pi_pin_session *sessions;
+	uint32_t n_sessions;
+};
+
+/* Parses a plan.json (pi_plan_write_json's output). -EINVAL with the
+ * problem in diag (position: "plan.json", line and column) when it is not
+ * one; a plan of the original format (legacy) gives pins with no pods. */
+int pi_plan_pins_load(const char *json, size_t len, struct pi_plan_pins **out, struct pi_diag *diag);
+void pi_plan_pins_free(struct pi_plan_pins *pins);
+/* pi_plan_build keeping what pins (NULL: none) decided, as far as the lab allows. */
+int pi_plan_build_pinned(const struct pi_lab *lab, const struct pi_plan_pins *pins, struct pi_plan **out,
+			 struct pi_diag *diag);
+
+/*
+ * The difference between an old plan (its pins) and a new plan: what
+ * setup on a running lab must add, remove or redo. Pure. Old things are
+ * named (strings into the pins), new things are indexes into the new plan.
+ * Nodes and pods are matched by name; links by name, "changed" when their
+ * endpoints (node and interface names) or subnets differ; sessions by
+ * (name, a node, b node). Lists are in plan order (old order for removed).
+ */
+struct pi_plan_diff {
+	uint32_t *nodes_added, n_nodes_added;       /* new node indexes */
+	const char **nodes_removed; uint32_t n_nodes_removed;
+	uint32_t *nodes_kept, n_nodes_kept;         /* new node indexes */
+	uint32_t *links_added, n_links_added;       /* new link indexes */
+	const char **links_removed; uint32_t n_links_removed;
+	uint32_t *links_changed, n_links_changed;   /* new link indexes */
+	uint32_t *sessions_added, n_sessions_added; /* new session indexes */
+	const struct pi_pin_session **sessions_removed; uint32_t n_sessions_removed;
+	uint32_t *pods_added, n_pods_added;         /* new pod indexes */
+	const char **pods_removed; uint32_t n_pods_removed;
+	const struct pi_plan *plan; /* the new plan (not owned) */
+};
+/* old NULL: everything in new is added. 0, or -ENOMEM. */
+int pi_plan_diff(const struct pi_plan_pins *old, const struct pi_plan *new_plan, struct pi_plan_diff *out);
+void pi_plan_diff_free(struct pi_plan_diff *d);
+/* "+ node X", "- node Y", "~ link L", ... then a counts line. */
+void pi_plan_diff_write_text(const struct pi_plan_diff *d, struct pi_buf *out);
+/* {"pods":{"added":[...],"removed":[...]}, "nodes":{...,"kept":n}, "links":{...,"changed":[...]},
+ *  "sessions":{...}} with names; jansson. 0 or -ENOMEM. */
+int pi_plan_diff_write_json(const struct pi_plan_diff *d, struct pi_buf *out);
 
 /* Outputs. All deterministic; json is written with jansson. */
 void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out);

@@ -51,6 +51,8 @@ static void ctx_free(struct pl_ctx *c)
 	pi_vec_free(&c->routes);
 	pl_map_free(&c->pods);
 	pl_map_free(&c->names);
+	if (c->pins)
+		pl_map_free(&c->pin_pods);
 	pi_arena_free(&c->tmp);
 }
 
@@ -63,6 +65,12 @@ static void *arena_copy(struct pi_arena *a, const struct pi_vec *v)
 }
 
 int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag *diag)
+{
+	return pi_plan_build_pinned(lab, NULL, out, diag);
+}
+
+int pi_plan_build_pinned(const struct pi_lab *lab, const struct pi_plan_pins *pins, struct pi_plan **out,
+			 struct pi_diag *diag)
 {
 	*out = NULL;
 	struct pi_plan *plan = pi_xcalloc(1, sizeof(*plan));
@@ -79,7 +87,13 @@ int pi_plan_build(const struct pi_lab *lab, struct pi_plan **out, struct pi_diag
 	c.xifaces = (struct pi_vec)PI_VEC_INIT(struct pl_iface);
 	c.sessions = (struct pi_vec)PI_VEC_INIT(struct pi_plan_session);
 	c.routes = (struct pi_vec)PI_VEC_INIT(struct pi_plan_route);
-	pi_rng_seed(&c.rng, lab->seed);
+	/* Pins of another seed decided other things: a changed seed is a new lab. */
+	if (pins && pins->seed == lab->seed && pins->n_pods && !lab->is_legacy) {
+		c.pins = pins;
+		pl_map_init(&c.pin_pods, pins->n_pods);
+		for (uint32_t i = 0; i < pins->n_pods; i++)
+			pl_map_put(&c.pin_pods, pins->pods[i].name, i);
+	}
 
 	plan->lab_name = pi_arena_strdup(&plan->arena, lab->name ? lab->name : "lab");
 	plan->lab_file = lab->file ? pi_arena_strdup(&plan->arena, lab->file) : NULL;

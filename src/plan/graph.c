@@ -3,12 +3,18 @@
  *
  * Shape (docs/plan.md): transit pods form a clique of settlement-free
  * peers; every stub buys transit from providers.min..max transit pods and
- * joins ixps.min..max IXPs; transit pods join IXPs only when the lab says
- * so. An IXP left with fewer than two members gets random stubs (then
- * transit pods) so that no peering LAN is empty. Relationships written in
+ * joins ixps.min..max IXPs; every IXP is anchored by two transit pods
+ * (fill_ixps), and in a lab with fewer, stubs top it up to two members, so
+ * that no peering LAN is empty. Relationships written in
  * the lab replace the generator's choices for the pods they name.
+ *
+ * Stability (docs/plan.md): a pod's ASN and counts come from its own stream
+ * (stable.c); partners are ranked by a hash of the two names (rendezvous
+ * hashing), so a pod's choice changes only if a new candidate outranks the
+ * ones it had. With pins, a surviving pod keeps its generated partners.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -18,19 +24,22 @@ static bool is_reserved_asn(uint32_t asn)
 	return asn == 0 || asn == 23456 || (asn >= 64496 && asn <= 131071) || asn >= 4200000000u;
 }
 
-/* A public-looking ASN: tier-1-like small numbers for transit, a mix of
- * 16- and 32-bit numbers for the rest. */
-static uint32_t draw_asn(struct pl_ctx *c, enum pi_tier tier, struct pl_set64 *used)
+/* A public-looking ASN from pod p's own stream: tier-1-like small numbers
+ * for transit, a mix of 16- and 32-bit numbers for the rest. */
+static uint32_t draw_asn(struct pl_ctx *c, uint32_t p, struct pl_set64 *used)
 {
+	enum pi_tier tier = c->plan->pods[p].tier;
+	struct pi_rng rng;
+	pl_pod_rng(c, p, 1, &rng);
 	for (unsigned attempt = 0;; attempt++) {
 		uint32_t asn;
-		bool wide = attempt >= 64 || (tier == PI_TIER_STUB && pi_rng_below(&c->rng, 2));
+		bool wide = attempt >= 64 || (tier == PI_TIER_STUB && pi_rng_below(&rng, 2));
 		if (wide)
-			asn = 131072 + pi_rng_below(&c->rng, attempt >= 128 ? 4000000000u : 268928);
+			asn = 131072 + pi_rng_below(&rng, attempt >= 128 ? 4000000000u : 268928);
 		else if (tier == PI_TIER_TRANSIT)
-			asn = 100 + pi_rng_below(&c->rng, 9900);
+			asn = 100 + pi_rng_below(&rng, 9900);
 		else
-			asn = 10000 + pi_rng_below(&c->rng, 54496);
+			asn = 10000 + pi_rng_below(&rng, 54496);
 		if (!is_reserved_asn(asn) && !pl_set64_has(used, asn)) {
 			pl_set64_add(used, asn);
 			return asn;
@@ -95,6 +104,13 @@ static void pod_init(struct pl_ctx *c, uint32_t idx, const struct pi_lab_pod *lp
 		       "pod name '%s' is longer than 24 characters", pod->name);
 	pod->domain = pi_arena_printf(&plan->arena, "%s.%s.", pod->name, plan->tld);
 	c->px[idx].lp = lp;
+	c->px[idx].key = pl_key(c->lab->seed, "pod", pod->name);
+	c->px[idx].pin = PI_NONE;
+	if (c->pins) {
+		uint32_t k = pl_map_get(&c->pin_pods, pod->name);
+		if (k != PI_NONE && strcmp(c->pins->pods[k].blueprint, lp->bp->name) == 0)
+			c->px[idx].pin = k; /* same name and blueprint: the same pod */
+	}
 	c->px[idx].v4 = c->px[idx].v6 = true;
 	c->px[idx].ixp_lan = PI_NONE;
 	c->px[idx].ixp_lan_bp = PI_NONE;
@@ -144,11 +160,17 @@ int pl_pods(struct pl_ctx *c)
 		for (uint32_t k = 0; k < cnt; k++, idx++)
 			pod_init(c, idx, lp, &nc);
 	}
-	/* ASNs after every explicit one is reserved, in pod order. */
+	/* Pinned ASNs after every explicit one (the lab wins), then the
+	 * others, each from its pod's stream, in pod order. */
+	if (!c->errors)
+		for (uint32_t p = 0; p < plan->n_pods; p++)
+			if (!plan->pods[p].asn && pl_pinned(c, p) && c->pins->pods[c->px[p].pin].asn &&
+			    pl_set64_add(&used, c->pins->pods[c->px[p].pin].asn))
+				plan->pods[p].asn = c->pins->pods[c->px[p].pin].asn;
 	if (!c->errors)
 		for (uint32_t p = 0; p < plan->n_pods; p++)
 			if (!plan->pods[p].asn)
-				plan->pods[p].asn = draw_asn(c, plan->pods[p].tier, &used);
+				plan->pods[p].asn = draw_asn(c, p, &used);
 	pl_set64_free(&used);
 	pl_map_free(&nc.map);
 	free(nc.ctr);
@@ -164,7 +186,7 @@ static void rel_add(struct pl_ctx *c, enum pl_rel_kind kind, uint32_t a, uint32_
 	r->b = b;
 	r->from_lab = from_lab;
 	r->pos = pos;
-	r->link = r->a_border = r->b_border = r->a_if = r->b_if = PI_NONE;
+	r->link = r->a_border = r->b_border = r->a_if = r->b_if = r->pin = PI_NONE;
 	if (kind == PL_TRANSIT)
 		c->px[b].n_providers++;
 	else if (kind == PL_IXP) {
@@ -173,31 +195,34 @@ static void rel_add(struct pl_ctx *c, enum pl_rel_kind kind, uint32_t a, uint32_
 	}
 }
 
-/* Picks one of cand[0..n) that is not p itself and has no relationship
- * with p yet; PI_NONE when none is left. Random first, then a scan so the
- * choice always terminates. */
+/* How much p wants q as a partner: a hash of both names (rendezvous
+ * hashing), so the ranking of existing candidates never changes. */
+static uint64_t affinity(const struct pl_ctx *c, uint32_t p, uint32_t q)
+{
+	return pl_mix64(c->px[p].key ^ (c->px[q].key << 1 | c->px[q].key >> 63));
+}
+
+/* The candidate of cand[0..n) that p ranks highest, among those that are
+ * not p, have no relationship with p yet and are not skipped; PI_NONE. */
 static uint32_t pick(struct pl_ctx *c, const uint32_t *cand, uint32_t n, uint32_t p, struct pl_set64 *pairs,
 		     const bool *skip)
 {
-	if (n == 0)
-		return PI_NONE;
-#define PICK_OK(q) ((q) != p && !pl_set64_has(pairs, pl_pair_key(p, (q))) && !(skip && skip[(q)]))
-	for (unsigned t = 0; t < 8; t++) {
-		uint32_t q = cand[pi_rng_below(&c->rng, n)];
-		if (PICK_OK(q))
-			return q;
-	}
-	uint32_t start = pi_rng_below(&c->rng, n);
+	uint32_t best = PI_NONE;
+	uint64_t best_a = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t q = cand[(start + i) % n];
-		if (PICK_OK(q))
-			return q;
+		uint32_t q = cand[i];
+		if (q == p || pl_set64_has(pairs, pl_pair_key(p, q)) || (skip && skip[q]))
+			continue;
+		uint64_t a = affinity(c, p, q);
+		if (best == PI_NONE || a > best_a) {
+			best = q;
+			best_a = a;
+		}
 	}
-#undef PICK_OK
-	return PI_NONE;
+	return best;
 }
 
-static uint32_t draw_count(struct pl_ctx *c, struct pi_count cnt, uint32_t floor_, uint32_t cap)
+static uint32_t draw_count(struct pi_rng *rng, struct pi_count cnt, uint32_t floor_, uint32_t cap)
 {
 	uint32_t lo = cnt.min, hi = cnt.max;
 	if (hi < lo)
@@ -206,7 +231,7 @@ static uint32_t draw_count(struct pl_ctx *c, struct pi_count cnt, uint32_t floor
 		lo = floor_;
 	if (hi < lo)
 		hi = lo;
-	uint32_t k = lo + pi_rng_below(&c->rng, hi - lo + 1);
+	uint32_t k = lo + pi_rng_below(rng, hi - lo + 1);
 	return k > cap ? cap : k;
 }
 
@@ -405,7 +430,9 @@ static void add_partners(struct gctx *g, uint32_t p, const uint32_t *cand, uint3
 	}
 }
 
-/* 3. Stubs: providers and IXPs. */
+/* 3. Stubs: providers and IXPs, counts from each stub's own stream. A stub
+ * kept from the pins generates only what it lost below its blueprint's
+ * minimum (providers: at least one). */
 static void stub_rels(struct gctx *g)
 {
 	struct pl_ctx *c = g->c;
@@ -413,20 +440,75 @@ static void stub_rels(struct gctx *g)
 	for (uint32_t s = 0; s < g->ns; s++) {
 		uint32_t p = g->stub[s];
 		const struct pi_blueprint *bp = plan->pods[p].bp;
-		if (!c->px[p].pinned_providers) {
+		struct pl_pod *px = &c->px[p];
+		struct pi_rng rng;
+		pl_pod_rng(c, p, 2, &rng);
+		uint32_t kp = draw_count(&rng, bp->providers, 1, g->nt), ki = draw_count(&rng, bp->ixps, 0, g->ni);
+		bool pin = pl_pinned(c, p);
+		if (!px->pinned_providers && (!pin || px->n_providers == 0)) {
 			if (g->nt == 0)
 				PL_ERR(c, plan->pods[p].pos, "add a pod whose blueprint has tier: transit",
 				       "pod '%s' (tier stub) needs a transit provider, but the lab has no transit pod",
 				       plan->pods[p].name);
 			else
-				add_partners(g, p, g->transit, g->nt, draw_count(c, bp->providers, 1, g->nt), PL_TRANSIT);
+				add_partners(g, p, g->transit, g->nt, pin ? 1 : kp, PL_TRANSIT);
 		}
-		if (!c->px[p].pinned_ixps && g->ni > 0)
-			add_partners(g, p, g->ixp, g->ni, draw_count(c, bp->ixps, 0, g->ni), PL_IXP);
+		if (!px->pinned_ixps && g->ni > 0 && (!pin || px->n_ixps < bp->ixps.min))
+			add_partners(g, p, g->ixp, g->ni, pin ? bp->ixps.min - px->n_ixps : ki, PL_IXP);
 	}
 }
 
-/* 4. No empty peering LANs: top IXPs up to two members. */
+/* 1b. With pins: the generated provider and IXP choices of surviving pods,
+ * unless the lab now decides those for the pod (its relationships win). */
+static void pinned_rels(struct gctx *g)
+{
+	struct pl_ctx *c = g->c;
+	const struct pi_plan_pins *pins = c->pins;
+	for (uint32_t i = 0; pins && i < pins->n_rels; i++) {
+		const struct pi_pin_rel *pr = &pins->rels[i];
+		if (pr->from_lab || pr->rel == PI_REL_PEER)
+			continue; /* lab ones come from the lab; the transit clique is regenerated as it was */
+		uint32_t a = pl_map_get(&c->pods, pr->a), b = pl_map_get(&c->pods, pr->b);
+		if (a == PI_NONE || b == PI_NONE || !pl_pinned(c, a) || !pl_pinned(c, b) ||
+		    pl_set64_has(&g->pairs, pl_pair_key(a, b)))
+			continue;
+		enum pi_tier ta = g->plan->pods[a].tier, tb = g->plan->pods[b].tier;
+		if (pr->rel == PI_REL_CUSTOMER && ta == PI_TIER_TRANSIT && tb == PI_TIER_STUB &&
+		    !c->px[b].pinned_providers)
+			gen_rel(g, PL_TRANSIT, a, b, g->plan->pods[b].pos);
+		else if (pr->rel == PI_REL_RS && tb == PI_TIER_IXP && ta != PI_TIER_IXP && !c->px[a].pinned_ixps)
+			gen_rel(g, PL_IXP, a, b, g->plan->pods[a].pos);
+	}
+}
+
+/* Every relationship between two kept pods that the pins have too (same
+ * pods, same kind) remembers it: its link keeps its borders and subnets. */
+static void match_pins(struct pl_ctx *c)
+{
+	const struct pi_plan_pins *pins = c->pins;
+	struct pl_map m;
+	pl_map_init(&m, pins->n_rels + 1);
+	for (uint32_t i = 0; i < pins->n_rels; i++)
+		pl_map_put(&m, pi_arena_printf(&c->tmp, "%s/%s/%d", pins->rels[i].a, pins->rels[i].b, (int)pins->rels[i].rel), i);
+	struct pl_rel *rels = c->rels.data;
+	for (size_t i = 0; i < c->rels.len; i++) {
+		struct pl_rel *r = &rels[i];
+		if (!pl_pinned(c, r->a) || !pl_pinned(c, r->b))
+			continue;
+		enum pi_rel k = r->kind == PL_TRANSIT ? PI_REL_CUSTOMER : r->kind == PL_PEER ? PI_REL_PEER : PI_REL_RS;
+		char key[128];
+		snprintf(key, sizeof(key), "%s/%s/%d", c->plan->pods[r->a].name, c->plan->pods[r->b].name, (int)k);
+		r->pin = pl_map_get(&m, key);
+	}
+	pl_map_free(&m);
+}
+
+/* 4. No empty peering LANs. Every IXP is anchored by the two transit pods
+ * that rank it highest (unless the lab lists their IXPs): whether it
+ * needs them must not depend on which stubs chose it, or a new stub would
+ * take an anchor away. Then, in a lab with fewer transit pods, stubs top
+ * it up to two members. An IXP kept from the pins keeps its members and is
+ * only topped up when it has none left. */
 static void fill_ixps(struct gctx *g)
 {
 	struct pl_ctx *c = g->c;
@@ -436,7 +518,13 @@ static void fill_ixps(struct gctx *g)
 		pinned[p] = c->px[p].pinned_ixps;
 	for (uint32_t i = 0; i < g->ni; i++) {
 		uint32_t x = g->ixp[i];
-		while (c->px[x].n_members < 2) {
+		bool kept = pl_pinned(c, x);
+		for (uint32_t k = 0; k < 2 && !kept; k++) {
+			uint32_t m = pick(c, g->transit, g->nt, x, &g->pairs, pinned);
+			if (m != PI_NONE)
+				gen_rel(g, PL_IXP, m, x, plan->pods[x].pos);
+		}
+		while (c->px[x].n_members < (kept ? 1u : 2u)) {
 			/* Prefer stubs still under their blueprint's ixps.max. */
 			for (uint32_t s = 0; s < g->ns; s++)
 				full[g->stub[s]] = pinned[g->stub[s]] ||
@@ -481,6 +569,7 @@ static void build_rels(struct gctx *g)
 {
 	struct pi_plan *plan = g->plan;
 	lab_rels(g);
+	pinned_rels(g);
 	for (uint32_t p = 0; p < g->n; p++) {
 		if (plan->pods[p].tier == PI_TIER_TRANSIT)
 			g->transit[g->nt++] = p;
@@ -521,6 +610,8 @@ int pl_graph(struct pl_ctx *c)
 	pl_set64_free(&g.pairs);
 	if (c->errors)
 		return -EINVAL;
+	if (c->pins)
+		match_pins(c);
 	build_adj(c);
 	/* Loops first: a loop also cuts its pods off, and the loop is the cause. */
 	int rc = cones(c);

@@ -8,8 +8,11 @@
  * The stages run in a fixed order (build.c: pi_plan_build):
  *   pods -> AS graph -> nodes -> links/ifaces -> addresses -> sessions
  *   -> gateways/resolvers -> DNS -> copy into the plan's arena.
- * Every choice draws from one pi_rng seeded with the lab's seed, in that
- * order, so a plan is a pure function of the lab.
+ * Every choice is a pure function of the lab (and of the pins, when
+ * given): a pod's own choices (ASN, providers, IXPs, counts) draw from its
+ * own pi_rng keyed by (seed, pod name), and choices between pods (border,
+ * slot, position) hash the names involved, so adding or removing a pod
+ * does not move the others (stable.c, docs/plan.md "Stable plans").
  */
 #ifndef PI_PLAN_INTERNAL_H
 #define PI_PLAN_INTERNAL_H
@@ -56,6 +59,7 @@ struct pl_rel {
 	bool from_lab;
 	struct pi_pos pos;
 	uint32_t link;                /* created link (p2p) or IXP LAN */
+	uint32_t pin;                 /* index in pins->rels it was kept from, or PI_NONE */
 	uint32_t a_border, b_border;  /* chosen border nodes */
 	uint32_t a_if, b_if;          /* their ifaces (creation index, then final) */
 };
@@ -72,6 +76,7 @@ enum pl_link_src {
 struct pl_link {
 	enum pl_link_src src;
 	uint32_t lan; /* PL_SRC_LAN: blueprint LAN index */
+	struct pi_prefix pin4, pin6; /* PL_SRC_EXTERNAL: the subnets pins gave it (unset: none) */
 };
 
 /* An interface before its final name and position are known. */
@@ -81,13 +86,15 @@ struct pl_iface {
 	const char *base; /* the readable part */
 	uint32_t host;    /* host number on a LAN (1-based), or p2p end (0/1) */
 	struct pi_prefix v4, v6; /* legacy: preset */
+	uint32_t pin_host;       /* IXP LAN member: host number pins gave it, or PI_NONE */
 };
 
 struct pl_pod {
 	const struct pi_lab_pod *lp; /* NULL for legacy pods */
 	uint32_t role_first; /* index into ctx.role_node: first node of each role */
 	uint32_t border_off, n_borders; /* into ctx.borders */
-	uint32_t ext_next;   /* round-robin over borders */
+	uint64_t key;        /* pl_key(seed, name): its streams and hashed positions */
+	uint32_t pin;        /* index in pins->pods (same name and blueprint), or PI_NONE */
 	uint32_t n_int_links, n_ext_owned;
 	uint32_t n_lo;       /* nodes with loopbacks */
 	bool v4, v6;         /* families the pod runs */
@@ -108,7 +115,8 @@ struct pl_ctx {
 	const struct pi_lab *lab;
 	struct pi_plan *plan;
 	struct pi_diag *diag;
-	struct pi_rng rng;
+	const struct pi_plan_pins *pins; /* NULL: none */
+	struct pl_map pin_pods;          /* pins: pod name -> index in pins->pods */
 	unsigned errors;
 
 	struct pl_pod *px;
@@ -144,6 +152,34 @@ static inline uint64_t pl_pair_key(uint32_t a, uint32_t b)
 {
 	return a < b ? ((uint64_t)a << 32) | b : ((uint64_t)b << 32) | a;
 }
+
+/* ---- stable.c: hashing and hashed placement ---- */
+uint64_t pl_mix64(uint64_t x);
+/* The key of a name under the lab's seed (tag separates uses). */
+uint64_t pl_key(uint64_t seed, const char *tag, const char *name);
+/* A pod's own stream for one purpose (tag: "asn", "graph"). */
+void pl_pod_rng(const struct pl_ctx *c, uint32_t pod, uint64_t tag, struct pi_rng *r);
+/* Aligned blocks of a space, placed at a position keyed by a hash and
+ * probed forward (wrapping) to the next free one; units of unit_len. */
+struct pl_placer {
+	struct pi_prefix space;
+	unsigned unit_len;
+	uint64_t n_units;
+	struct pl_set64 used; /* unit index + 1 */
+};
+void pl_placer_init(struct pl_placer *pl, const struct pi_prefix *space, unsigned unit_len);
+void pl_placer_free(struct pl_placer *pl);
+/* Marks p taken; false (and nothing taken) when p is not inside the space,
+ * is longer than a unit, or overlaps something taken. */
+bool pl_placer_reserve(struct pl_placer *pl, const struct pi_prefix *p);
+/* A free block of len at the first free aligned position from key's. -ENOSPC. */
+int pl_placer_take(struct pl_placer *pl, unsigned len, uint64_t key, struct pi_prefix *out);
+/* The last unit_len block of the space (the anycast prefixes live there). */
+void pl_placer_last(const struct pl_placer *pl, struct pi_prefix *out);
+/* The pins' view: is pod p kept from them. */
+static inline bool pl_pinned(const struct pl_ctx *c, uint32_t p) { return c->px[p].pin != PI_NONE; }
+/* A node of the plan by name, or PI_NONE (names are in ctx.names). */
+uint32_t pl_node_named(const struct pl_ctx *c, const char *name);
 
 /* limits.c: refuses a lab whose plan would exceed PI_PLAN_MAX_*, from
  * counts alone, before anything is allocated. */

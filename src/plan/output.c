@@ -240,6 +240,10 @@ static json_t *jrel(const struct pi_plan *plan, uint32_t i)
 	SET(o, "rel", json_string(pi_rel_name(r->rel)));
 	SET(o, "from_lab", json_boolean(r->from_lab));
 	SET(o, "link", jidx(r->link));
+	/* The ends of its link (a's interface on the IXP LAN for memberships):
+	 * what pins keep (pi_plan_pins_load). */
+	SET(o, "a_iface", jidx(r->a_iface));
+	SET(o, "b_iface", jidx(r->b_iface));
 	return o;
 }
 

@@ -148,6 +148,8 @@ void pl_plan_rels(struct pl_ctx *c)
 		o->rel = rels[i].kind == PL_TRANSIT ? PI_REL_CUSTOMER : rels[i].kind == PL_PEER ? PI_REL_PEER : PI_REL_RS;
 		o->from_lab = rels[i].from_lab;
 		o->link = rels[i].link;
+		o->a_iface = rels[i].a_if;
+		o->b_iface = rels[i].b_if;
 	}
 }
 

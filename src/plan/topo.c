@@ -61,6 +61,7 @@ uint32_t pl_iface_new(struct pl_ctx *c, uint32_t node, uint32_t link, const char
 	f->link = link;
 	f->pfx = pfx;
 	f->base = base;
+	f->pin_host = PI_NONE;
 	struct pi_plan_link *l = pi_vec_at(&c->links, link);
 	l->n_ifaces++;
 	return (uint32_t)(c->xifaces.len - 1);
@@ -216,10 +217,50 @@ static uint32_t role_index(const struct pi_blueprint *bp, const char *name)
 	return PI_NONE;
 }
 
-static uint32_t next_border(struct pl_ctx *c, uint32_t p)
+/* Pod p's border toward pod q: the one the pins name (pin_iface, when it
+ * is still one of p's borders), else one keyed by both names, so it does
+ * not depend on which other pods p deals with. */
+static uint32_t border_for(struct pl_ctx *c, uint32_t p, uint32_t q, uint32_t pin_iface)
 {
-	struct pl_pod *px = &c->px[p];
-	return *pl_u32(&c->borders, px->border_off + (px->ext_next++ % px->n_borders));
+	const struct pl_pod *px = &c->px[p];
+	if (pin_iface != PI_NONE && pin_iface < c->pins->n_ifaces) {
+		const struct pi_pin_iface *pf = &c->pins->ifaces[pin_iface];
+		uint32_t n = pf->node < c->pins->n_nodes ? pl_node_named(c, c->pins->nodes[pf->node].name) : PI_NONE;
+		for (uint32_t k = 0; n != PI_NONE && k < px->n_borders; k++)
+			if (*pl_u32(&c->borders, px->border_off + k) == n)
+				return n;
+	}
+	uint64_t h = pl_mix64(px->key ^ pl_mix64(c->px[q].key));
+	return *pl_u32(&c->borders, px->border_off + (uint32_t)(h % px->n_borders));
+}
+
+/* What the pins say about relationship r's link: subnets of a p2p link,
+ * the member's host number on an IXP LAN. */
+static void pin_link(struct pl_ctx *c, const struct pl_rel *r)
+{
+	const struct pi_plan_pins *pins = c->pins;
+	const struct pi_pin_rel *pr = &pins->rels[r->pin];
+	if (pr->a_iface == PI_NONE || pr->a_iface >= pins->n_ifaces)
+		return;
+	const struct pi_pin_iface *pf = &pins->ifaces[pr->a_iface];
+	if (r->kind == PL_IXP) {
+		const struct pi_prefix *a = pi_prefix_is_set(&pf->v4) ? &pf->v4 : &pf->v6;
+		if (!pi_prefix_is_set(a))
+			return;
+		unsigned bits = pi_prefix_maxlen(a) - a->len;
+		uint64_t host = 0;
+		for (unsigned b = 0; b < bits && b < 32; b++) {
+			unsigned bit = pi_prefix_maxlen(a) - 1 - b;
+			host |= (uint64_t)((a->addr[bit / 8] >> (7 - bit % 8)) & 1u) << b;
+		}
+		((struct pl_iface *)pi_vec_at(&c->xifaces, r->a_if))->pin_host = (uint32_t)host;
+		return;
+	}
+	if (pf->link >= pins->n_links)
+		return;
+	struct pl_link *x = pi_vec_at(&c->xlinks, r->link);
+	x->pin4 = pins->links[pf->link].v4;
+	x->pin6 = pins->links[pf->link].v6;
 }
 
 static void p2p(struct pl_ctx *c, uint32_t pod, uint32_t a, uint32_t b)
@@ -322,22 +363,26 @@ static void pod_lan(struct pl_ctx *c, uint32_t p, size_t li)
 }
 
 /* Between pods, in relationship order: an IXP member joins the IXP's
- * peering LAN; other pairs get a p2p link numbered by its owner. */
+ * peering LAN; other pairs get a p2p link numbered by its owner: the
+ * customer for transit (it numbers its own uplinks, so a new customer never
+ * grows its provider's block), the lower ASN for peers. */
 static void ext_links(struct pl_ctx *c)
 {
 	struct pi_plan *plan = c->plan;
 	struct pl_rel *rels = c->rels.data;
 	for (size_t i = 0; i < c->rels.len; i++) {
 		struct pl_rel *r = &rels[i];
+		const struct pi_pin_rel *pr = r->pin != PI_NONE ? &c->pins->rels[r->pin] : NULL;
+		r->a_border = border_for(c, r->a, r->b, pr ? pr->a_iface : PI_NONE);
 		if (r->kind == PL_IXP) {
-			r->a_border = next_border(c, r->a);
 			r->link = c->px[r->b].ixp_lan;
 			r->a_if = pl_iface_new(c, r->a_border, r->link, "ixp-", plan->pods[r->b].name);
+			if (pr)
+				pin_link(c, r);
 			continue;
 		}
-		r->a_border = next_border(c, r->a);
-		r->b_border = next_border(c, r->b);
-		uint32_t owner = r->a;
+		r->b_border = border_for(c, r->b, r->a, pr ? pr->b_iface : PI_NONE);
+		uint32_t owner = r->kind == PL_TRANSIT ? r->b : r->a;
 		if (r->kind == PL_PEER && plan->pods[r->b].asn < plan->pods[r->a].asn)
 			owner = r->b;
 		const char *name = pi_arena_printf(&plan->arena, "%s--%s", plan->nodes[r->a_border].name,
@@ -346,6 +391,8 @@ static void ext_links(struct pl_ctx *c)
 		r->a_if = pl_iface_new(c, r->a_border, r->link, "to-", plan->pods[r->b].name);
 		r->b_if = pl_iface_new(c, r->b_border, r->link, "to-", plan->pods[r->a].name);
 		c->px[owner].n_ext_owned++;
+		if (pr)
+			pin_link(c, r);
 	}
 }
 

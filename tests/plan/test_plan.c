@@ -298,7 +298,7 @@ static void test_exhaustion(void **state)
 	unsigned line;
 	const char *msg = build_err(lab, &line);
 	assert_string_equal(msg, "address space 10.0.0.0/24 is too small: the lab needs 5 pods and the anycast /24 "
-				 "totalling /21 (1536 addresses) of IPv4, 256 available");
+				 "totalling /21 (1792 addresses) of IPv4, 256 available");
 	assert_int_equal(line, 3); /* the address_space entry */
 	fab_free(lab);
 
@@ -308,7 +308,7 @@ static void test_exhaustion(void **state)
 	assert_int_equal(line, 4);
 	fab_free(lab);
 
-	/* Exactly enough: five /24s and nothing else fits in a /21 with room. */
+	/* Enough: four /24s, the IXP's /23 (its peering LAN has room for members) and anycast fit a /21. */
 	lab = fab_lab("fits", 1, 2, 1, 1, 1);
 	fab_set_space(lab, "10.0.0.0/21", "2001:db8::/45");
 	struct pi_plan *plan = build_ok(lab);
