@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "plan.h"
 #include "render.h"
+#include "impair.h"
 
 #define PI_STATE_ROOT "/var/lib/pocketinternet"
 #define PI_NAME_PREFIX "pi-"
@@ -165,6 +166,13 @@ void pi_apply_iface_label(const struct pi_plan *plan, uint32_t iface, char *buf,
  * already changed are put back. Idempotent. */
 int pi_apply_link_updown(struct pi_backend *b, const struct pi_plan *plan, const char *state_root,
 			 const struct pi_link_ref *ref, bool up, struct pi_diag *diag);
+/* Shapes the egresses the reference names (dir 0 both, 1 what end a
+ * sends, 2 what end b sends; on a LAN port a is the node's side, b the
+ * LAN's) with imp, or with NULL back to the lab file's default for the link
+ * (link reset). A request that needs netem on a kernel without it changes
+ * nothing and says what is missing. Recorded in the lab's state. */
+int pi_apply_link_shape(struct pi_backend *b, const struct pi_plan *plan, const char *state_root,
+			const struct pi_link_ref *ref, const struct pi_impair *imp, int dir, struct pi_diag *diag);
 /* What link list shows: per end, what the node's netns holds. */
 struct pi_link_end {
 	uint32_t iface;

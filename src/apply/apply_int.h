@@ -36,6 +36,9 @@ int pi_apply_node_pid(struct pi_backend *b, const struct pi_plan *plan, uint32_t
 void pi_apply_port_name(const struct pi_plan *p, uint32_t iface, char buf[PI_IFNAMSIZ]);
 int pi_apply_links_reapply(struct pi_backend *b, const struct pi_plan *plan, json_t *ops, uint32_t node,
 			   struct pi_diag *diag);
+/* After node started: the shaping link set recorded for its links. */
+int pi_apply_impair_reapply(struct pi_backend *b, const struct pi_plan *plan, json_t *ops, uint32_t node,
+			    struct pi_diag *diag);
 /* Fills e->qdisc and e->impair from the interface's root qdisc (impair.c). */
 struct pi_nl;
 void pi_apply_end_impair(struct pi_nl *nl, const char *ifname, struct pi_link_end *e);

@@ -275,6 +275,8 @@ int pi_apply_ops_reapply(struct pi_backend *b, const struct pi_plan *plan, const
 {
 	json_t *ops = pi_ops_load(state_root, plan->lab_name, diag);
 	int rc = pi_apply_links_reapply(b, plan, ops, node, diag);
+	if (rc == 0)
+		rc = pi_apply_impair_reapply(b, plan, ops, node, diag);
 	json_decref(ops);
 	return rc;
 }

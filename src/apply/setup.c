@@ -299,6 +299,8 @@ static int preflight(struct setup *s)
 	pi_plan_address_spaces(s->plan, &spaces);
 	int rc = s->b->ops->preflight(s->b, spaces.data, spaces.len, s->diag);
 	pi_vec_free(&spaces);
+	if (rc == 0)
+		rc = pi_setup_impair_preflight(s->plan, s->diag);
 	return rc;
 }
 

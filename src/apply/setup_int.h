@@ -54,8 +54,15 @@ int pi_setup_start_one(void *ctx, size_t i);
 int pi_setup_open_netns(struct setup *s);
 void pi_setup_close_netns(struct setup *s);
 
-/* wire.c: veths and bridges, then addresses and routes. */
+/* wire.c: veths and bridges, then addresses and routes, then the lab
+ * file's impairments on what was wired. */
 int pi_setup_wire(struct setup *s);
+/* Is iface f (re)wired in this run? */
+bool pi_setup_iface_wired(const struct setup *s, uint32_t f);
+/* impair.c: the lab file's impairments on the ifaces wired in this run. */
+int pi_setup_impair(struct setup *s);
+/* Setup's preflight: a lab whose impairments need netem on a kernel without it. */
+int pi_setup_impair_preflight(const struct pi_plan *plan, struct pi_diag *diag);
 /* daemons.c */
 int pi_setup_daemons(struct setup *s);
 int pi_setup_converge(struct setup *s);

@@ -20,7 +20,7 @@ static bool up(const struct setup *s, uint32_t k)
 
 /* Is iface f (re)wired in this run? Its node must run, and be wanted or its
  * link asked for; a p2p link also needs its other end running. */
-static bool iface_wired(const struct setup *s, uint32_t f)
+bool pi_setup_iface_wired(const struct setup *s, uint32_t f)
 {
 	const struct pi_plan *p = s->plan;
 	const struct pi_plan_iface *x = &p->ifaces[f];
@@ -66,7 +66,7 @@ static size_t queue_veths(struct setup *s, struct pi_nl *host, int lab_fd)
 	for (uint32_t l = 0; l < p->n_links; l++) {
 		const struct pi_plan_link *lk = &p->links[l];
 		if (lk->kind == PI_LINK_P2P) {
-			if (lk->n_ifaces == 2 && iface_wired(s, lk->ifaces[0])) {
+			if (lk->n_ifaces == 2 && pi_setup_iface_wired(s, lk->ifaces[0])) {
 				queue_p2p(s, host, lk);
 				total++;
 			}
@@ -74,7 +74,7 @@ static size_t queue_veths(struct setup *s, struct pi_nl *host, int lab_fd)
 		}
 		for (uint32_t k = 0; k < lk->n_ifaces; k++) {
 			uint32_t f = lk->ifaces[k];
-			if (!iface_wired(s, f))
+			if (!pi_setup_iface_wired(s, f))
 				continue;
 			const struct pi_plan_iface *a = &p->ifaces[f];
 			char port[PI_IFNAMSIZ];
@@ -95,7 +95,7 @@ static bool lan_wanted(const struct setup *s, uint32_t l)
 {
 	const struct pi_plan_link *lk = &s->plan->links[l];
 	for (uint32_t k = 0; k < lk->n_ifaces; k++)
-		if (iface_wired(s, lk->ifaces[k]))
+		if (pi_setup_iface_wired(s, lk->ifaces[k]))
 			return true;
 	return s->fresh || (s->link_want && s->link_want[l]);
 }
@@ -118,7 +118,7 @@ static void queue_lans(struct setup *s, struct pi_nl *lab, bool attach)
 			continue;
 		}
 		for (uint32_t k = 0; k < lk->n_ifaces; k++) {
-			if (!iface_wired(s, lk->ifaces[k]))
+			if (!pi_setup_iface_wired(s, lk->ifaces[k]))
 				continue;
 			char port[PI_IFNAMSIZ];
 			pi_apply_port_name(p, lk->ifaces[k], port);
@@ -178,7 +178,7 @@ static void clear_stale(struct setup *s)
 		struct pi_nl *nl = NULL;
 		for (uint32_t k = 0; k < n->n_ifaces; k++) {
 			uint32_t f = n->first_iface + k;
-			if (p->links[p->ifaces[f].link].kind != PI_LINK_P2P || !iface_wired(s, f))
+			if (p->links[p->ifaces[f].link].kind != PI_LINK_P2P || !pi_setup_iface_wired(s, f))
 				continue;
 			if (!nl && pi_nl_open_netns_fd(s->rt[i].nsfd, &nl))
 				break;
@@ -252,7 +252,7 @@ static bool route_rewired(const struct setup *s, uint32_t node, const struct pi_
 	for (uint32_t k = 0; k < n->n_ifaces; k++) {
 		const struct pi_plan_iface *f = &s->plan->ifaces[n->first_iface + k];
 		const struct pi_prefix *net = r->via.family == PI_AF_V4 ? &f->v4 : &f->v6;
-		if (pi_prefix_is_set(net) && iface_wired(s, n->first_iface + k) && pi_prefix_contains(net, &r->via))
+		if (pi_prefix_is_set(net) && pi_setup_iface_wired(s, n->first_iface + k) && pi_prefix_contains(net, &r->via))
 			return true;
 	}
 	return false;
@@ -270,7 +270,7 @@ static int queue_addresses(struct setup *s, struct pi_nl *nl, uint32_t i)
 		queue_loopbacks(nl, n);
 	for (uint32_t k = 0; k < n->n_ifaces; k++) {
 		const struct pi_plan_iface *f = &p->ifaces[n->first_iface + k];
-		if (!iface_wired(s, n->first_iface + k))
+		if (!pi_setup_iface_wired(s, n->first_iface + k))
 			continue;
 		/* The peer end of a veth comes up only here (see wire_links). */
 		pi_nl_link_set_up(nl, f->name);
@@ -318,5 +318,7 @@ static int address_one(void *ctx, size_t i)
 int pi_setup_wire(struct setup *s)
 {
 	int rc = wire_links(s);
-	return rc ? rc : pi_setup_pool(s, PI_PHASE_WIRE, address_one);
+	if (!rc)
+		rc = pi_setup_pool(s, PI_PHASE_WIRE, address_one);
+	return rc ? rc : pi_setup_impair(s);
 }

@@ -149,6 +149,65 @@ static int do_updown(struct link_cmd *c, int argc, char **argv, bool up)
 	return rc ? PI_EXIT_FAIL : PI_EXIT_OK;
 }
 
+/* link set LINK [--rate R] ... [--dir a|b|both]; link reset LINK. */
+static int parse_dir(const char *s, int *dir)
+{
+	*dir = strcmp(s, "both") == 0 ? 0 : strcmp(s, "a") == 0 ? 1 : strcmp(s, "b") == 0 ? 2 : -1;
+	return *dir < 0 ? pi_cli_usage_error("link", "--dir takes a, b or both, not '%s'", s) : PI_EXIT_OK;
+}
+
+static int parse_shape(int argc, char **argv, struct pi_impair *imp, int *dir)
+{
+	memset(imp, 0, sizeof(*imp));
+	*dir = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i], *eq = strchr(opt, '=');
+		char key[32];
+		if (strncmp(opt, "--", 2) != 0)
+			return pi_cli_usage_error("link", "unexpected argument '%s'", opt);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq ? (size_t)(eq - opt - 2) : strlen(opt + 2)), opt + 2);
+		const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (!val)
+			return pi_cli_usage_error("link", "%s needs a value", opt);
+		if (strcmp(key, "dir") == 0) {
+			if (parse_dir(val, dir))
+				return PI_EXIT_USAGE;
+			continue;
+		}
+		char err[PI_IMPAIR_ERR_MAX];
+		if (pi_impair_set(imp, key, val, err, sizeof(err)))
+			return pi_cli_usage_error("link", "--%s %s: %s", key, val, err);
+	}
+	if (pi_impair_is_none(imp))
+		return pi_cli_usage_error("link", "say how to shape the link: --rate, --delay, --jitter, --loss, "
+						  "--duplicate, --corrupt or --reorder (link reset removes shaping)");
+	return PI_EXIT_OK;
+}
+
+static int do_shape(struct link_cmd *c, int argc, char **argv, bool reset)
+{
+	struct pi_link_ref ref;
+	int rc = find_link(c, argc, argv, &ref);
+	if (rc)
+		return rc;
+	struct pi_impair imp;
+	int dir = 0;
+	if (reset && argc > 1)
+		return pi_cli_usage_error("link", "link reset takes only the link");
+	if (!reset && (rc = parse_shape(argc, argv, &imp, &dir)))
+		return rc;
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	rc = pi_apply_link_shape(&c->b, c->plan, NULL, &ref, reset ? NULL : &imp, dir, &diag);
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	char text[PI_IMPAIR_FMT_MAX + 16] = "reset to the lab's default", fmt[PI_IMPAIR_FMT_MAX];
+	if (!reset)
+		snprintf(text, sizeof(text), "shaped: %s", pi_impair_format(&imp, fmt, sizeof(fmt)));
+	report(c, &ref, text, rc);
+	return rc ? PI_EXIT_FAIL : PI_EXIT_OK;
+}
+
 /* --format F (-f F, --format=F) anywhere; removed from argv, which then
  * starts at the action. */
 static int parse_format(int *argc, char ***argv, bool *json)
@@ -197,7 +256,7 @@ int pi_cmd_link(struct pi_cli *cli, int argc, char **argv)
 		else if (strcmp(action, "down") == 0 || strcmp(action, "up") == 0)
 			rc = do_updown(&c, argc - 1, argv + 1, action[0] == 'u');
 		else
-			rc = pi_cli_usage_error("link", "'%s' is not built yet", action);
+			rc = do_shape(&c, argc - 1, argv + 1, strcmp(action, "reset") == 0);
 	}
 	pi_plan_free(c.plan);
 	pi_lab_free(c.lab);
