@@ -196,6 +196,36 @@ void pi_link_status_free(struct pi_vec *v);
 int pi_apply_ops_reapply(struct pi_backend *b, const struct pi_plan *plan, const char *state_root, uint32_t node,
 			 struct pi_diag *diag);
 
+/* ---- incidents (incident.c) ---- */
+/* Sets off an incident (render.h, struct pi_incident): checked against the
+ * plan, applied through the router daemons of every node it touches (a
+ * reconfigure, not a restart), and recorded in the lab's state; inc->id and
+ * ->since are set. On failure every touched node is put back. */
+int pi_apply_incident_add(struct pi_backend *b, const struct pi_plan *plan, const char *state_root,
+			  struct pi_incident *inc, struct pi_diag *diag);
+/* Clears incident id (0: all of them); *cleared says how many went. -ENOENT for an unknown id. */
+int pi_apply_incident_clear(struct pi_backend *b, const struct pi_plan *plan, const char *state_root, unsigned id,
+			    unsigned *cleared, struct pi_diag *diag);
+/* The active incidents (struct pi_incident) into out. */
+int pi_apply_incident_list(const struct pi_plan *plan, const char *state_root, struct pi_vec *out,
+			   struct pi_diag *diag);
+
+/* ---- routing policy in the live RIBs (policy.c) ---- */
+struct pi_policy_violation {
+	uint32_t node;             /* the router holding the route */
+	struct pi_prefix net;
+	bool best;                 /* the route it selected */
+	uint32_t path[PI_RIB_MAX_PATH]; /* its AS path, neighbour first */
+	unsigned path_len;
+	char why[256];             /* pi_plan_path_valley_free's reason */
+};
+/* Reads every border router's and route server's RIB through its router
+ * daemon and appends struct pi_policy_violation for every BGP route whose
+ * AS path (behind the router's own AS) is not valley-free with respect to
+ * the plan. *routes counts the routes checked. Stopped routers are skipped. */
+int pi_apply_policy_check(struct pi_backend *b, const struct pi_plan *plan, unsigned parallel, struct pi_vec *out,
+			  unsigned *routes, struct pi_diag *diag);
+
 enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
 const char *pi_node_op_name(enum pi_node_op op);
 /* Stops, starts or restarts one node. A start rewires its links, sets its

@@ -142,6 +142,8 @@ bool pi_incident_touches(const struct pi_plan *plan, const struct pi_incident *i
 /* One line, e.g. "#2 hijack: transit2 (AS 401) announces broadband1's prefixes 10.0.5.0/24
  * 2001:db8:5::/48 (neighbours do not filter)"; plan may be NULL (no ASNs, no prefixes). */
 void pi_incident_describe(const struct pi_plan *plan, const struct pi_incident *inc, char *buf, size_t len);
+/* The plan session a session-down incident names ("NAME" or "POD/NAME"), or PI_NONE. */
+uint32_t pi_incident_session(const struct pi_plan *plan, const struct pi_incident *inc);
 /* The prefixes a hijack announces (the victim's aggregates or their halves), appended to out
  * (struct pi_prefix); none when the names are unknown. */
 void pi_incident_hijack_prefixes(const struct pi_plan *plan, const struct pi_incident *inc, struct pi_vec *out);

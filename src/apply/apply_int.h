@@ -16,6 +16,12 @@ void pi_lab_netns_name(const char *lab, char *buf, size_t len);
  * into out), asked over its control socket through /proc/<pid>/root.
  * 0, or -errno when the daemon could not be asked. */
 int pi_apply_node_sessions(const struct pi_plan *plan, uint32_t node, int pid, struct pi_vec *out);
+/* Sends cmd to node's router daemon and checks its reply (ctl_reply_check):
+ * 0, -EBUSY, -EPROTO (why: the daemon's words), or -errno. */
+int pi_apply_ctl_command(const struct pi_plan *plan, uint32_t node, int pid, const char *cmd, char *why,
+			 size_t whylen);
+/* Sends cmd and appends the reply's text to out. */
+int pi_apply_ctl_text(const struct pi_plan *plan, uint32_t node, int pid, const char *cmd, struct pi_buf *out);
 /* The name the router daemons give plan session k. */
 void pi_apply_session_name(const struct pi_plan *plan, uint32_t k, char *buf, size_t len);
 
@@ -39,6 +45,10 @@ int pi_apply_links_reapply(struct pi_backend *b, const struct pi_plan *plan, jso
 /* After node started: the shaping link set recorded for its links. */
 int pi_apply_impair_reapply(struct pi_backend *b, const struct pi_plan *plan, json_t *ops, uint32_t node,
 			    struct pi_diag *diag);
+/* The active incidents put back on nodes (NULL: every node) they touch:
+ * files rewritten, daemons reconfigured, sessions disabled again. */
+int pi_apply_incidents_reapply(struct pi_backend *b, const struct pi_plan *plan, const char *state_root,
+			       json_t *ops, const bool *nodes, struct pi_diag *diag);
 /* Fills e->qdisc and e->impair from the interface's root qdisc (impair.c). */
 struct pi_nl;
 void pi_apply_end_impair(struct pi_nl *nl, const char *ifname, struct pi_link_end *e);

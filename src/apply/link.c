@@ -158,6 +158,12 @@ static int set_end(const struct pi_plan *plan, uint32_t iface, int pid, bool up,
 	int rc = pi_nl_open_netns_path(path, &nl);
 	if (!rc)
 		rc = up ? pi_nl_link_set_up(nl, f->name) : pi_nl_link_set_down(nl, f->name);
+	/* The kernel drops IPv6 addresses on a link that goes down (unless
+	 * keep_addr_on_down): put the plan's back. */
+	if (!rc && up && pi_prefix_is_set(&f->v6) && !f->ra6)
+		rc = pi_nl_addr_add(nl, f->name, &f->v6);
+	if (!rc && up && pi_prefix_is_set(&f->v4) && !f->dhcp4)
+		rc = pi_nl_addr_add(nl, f->name, &f->v4);
 	if (!rc && plan->links[f->link].kind == PI_LINK_LAN) {
 		char ns[128], port[PI_IFNAMSIZ];
 		struct pi_nl *lab = NULL;
@@ -277,6 +283,17 @@ int pi_apply_ops_reapply(struct pi_backend *b, const struct pi_plan *plan, const
 	int rc = pi_apply_links_reapply(b, plan, ops, node, diag);
 	if (rc == 0)
 		rc = pi_apply_impair_reapply(b, plan, ops, node, diag);
+	if (rc == 0) {
+		bool *only = pi_xcalloc(plan->n_nodes, sizeof(bool));
+		only[node] = true;
+		/* Its sessions' other ends too: a session-down holds at both. */
+		for (uint32_t k = 0; k < plan->nodes[node].n_session_idx; k++) {
+			const struct pi_plan_session *x = &plan->sessions[plan->nodes[node].session_idx[k]];
+			only[x->a] = only[x->b] = true;
+		}
+		rc = pi_apply_incidents_reapply(b, plan, state_root, ops, only, diag);
+		free(only);
+	}
 	json_decref(ops);
 	return rc;
 }

@@ -50,14 +50,12 @@ static int ctl_read(const struct pi_router_daemon *d, int fd, struct pi_buf *raw
  * is resolved inside the node's root, so a symlink planted there never
  * leads to a socket of the host. The reply's text goes to out.
  */
-static int ctl_query(const struct pi_router_daemon *d, int pid, const char *cmd, struct pi_buf *out)
+static int ctl_exchange(const struct pi_router_daemon *d, int pid, const char *cmd, struct pi_buf *raw)
 {
 	int fd = pi_root_connect_unix(pid, d->ctl_socket);
 	if (fd < 0)
 		return fd;
-	struct pi_buf raw;
-	pi_buf_init(&raw);
-	int rc = ctl_read(d, fd, &raw, true, 2000);
+	int rc = ctl_read(d, fd, raw, true, 2000);
 	if (rc == 0) {
 		struct pi_buf req;
 		pi_buf_init(&req);
@@ -66,14 +64,46 @@ static int ctl_query(const struct pi_router_daemon *d, int pid, const char *cmd,
 			rc = -EIO;
 		pi_buf_free(&req);
 	}
-	pi_buf_reset(&raw);
+	pi_buf_reset(raw);
 	if (rc == 0)
-		rc = ctl_read(d, fd, &raw, false, 5000);
+		rc = ctl_read(d, fd, raw, false, 10000);
+	close(fd);
+	return rc;
+}
+
+static int ctl_query(const struct pi_router_daemon *d, int pid, const char *cmd, struct pi_buf *out)
+{
+	struct pi_buf raw;
+	pi_buf_init(&raw);
+	int rc = ctl_exchange(d, pid, cmd, &raw);
 	if (rc == 0)
 		d->ctl_reply_text(raw.data ? raw.data : "", raw.len, out);
 	pi_buf_free(&raw);
-	close(fd);
 	return rc;
+}
+
+int pi_apply_ctl_command(const struct pi_plan *plan, uint32_t node, int pid, const char *cmd, char *why,
+			 size_t whylen)
+{
+	const struct pi_router_daemon *d = pi_router_daemon_of(plan, node);
+	if (!d)
+		return -ENOTSUP;
+	struct pi_buf raw;
+	pi_buf_init(&raw);
+	snprintf(why, whylen, "no answer");
+	int rc = ctl_exchange(d, pid, cmd, &raw);
+	if (rc == 0 || rc == -EPROTO)
+		rc = d->ctl_reply_check(raw.data ? raw.data : "", raw.len, why, whylen);
+	else
+		snprintf(why, whylen, "%s", strerror(-rc));
+	pi_buf_free(&raw);
+	return rc;
+}
+
+int pi_apply_ctl_text(const struct pi_plan *plan, uint32_t node, int pid, const char *cmd, struct pi_buf *out)
+{
+	const struct pi_router_daemon *d = pi_router_daemon_of(plan, node);
+	return d ? ctl_query(d, pid, cmd, out) : -ENOTSUP;
 }
 
 /* ---- DNS probe ---- */

@@ -88,6 +88,10 @@ static int create_one(void *ctx, size_t i)
 		 * delays link-local addresses, and with them OSPFv3 and SLAAC. */
 		{ "net.ipv6.conf.all.accept_dad", "0" },
 		{ "net.ipv6.conf.default.accept_dad", "0" },
+		/* A router keeps its configuration when a link fails: IPv6 addresses
+		 * stay on an interface that goes down (link down), like IPv4 ones. */
+		{ "net.ipv6.conf.all.keep_addr_on_down", "1" },
+		{ "net.ipv6.conf.default.keep_addr_on_down", "1" },
 		{ "net.ipv4.conf.all.rp_filter", "0" },
 		{ "net.ipv4.conf.default.rp_filter", "0" },
 		{ "net.ipv4.ip_forward", router || (n->services & (PI_SVC_NAT44 | PI_SVC_NAT64)) ? "1" : "0" },

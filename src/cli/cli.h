@@ -57,6 +57,10 @@ int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, bool default_wh
 int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab **lab, struct pi_plan **plan);
 /* The node by name; PI_NONE after printing the near matches. */
 uint32_t pi_cli_find_node(const struct pi_plan *plan, const char *name);
+/* Takes --format F / -f F / --format=F / --json from anywhere in argv
+ * (a command with actions: link, incident) and drops argv[0], so argv then
+ * starts at the action. PI_EXIT_OK or PI_EXIT_USAGE (printed). */
+int pi_cli_take_format(const char *cmd, int *argc, char ***argv, bool *json);
 /* "text" or "json" from --format; false (after printing) for anything else. */
 bool pi_cli_format_json(const char *cmd, const char *arg, bool *json);
 
@@ -100,6 +104,28 @@ int pi_cmd_node(struct pi_cli *cli, int argc, char **argv);
 	"\n" \
 	"  -t, --timeout S    seconds to wait for its sessions (default 180)\n" \
 	"  -f, --format F     text (default) or json\n"
+int pi_cmd_incident(struct pi_cli *cli, int argc, char **argv);
+#define PI_INCIDENT_USAGE \
+	"usage: pocketinternet incident hijack ATTACKER VICTIM [--more-specific] [--filtered]\n" \
+	"       pocketinternet incident leak POD [--filtered]\n" \
+	"       pocketinternet incident session-down SESSION\n" \
+	"       pocketinternet incident list\n" \
+	"       pocketinternet incident clear [ID]\n" \
+	"       (each also takes --format text|json)\n" \
+	"\n" \
+	"Stages the incidents the Internet is known for, through the router daemons\n" \
+	"(a reconfigure, not a restart), and clears them again.\n" \
+	"  hijack        the ATTACKER pod's border routers originate the VICTIM pod's\n" \
+	"                prefixes (--more-specific: their two halves, which win by\n" \
+	"                longest match). The attacker's neighbours forget to filter it\n" \
+	"                unless --filtered, which shows what filtering stops.\n" \
+	"  leak          POD passes routes learned from one provider or peer to its other\n" \
+	"                providers and peers (neighbours accept them unless --filtered).\n" \
+	"  session-down  takes a BGP session down at both ends (a name from\n" \
+	"                'pocketinternet status'; POD/NAME for an iBGP session).\n" \
+	"  list          the active incidents; clear ID (or all) undoes them.\n" \
+	"Incidents are kept in the lab's state and survive node restarts.\n" \
+	"See docs/operations.md for a worked example of each.\n"
 int pi_cmd_link(struct pi_cli *cli, int argc, char **argv);
 #define PI_LINK_USAGE \
 	"usage: pocketinternet link list [NODE] [--format text|json]\n" \

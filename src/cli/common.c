@@ -204,3 +204,29 @@ uint32_t pi_cli_find_node(const struct pi_plan *plan, const char *name)
 	free(names);
 	return PI_NONE;
 }
+
+/* --format F (-f F, --format=F) anywhere; removed from argv, which then
+ * starts at the action. */
+int pi_cli_take_format(const char *cmd, int *argc, char ***argv, bool *json)
+{
+	int out = 0;
+	char **v = *argv;
+	for (int i = 1; i < *argc; i++) {
+		const char *val = NULL;
+		if ((strcmp(v[i], "--format") == 0 || strcmp(v[i], "-f") == 0) && i + 1 < *argc)
+			val = v[++i];
+		else if (strncmp(v[i], "--format=", 9) == 0)
+			val = v[i] + 9;
+		else if (strcmp(v[i], "--json") == 0)
+			val = "json";
+		if (!val) {
+			v[out++] = v[i];
+			continue;
+		}
+		if (!pi_cli_format_json(cmd, val, json))
+			return PI_EXIT_USAGE;
+	}
+	*argc = out;
+	return PI_EXIT_OK;
+}
+

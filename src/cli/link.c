@@ -208,35 +208,10 @@ static int do_shape(struct link_cmd *c, int argc, char **argv, bool reset)
 	return rc ? PI_EXIT_FAIL : PI_EXIT_OK;
 }
 
-/* --format F (-f F, --format=F) anywhere; removed from argv, which then
- * starts at the action. */
-static int parse_format(int *argc, char ***argv, bool *json)
-{
-	int out = 0;
-	char **v = *argv;
-	for (int i = 1; i < *argc; i++) {
-		const char *val = NULL;
-		if ((strcmp(v[i], "--format") == 0 || strcmp(v[i], "-f") == 0) && i + 1 < *argc)
-			val = v[++i];
-		else if (strncmp(v[i], "--format=", 9) == 0)
-			val = v[i] + 9;
-		else if (strcmp(v[i], "--json") == 0)
-			val = "json";
-		if (!val) {
-			v[out++] = v[i];
-			continue;
-		}
-		if (!pi_cli_format_json("link", val, json))
-			return PI_EXIT_USAGE;
-	}
-	*argc = out;
-	return PI_EXIT_OK;
-}
-
 int pi_cmd_link(struct pi_cli *cli, int argc, char **argv)
 {
 	struct link_cmd c = { .cli = cli };
-	int rc = parse_format(&argc, &argv, &c.json);
+	int rc = pi_cli_take_format("link", &argc, &argv, &c.json);
 	if (rc)
 		return rc;
 	if (argc < 1)

@@ -65,7 +65,7 @@ static uint32_t session_lookup(const struct pi_plan *plan, const char *name, uns
 	return *n_match == 1 ? found : PI_NONE;
 }
 
-uint32_t pi_r_incident_session(const struct pi_plan *plan, const struct pi_incident *inc)
+uint32_t pi_incident_session(const struct pi_plan *plan, const struct pi_incident *inc)
 {
 	unsigned n;
 	return session_lookup(plan, inc->session, &n);
@@ -107,7 +107,7 @@ bool pi_incident_touches(const struct pi_plan *plan, const struct pi_incident *i
 	if (node >= plan->n_nodes || !pi_router_daemon_of(plan, node))
 		return false;
 	if (inc->kind == PI_INCIDENT_SESSION_DOWN) {
-		uint32_t s = pi_r_incident_session(plan, inc);
+		uint32_t s = pi_incident_session(plan, inc);
 		return s != PI_NONE && (plan->sessions[s].a == node || plan->sessions[s].b == node);
 	}
 	uint32_t pod = pi_plan_pod_by_name(plan, inc->kind == PI_INCIDENT_HIJACK ? inc->attacker : inc->pod);
@@ -178,7 +178,7 @@ void pi_incident_describe(const struct pi_plan *plan, const struct pi_incident *
 				   "(%s)", id, a, inc->filtered ? "they filter them" : "they forgot to filter");
 		break;
 	case PI_INCIDENT_SESSION_DOWN: {
-		uint32_t s = plan ? pi_r_incident_session(plan, inc) : PI_NONE;
+		uint32_t s = plan ? pi_incident_session(plan, inc) : PI_NONE;
 		if (s != PI_NONE)
 			snprintf(what, sizeof(what), " (%s -- %s)", plan->nodes[plan->sessions[s].a].name,
 				 plan->nodes[plan->sessions[s].b].name);

@@ -52,7 +52,7 @@ static uint32_t need_session(const struct pi_plan *plan, const char *name, struc
 	char v[PI_DIAG_VALUE_BUF], hint[512];
 	struct pi_incident probe = { .kind = PI_INCIDENT_SESSION_DOWN };
 	snprintf(probe.session, sizeof(probe.session), "%s", name);
-	uint32_t s = pi_r_incident_session(plan, &probe);
+	uint32_t s = pi_incident_session(plan, &probe);
 	if (s != PI_NONE)
 		return s;
 	unsigned n_match = 0;

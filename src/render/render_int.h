@@ -25,8 +25,6 @@ void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct
 /* ---- incidents (incident.c) ---- */
 /* Does node hold eBGP sessions (or the ebgp service)? Its router originates and filters. */
 bool pi_r_is_border(const struct pi_plan *plan, uint32_t node);
-/* The plan session a session-down incident names ("NAME" or "POD/NAME"), or PI_NONE. */
-uint32_t pi_r_incident_session(const struct pi_plan *plan, const struct pi_incident *inc);
 /* Does node (outside pod) hear pod's routes directly: an eBGP or route server session with one of
  * its routers, or a route server that pod is a member of? */
 bool pi_r_incident_neighbour(const struct pi_plan *plan, uint32_t node, uint32_t pod);

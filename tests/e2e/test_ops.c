@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include "e2e_common.h"
 #include "pocketinternet/netlink.h"
+#include "pocketinternet/render.h"
 
 /* ---- helpers ---- */
 
@@ -250,6 +251,135 @@ static void test_node_stop_start(void **state)
 	assert_int_equal(rc, 0);
 }
 
+/* ---- incidents ---- */
+
+/* The origin AS of node's best route for net, from its router daemon; 0 when none. */
+static uint32_t best_origin(uint32_t node, const struct pi_prefix *net)
+{
+	char pfx[PI_PREFIX_STRLEN], cmd[128];
+	snprintf(cmd, sizeof(cmd), "show route for %s all", pi_prefix_fmt(net, pfx));
+	const char *argv[] = { "birdc", cmd, NULL };
+	struct pi_buf out;
+	pi_buf_init(&out);
+	uint32_t origin = 0;
+	if (node_exec(node, &out, argv) == 0) {
+		struct pi_vec rib = PI_VEC_INIT(struct pi_rib_route);
+		pi_router_bird.parse_rib(pi_buf_str(&out), plan->pods[plan->nodes[node].pod].asn, &rib);
+		for (size_t i = 0; i < rib.len; i++) {
+			const struct pi_rib_route *r = pi_vec_at(&rib, i);
+			if (r->best && r->bgp && r->as_path_len)
+				origin = r->as_path[r->as_path_len - 1];
+		}
+		pi_vec_free(&rib);
+	}
+	pi_buf_free(&out);
+	return origin;
+}
+
+/* A transit pod and a stub that is not its customer, and a customer of the
+ * transit pod other than the stub: it should prefer the hijack (shorter). */
+static bool hijack_cast(uint32_t *attacker, uint32_t *victim, uint32_t *watcher)
+{
+	for (uint32_t t = 0; t < plan->n_pods; t++) {
+		if (plan->pods[t].tier != PI_TIER_TRANSIT)
+			continue;
+		*attacker = t;
+		*victim = *watcher = PI_NONE;
+		for (uint32_t p = 0; p < plan->n_pods; p++) {
+			if (plan->pods[p].tier != PI_TIER_STUB)
+				continue;
+			if (rel_between(p, t) == PI_REL_PROVIDER) {
+				if (*watcher == PI_NONE)
+					*watcher = p;
+			} else if (*victim == PI_NONE && rel_between(p, t) < 0) {
+				*victim = p;
+			}
+		}
+		if (*victim != PI_NONE && *watcher != PI_NONE)
+			return true;
+	}
+	return false;
+}
+
+static uint32_t wait_origin(uint32_t node, const struct pi_prefix *net, uint32_t want)
+{
+	uint32_t got = 0;
+	for (int t = 0; t < 40 && got != want; t++) {
+		got = best_origin(node, net);
+		if (got != want)
+			sleep(1);
+	}
+	return got;
+}
+
+/* A hijack is in the RIB of an AS that prefers it, and gone after clear. */
+static void test_hijack(void **state)
+{
+	(void)state;
+	uint32_t attacker = PI_NONE, victim = PI_NONE, watcher = PI_NONE;
+	assert_true(hijack_cast(&attacker, &victim, &watcher));
+	uint32_t border = pod_node(watcher, PI_SVC_ROUTER | PI_SVC_EBGP);
+	const struct pi_prefix *net = &plan->pods[victim].v4;
+	assert_int_equal(wait_origin(border, net, plan->pods[victim].asn), plan->pods[victim].asn);
+	const char *set[] = { "incident", "hijack", plan->pods[attacker].name, plan->pods[victim].name, NULL };
+	assert_int_equal(run_bin(NULL, set), 0);
+	fprintf(stderr, "  %s hijacks %s; watching from %s\n", plan->pods[attacker].name, plan->pods[victim].name,
+		plan->nodes[border].name);
+	assert_int_equal(wait_origin(border, net, plan->pods[attacker].asn), plan->pods[attacker].asn);
+	int rc;
+	const char *list[] = { "incident", "list", "--format", "json", NULL };
+	json_t *j = bin_json(list, &rc);
+	assert_int_equal(json_array_size(json_object_get(j, "incidents")), 1);
+	json_decref(j);
+	const char *clear[] = { "incident", "clear", NULL };
+	assert_int_equal(run_bin(NULL, clear), 0);
+	assert_int_equal(wait_origin(border, net, plan->pods[victim].asn), plan->pods[victim].asn);
+}
+
+static size_t violations(void)
+{
+	struct pi_vec v = PI_VEC_INIT(struct pi_policy_violation);
+	unsigned routes = 0;
+	pi_apply_policy_check(&backend, plan, 8, &v, &routes, NULL);
+	size_t n = v.len;
+	if (n) {
+		const struct pi_policy_violation *x = pi_vec_at(&v, 0);
+		char pfx[PI_PREFIX_STRLEN];
+		fprintf(stderr, "  %zu of %u routes not valley-free, e.g. at %s for %s: %s\n", n, routes,
+			plan->nodes[x->node].name, pi_prefix_fmt(&x->net, pfx), x->why);
+	}
+	pi_vec_free(&v);
+	return n;
+}
+
+static size_t wait_violations(bool some)
+{
+	size_t n = 0;
+	for (int t = 0; t < 40; t++) {
+		n = violations();
+		if ((n > 0) == some)
+			break;
+		sleep(1);
+	}
+	return n;
+}
+
+/* A leak gives paths that are not valley-free, found by the tool's own
+ * check; clearing it takes them away. */
+static void test_leak(void **state)
+{
+	(void)state;
+	uint32_t prov[2];
+	uint32_t pod = multihomed(prov);
+	assert_int_equal(wait_violations(false), 0);
+	const char *set[] = { "incident", "leak", plan->pods[pod].name, NULL };
+	assert_int_equal(run_bin(NULL, set), 0);
+	assert_true(wait_violations(true) > 0);
+	const char *clear[] = { "incident", "clear", NULL };
+	assert_int_equal(run_bin(NULL, clear), 0);
+	assert_int_equal(wait_violations(false), 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -265,6 +395,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_link_down_reroutes),
 		cmocka_unit_test(test_unknown_link_near_matches),
 		cmocka_unit_test(test_node_stop_start),
+		cmocka_unit_test(test_hijack),
+		cmocka_unit_test(test_leak),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
