@@ -168,5 +168,7 @@ int main(int argc, char **argv)
 		return pi_cli_usage_error(cmd->name, "give either -c FILE or --lab NAME, not both");
 	/* getopt in handlers starts fresh on their own argv. */
 	optind = 1;
-	return cmd->run(&cli, cargc, cargv);
+	int rc = cmd->run(&cli, cargc, cargv);
+	pi_plan_pins_free(cli.pins);
+	return rc;
 }

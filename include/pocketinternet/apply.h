@@ -69,6 +69,9 @@ struct pi_apply_result {
 	bool converged;
 	bool already_up; /* the lab was running: nothing was changed */
 	bool rolled_back; /* it failed and what it made was removed */
+	/* reconcile: */
+	bool reconciled;  /* the lab ran: only the difference was applied */
+	unsigned removed, reconfigured, kept; /* nodes */
 };
 
 const char *pi_state_root(void);
@@ -87,6 +90,22 @@ void pi_state_dir(const char *root, const char *lab, char *buf, size_t len);
  */
 int pi_apply_setup(struct pi_backend *b, const struct pi_plan *plan, const struct pi_apply_opts *opts,
 		   struct pi_apply_result *res, struct pi_diag *diag);
+
+/*
+ * Setup on a running lab whose file changed: applies only the difference
+ * between the running plan (pins, from its state's plan.json) and plan
+ * (built with those pins). Removed nodes go, new ones are created and wired,
+ * kept nodes keep their containers and are reconfigured where their files
+ * changed (never restarted), and the whole lab must converge again. res as
+ * for setup, with reconciled set and removed/reconfigured/kept counted;
+ * res->containers counts the nodes created. Not rolled back on failure: the
+ * lab stays as far as it got, and the diagnostics say where.
+ */
+int pi_apply_reconcile(struct pi_backend *b, const struct pi_plan_pins *pins, const struct pi_plan *plan,
+		       const struct pi_apply_opts *opts, struct pi_apply_result *res, struct pi_diag *diag);
+/* The pins of the running lab from its state directory's plan.json; -ENOENT
+ * when it has none (not set up, or set up before pins existed). */
+int pi_apply_load_pins(const char *state_root, const char *lab, struct pi_plan_pins **out, struct pi_diag *diag);
 
 struct pi_teardown_result {
 	unsigned containers, netns, state_dirs;

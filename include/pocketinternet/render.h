@@ -90,6 +90,13 @@ void pi_render_start(const struct pi_plan *plan, uint32_t node, struct pi_buf *o
  * while labs use 10.0.0.0/8 by default.
  */
 void pi_render_nat64_prefix(const struct pi_plan *plan, uint32_t pod, struct pi_prefix *out);
+/* The script (for sh) a running node runs when the files named in changed
+ * (paths in its set, e.g. "zones/x.zone") were rewritten: daemons that
+ * reload are signalled, the others stopped, then start.sh runs again. The
+ * router daemon's files are not its business (apply reconfigures it over
+ * its control socket). False when none of changed needs anything. */
+bool pi_render_reload_script(const struct pi_plan *plan, uint32_t node, const char *const *changed, size_t n,
+			     struct pi_buf *out);
 /* Root hints naming only the pocket root servers (from the plan's root zone). */
 void pi_render_root_hints(const struct pi_plan *plan, struct pi_buf *out);
 /* A zone's file name inside a node's set: "zones/<name>.zone", "zones/root.zone" for ".". */

@@ -69,7 +69,7 @@ static const char *const node_cmd[] = {
 };
 
 
-static int create_one(void *ctx, size_t i)
+int pi_setup_create_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
 	if (!setup_wants(s, (uint32_t)i))
@@ -274,7 +274,7 @@ static int phase_image(struct setup *s)
 
 static int phase_create(struct setup *s)
 {
-	int rc = pi_setup_pool(s, PI_PHASE_CREATE, create_one);
+	int rc = pi_setup_pool(s, PI_PHASE_CREATE, pi_setup_create_one);
 	if (!rc)
 		s->res->containers = s->plan->n_nodes;
 	return rc;

@@ -5,8 +5,9 @@
  *   want[n]       node n is (re)started: its container started, all its
  *                 links wired, its addresses and routes set, its daemons
  *                 started and its sessions awaited;
- *   link_want[l]  link l is (re)wired although no wanted node is on it
- *                 (reconcile: a new link between two running nodes).
+ *   iface_want[f] iface f is (re)wired although its node is not wanted
+ *                 (reconcile: a running node's new or changed interface;
+ *                 a p2p link is remade when either end is asked for).
  * want NULL means every node (a fresh lab).
  */
 #ifndef PI_SETUP_INT_H
@@ -33,7 +34,7 @@ struct setup {
 	char state_dir[4096];
 	enum pi_phase phase;
 	const bool *want;      /* NULL: all nodes */
-	const bool *link_want; /* NULL: none besides the wanted nodes' */
+	const bool *iface_want; /* NULL: none besides the wanted nodes' */
 	bool fresh;            /* a new lab: the lab netns and bridges are made here */
 };
 
@@ -48,6 +49,8 @@ void pi_setup_nl_fail(struct setup *s, struct pi_nl *nl, const char *what, int r
 /* Runs fn over every node index in a pool, with progress for the phase. */
 int pi_setup_pool(struct setup *s, enum pi_phase ph, int (*fn)(void *, size_t));
 
+/* Creates wanted node i (a pool function). */
+int pi_setup_create_one(void *ctx, size_t i);
 /* Starts wanted node i and opens its netns (a pool function). */
 int pi_setup_start_one(void *ctx, size_t i);
 /* Opens the netns of every running node (rt[].pid set) that has none open. */

@@ -18,8 +18,9 @@ static bool up(const struct setup *s, uint32_t k)
 	return s->rt[k].pid > 0 && s->rt[k].nsfd >= 0;
 }
 
-/* Is iface f (re)wired in this run? Its node must run, and be wanted or its
- * link asked for; a p2p link also needs its other end running. */
+/* Is iface f (re)wired in this run? Its node must run, and be wanted or the
+ * iface asked for; a p2p link also needs its other end running, and is
+ * remade when either end is wanted or asked for. */
 bool pi_setup_iface_wired(const struct setup *s, uint32_t f)
 {
 	const struct pi_plan *p = s->plan;
@@ -27,12 +28,13 @@ bool pi_setup_iface_wired(const struct setup *s, uint32_t f)
 	const struct pi_plan_link *lk = &p->links[x->link];
 	if (!up(s, x->node))
 		return false;
-	bool asked = s->link_want && s->link_want[x->link];
 	if (lk->kind == PI_LINK_LAN)
-		return asked || setup_wants(s, x->node);
+		return setup_wants(s, x->node) || (s->iface_want && s->iface_want[f]);
 	if (lk->n_ifaces != 2)
 		return false;
-	uint32_t a = p->ifaces[lk->ifaces[0]].node, b = p->ifaces[lk->ifaces[1]].node;
+	uint32_t fa = lk->ifaces[0], fb = lk->ifaces[1];
+	uint32_t a = p->ifaces[fa].node, b = p->ifaces[fb].node;
+	bool asked = s->iface_want && (s->iface_want[fa] || s->iface_want[fb]);
 	return up(s, a) && up(s, b) && (asked || setup_wants(s, a) || setup_wants(s, b));
 }
 
@@ -97,7 +99,7 @@ static bool lan_wanted(const struct setup *s, uint32_t l)
 	for (uint32_t k = 0; k < lk->n_ifaces; k++)
 		if (pi_setup_iface_wired(s, lk->ifaces[k]))
 			return true;
-	return s->fresh || (s->link_want && s->link_want[l]);
+	return s->fresh;
 }
 
 /* Bridges (attach false; only missing ones unless fresh) or the ports made

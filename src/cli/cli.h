@@ -23,6 +23,10 @@ struct pi_cli {
 	const char *blueprint_dir; /* -B DIR, or the default */
 	int verbose;               /* -v (repeatable) */
 	bool quiet;                /* -q */
+	/* Commands on a running lab set pinned: pi_cli_load_plan then builds
+	 * the plan with the pins of the lab's state (plan.json), kept here. */
+	bool pinned;
+	struct pi_plan_pins *pins;
 };
 
 struct pi_command {

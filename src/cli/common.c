@@ -39,8 +39,17 @@ int pi_cli_load_plan(struct pi_cli *cli, struct pi_lab **lab, struct pi_plan **p
 	*lab = NULL;
 	*plan = NULL;
 	int rc = pi_lab_load(file, cli->blueprint_dir, lab, &diag);
+	if (rc == 0 && cli->pinned) {
+		/* What the running lab decided stays decided (docs/plan.md). */
+		struct pi_diag quiet;
+		pi_diag_init(&quiet);
+		if (pi_apply_load_pins(NULL, (*lab)->name, &cli->pins, &quiet) != 0)
+			cli->pins = NULL;
+		pi_diag_move(&diag, &quiet);
+		pi_diag_free(&quiet);
+	}
 	if (rc == 0)
-		rc = pi_plan_build(*lab, plan, &diag);
+		rc = pi_plan_build_pinned(*lab, cli->pins, plan, &diag);
 	if (pi_diag_count(&diag) > 0)
 		pi_diag_print(&diag, stderr);
 	if (rc) {
@@ -139,6 +148,19 @@ int pi_cli_current_lab(struct pi_cli *cli, struct pi_backend *b, bool default_wh
 	return rc;
 }
 
+/* The lab file no longer says what runs: operations act on the nodes both know. */
+static void warn_changed(struct pi_cli *cli, const struct pi_plan *plan)
+{
+	struct pi_plan_diff d;
+	if (pi_plan_diff(cli->pins, plan, &d) != 0)
+		return;
+	if (d.n_nodes_added || d.n_nodes_removed || d.n_links_added || d.n_links_removed || d.n_links_changed)
+		fprintf(stderr, "pocketinternet: warning: %s changed since lab '%s' was set up (%u nodes added, %u removed)\n"
+				"  hint: 'pocketinternet setup --dry-run' shows the difference; 'pocketinternet setup' applies it\n",
+			plan->lab_file, plan->lab_name, d.n_nodes_added, d.n_nodes_removed);
+	pi_plan_diff_free(&d);
+}
+
 int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab **lab, struct pi_plan **plan)
 {
 	char name[128];
@@ -161,7 +183,10 @@ int pi_cli_current_plan(struct pi_cli *cli, struct pi_backend *b, struct pi_lab 
 			return PI_EXIT_FAIL;
 		}
 	}
+	cli->pinned = true;
 	rc = pi_cli_load_plan(cli, lab, plan);
+	if (rc == PI_EXIT_OK && cli->pins)
+		warn_changed(cli, *plan);
 	if (rc == PI_EXIT_OK && strcmp((*plan)->lab_name, name) != 0) {
 		fprintf(stderr, "pocketinternet: %s describes lab '%s', not '%s'\n", cli->lab_file, (*plan)->lab_name,
 			name);

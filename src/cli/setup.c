@@ -24,7 +24,11 @@ static void print_summary(const struct pi_plan *plan, const struct pi_apply_resu
 			  const char *lab_opt)
 {
 	printf("\nlab '%s' is up in %.1fs%s\n", plan->lab_name, total_s, res->converged ? "" : " (NOT converged)");
-	printf("  nodes      %u nodes, %u links\n", res->containers, res->links);
+	if (res->reconciled)
+		printf("  changed    %u nodes created, %u removed, %u reconfigured, %u kept as they ran\n",
+		       res->containers, res->removed, res->reconfigured, res->kept);
+	else
+		printf("  nodes      %u nodes, %u links\n", res->containers, res->links);
 	printf("  ASes       %u pods\n", plan->n_pods);
 	printf("  BGP        %u/%u sessions Established\n", res->sessions_up, res->sessions_total);
 	printf("  DNS        %u/%u resolvers answer through the pocket root\n", res->resolvers_up, res->resolvers_total);
@@ -53,7 +57,8 @@ static void print_summary(const struct pi_plan *plan, const struct pi_apply_resu
 
 struct setup_args {
 	struct pi_apply_opts ao;
-	bool keep, json;
+	bool keep, json, dry_run;
+	const struct pi_plan_pins *pins; /* the lab runs: reconcile against these */
 };
 
 /* PI_EXIT_OK to go on, or the exit code. */
@@ -63,6 +68,7 @@ static int parse_setup_args(int argc, char **argv, struct setup_args *a)
 		{ "parallel", required_argument, NULL, 'j' }, { "timeout", required_argument, NULL, 't' },
 		{ "image", required_argument, NULL, 'i' },    { "no-build", no_argument, NULL, 'n' },
 		{ "keep-on-error", no_argument, NULL, 'k' },  { "format", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -79,12 +85,14 @@ static int parse_setup_args(int argc, char **argv, struct setup_args *a)
 			a->ao.build_image = false;
 		else if (c == 'k')
 			a->keep = true;
+		else if (c == 'D')
+			a->dry_run = true;
 		else if (c != 'j' && c != 't' && c != 'f')
 			return pi_cli_usage_error("setup", "bad option");
 	}
 	if (optind < argc)
 		return pi_cli_usage_error("setup", "unexpected argument '%s'", argv[optind]);
-	if (geteuid() != 0) {
+	if (geteuid() != 0 && !a->dry_run) {
 		fprintf(stderr, "pocketinternet setup: must run as root (it creates network namespaces and veths)\n"
 				"  hint: sudo pocketinternet setup\n");
 		return PI_EXIT_USAGE;
@@ -119,6 +127,11 @@ static void print_json_result(const struct pi_plan *plan, const struct pi_apply_
 			      res->containers, "links", res->links, "sessions", res->sessions_total, "established",
 			      res->sessions_up, "resolvers", res->resolvers_total, "answering", res->resolvers_up,
 			      "phases", ph, "total_s", res->total_s);
+	json_object_set_new(j, "reconciled", json_boolean(res->reconciled));
+	if (res->reconciled)
+		json_object_set_new(j, "changes", json_pack("{s:i, s:i, s:i, s:i}", "created", res->containers, "removed",
+							   res->removed, "reconfigured", res->reconfigured, "kept",
+							   res->kept));
 	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("%s\n", text);
 	free(text);
@@ -156,9 +169,11 @@ static int run_setup(struct pi_cli *cli, struct pi_backend *b, const struct pi_p
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (!cli->quiet)
-		fprintf(stderr, "pocketinternet: bringing up lab '%s': %u pods, %u nodes, %u links, %u BGP sessions\n",
-			plan->lab_name, plan->n_pods, plan->n_nodes, plan->n_links, plan->n_sessions);
-	int arc = pi_apply_setup(b, plan, &a->ao, res, &diag);
+		fprintf(stderr, "pocketinternet: %s lab '%s': %u pods, %u nodes, %u links, %u BGP sessions\n",
+			a->pins ? "changing the running" : "bringing up", plan->lab_name, plan->n_pods, plan->n_nodes,
+			plan->n_links, plan->n_sessions);
+	int arc = a->pins ? pi_apply_reconcile(b, a->pins, plan, &a->ao, res, &diag)
+			  : pi_apply_setup(b, plan, &a->ao, res, &diag);
 	if (disp.tty && !cli->quiet)
 		fputc('\n', stderr);
 	signal(SIGINT, SIG_DFL);
@@ -166,6 +181,39 @@ static int run_setup(struct pi_cli *cli, struct pi_backend *b, const struct pi_p
 	pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
 	return arc;
+}
+
+/* Does any node of the plan's lab exist? Then setup reconciles. */
+static bool lab_runs(struct pi_backend *b, const struct pi_plan *plan)
+{
+	struct pi_vec labs = PI_VEC_INIT(struct pi_lab_summary);
+	bool runs = false;
+	if (pi_apply_labs(b, &labs, NULL) == 0)
+		for (size_t i = 0; i < labs.len; i++)
+			runs |= strcmp(((struct pi_lab_summary *)pi_vec_at(&labs, i))->name, plan->lab_name) == 0;
+	pi_vec_free(&labs);
+	return runs;
+}
+
+/* setup --dry-run: what setup would change, touching nothing. */
+static int dry_run(const struct pi_plan *plan, const struct pi_plan_pins *pins, bool json)
+{
+	struct pi_plan_diff d;
+	if (pi_plan_diff(pins, plan, &d))
+		return PI_EXIT_FAIL;
+	struct pi_buf out;
+	pi_buf_init(&out);
+	if (json) {
+		pi_plan_diff_write_json(&d, &out);
+	} else {
+		pi_buf_printf(&out, "lab '%s' %s; setup would change:\n", plan->lab_name,
+			      pins ? "runs" : "does not run (or was set up without pins)");
+		pi_plan_diff_write_text(&d, &out);
+	}
+	fputs(pi_buf_str(&out), stdout);
+	pi_buf_free(&out);
+	pi_plan_diff_free(&d);
+	return PI_EXIT_OK;
 }
 
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
@@ -178,10 +226,19 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	struct pi_lab *lab;
 	struct pi_plan *plan;
 	struct pi_backend b;
+	cli->pinned = true;
 	if ((rc = pi_cli_load_plan(cli, &lab, &plan)))
 		return rc;
 	double plan_s = pi_monotonic() - t0;
 	if ((rc = pi_cli_backend(&b))) {
+		pi_plan_free(plan);
+		pi_lab_free(lab);
+		return rc;
+	}
+	a.pins = lab_runs(&b, plan) ? cli->pins : NULL;
+	if (a.dry_run) {
+		rc = dry_run(plan, a.pins, a.json);
+		pi_backend_close(&b);
 		pi_plan_free(plan);
 		pi_lab_free(lab);
 		return rc;
@@ -194,7 +251,7 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	if (a.json)
 		print_json_result(plan, &res, arc);
 	if (res.already_up && !a.json)
-		printf("lab '%s' is already up (%u nodes running): nothing to do.\n"
+		printf("lab '%s' is already up as its file says (%u nodes running): nothing to do.\n"
 		       "  pocketinternet%s status    to see its state\n"
 		       "  pocketinternet%s teardown  to remove it\n",
 		       plan->lab_name, plan->n_nodes, lab_opt, lab_opt);

@@ -380,6 +380,129 @@ static void test_leak(void **state)
 	assert_int_equal(wait_violations(false), 0);
 }
 
+/* ---- changing a running lab ---- */
+
+/* Container IDs of the running lab, by node name ("name id\n" lines). */
+static void ids(struct pi_buf *out)
+{
+	struct pi_vec v = PI_VEC_INIT(struct pi_node_state);
+	pi_buf_reset(out);
+	assert_int_equal(backend.ops->list(&backend, plan->lab_name, &v, NULL), 0);
+	for (size_t i = 0; i < v.len; i++) {
+		const struct pi_node_state *n = pi_vec_at(&v, i);
+		pi_buf_printf(out, "%s %s\n", n->node, n->id);
+	}
+	pi_vec_free(&v);
+}
+
+/* The id of node in an ids() list, or NULL. */
+static const char *id_of(struct pi_buf *list, const char *node, char *buf, size_t len)
+{
+	char key[256];
+	snprintf(key, sizeof(key), "%s ", node);
+	for (const char *l = pi_buf_str(list); l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, strlen(key)) == 0) {
+			snprintf(buf, len, "%.*s", (int)strcspn(l + strlen(key), "\n"), l + strlen(key));
+			return buf;
+		}
+	return NULL;
+}
+
+static uint32_t pod_node_pod(const char *bp)
+{
+	for (uint32_t p = 0; p < plan->n_pods; p++)
+		if (strcmp(plan->pods[p].bp->name, bp) == 0)
+			return p;
+	return 0;
+}
+
+/* The default lab with two more broadband pods and one content pod less. */
+static void write_changed_lab(char *path, size_t len)
+{
+	snprintf(path, len, "/tmp/pi-ops-%d.yml", (int)getpid());
+	char *text = NULL;
+	size_t n = 0;
+	assert_int_equal(pi_read_file(lab_file, &text, &n), 0);
+	struct pi_buf b;
+	pi_buf_init(&b);
+	for (char *l = text, *e; l && *l; l = e ? e + 1 : NULL) {
+		e = strchr(l, '\n');
+		int ll = e ? (int)(e - l) : (int)strlen(l);
+		unsigned k;
+		if (sscanf(l, "  broadband: %u", &k) == 1)
+			pi_buf_printf(&b, "  broadband: %u\n", k + 2);
+		else if (sscanf(l, "  content: %u", &k) == 1)
+			pi_buf_printf(&b, "  content: %u\n", k - 1);
+		else
+			pi_buf_printf(&b, "%.*s\n", ll, l);
+	}
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(pi_buf_str(&b), f);
+	fclose(f);
+	free(text);
+	pi_buf_free(&b);
+}
+
+/* Two pods added and one removed on the running lab: every other container
+ * keeps its ID, and the result passes the checks of a fresh setup. */
+static void test_reconcile(void **state)
+{
+	(void)state;
+	char changed[256];
+	write_changed_lab(changed, sizeof(changed));
+	struct pi_buf before, after;
+	pi_buf_init(&before);
+	pi_buf_init(&after);
+	ids(&before);
+	const char *dry[] = { "-c", changed, "setup", "--dry-run", NULL };
+	assert_int_equal(run_bin(NULL, dry), 0);
+	ids(&after);
+	assert_string_equal(pi_buf_str(&before), pi_buf_str(&after)); /* --dry-run touched nothing */
+	const char *up[] = { "-c", changed, "setup", NULL };
+	assert_int_equal(run_bin(NULL, up), 0);
+	ids(&after);
+	unsigned kept = 0, gone = 0;
+	for (uint32_t i = 0; i < plan->n_nodes; i++) {
+		char a[80], b[80];
+		const char *was = id_of(&before, plan->nodes[i].name, a, sizeof(a));
+		const char *now = id_of(&after, plan->nodes[i].name, b, sizeof(b));
+		assert_non_null(was);
+		if (!now) {
+			gone++;
+			continue;
+		}
+		assert_string_equal(was, now);
+		kept++;
+	}
+	fprintf(stderr, "  %u containers kept their IDs, %u removed\n", kept, gone);
+	assert_true(gone > 0);
+	assert_true(kept > 0);
+	const char *st[] = { "-c", changed, "status", "--format", "json", NULL };
+	int rc;
+	json_t *j = bin_json(st, &rc);
+	json_decref(j);
+	assert_int_equal(rc, 0);
+	assert_int_equal(wait_violations(false), 0);
+	/* A new pod's subscriber fetches a kept pod's page by name. */
+	unsigned nb = 0;
+	for (uint32_t p = 0; p < plan->n_pods; p++)
+		nb += strcmp(plan->pods[p].bp->name, "broadband") == 0;
+	char sub[64], url[128];
+	snprintf(sub, sizeof(sub), "broadband%u-sub1", nb + 1);
+	snprintf(url, sizeof(url), "http://www.%s", plan->pods[pod_node_pod("content")].domain);
+	url[strlen(url) - 1] = '/'; /* the domain's final dot */
+	const char *get[] = { "-c", changed, "exec", sub, "--", "curl", "-sS", "--retry", "5", "--retry-all-errors",
+			      "--max-time", "5", url, NULL };
+	assert_int_equal(run_bin(NULL, get), 0);
+	/* Back to the lab file as it was: the removed pod comes back. */
+	const char *back[] = { "-c", lab_file, "setup", NULL };
+	assert_int_equal(run_bin(NULL, back), 0);
+	unlink(changed);
+	pi_buf_free(&before);
+	pi_buf_free(&after);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -397,6 +520,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_node_stop_start),
 		cmocka_unit_test(test_hijack),
 		cmocka_unit_test(test_leak),
+		cmocka_unit_test(test_reconcile),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
