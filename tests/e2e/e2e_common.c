@@ -17,7 +17,19 @@ size_t host_links_before;
 
 /* Runs the pocketinternet binary; output to our stderr (the test log) and,
  * when out is given, captured. */
+static int run_bin_to(struct pi_buf *out, bool both, const char *const *argv);
+
 int run_bin(struct pi_buf *out, const char *const *argv)
+{
+	return run_bin_to(out, false, argv);
+}
+
+int run_bin_all(struct pi_buf *out, const char *const *argv)
+{
+	return run_bin_to(out, true, argv);
+}
+
+static int run_bin_to(struct pi_buf *out, bool both, const char *const *argv)
 {
 	int pfd[2];
 	if (pipe(pfd))
@@ -25,7 +37,7 @@ int run_bin(struct pi_buf *out, const char *const *argv)
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(pfd[1], 1);
-		if (!out)
+		if (!out || both)
 			dup2(pfd[1], 2);
 		close(pfd[0]);
 		const char *args[32] = { bin };

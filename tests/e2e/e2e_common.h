@@ -20,6 +20,8 @@ extern size_t host_links_before;
 /* Runs the binary with argv (NULL-terminated, without argv[0]); stdout into
  * out (stdout and stderr to our stderr when out is NULL). Exit code. */
 int run_bin(struct pi_buf *out, const char *const *argv);
+/* run_bin with stdout and stderr both into out. */
+int run_bin_all(struct pi_buf *out, const char *const *argv);
 /* Runs argv inside a node; returns its exit code, stdout in out. */
 int node_exec(uint32_t node, struct pi_buf *out, const char *const *argv);
 int node_exec_retry(uint32_t node, struct pi_buf *out, const char *const *argv, int seconds);

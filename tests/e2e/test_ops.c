@@ -503,6 +503,101 @@ static void test_reconcile(void **state)
 	pi_buf_free(&after);
 }
 
+/* ---- shaping ---- */
+
+/* The impairment in force on node's iface, read over netlink in its netns. */
+static void qdisc_of(uint32_t node, const char *ifname, struct pi_impair *imp, char kind[16])
+{
+	struct pi_node_state st;
+	assert_int_equal(backend.ops->inspect(&backend, plan->lab_name, plan->nodes[node].name, &st, NULL), 0);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", st.pid);
+	struct pi_nl *nl;
+	assert_int_equal(pi_nl_open_netns_path(path, &nl), 0);
+	assert_int_equal(pi_nl_qdisc_get(nl, ifname, imp, kind), 0);
+	pi_nl_close(nl);
+}
+
+/* Bytes per second of a download of url from node, as curl measures it. */
+static double speed(uint32_t node, const char *url)
+{
+	struct pi_buf out;
+	pi_buf_init(&out);
+	const char *get[] = { "curl", "-sS", "--max-time", "60", "-o", "/dev/null", "-w", "%{speed_download}", url, NULL };
+	assert_int_equal(node_exec_retry(node, &out, get, 5), 0);
+	double v = atof(pi_buf_str(&out));
+	pi_buf_free(&out);
+	return v;
+}
+
+/* A rate limit is in force (seen over netlink) and a transfer through the
+ * link is clearly slower; a netem request on a kernel without it changes
+ * nothing and says what is missing. */
+static void test_rate_limit(void **state)
+{
+	(void)state;
+	uint32_t prov[2];
+	uint32_t pod = multihomed(prov);
+	uint32_t border = pod_node(pod, PI_SVC_ROUTER | PI_SVC_EBGP);
+	uint32_t web = find_node(PI_SVC_HTTP, 0, "content", 0);
+	/* 4 MB on the web server (its document root is its read-only config
+	 * mount: written on the host), fetched by the border router over its uplinks. */
+	char dir[4096], big[4400];
+	pi_state_dir(NULL, plan->lab_name, dir, sizeof(dir));
+	snprintf(big, sizeof(big), "%s/%s/www/big.bin", dir, plan->nodes[web].name);
+	FILE *f = fopen(big, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 4096; i++) {
+		static const char kb[1024];
+		fwrite(kb, 1, sizeof(kb), f);
+	}
+	fclose(f);
+	char url[256];
+	struct pi_prefix a = node_addr(web, PI_AF_V4);
+	char dst[PI_PREFIX_STRLEN];
+	snprintf(url, sizeof(url), "http://%s/big.bin", pi_prefix_fmt_addr(&a, dst));
+	double fast = speed(border, url);
+	const char *link = ext_link(pod, prov[0]), *link2 = ext_link(pod, prov[1]);
+	const char *set[] = { "link", "set", link, "--rate", "8mbit", NULL };
+	const char *set2[] = { "link", "set", link2, "--rate", "8mbit", NULL };
+	assert_int_equal(run_bin(NULL, set), 0);
+	assert_int_equal(run_bin(NULL, set2), 0);
+	const struct pi_plan_link *lk = NULL;
+	for (uint32_t l = 0; l < plan->n_links; l++)
+		if (strcmp(plan->links[l].name, link) == 0)
+			lk = &plan->links[l];
+	assert_non_null(lk);
+	struct pi_impair imp;
+	char kind[16];
+	const struct pi_plan_iface *end = &plan->ifaces[lk->ifaces[0]];
+	qdisc_of(end->node, end->name, &imp, kind);
+	assert_string_equal(kind, "tbf");
+	assert_int_equal(imp.rate_bps, 8000000);
+	double slow = speed(border, url);
+	fprintf(stderr, "  download %.0f B/s unshaped, %.0f B/s at 8 Mbit/s\n", fast, slow);
+	assert_true(slow * 4 < fast);
+	assert_true(slow < 2 * 1000000.0); /* 8 Mbit/s is 1 MB/s: a little burst at most */
+	/* netem: refused with the module named, and the rate stays. */
+	struct pi_buf err;
+	pi_buf_init(&err);
+	const char *delay[] = { "link", "set", link, "--delay", "20ms", NULL };
+	if (!pi_nl_netem_available(NULL, 0)) {
+		assert_int_not_equal(run_bin_all(&err, delay), 0);
+		assert_non_null(strstr(pi_buf_str(&err), "sch_netem"));
+		qdisc_of(end->node, end->name, &imp, kind);
+		assert_string_equal(kind, "tbf");
+		assert_int_equal(imp.delay_us, 0);
+	}
+	pi_buf_free(&err);
+	const char *reset[] = { "link", "reset", link, NULL };
+	const char *reset2[] = { "link", "reset", link2, NULL };
+	assert_int_equal(run_bin(NULL, reset), 0);
+	assert_int_equal(run_bin(NULL, reset2), 0);
+	qdisc_of(end->node, end->name, &imp, kind);
+	assert_string_equal(kind, "");
+	unlink(big);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -517,6 +612,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_link_down_reroutes),
 		cmocka_unit_test(test_unknown_link_near_matches),
+		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_node_stop_start),
 		cmocka_unit_test(test_hijack),
 		cmocka_unit_test(test_leak),
