@@ -244,6 +244,37 @@ static void test_files_match_start(void **state)
 	pi_lab_free(lab);
 }
 
+/* Reconcile's reload script: unbound is signalled to reread, daemons that
+ * cannot reload are stopped, start.sh always runs again, and the router
+ * daemon's own files are left to its control socket. */
+static void test_reload_script(void **state)
+{
+	(void)state;
+	struct pi_lab *lab;
+	struct pi_plan *p = load_lab_plan("tiny", &lab);
+	struct pi_buf b;
+	pi_buf_init(&b);
+	const char *zones[] = { "zones/pocket.zone", "unbound.conf" };
+	assert_true(pi_render_reload_script(p, 0, zones, 2, &b));
+	const char *t = pi_buf_str(&b);
+	assert_non_null(strstr(t, "sig unbound HUP\n"));
+	assert_null(strstr(strstr(t, "sig unbound HUP\n") + 1, "sig unbound HUP")); /* once per daemon */
+	assert_non_null(strstr(t, "exec sh \"$CONF/start.sh\""));
+	pi_buf_reset(&b);
+	const char *dns[] = { "dnsmasq.conf" };
+	assert_true(pi_render_reload_script(p, 0, dns, 1, &b));
+	assert_non_null(strstr(pi_buf_str(&b), "sig dnsmasq TERM; gone dnsmasq"));
+	pi_buf_reset(&b);
+	const char *hosts[] = { "hosts" };
+	assert_true(pi_render_reload_script(p, 0, hosts, 1, &b)); /* start.sh rewrites /etc/hosts */
+	pi_buf_reset(&b);
+	const char *bird_only[] = { "bird.conf", "incidents.conf", "www/index.html" };
+	assert_false(pi_render_reload_script(p, 0, bird_only, 3, &b));
+	pi_buf_free(&b);
+	pi_plan_free(p);
+	pi_lab_free(lab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_session_names),
 		cmocka_unit_test(test_session_name_fallback),
 		cmocka_unit_test(test_files_match_start),
+		cmocka_unit_test(test_reload_script),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
