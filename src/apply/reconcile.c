@@ -241,6 +241,9 @@ static int check_running(struct recon *r)
 
 static int step_remove(struct recon *r)
 {
+	char detail[64];
+	snprintf(detail, sizeof(detail), "removing %u nodes", r->diff.n_nodes_removed);
+	pi_setup_progress(&r->s, 0, r->diff.n_nodes_removed, detail);
 	int rc = pi_setup_open_netns(&r->s);
 	if (rc == 0)
 		rc = cut_old_ends(r);
@@ -284,6 +287,7 @@ static int step_add(struct recon *r)
 			rc = pi_setup_pool(s, PI_PHASE_START, pi_setup_start_one);
 		s->res->containers = r->diff.n_nodes_added;
 	}
+	s->phase = PI_PHASE_WIRE;
 	if (rc == 0)
 		rc = pi_setup_wire(s);
 	if (rc == 0 && r->diff.n_nodes_added)
@@ -346,9 +350,10 @@ static int recon_init(struct recon *r)
 int pi_apply_reconcile(struct pi_backend *b, const struct pi_plan_pins *pins, const struct pi_plan *plan,
 		       const struct pi_apply_opts *opts, struct pi_apply_result *res, struct pi_diag *diag)
 {
-	static int (*const steps[])(struct recon *) = { step_remove, step_write, step_add, step_reload,
+	/* In setup's phase order, so progress reads as setup's does. */
+	static int (*const steps[])(struct recon *) = { step_write, step_remove, step_add, step_reload,
 							step_converge };
-	static const enum pi_phase phase[] = { PI_PHASE_CREATE, PI_PHASE_RENDER, PI_PHASE_WIRE, PI_PHASE_DAEMONS,
+	static const enum pi_phase phase[] = { PI_PHASE_RENDER, PI_PHASE_CREATE, PI_PHASE_CREATE, PI_PHASE_DAEMONS,
 					       PI_PHASE_CONVERGE };
 	struct recon r = { .pins = pins };
 	pi_setup_init(&r.s, b, plan, opts, res, diag);

@@ -164,21 +164,29 @@ int pi_cmd_render(struct pi_cli *cli, int argc, char **argv);
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 #define PI_SETUP_USAGE \
 	"usage: pocketinternet [-c LAB.yml] setup [-j N] [--timeout S] [--image TAG] [--no-build] [--keep-on-error]\n" \
-	"                                         [--format text|json]\n" \
+	"                                         [--dry-run] [--format text|json]\n" \
 	"\n" \
 	"Plans the lab, renders every node's configs into /var/lib/pocketinternet/<lab>/\n" \
 	"(POCKETINTERNET_STATE overrides), builds the node image if it is missing,\n" \
 	"creates one container per node (network mode none), wires links over\n" \
 	"netlink, starts the daemons and waits until every planned BGP session is\n" \
 	"Established and every resolver answers through the pocket root.\n" \
-	"Run as root. On a lab that is already up it says so and changes nothing.\n" \
-	"On failure or Ctrl-C it removes what it made (unless --keep-on-error).\n" \
+	"Run as root. On failure or Ctrl-C it removes what it made (unless\n" \
+	"--keep-on-error).\n" \
+	"\n" \
+	"On a lab that runs, it applies only what changed in the lab file: new\n" \
+	"nodes are created and wired, removed ones torn down, and the nodes that\n" \
+	"stay keep their containers; where their files changed, their daemons are\n" \
+	"reconfigured, not restarted. A lab already as its file says is left alone.\n" \
+	"Numbers (ASNs, prefixes, addresses, names) of what runs stay as they are.\n" \
+	"See docs/operations.md.\n" \
 	"\n" \
 	"  -j, --parallel N   engine/netlink work in parallel (default 8)\n" \
 	"  -t, --timeout S    seconds to wait for convergence (default 180)\n" \
 	"  -i, --image TAG    node image (default pocketinternet/node:<version>)\n" \
 	"  -n, --no-build     fail instead of building a missing image\n" \
 	"  -k, --keep-on-error  leave a failed lab in place for inspection\n" \
+	"  -D, --dry-run      print what setup would change, and change nothing\n" \
 	"  -f, --format F     text (default) or json: the result as one JSON document\n"
 int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
 #define PI_TEARDOWN_USAGE \

@@ -72,7 +72,7 @@ static int parse_setup_args(int argc, char **argv, struct setup_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "j:t:i:nkf:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:t:i:nkf:D", opts, NULL)) != -1) {
 		if (c == 'j' && ((a->ao.parallel = (unsigned)atoi(optarg)) < 1 || a->ao.parallel > 64))
 			return pi_cli_usage_error("setup", "--parallel takes 1 to 64");
 		if (c == 't' && (a->ao.converge_timeout_s = (unsigned)atoi(optarg)) < 1)
@@ -211,6 +211,8 @@ static int dry_run(const struct pi_plan *plan, const struct pi_plan_pins *pins, 
 		pi_plan_diff_write_text(&d, &out);
 	}
 	fputs(pi_buf_str(&out), stdout);
+	if (out.len && pi_buf_str(&out)[out.len - 1] != '\n')
+		fputc('\n', stdout);
 	pi_buf_free(&out);
 	pi_plan_diff_free(&d);
 	return PI_EXIT_OK;
