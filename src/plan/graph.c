@@ -594,6 +594,74 @@ static void build_rels(struct gctx *g)
 	}
 }
 
+/* Where a relationship sits in the canonical order: the order the
+ * generator without pins produces (build_rels), as a function of the
+ * relationship alone, so that one kept from pins sits where it would have
+ * been generated and a plan built from its own pins lists the same things
+ * in the same order (docs/plan.md, "Stable plans and pins"). */
+struct rel_key {
+	uint32_t group; /* 0 lab, 1 transit clique, 2 a stub's choices, 3 an IXP's anchors */
+	uint32_t pod;   /* the pod whose step made it */
+	uint32_t sub;   /* stubs: 0 providers, 1 IXPs */
+	uint64_t rank;  /* the chooser's ranking (pick: highest affinity first) */
+	uint32_t other, seq;
+};
+
+static struct rel_key rel_key_of(const struct pl_ctx *c, const struct pl_rel *r, uint32_t seq)
+{
+	const struct pi_plan *plan = c->plan;
+	if (r->from_lab) /* lab_rels comes first, in lab order, with or without pins */
+		return (struct rel_key){ 0, 0, 0, 0, 0, seq };
+	if (r->kind == PL_PEER)
+		return (struct rel_key){ 1, r->a < r->b ? r->a : r->b, 0, 0, r->a < r->b ? r->b : r->a, seq };
+	if (r->kind == PL_TRANSIT) /* a stub's provider */
+		return (struct rel_key){ 2, r->b, 0, ~affinity(c, r->b, r->a), r->a, seq };
+	if (plan->pods[r->a].tier != PI_TIER_TRANSIT) /* a stub's IXP (also when it topped one up) */
+		return (struct rel_key){ 2, r->a, 1, ~affinity(c, r->a, r->b), r->b, seq };
+	return (struct rel_key){ 3, r->b, 0, ~affinity(c, r->b, r->a), r->a, seq }; /* an anchor */
+}
+
+struct keyed_rel {
+	struct rel_key k;
+	struct pl_rel r;
+};
+
+static int cmp_keyed(const void *x, const void *y)
+{
+	const struct rel_key *a = &((const struct keyed_rel *)x)->k, *b = &((const struct keyed_rel *)y)->k;
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	if (a->pod != b->pod)
+		return a->pod < b->pod ? -1 : 1;
+	if (a->sub != b->sub)
+		return a->sub < b->sub ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	if (a->other != b->other)
+		return a->other < b->other ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Puts the relationships in canonical order. Without pins this keeps the
+ * generator's order (but for the rare stub that tops up an IXP in a lab
+ * with fewer than two transit pods: it moves to that stub's own IXPs);
+ * with pins, kept relationships no longer come first. Everything after
+ * (links, interfaces, sessions) follows this order. */
+static void sort_rels(struct pl_ctx *c)
+{
+	size_t n = c->rels.len;
+	struct keyed_rel *v = pi_xcalloc(n + 1, sizeof(*v));
+	struct pl_rel *rels = c->rels.data;
+	for (size_t i = 0; i < n; i++) {
+		v[i].k = rel_key_of(c, &rels[i], (uint32_t)i);
+		v[i].r = rels[i];
+	}
+	qsort(v, n, sizeof(*v), cmp_keyed);
+	for (size_t i = 0; i < n; i++)
+		rels[i] = v[i].r;
+	free(v);
+}
+
 int pl_graph(struct pl_ctx *c)
 {
 	struct pi_plan *plan = c->plan;
@@ -610,6 +678,7 @@ int pl_graph(struct pl_ctx *c)
 	pl_set64_free(&g.pairs);
 	if (c->errors)
 		return -EINVAL;
+	sort_rels(c);
 	if (c->pins)
 		match_pins(c);
 	build_adj(c);
