@@ -26,48 +26,11 @@
 #include "pocketinternet/log.h"
 #include "pocketinternet/plan.h"
 #include "pocketinternet/render.h"
+#include "bench_lab.h"
 
 #define BENCH_LABEL "pocketinternet.bench"
 
 static unsigned parallel = 8;
-
-/* A lab of n pods shaped like the shipped ones: a small transit core, an
- * IXP per 50 pods, the rest access and content networks. */
-static char *gen_lab(const char *name, unsigned n)
-{
-	unsigned transit = n / 25 < 2 ? 2 : n / 25 > 12 ? 12 : n / 25;
-	unsigned ixp = n / 50 ? n / 50 : 1;
-	if (transit + ixp >= n)
-		ixp = n > transit ? n - transit - 1 : 0;
-	unsigned rest = n - transit - ixp;
-	unsigned bb = rest / 2, content = rest - bb;
-	struct pi_buf b;
-	pi_buf_init(&b);
-	pi_buf_printf(&b, "name: %s\nseed: 7\naddress_space:\n  ipv4: 10.0.0.0/8\n  ipv6: 2001:db8::/32\npods:\n", name);
-	pi_buf_printf(&b, "  transit: %u\n", transit);
-	if (ixp)
-		pi_buf_printf(&b, "  ixp: %u\n", ixp);
-	if (bb)
-		pi_buf_printf(&b, "  broadband: %u\n", bb);
-	if (content)
-		pi_buf_printf(&b, "  content: %u\n", content);
-	return pi_buf_steal(&b);
-}
-
-static int load_plan(const char *name, unsigned pods, struct pi_lab **lab, struct pi_plan **plan)
-{
-	char *text = gen_lab(name, pods);
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	int rc = pi_lab_load_mem(name, text, strlen(text), pi_default_blueprint_dir(), lab, &diag);
-	if (!rc)
-		rc = pi_plan_build(*lab, plan, &diag);
-	if (rc)
-		pi_diag_print(&diag, stderr);
-	pi_diag_free(&diag);
-	free(text);
-	return rc;
-}
 
 /* ---- plan + render, no Docker ---- */
 
@@ -102,7 +65,7 @@ static void bench_plan(unsigned pods, struct pi_buf *rep)
 	struct pi_lab *lab;
 	struct pi_plan *plan;
 	double t0 = pi_monotonic();
-	if (load_plan("benchplan", pods, &lab, &plan)) {
+	if (bench_load_plan("benchplan", pods, &lab, &plan)) {
 		pi_buf_printf(rep, "| %u | failed to plan | | | | |\n", pods);
 		return;
 	}
@@ -212,7 +175,7 @@ static void bench_setup(struct pi_docker *d, struct pi_backend *b, unsigned pods
 	char name[32];
 	snprintf(name, sizeof(name), "bench%u", pods);
 	double tp = pi_monotonic();
-	if (load_plan(name, pods, &lab, &plan)) {
+	if (bench_load_plan(name, pods, &lab, &plan)) {
 		pi_buf_printf(rep, "| %u | failed to plan |\n", pods);
 		return;
 	}

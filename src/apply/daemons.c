@@ -137,6 +137,8 @@ struct converge {
 	uint32_t *pending;
 	bool *resolver_pending;
 	bool *session_awaited; /* per session */
+	bool *kicked;          /* per node: its resolver was told to start afresh */
+	double bgp_up_at;      /* when every awaited session was up (0: not yet) */
 };
 
 static uint32_t count_up(const struct converge *c, uint32_t i, const struct pi_vec *st)
@@ -189,6 +191,7 @@ static void converge_init(struct converge *c)
 	c->pending = pi_xcalloc(p->n_nodes + 1, sizeof(uint32_t));
 	c->resolver_pending = pi_xcalloc(p->n_nodes + 1, sizeof(bool));
 	c->session_awaited = pi_xcalloc(p->n_sessions + 1, sizeof(bool));
+	c->kicked = pi_xcalloc(p->n_nodes + 1, sizeof(bool));
 	for (uint32_t k = 0; k < p->n_sessions; k++) {
 		const struct pi_plan_session *x = &p->sessions[k];
 		if (!(setup_wants(s, x->a) || setup_wants(s, x->b)) || s->rt[x->a].pid <= 0 || s->rt[x->b].pid <= 0)
@@ -223,7 +226,45 @@ static int converge_round(struct converge *c)
 		 s->res->resolvers_up, s->res->resolvers_total);
 	pi_setup_progress(s, ends_total - ends_pending + s->res->resolvers_up, ends_total + s->res->resolvers_total,
 			  detail);
+	if (ends_pending == 0 && c->bgp_up_at == 0)
+		c->bgp_up_at = pi_monotonic();
 	return ends_pending == 0 && res_pending == 0;
+}
+
+/*
+ * A resolver that started before the routes did has seen the root servers
+ * time out, and Unbound then waits out its back-off before it asks them
+ * again: seconds after BGP has converged. Once every session is up, a
+ * resolver still silent a second later is told to reload (its reload
+ * script: SIGHUP, which also clears Unbound's server cache), once.
+ */
+static int kick_one(void *ctx, size_t i)
+{
+	struct converge *c = ctx;
+	struct setup *s = c->s;
+	if (!c->resolver_pending[i] || c->kicked[i])
+		return 0;
+	c->kicked[i] = true;
+	struct pi_buf sh;
+	pi_buf_init(&sh);
+	const char *conf[] = { "unbound.conf" };
+	if (pi_render_reload_script(s->plan, (uint32_t)i, conf, 1, &sh)) {
+		const char *argv[] = { "sh", "-c", pi_buf_str(&sh) };
+		struct pi_exec_result r;
+		pi_exec_result_init(&r);
+		s->b->ops->exec(s->b, s->plan->lab_name, s->plan->nodes[i].name, argv, 3, NULL, &r, NULL);
+		pi_exec_result_free(&r);
+	}
+	pi_buf_free(&sh);
+	return 0;
+}
+
+static void kick_resolvers(struct converge *c)
+{
+	struct setup *s = c->s;
+	if (c->bgp_up_at == 0 || pi_monotonic() - c->bgp_up_at < 1.0 || s->opts->start_only)
+		return;
+	pi_pool_run(s->plan->n_nodes, s->opts->parallel ? s->opts->parallel : 8, kick_one, NULL, c, NULL);
 }
 
 int pi_setup_converge(struct setup *s)
@@ -242,6 +283,7 @@ int pi_setup_converge(struct setup *s)
 		}
 		if (pi_setup_cancelled(s) || pi_monotonic() > deadline)
 			break;
+		kick_resolvers(&c);
 		sleep_ms(delay_ms);
 		if (delay_ms < 1000)
 			delay_ms = delay_ms * 3 / 2;
@@ -249,5 +291,6 @@ int pi_setup_converge(struct setup *s)
 	free(c.pending);
 	free(c.resolver_pending);
 	free(c.session_awaited);
+	free(c.kicked);
 	return pi_setup_cancelled(s) ? -ECANCELED : 0;
 }

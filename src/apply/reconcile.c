@@ -308,9 +308,14 @@ static int step_reload(struct recon *r)
 	return rc;
 }
 
+/* Waits for what the change touched: the sessions of new and reconfigured
+ * nodes (at both ends) and the new nodes' resolvers; the rest ran as it did. */
 static int step_converge(struct recon *r)
 {
-	r->s.want = NULL; /* the whole lab, as after a fresh setup */
+	const struct pi_plan *p = r->s.plan;
+	for (uint32_t i = 0; i < p->n_nodes; i++)
+		r->want[i] |= r->kept[i] && r->changed[i].len > 0;
+	r->s.want = r->want;
 	return pi_setup_converge(&r->s);
 }
 

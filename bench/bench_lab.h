@@ -1,0 +1,13 @@
+/* Generated labs for the benchmarks. */
+#ifndef PI_BENCH_LAB_H
+#define PI_BENCH_LAB_H
+
+#include "pocketinternet/lab.h"
+#include "pocketinternet/plan.h"
+
+/* A lab of n pods shaped like the shipped ones (YAML text, malloc'd). */
+char *bench_gen_lab(const char *name, unsigned n);
+/* Loads and plans it; 0 or -errno (diagnostics printed). */
+int bench_load_plan(const char *name, unsigned pods, struct pi_lab **lab, struct pi_plan **plan);
+
+#endif
