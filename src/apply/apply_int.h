@@ -49,6 +49,11 @@ int pi_apply_impair_reapply(struct pi_backend *b, const struct pi_plan *plan, js
  * files rewritten, daemons reconfigured, sessions disabled again. */
 int pi_apply_incidents_reapply(struct pi_backend *b, const struct pi_plan *plan, const char *state_root,
 			       json_t *ops, const bool *nodes, struct pi_diag *diag);
+/* Every link's egresses as the lab file's impairments and link set say
+ * (reconcile: a changed impairments: section takes effect). check: change
+ * nothing, return 1 at the first egress that differs (0: all as they should be). */
+int pi_apply_impair_sync(struct pi_backend *b, const struct pi_plan *plan, const char *state_root, bool check,
+			 struct pi_diag *diag);
 /* Fills e->qdisc and e->impair from the interface's root qdisc (impair.c). */
 struct pi_nl;
 void pi_apply_end_impair(struct pi_nl *nl, const char *ifname, struct pi_link_end *e);

@@ -307,3 +307,41 @@ int pi_apply_impair_reapply(struct pi_backend *b, const struct pi_plan *plan, js
 	}
 	return rc;
 }
+
+/* ---- reconcile: every egress as the lab file and link set say ---- */
+
+/* What egress e should have: what link set recorded for it, else the lab
+ * file's default for its link. */
+static void wanted(const struct pi_plan *plan, json_t *ops, const struct eg *e, struct pi_impair *out)
+{
+	const struct pi_plan_link *lk = &plan->links[plan->ifaces[e->iface].link];
+	*out = lk->impair;
+	char label[320];
+	eg_label(plan, e, label, sizeof(label));
+	json_t *v = json_object_get(json_object_get(pi_ops_link(ops, lk->name, false), "impair"), label);
+	if (json_is_string(v))
+		impair_parse(json_string_value(v), out);
+}
+
+int pi_apply_impair_sync(struct pi_backend *b, const struct pi_plan *plan, const char *state_root, bool check,
+			 struct pi_diag *diag)
+{
+	json_t *ops = pi_ops_load(state_root, plan->lab_name, diag);
+	int rc = 0;
+	for (uint32_t f = 0; f < plan->n_ifaces && rc == 0; f++) {
+		bool lan = plan->links[plan->ifaces[f].link].kind == PI_LINK_LAN;
+		for (int br = 0; br <= (lan ? 1 : 0) && rc == 0; br++) {
+			struct eg e = { f, br == 1 };
+			struct pi_impair want, have;
+			wanted(plan, ops, &e, &want);
+			if (eg_get(b, plan, &e, &have) != 0 || pi_impair_equal(&want, &have))
+				continue; /* a stopped node, or as it should be */
+			if (check)
+				rc = 1;
+			else if ((rc = netem_check(&want, diag)) == 0)
+				rc = eg_apply(b, plan, &e, &want, diag);
+		}
+	}
+	json_decref(ops);
+	return rc;
+}

@@ -33,7 +33,7 @@ json_t *pi_ops_load(const char *state_root, const char *lab, struct pi_diag *dia
 	if (rc == 0 && len > 0) {
 		json_error_t err;
 		root = json_loadb(text, len, 0, &err);
-		if (!root)
+		if (!root && diag)
 			pi_diag_warn(diag, (struct pi_pos){ path, err.line, err.column },
 				     "remove it to forget what operations changed", "%s", err.text);
 	}

@@ -274,7 +274,8 @@ static bool unchanged(struct recon *r)
 			same &= ((struct pi_node_state *)pi_vec_at(&found, i))->running;
 	same &= found.len == r->s.plan->n_nodes;
 	pi_vec_free(&found);
-	return same;
+	/* The impairments: section may have changed alone. */
+	return same && pi_apply_impair_sync(r->s.b, r->s.plan, r->s.opts->state_root, true, NULL) == 0;
 }
 
 static int step_add(struct recon *r)
@@ -305,6 +306,8 @@ static int step_reload(struct recon *r)
 		rc = pi_apply_incidents_reapply(s->b, s->plan, s->opts->state_root, ops, NULL, s->diag);
 		json_decref(ops);
 	}
+	if (rc == 0)
+		rc = pi_apply_impair_sync(s->b, s->plan, s->opts->state_root, false, s->diag);
 	return rc;
 }
 

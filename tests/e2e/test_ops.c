@@ -21,6 +21,8 @@
 
 /* ---- helpers ---- */
 
+static void qdisc_of(uint32_t node, const char *ifname, struct pi_impair *imp, char kind[16]);
+
 static json_t *bin_json(const char *const *argv, int *rc)
 {
 	struct pi_buf out;
@@ -380,6 +382,40 @@ static void test_leak(void **state)
 	assert_int_equal(wait_violations(false), 0);
 }
 
+/* The lab file's impairments: take effect when setup applies the changed
+ * file to the running lab, and go when the rule goes. */
+static void test_lab_impairments(void **state)
+{
+	(void)state;
+	char path[256];
+	snprintf(path, sizeof(path), "/tmp/pi-ops-imp-%d.yml", (int)getpid());
+	char *text = NULL;
+	size_t n = 0;
+	assert_int_equal(pi_read_file(lab_file, &text, &n), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\nimpairments:\n  - {match: {scope: subscriber}, rate: 20mbit}\n", text);
+	fclose(f);
+	free(text);
+	const struct pi_plan_iface *sub = NULL;
+	for (uint32_t i = 0; i < plan->n_ifaces && !sub; i++)
+		if (plan->links[plan->ifaces[i].link].scope == PI_SCOPE_SUBSCRIBER)
+			sub = &plan->ifaces[i];
+	assert_non_null(sub);
+	const char *up[] = { "-c", path, "setup", NULL };
+	assert_int_equal(run_bin(NULL, up), 0);
+	struct pi_impair imp;
+	char kind[16];
+	qdisc_of(sub->node, sub->name, &imp, kind);
+	assert_string_equal(kind, "tbf");
+	assert_int_equal(imp.rate_bps, 20000000);
+	const char *back[] = { "-c", lab_file, "setup", NULL };
+	assert_int_equal(run_bin(NULL, back), 0);
+	qdisc_of(sub->node, sub->name, &imp, kind);
+	assert_string_equal(kind, "");
+	unlink(path);
+}
+
 /* ---- changing a running lab ---- */
 
 /* Container IDs of the running lab, by node name ("name id\n" lines). */
@@ -617,6 +653,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hijack),
 		cmocka_unit_test(test_leak),
 		cmocka_unit_test(test_reconcile),
+		cmocka_unit_test(test_lab_impairments),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
