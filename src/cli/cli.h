@@ -211,6 +211,8 @@ int pi_cmd_status(struct pi_cli *cli, int argc, char **argv);
 	"For each node whether it runs; for each planned BGP session its state at\n" \
 	"both ends (from the router daemon's control socket); for each resolver\n" \
 	"whether it answers through the pocket root. Every probe has a timeout.\n" \
+	"Stopped nodes show as exited, their sessions as down; active incidents\n" \
+	"(pocketinternet incident) are listed at the end.\n" \
 	"Without -c or --lab: the lab that runs, when exactly one does.\n" \
 	"Exit status 0 when everything is up, 1 otherwise.\n" \
 	"\n" \

@@ -76,6 +76,19 @@ static void status_text(const struct pi_plan *plan, const struct pi_status *st)
 			printf("%-32s %s\n", plan->nodes[i].name, st->answers[i] ? "yes" : "no");
 }
 
+/* Active incidents: a lab that misbehaves on purpose should say so. */
+static void incidents_text(const struct pi_plan *plan, const struct pi_vec *inc)
+{
+	if (!inc->len)
+		return;
+	printf("\nINCIDENTS (pocketinternet incident clear undoes them)\n");
+	for (size_t i = 0; i < inc->len; i++) {
+		char text[512];
+		pi_incident_describe(plan, pi_vec_at(inc, i), text, sizeof(text));
+		printf("%s\n", text);
+	}
+}
+
 static void print_json(json_t *j)
 {
 	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -101,11 +114,24 @@ int pi_cmd_status(struct pi_cli *cli, int argc, char **argv)
 	struct pi_status st;
 	pi_diag_init(&diag);
 	pi_apply_status(&b, plan, 8, &st, &diag);
+	struct pi_vec inc = PI_VEC_INIT(struct pi_incident);
+	pi_apply_incident_list(plan, NULL, &inc, &diag);
 	pi_diag_print(&diag, stderr);
-	if (json)
-		print_json(status_json(plan, &st));
-	else
+	if (json) {
+		json_t *j = status_json(plan, &st);
+		json_t *ji = json_array();
+		for (size_t i = 0; i < inc.len; i++) {
+			char text[512];
+			pi_incident_describe(plan, pi_vec_at(&inc, i), text, sizeof(text));
+			json_array_append_new(ji, json_string(text));
+		}
+		json_object_set_new(j, "incidents", ji);
+		print_json(j);
+	} else {
 		status_text(plan, &st);
+		incidents_text(plan, &inc);
+	}
+	pi_vec_free(&inc);
 	rc = st.all_up ? PI_EXIT_OK : PI_EXIT_FAIL;
 	pi_status_free(&st);
 	pi_diag_free(&diag);

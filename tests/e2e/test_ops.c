@@ -333,6 +333,10 @@ static void test_hijack(void **state)
 	json_t *j = bin_json(list, &rc);
 	assert_int_equal(json_array_size(json_object_get(j, "incidents")), 1);
 	json_decref(j);
+	const char *st[] = { "status", "--format", "json", NULL };
+	j = bin_json(st, &rc);
+	assert_int_equal(json_array_size(json_object_get(j, "incidents")), 1); /* status shows it too */
+	json_decref(j);
 	const char *clear[] = { "incident", "clear", NULL };
 	assert_int_equal(run_bin(NULL, clear), 0);
 	assert_int_equal(wait_origin(border, net, plan->pods[victim].asn), plan->pods[victim].asn);
