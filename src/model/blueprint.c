@@ -224,14 +224,10 @@ static bool lan_holds(const struct pi_blueprint *bp, const struct pi_bp_lan *lan
 	return false;
 }
 
-static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blueprint *bp, struct pi_bp_lan *lan,
-		      size_t index)
+/* Reads and checks the LAN's name; returns how messages should call the LAN. */
+static const char *parse_lan_name(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blueprint *bp,
+				  struct pi_bp_lan *lan, size_t index)
 {
-	lan->pos = n ? n->pos : pi_ld_pos(ld, 0, 0);
-	lan->v6_len = 64;
-	if (!pi_y_is(ld, n, PI_Y_MAP, "a lans entry"))
-		return;
-	pi_y_keys(ld, n, lan_keys, "a lans entry");
 	const struct pi_ynode *v;
 	const char *where = "a LAN";
 	if (!(v = pi_y_get(n, "name"))) {
@@ -249,6 +245,14 @@ static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blue
 					  lan->name, bp->lans[i].pos.line);
 		where = pi_ld_fmt(ld, "LAN '%s'", lan->name);
 	}
+	return where;
+}
+
+/* Reads the LAN's member roles, each once; returns the members node (NULL if absent). */
+static const struct pi_ynode *parse_lan_members(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blueprint *bp,
+						struct pi_bp_lan *lan, const char *where)
+{
+	const struct pi_ynode *v;
 	if (!(v = pi_y_get(n, "members"))) {
 		pi_ld_err(ld, n->pos, "add members: [role, ...]", "%s has no 'members'", where);
 	} else if (pi_y_is(ld, v, PI_Y_SEQ, pi_ld_fmt(ld, "%s members", where))) {
@@ -271,6 +275,12 @@ static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blue
 			lan->members[lan->n_members++] = r->name;
 		}
 	}
+	return v;
+}
+
+/* Reads the optional prefix lengths and the subscriber/cgnat/nat64 flags. */
+static void parse_lan_options(struct pi_ld *ld, const struct pi_ynode *n, struct pi_bp_lan *lan, const char *where)
+{
 	uint64_t x;
 	const struct pi_ynode *v4 = pi_y_get(n, "ipv4"), *v6 = pi_y_get(n, "ipv6");
 	if (v4 && pi_y_uint(ld, v4, pi_ld_fmt(ld, "%s ipv4 prefix length", where), 16, 30, &x))
@@ -284,8 +294,14 @@ static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blue
 		pi_y_bool(ld, cg, "cgnat", &lan->cgnat);
 	if (n64)
 		pi_y_bool(ld, n64, "nat64", &lan->nat64);
+}
 
-	/* What the flags promise must be deliverable by the members. */
+/* What the flags promise must be deliverable by the members. */
+static void check_lan_flags(struct pi_ld *ld, const struct pi_ynode *n, const struct pi_blueprint *bp,
+			    const struct pi_bp_lan *lan, const char *where)
+{
+	const struct pi_ynode *v4 = pi_y_get(n, "ipv4"), *v6 = pi_y_get(n, "ipv6");
+	const struct pi_ynode *sub = pi_y_get(n, "subscriber"), *cg = pi_y_get(n, "cgnat"), *n64 = pi_y_get(n, "nat64");
 	if (lan->subscriber && lan->v6_len != 64)
 		pi_ld_err(ld, v6->pos, "use ipv6: 64 (SLAAC needs a /64)", "%s: a subscriber LAN needs an IPv6 /64",
 			  where);
@@ -311,21 +327,43 @@ static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blue
 			pi_ld_err(ld, n64->pos, "add a role with the 'nat64' service to members",
 				  "%s: nat64 LAN without a nat64 role", where);
 	}
+}
+
+/* Which roles may sit on the LAN, and whether its IPv4 prefix holds them all.
+ * members is the members node, v4 the ipv4 node (both for error positions). */
+static void check_lan_roles(struct pi_ld *ld, const struct pi_blueprint *bp, const struct pi_bp_lan *lan,
+			    const struct pi_ynode *members, const struct pi_ynode *v4, const char *where)
+{
 	unsigned hosts = 0;
 	for (unsigned i = 0; i < lan->n_members; i++) {
 		const struct pi_bp_role *r = pi_blueprint_role(bp, lan->members[i]);
 		hosts += r ? r->count.max : 0;
 		if (r && (r->services & PI_SVC_CLIENT) && !lan->subscriber)
-			pi_ld_err(ld, v->pos, "add subscriber: true, or move the client role to a subscriber LAN",
+			pi_ld_err(ld, members->pos, "add subscriber: true, or move the client role to a subscriber LAN",
 				  "%s: client role '%s' on a LAN that is not a subscriber LAN", where, r->name);
 		if (r && (r->services & PI_SVC_RS))
-			pi_ld_err(ld, v->pos, "remove it: the planner puts route servers on the IXP peering LAN",
+			pi_ld_err(ld, members->pos, "remove it: the planner puts route servers on the IXP peering LAN",
 				  "%s: route-server role '%s' on a pod LAN", where, r->name);
 	}
 	if (lan->v4_len && hosts > (1u << (32 - lan->v4_len)) - 2)
 		pi_ld_err(ld, v4->pos, pi_ld_fmt(ld, "use ipv4: %u or shorter", pi_prefix_len_for(PI_AF_V4, hosts + 2)),
 			  "%s: an IPv4 /%u holds %u hosts but up to %u nodes join it", where, lan->v4_len,
 			  (1u << (32 - lan->v4_len)) - 2, hosts);
+}
+
+static void parse_lan(struct pi_ld *ld, const struct pi_ynode *n, struct pi_blueprint *bp, struct pi_bp_lan *lan,
+		      size_t index)
+{
+	lan->pos = n ? n->pos : pi_ld_pos(ld, 0, 0);
+	lan->v6_len = 64;
+	if (!pi_y_is(ld, n, PI_Y_MAP, "a lans entry"))
+		return;
+	pi_y_keys(ld, n, lan_keys, "a lans entry");
+	const char *where = parse_lan_name(ld, n, bp, lan, index);
+	const struct pi_ynode *members = parse_lan_members(ld, n, bp, lan, where);
+	parse_lan_options(ld, n, lan, where);
+	check_lan_flags(ld, n, bp, lan, where);
+	check_lan_roles(ld, bp, lan, members, pi_y_get(n, "ipv4"), where);
 }
 
 static bool role_connected(const struct pi_blueprint *bp, const char *name)

@@ -130,85 +130,93 @@ static void note_change(struct pi_daemon_json_result *r, const char *key, json_t
 	r->changed = true;
 }
 
-int pi_daemon_json_merge(const char *file_name, const char *text, const struct pi_prefix *avoid,
-			 size_t n_avoid, struct pi_daemon_json_result *out, struct pi_diag *diag)
+/* Parses the current daemon.json into *root; blank text is an empty object. */
+static int load_root(const char *file_name, const char *text, json_t **root, struct pi_diag *diag)
 {
-	json_t *root = NULL;
 	json_error_t jerr;
-	char a[PI_PREFIX_STRLEN], b[PI_PREFIX_STRLEN];
-	int rc = 0;
-	memset(out, 0, sizeof(*out));
-	pi_buf_init(&out->changes);
-
 	bool empty = true;
 	for (const char *p = text; p && *p; p++)
 		if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
 			empty = false;
 	if (empty) {
-		root = json_object();
-	} else {
-		/* dockerd itself rejects a repeated key; a merge would silently keep one. */
-		root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-		if (!root) {
-			struct pi_pos pos = { file_name, jerr.line > 0 ? (unsigned)jerr.line : 0,
-					      jerr.column > 0 ? (unsigned)jerr.column : 0 };
-			bool dup = strstr(jerr.text, "duplicate") != NULL;
-			if (diag)
-				pi_diag_add(diag, pos,
-					    dup ? "keep one of the repeated keys by hand; the file was left unchanged"
-						: "fix the file by hand; it was left unchanged",
-					    "malformed JSON: %s", jerr.text);
-			rc = -EINVAL;
-			goto out;
-		}
-		if (!json_is_object(root)) {
-			struct pi_pos pos = { file_name, 1, 1 };
-			if (diag)
-				pi_diag_add(diag, pos, "daemon.json must hold one JSON object; it was left unchanged",
-					    "the top level is not a JSON object");
-			rc = -EINVAL;
-			goto out;
-		}
+		*root = json_object();
+		return 0;
 	}
+	/* dockerd itself rejects a repeated key; a merge would silently keep one. */
+	*root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*root) {
+		struct pi_pos pos = { file_name, jerr.line > 0 ? (unsigned)jerr.line : 0,
+				      jerr.column > 0 ? (unsigned)jerr.column : 0 };
+		bool dup = strstr(jerr.text, "duplicate") != NULL;
+		if (diag)
+			pi_diag_add(diag, pos,
+				    dup ? "keep one of the repeated keys by hand; the file was left unchanged"
+					: "fix the file by hand; it was left unchanged",
+				    "malformed JSON: %s", jerr.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(*root)) {
+		struct pi_pos pos = { file_name, 1, 1 };
+		if (diag)
+			pi_diag_add(diag, pos, "daemon.json must hold one JSON object; it was left unchanged",
+				    "the top level is not a JSON object");
+		return -EINVAL;
+	}
+	return 0;
+}
 
-	/* docker0: keep a bip that is already out of the way. */
-	struct pi_prefix bip;
+/* docker0: keep a bip that is already out of the way. *bip gets docker0's network. */
+static int merge_bip(json_t *root, const struct pi_prefix *avoid, size_t n_avoid, struct pi_prefix *bip,
+		     struct pi_daemon_json_result *out)
+{
+	char a[PI_PREFIX_STRLEN];
 	json_t *old_bip = json_object_get(root, "bip");
-	bool bip_ok = bip_net(old_bip, &bip) && !clashes(&bip, avoid, n_avoid);
-	if (!bip_ok) {
-		struct pi_prefix host;
-		rc = pick_v4(24, avoid, n_avoid, NULL, &bip);
-		if (rc)
-			goto nospace;
-		pi_prefix_host(&bip, 1, &host);
-		json_t *nv = json_string(pi_prefix_fmt(&host, a));
-		note_change(out, "bip", old_bip, nv, old_bip ? "overlaps the lab, a reserved range or a host route" : "docker0 defaults to 172.17.0.1/16");
-		json_object_set_new(root, "bip", nv);
-		/* A fixed-cidr must lie inside bip's network: an old one no longer does. */
-		json_t *fc = json_object_get(root, "fixed-cidr");
-		if (fc) {
-			note_change(out, "fixed-cidr", fc, NULL, "it must lie inside the new bip");
-			json_object_del(root, "fixed-cidr");
-		}
+	if (bip_net(old_bip, bip) && !clashes(bip, avoid, n_avoid))
+		return 0;
+	struct pi_prefix host;
+	int rc = pick_v4(24, avoid, n_avoid, NULL, bip);
+	if (rc)
+		return rc;
+	pi_prefix_host(bip, 1, &host);
+	json_t *nv = json_string(pi_prefix_fmt(&host, a));
+	note_change(out, "bip", old_bip, nv,
+		    old_bip ? "overlaps the lab, a reserved range or a host route" : "docker0 defaults to 172.17.0.1/16");
+	json_object_set_new(root, "bip", nv);
+	/* A fixed-cidr must lie inside bip's network: an old one no longer does. */
+	json_t *fc = json_object_get(root, "fixed-cidr");
+	if (fc) {
+		note_change(out, "fixed-cidr", fc, NULL, "it must lie inside the new bip");
+		json_object_del(root, "fixed-cidr");
 	}
+	return 0;
+}
 
+static int merge_pools(json_t *root, const struct pi_prefix *avoid, size_t n_avoid, const struct pi_prefix *bip,
+		       struct pi_daemon_json_result *out)
+{
+	char a[PI_PREFIX_STRLEN];
 	json_t *old_pools = json_object_get(root, "default-address-pools");
-	if (!pools_safe(old_pools, avoid, n_avoid, &bip)) {
-		/* The largest free block from /17 down to /20, carved in /24s. */
-		struct pi_prefix base;
-		rc = -ENOSPC;
-		for (unsigned len = 17; len <= 20 && rc; len++)
-			rc = pick_v4(len, avoid, n_avoid, &bip, &base);
-		if (rc)
-			goto nospace;
-		json_t *nv = json_pack("[{s:s, s:i}]", "base", pi_prefix_fmt(&base, a), "size", 24);
-		note_change(out, "default-address-pools", old_pools, nv,
-			    old_pools ? "overlaps the lab, docker0, a reserved range or a host route"
-				      : "the built-in pools are 172.17.0.0/16-172.31.0.0/16 and 192.168.0.0/16");
-		json_object_set_new(root, "default-address-pools", nv);
-	}
+	if (pools_safe(old_pools, avoid, n_avoid, bip))
+		return 0;
+	/* The largest free block from /17 down to /20, carved in /24s. */
+	struct pi_prefix base;
+	int rc = -ENOSPC;
+	for (unsigned len = 17; len <= 20 && rc; len++)
+		rc = pick_v4(len, avoid, n_avoid, bip, &base);
+	if (rc)
+		return rc;
+	json_t *nv = json_pack("[{s:s, s:i}]", "base", pi_prefix_fmt(&base, a), "size", 24);
+	note_change(out, "default-address-pools", old_pools, nv,
+		    old_pools ? "overlaps the lab, docker0, a reserved range or a host route"
+			      : "the built-in pools are 172.17.0.0/16-172.31.0.0/16 and 192.168.0.0/16");
+	json_object_set_new(root, "default-address-pools", nv);
+	return 0;
+}
 
-	/* IPv6: only when the file turns it on does docker0 need a v6 range. */
+/* IPv6: only when the file turns it on does docker0 need a v6 range. */
+static int merge_ipv6(json_t *root, const struct pi_prefix *avoid, size_t n_avoid, struct pi_daemon_json_result *out)
+{
+	char b[PI_PREFIX_STRLEN];
 	json_t *ipv6 = json_object_get(root, "ipv6");
 	json_t *old_fc6 = json_object_get(root, "fixed-cidr-v6");
 	struct pi_prefix fc6;
@@ -217,9 +225,9 @@ int pi_daemon_json_merge(const char *file_name, const char *text, const struct p
 		      !clashes(&fc6, avoid, n_avoid);
 	if (json_is_true(ipv6) || old_fc6) {
 		if (!fc6_ok) {
-			rc = pick_v6(avoid, n_avoid, &fc6);
+			int rc = pick_v6(avoid, n_avoid, &fc6);
 			if (rc)
-				goto nospace;
+				return rc;
 			json_t *nv = json_string(pi_prefix_fmt(&fc6, b));
 			note_change(out, "fixed-cidr-v6", old_fc6, nv,
 				    old_fc6 ? "overlaps the lab's IPv6 space" : "IPv6 is on and needs a range outside the lab");
@@ -232,7 +240,12 @@ int pi_daemon_json_merge(const char *file_name, const char *text, const struct p
 		note_change(out, "ipv6", NULL, nv, "Docker's own networks stay IPv4-only");
 		json_object_set_new(root, "ipv6", nv);
 	}
+	return 0;
+}
 
+/* out->json: the merged file, indented, with a final newline. */
+static void dump_root(json_t *root, struct pi_daemon_json_result *out)
+{
 	char *s = json_dumps(root, JSON_INDENT(2));
 	size_t n = strlen(s);
 	out->json = pi_xmalloc(n + 2);
@@ -240,11 +253,32 @@ int pi_daemon_json_merge(const char *file_name, const char *text, const struct p
 	out->json[n] = '\n';
 	out->json[n + 1] = '\0';
 	free(s);
-	goto out;
-nospace:
-	if (diag)
-		pi_diag_add(diag, nopos, "give the lab a smaller address_space",
-			    "no free range left for Docker's networks outside the lab's address space");
+}
+
+int pi_daemon_json_merge(const char *file_name, const char *text, const struct pi_prefix *avoid,
+			 size_t n_avoid, struct pi_daemon_json_result *out, struct pi_diag *diag)
+{
+	json_t *root = NULL;
+	struct pi_prefix bip;
+	memset(out, 0, sizeof(*out));
+	pi_buf_init(&out->changes);
+
+	int rc = load_root(file_name, text, &root, diag);
+	if (rc)
+		goto out;
+	rc = merge_bip(root, avoid, n_avoid, &bip, out);
+	if (!rc)
+		rc = merge_pools(root, avoid, n_avoid, &bip, out);
+	if (!rc)
+		rc = merge_ipv6(root, avoid, n_avoid, out);
+	if (rc) {
+		/* Only a full candidate range fails a merge step. */
+		if (diag)
+			pi_diag_add(diag, nopos, "give the lab a smaller address_space",
+				    "no free range left for Docker's networks outside the lab's address space");
+		goto out;
+	}
+	dump_root(root, out);
 out:
 	json_decref(root);
 	if (rc)

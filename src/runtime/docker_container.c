@@ -276,44 +276,38 @@ static size_t demux_cb(void *ctx, const char *p, size_t n)
 	return n;
 }
 
-int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv, size_t argc,
-		   const struct pi_exec_opts *opts, struct pi_exec_result *res, struct pi_diag *diag)
+/* POST /containers/{id}/exec: creates the exec instance; eid gets its id. */
+static int exec_create(struct pi_docker *d, const char *id, const char *const *argv, size_t argc,
+		       const struct pi_exec_opts *opts, const char *what, char eid[PI_DOCKER_ID_LEN],
+		       struct pi_diag *diag)
 {
-	json_t *body = NULL, *j = NULL;
-	char *start_body = NULL;
-	char eid[PI_DOCKER_ID_LEN] = "";
-	struct pi_buf path, what;
+	json_t *j = NULL;
+	json_t *body = pi_docker_exec_json(argv, argc, opts);
+	struct pi_docker_at at = { "POST", "/containers/", id, "/exec", false, body, 0 };
+	int rc = pi_docker_call_at(d, &at, &j, diag, "%s", what);
+	if (!rc)
+		pi_json_copy(j, "Id", eid, PI_DOCKER_ID_LEN);
+	json_decref(j);
+	json_decref(body);
+	return rc;
+}
+
+/* POST /exec/{eid}/start: runs the process, demuxing its output into res. */
+static int exec_start(struct pi_docker *d, const char *eid, const struct pi_exec_opts *opts, const char *what,
+		      struct pi_exec_result *res, bool *truncated, struct pi_diag *diag)
+{
+	struct pi_buf path;
 	struct pi_http_resp resp = { 0 };
 	struct exec_sink sink;
 	pi_buf_init(&path);
-	pi_buf_init(&what);
 	pi_buf_init(&resp.body);
 	pi_buf_init(&sink.raw);
-	int rc = 0;
-	if (argc == 0) {
-		if (diag)
-			pi_diag_add(diag, nopos, NULL, "exec in %s: empty command", id);
-		rc = -EINVAL;
-		goto out;
-	}
-	pi_buf_printf(&what, "cannot run %s in container %s", argv[0], id);
-
-	body = pi_docker_exec_json(argv, argc, opts);
-	struct pi_docker_at at = { "POST", "/containers/", id, "/exec", false, body, 0 };
-	rc = pi_docker_call_at(d, &at, &j, diag, "%s", pi_buf_str(&what));
-	if (rc)
-		goto out;
-	pi_json_copy(j, "Id", eid, sizeof(eid));
-	json_decref(j);
-	j = NULL;
-
 	/* The start answer is the raw attach stream until the process ends. */
 	pi_demux_init(&sink.dm, &res->out, &res->err);
 	sink.dm.cap = opts && opts->max_output ? opts->max_output : PI_EXEC_MAX_OUTPUT;
 	json_t *sb = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
-	start_body = json_dumps(sb, JSON_COMPACT);
+	char *start_body = json_dumps(sb, JSON_COMPACT);
 	json_decref(sb);
-	pi_buf_reset(&path);
 	pi_buf_printf(&path, "/v" PI_DOCKER_API "/exec/%s/start", eid);
 	struct pi_http_req req = {
 		.method = "POST",
@@ -326,38 +320,65 @@ int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv,
 		.ctx = &sink,
 		.timeout_s = opts ? opts->timeout_s : 0,
 	};
-	rc = pi_docker_http(d, &req, &resp, diag);
-	if (rc)
-		goto out;
-	if (resp.status != 200) {
+	int rc = pi_docker_http(d, &req, &resp, diag);
+	if (!rc && resp.status != 200) {
 		/* On error the body is the engine's JSON message, not frames. */
 		pi_buf_reset(&res->out);
 		pi_buf_reset(&res->err);
-		rc = pi_docker_status_error(resp.status, pi_buf_str(&sink.raw), pi_buf_str(&what), diag);
-		goto out;
+		rc = pi_docker_status_error(resp.status, pi_buf_str(&sink.raw), what, diag);
 	}
-
-	pi_buf_reset(&path);
-	pi_buf_printf(&path, "/v" PI_DOCKER_API "/exec/%s/json", eid);
-	rc = pi_docker_call(d, "GET", pi_buf_str(&path), NULL, &j, pi_buf_str(&what), diag);
-	if (rc)
-		goto out;
-	json_t *ec = json_object_get(j, "ExitCode");
-	if (json_is_true(json_object_get(j, "Running")) || !json_is_integer(ec)) {
-		if (diag)
-			pi_diag_add(diag, nopos, NULL, "%s: the engine has no exit code for it", pi_buf_str(&what));
-		rc = -EPROTO;
-		goto out;
-	}
-	res->exit_code = (int)json_integer_value(ec);
-	res->truncated = sink.dm.truncated;
-out:
+	*truncated = sink.dm.truncated;
 	free(start_body);
 	pi_buf_free(&sink.raw);
-	json_decref(body);
+	pi_buf_free(&path);
+	pi_buf_free(&resp.body);
+	return rc;
+}
+
+/* GET /exec/{eid}/json: the exit code of the finished process. */
+static int exec_exit_code(struct pi_docker *d, const char *eid, const char *what, int *exit_code,
+			  struct pi_diag *diag)
+{
+	json_t *j = NULL;
+	struct pi_buf path;
+	pi_buf_init(&path);
+	pi_buf_printf(&path, "/v" PI_DOCKER_API "/exec/%s/json", eid);
+	int rc = pi_docker_call(d, "GET", pi_buf_str(&path), NULL, &j, what, diag);
+	if (!rc) {
+		json_t *ec = json_object_get(j, "ExitCode");
+		if (json_is_true(json_object_get(j, "Running")) || !json_is_integer(ec)) {
+			if (diag)
+				pi_diag_add(diag, nopos, NULL, "%s: the engine has no exit code for it", what);
+			rc = -EPROTO;
+		} else {
+			*exit_code = (int)json_integer_value(ec);
+		}
+	}
 	json_decref(j);
 	pi_buf_free(&path);
+	return rc;
+}
+
+int pi_docker_exec(struct pi_docker *d, const char *id, const char *const *argv, size_t argc,
+		   const struct pi_exec_opts *opts, struct pi_exec_result *res, struct pi_diag *diag)
+{
+	if (argc == 0) {
+		if (diag)
+			pi_diag_add(diag, nopos, NULL, "exec in %s: empty command", id);
+		return -EINVAL;
+	}
+	char eid[PI_DOCKER_ID_LEN] = "";
+	bool truncated = false;
+	struct pi_buf what;
+	pi_buf_init(&what);
+	pi_buf_printf(&what, "cannot run %s in container %s", argv[0], id);
+	int rc = exec_create(d, id, argv, argc, opts, pi_buf_str(&what), eid, diag);
+	if (!rc)
+		rc = exec_start(d, eid, opts, pi_buf_str(&what), res, &truncated, diag);
+	if (!rc)
+		rc = exec_exit_code(d, eid, pi_buf_str(&what), &res->exit_code, diag);
+	if (!rc)
+		res->truncated = truncated;
 	pi_buf_free(&what);
-	pi_buf_free(&resp.body);
 	return rc;
 }

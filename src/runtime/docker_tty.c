@@ -95,8 +95,9 @@ static int relay(struct pi_docker *d, CURL *c, const char *eid, const char *pend
 	}
 }
 
-int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
-		       int *exit_code, struct pi_diag *diag)
+/* Creates the exec instance with a terminal and stdin attached; eid gets its id. */
+static int tty_exec_create(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
+			   char eid[PI_DOCKER_ID_LEN], struct pi_diag *diag)
 {
 	static const char *const env[] = { "TERM=xterm-256color" };
 	struct pi_exec_opts o = { .env = env, .n_env = 1 };
@@ -114,35 +115,15 @@ int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *c
 	pi_buf_free(&path);
 	if (rc)
 		return rc;
-	char eid[PI_DOCKER_ID_LEN];
-	pi_json_copy(resp, "Id", eid, sizeof(eid));
+	pi_json_copy(resp, "Id", eid, PI_DOCKER_ID_LEN);
 	json_decref(resp);
+	return 0;
+}
 
-	CURL *c = curl_easy_init();
-	if (!c)
-		return -ENOMEM;
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, pi_docker_socket(d));
-	curl_easy_setopt(c, CURLOPT_URL, "http://localhost/");
-	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-	struct termios saved;
-	bool raw = false;
-	if (curl_easy_perform(c) != CURLE_OK) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, "is dockerd running?", "cannot connect to %s", pi_docker_socket(d));
-		rc = -ECONNREFUSED;
-		goto out;
-	}
-	static const char start_body[] = "{\"Detach\":false,\"Tty\":true}";
-	char req[512];
-	int n = snprintf(req, sizeof(req),
-			 "POST /v" PI_DOCKER_API "/exec/%s/start HTTP/1.1\r\nHost: docker\r\n"
-			 "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
-			 "Content-Length: %zu\r\n\r\n%s",
-			 eid, sizeof(start_body) - 1, start_body);
-	if ((rc = send_all(c, req, (size_t)n)))
-		goto out;
-	/* Read the reply head: "HTTP/1.1 101 UPGRADED" ... blank line. */
-	struct pi_buf head;
-	pi_buf_init(&head);
+/* Reads the reply head: "HTTP/1.1 101 UPGRADED" ... blank line. Returns where
+ * the blank line starts in head, or NULL if the stream ended before it. */
+static char *read_reply_head(CURL *c, struct pi_buf *head)
+{
 	char *end = NULL;
 	while (!end) {
 		char chunk[1024];
@@ -157,16 +138,42 @@ int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *c
 		}
 		if (cc != CURLE_OK || got == 0)
 			break;
-		pi_buf_write(&head, chunk, got);
-		end = strstr(head.data, "\r\n\r\n");
+		pi_buf_write(head, chunk, got);
+		end = strstr(head->data, "\r\n\r\n");
 	}
-	if (!end || (strncmp(head.data, "HTTP/1.1 101", 12) && strncmp(head.data, "HTTP/1.1 200", 12))) {
+	return end;
+}
+
+/* Sends POST /exec/{eid}/start and reads the reply head into head; *off is
+ * where the terminal bytes that came with it begin. */
+static int tty_start(CURL *c, const char *eid, struct pi_buf *head, size_t *off, struct pi_diag *diag)
+{
+	static const char start_body[] = "{\"Detach\":false,\"Tty\":true}";
+	char req[512];
+	int rc;
+	int n = snprintf(req, sizeof(req),
+			 "POST /v" PI_DOCKER_API "/exec/%s/start HTTP/1.1\r\nHost: docker\r\n"
+			 "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 eid, sizeof(start_body) - 1, start_body);
+	if ((rc = send_all(c, req, (size_t)n)))
+		return rc;
+	char *end = read_reply_head(c, head);
+	if (!end || (strncmp(head->data, "HTTP/1.1 101", 12) && strncmp(head->data, "HTTP/1.1 200", 12))) {
 		pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "the engine refused the shell: %.120s",
-			    head.data ? head.data : "(no reply)");
-		pi_buf_free(&head);
-		rc = -EIO;
-		goto out;
+			    head->data ? head->data : "(no reply)");
+		return -EIO;
 	}
+	*off = (size_t)(end + 4 - head->data);
+	return 0;
+}
+
+/* Puts the user's terminal in raw mode and follows its size while relaying,
+ * then restores both. */
+static int tty_session(struct pi_docker *d, CURL *c, const char *eid, const char *pending, size_t n_pending)
+{
+	struct termios saved;
+	bool raw = false;
 	if (tcgetattr(0, &saved) == 0) {
 		struct termios t = saved;
 		cfmakeraw(&t);
@@ -175,13 +182,16 @@ int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *c
 	struct sigaction sa = { .sa_handler = on_winch };
 	sigaction(SIGWINCH, &sa, NULL);
 	resize(d, eid);
-	size_t off = (size_t)(end + 4 - head.data);
-	rc = relay(d, c, eid, head.data + off, head.len - off);
-	pi_buf_free(&head);
+	int rc = relay(d, c, eid, pending, n_pending);
 	signal(SIGWINCH, SIG_DFL);
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
-	/* The exit status of the shell. */
+	return rc;
+}
+
+/* The exit status of the shell; *exit_code is left alone if the engine does not say. */
+static void tty_exit_code(struct pi_docker *d, const char *eid, int *exit_code)
+{
 	char ipath[256];
 	snprintf(ipath, sizeof(ipath), "/v" PI_DOCKER_API "/exec/%s/json", eid);
 	json_t *info = NULL;
@@ -189,7 +199,36 @@ int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *c
 		*exit_code = (int)json_integer_value(json_object_get(info, "ExitCode"));
 		json_decref(info);
 	}
-out:
+}
+
+int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
+		       int *exit_code, struct pi_diag *diag)
+{
+	char eid[PI_DOCKER_ID_LEN];
+	int rc = tty_exec_create(d, container, argv, argc, eid, diag);
+	if (rc)
+		return rc;
+
+	CURL *c = curl_easy_init();
+	if (!c)
+		return -ENOMEM;
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, pi_docker_socket(d));
+	curl_easy_setopt(c, CURLOPT_URL, "http://localhost/");
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	if (curl_easy_perform(c) != CURLE_OK) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "is dockerd running?", "cannot connect to %s", pi_docker_socket(d));
+		curl_easy_cleanup(c);
+		return -ECONNREFUSED;
+	}
+	struct pi_buf head;
+	size_t off = 0;
+	pi_buf_init(&head);
+	rc = tty_start(c, eid, &head, &off, diag);
+	if (!rc) {
+		rc = tty_session(d, c, eid, head.data + off, head.len - off);
+		tty_exit_code(d, eid, exit_code);
+	}
+	pi_buf_free(&head);
 	curl_easy_cleanup(c);
 	return rc;
 }
