@@ -262,12 +262,6 @@ static json_t *jsessions(const struct pi_plan_diff *d)
 	return o;
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-	pi_buf_write(data, buf, size);
-	return 0;
-}
-
 int pi_plan_diff_write_json(const struct pi_plan_diff *d, struct pi_buf *out)
 {
 	const struct pi_plan *p = d->plan;
@@ -287,10 +281,5 @@ int pi_plan_diff_write_json(const struct pi_plan_diff *d, struct pi_buf *out)
 	json_object_set_new(o, "changed", jnames(p, d->links_changed, d->n_links_changed, link_name));
 	json_object_set_new(root, "links", o);
 	json_object_set_new(root, "sessions", jsessions(d));
-	int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	json_decref(root);
-	if (rc)
-		return -ENOMEM;
-	pi_buf_putc(out, '\n');
-	return 0;
+	return pl_json_write(root, out);
 }

@@ -218,4 +218,9 @@ void pl_dns(struct pl_ctx *c, const struct pi_prefix *parents, unsigned n_parent
 /* legacy.c */
 int pl_legacy(struct pl_ctx *c);
 
+/* Writes root as the plan's JSON files are written (indented, ASCII, a final
+ * newline) into out and releases it. 0 or -ENOMEM. (output.c) */
+struct json_t;
+int pl_json_write(struct json_t *root, struct pi_buf *out);
+
 #endif

@@ -199,6 +199,17 @@ static int dump_cb(const char *buf, size_t size, void *data)
 	return 0;
 }
 
+int pl_json_write(struct json_t *root, struct pi_buf *out)
+{
+	/* Straight into the buffer: no second copy of a large plan. */
+	int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(root);
+	if (rc)
+		return -ENOMEM;
+	pi_buf_putc(out, '\n');
+	return 0;
+}
+
 /* The plan's arrays, one element at a time, into a JSON array. */
 typedef json_t *(*json_elem_fn)(const struct pi_plan *plan, uint32_t i);
 
@@ -401,12 +412,5 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 	SET(root, "sessions", jlist(plan, plan->n_sessions, jsession));
 	SET(root, "routes", jlist(plan, plan->n_routes, jroute));
 	SET(root, "zones", jlist(plan, plan->n_zones, jzone));
-
-	/* Straight into the buffer: no second copy of a large plan. */
-	int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	json_decref(root);
-	if (rc)
-		return -ENOMEM;
-	pi_buf_putc(out, '\n');
-	return 0;
+	return pl_json_write(root, out);
 }

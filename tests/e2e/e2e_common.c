@@ -225,3 +225,15 @@ int rel_between(uint32_t a, uint32_t b)
 	return -1;
 }
 
+
+int e2e_open_lab(const char *name)
+{
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/labs/%s.yml", getenv("PI_SOURCE_DIR"), name);
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	int rc = pi_backend_open(&backend, &pi_backend_docker, &diag);
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	return rc ? -1 : bring_up(file);
+}

@@ -35,6 +35,8 @@ int load_plan(const char *file);
 void free_plan(void);
 /* Tears down whatever runs of file's lab, then sets it up with the binary. */
 int bring_up(const char *file);
+/* Opens the Docker backend and brings up labs/<name>.yml: 0 or -1. */
+int e2e_open_lab(const char *name);
 uint32_t pod_of_addr(const struct pi_prefix *a);
 /* What b is to a at the AS level (enum pi_rel), or -1. */
 int rel_between(uint32_t a, uint32_t b);

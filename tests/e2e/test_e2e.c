@@ -36,16 +36,7 @@
 static int group_setup(void **state)
 {
 	(void)state;
-	char file[4096];
-	snprintf(file, sizeof(file), "%s/labs/small.yml", getenv("PI_SOURCE_DIR"));
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	int rc = pi_backend_open(&backend, &pi_backend_docker, &diag);
-	pi_diag_print(&diag, stderr);
-	pi_diag_free(&diag);
-	if (rc)
-		return -1;
-	return bring_up(file) == 0 ? 0 : -1;
+	return e2e_open_lab("small") == 0 ? 0 : -1;
 }
 
 static int group_teardown(void **state)

@@ -112,16 +112,7 @@ static uint32_t exit_provider(uint32_t src, const char *dst, const uint32_t prov
 static int group_setup(void **state)
 {
 	(void)state;
-	char file[4096];
-	snprintf(file, sizeof(file), "%s/labs/lab.yml", getenv("PI_SOURCE_DIR"));
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	int rc = pi_backend_open(&backend, &pi_backend_docker, &diag);
-	pi_diag_print(&diag, stderr);
-	pi_diag_free(&diag);
-	if (rc)
-		return -1;
-	return bring_up(file) == 0 ? 0 : -1;
+	return e2e_open_lab("lab") == 0 ? 0 : -1;
 }
 
 static int group_teardown(void **state)
