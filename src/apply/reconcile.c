@@ -10,8 +10,10 @@
  *      so are kept nodes' new or changed interfaces (setup_int.h);
  *   4. kept nodes whose files changed are reconfigured, not restarted: the
  *      router daemon over its control socket, the others by the reload
- *      script render makes (pi_render_reload_script);
- *   5. convergence waits for the whole lab, as a fresh setup does.
+ *      script render makes (pi_render_reload_script); then the new nodes'
+ *      daemons start;
+ *   5. convergence waits for the sessions of new and reconfigured nodes
+ *      and the new resolvers.
  * Unchanged nodes keep their containers.
  */
 #include <errno.h>
@@ -291,9 +293,15 @@ static int step_add(struct recon *r)
 	s->phase = PI_PHASE_WIRE;
 	if (rc == 0)
 		rc = pi_setup_wire(s);
-	if (rc == 0 && r->diff.n_nodes_added)
-		rc = pi_setup_daemons(s);
 	return rc;
+}
+
+/* The new nodes' daemons start only once the kept nodes were reconfigured:
+ * a new router's first connect then finds its sessions configured at the
+ * far end, instead of a refusal that would put it into BGP's error wait. */
+static int step_start_daemons(struct recon *r)
+{
+	return r->diff.n_nodes_added ? pi_setup_daemons(&r->s) : 0;
 }
 
 static int step_reload(struct recon *r)
@@ -360,9 +368,9 @@ int pi_apply_reconcile(struct pi_backend *b, const struct pi_plan_pins *pins, co
 {
 	/* In setup's phase order, so progress reads as setup's does. */
 	static int (*const steps[])(struct recon *) = { step_write, step_remove, step_add, step_reload,
-							step_converge };
+							step_start_daemons, step_converge };
 	static const enum pi_phase phase[] = { PI_PHASE_RENDER, PI_PHASE_CREATE, PI_PHASE_CREATE, PI_PHASE_DAEMONS,
-					       PI_PHASE_CONVERGE };
+					       PI_PHASE_DAEMONS, PI_PHASE_CONVERGE };
 	struct recon r = { .pins = pins };
 	pi_setup_init(&r.s, b, plan, opts, res, diag);
 	res->reconciled = true;
