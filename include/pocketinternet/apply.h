@@ -229,6 +229,40 @@ int pi_apply_incident_clear(struct pi_backend *b, const struct pi_plan *plan, co
 int pi_apply_incident_list(const struct pi_plan *plan, const char *state_root, struct pi_vec *out,
 			   struct pi_diag *diag);
 
+/* ---- verify: does the whole Internet work? (verify.c, verify_reach.c) ---- */
+
+enum pi_verify_part { PI_VERIFY_REACH = 1, PI_VERIFY_DNS = 2, PI_VERIFY_HTTP = 4, PI_VERIFY_POLICY = 8,
+		      PI_VERIFY_ALL = 15 };
+/* One family's reachability matrix, over plan node indexes. */
+struct pi_verify_reach {
+	uint8_t family;
+	struct pi_prefix *addr;  /* per node: the address it is pinged at (unset: none) */
+	bool *target, *source;   /* per node */
+	const char **why_not;    /* per node: why it is not a target (static text), or NULL */
+	bool *down;              /* per node: a source that could not ping (stopped) */
+	bool *ok;                /* [source * n_nodes + target]: the target answered */
+	unsigned n_sources, n_targets;
+	unsigned long pairs, failed;
+	double seconds;
+};
+struct pi_verify {
+	unsigned parts;                   /* what was checked */
+	struct pi_verify_reach reach[2];  /* IPv4, IPv6 */
+	struct pi_vec violations;         /* struct pi_policy_violation */
+	unsigned routes_checked;
+	const char *policy_note;          /* why the RIBs' paths were not judged, or NULL */
+	struct pi_status status;          /* sessions at both ends (policy) */
+	bool passed;
+};
+/* Checks the running lab: reachability (every source pings every target,
+ * IPv4 and IPv6, natively from the host in each source's netns), and the
+ * policy (every route in every router's live RIB valley-free, every planned
+ * session Established at both ends). parts: PI_VERIFY_* bits. Free with
+ * pi_verify_free. 0, or -errno when it could not check at all. */
+int pi_apply_verify(struct pi_backend *b, const struct pi_plan *plan, unsigned parts, unsigned parallel,
+		    struct pi_verify *out, struct pi_diag *diag);
+void pi_verify_free(struct pi_verify *v);
+
 /* ---- routing policy in the live RIBs (policy.c) ---- */
 struct pi_policy_violation {
 	uint32_t node;             /* the router holding the route */

@@ -108,6 +108,21 @@ int pi_cmd_node(struct pi_cli *cli, int argc, char **argv);
 	"\n" \
 	"  -t, --timeout S    seconds to wait for its sessions (default 180)\n" \
 	"  -f, --format F     text (default) or json\n"
+int pi_cmd_verify(struct pi_cli *cli, int argc, char **argv);
+#define PI_VERIFY_USAGE \
+	"usage: pocketinternet verify [--only reach,dns,http,policy] [-j N] [--format text|json]\n" \
+	"\n" \
+	"Proves the running lab works, from the host and natively (nothing runs in\n" \
+	"the nodes): every node with a routable address pings every other one over\n" \
+	"IPv4 and IPv6 (raw ICMP from inside each source's network namespace);\n" \
+	"every route in every router's live RIB is checked to be valley-free, and\n" \
+	"every planned BGP session to be Established at both ends. Failures come\n" \
+	"first, each with what to look at; then the counts, what was excluded and\n" \
+	"why, and a matrix of pods per family. Exit status 0 only when all passes.\n" \
+	"\n" \
+	"  -o, --only PARTS   some of reach, dns, http, policy (default: all there are)\n" \
+	"  -j, --parallel N   sources probing at once (default 8)\n" \
+	"  -f, --format F     text (default) or json: every failing pair\n"
 int pi_cmd_incident(struct pi_cli *cli, int argc, char **argv);
 #define PI_INCIDENT_USAGE \
 	"usage: pocketinternet incident hijack ATTACKER VICTIM [--more-specific] [--filtered]\n" \

@@ -49,6 +49,14 @@ static int group_teardown(void **state)
 
 /* ---- the small lab ---- */
 
+/* verify passes on a fresh lab: every pair answers, every path valley-free. */
+static void test_verify_small(void **state)
+{
+	(void)state;
+	const char *verify[] = { "-c", lab_file, "verify", NULL };
+	assert_int_equal(run_bin(NULL, verify), 0);
+}
+
 static void test_bgp_established(void **state)
 {
 	(void)state;
@@ -536,6 +544,8 @@ static void test_original_sample(void **state)
 	char file[4096];
 	snprintf(file, sizeof(file), "%s/labs/original-sample.yml", getenv("PI_SOURCE_DIR"));
 	assert_int_equal(bring_up(file), 0);
+	const char *verify[] = { "-c", lab_file, "verify", NULL };
+	assert_int_equal(run_bin(NULL, verify), 0);
 	/* The client pod 17.1: its first node. */
 	uint32_t client = PI_NONE;
 	for (uint32_t i = 0; i < plan->n_nodes && client == PI_NONE; i++)
@@ -579,6 +589,10 @@ static void test_original_project_files(void **state)
 	assert_non_null(strstr(pi_buf_str(&out), "\"name\": \"lab\""));
 	const char *st_demo[] = { "--lab", "demo1", "status", "--format", "json", NULL };
 	assert_int_equal(run_bin(&out, st_demo), 0);
+	const char *v_demo[] = { "--lab", "demo1", "verify", NULL };
+	const char *v_lab[] = { "--lab", "lab", "verify", NULL };
+	assert_int_equal(run_bin(NULL, v_demo), 0);
+	assert_int_equal(run_bin(NULL, v_lab), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "\"lab\": \"demo1\""));
 	/* demo1's pod 17.1 (a router only) fetches pod 16.2's page by name. */
 	uint32_t client = pi_plan_node_by_name(plan, "p17001-r1"), web = PI_NONE;
@@ -611,6 +625,8 @@ static void test_workshop_current_lab(void **state)
 	char file[4096];
 	snprintf(file, sizeof(file), "%s/labs/workshop.yml", getenv("PI_SOURCE_DIR"));
 	assert_int_equal(bring_up(file), 0);
+	const char *verify[] = { "verify", NULL };
+	assert_int_equal(run_bin(NULL, verify), 0);
 	test_current_lab_without_file(state);
 	const char *td[] = { "teardown", NULL };
 	assert_int_equal(run_bin(NULL, td), 0);
@@ -635,6 +651,7 @@ int main(int argc, char **argv)
 	bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bgp_established),
+		cmocka_unit_test(test_verify_small),
 		cmocka_unit_test(test_container_confinement),
 		cmocka_unit_test(test_dhcp_and_ra),
 		cmocka_unit_test(test_dns_through_pocket_root),

@@ -196,6 +196,55 @@ static void test_unknown_link_near_matches(void **state)
 	pi_buf_free(&out);
 }
 
+/* verify passes on the default lab; with a single-homed pod's only uplink
+ * down it fails and names that pod's nodes; with the link up it passes. */
+static void test_verify(void **state)
+{
+	(void)state;
+	const char *verify[] = { "verify", "--format", "json", NULL };
+	int rc;
+	json_t *j = bin_json(verify, &rc);
+	json_decref(j);
+	assert_int_equal(rc, 0);
+	uint32_t single = PI_NONE, prov = PI_NONE;
+	for (uint32_t p = 0; p < plan->n_pods && single == PI_NONE; p++) {
+		unsigned k = 0, ixp = 0;
+		for (uint32_t q = 0; q < plan->n_pods; q++) {
+			if (rel_between(p, q) == PI_REL_PROVIDER && k++ == 0)
+				prov = q;
+			ixp += rel_between(p, q) == PI_REL_RS;
+		}
+		if (k == 1 && !ixp && plan->pods[p].tier == PI_TIER_STUB)
+			single = p;
+	}
+	assert_int_not_equal(single, PI_NONE);
+	const char *link = ext_link(single, prov);
+	const char *down[] = { "link", "down", link, NULL }, *up[] = { "link", "up", link, NULL };
+	assert_int_equal(run_bin(NULL, down), 0);
+	sleep(2);
+	j = bin_json(verify, &rc);
+	assert_int_equal(rc, 1);
+	json_t *fails = json_object_get(json_object_get(json_object_get(j, "reach"), "ipv6"), "failures");
+	assert_true(json_array_size(fails) > 0);
+	size_t i;
+	json_t *f;
+	bool named = false;
+	json_array_foreach(fails, i, f)
+		named |= strncmp(json_string_value(json_object_get(f, "to")), plan->pods[single].name,
+				 strlen(plan->pods[single].name)) == 0;
+	assert_true(named);
+	json_decref(j);
+	assert_int_equal(run_bin(NULL, up), 0);
+	for (int t = 0; t < 40; t++) {
+		j = bin_json(verify, &rc);
+		json_decref(j);
+		if (rc == 0)
+			break;
+		sleep(1);
+	}
+	assert_int_equal(rc, 0);
+}
+
 /* ---- nodes ---- */
 
 static void ping_ok(uint32_t from, uint32_t to)
@@ -641,6 +690,7 @@ int main(int argc, char **argv)
 	}
 	bin = argv[1];
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_link_down_reroutes),
 		cmocka_unit_test(test_unknown_link_near_matches),
 		cmocka_unit_test(test_rate_limit),

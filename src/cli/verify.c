@@ -1,0 +1,294 @@
+/* verify: the whole Internet checked, failures first, a pod matrix per family. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+#define SHOW_MAX 20
+#define MATRIX_PODS 32
+
+static const char *fam_name(const struct pi_verify_reach *r)
+{
+	return r->family == PI_AF_V6 ? "IPv6" : "IPv4";
+}
+
+static bool pair_ok(const struct pi_plan *p, const struct pi_verify_reach *r, uint32_t s, uint32_t t)
+{
+	return r->ok[(size_t)s * p->n_nodes + t];
+}
+
+/* Failures first, grouped the way they are likely caused: a target nobody
+ * reaches (its link or node is down), a source that reaches nothing (it is
+ * cut off), then single pairs. */
+static void failure_counts(const struct pi_plan *p, const struct pi_verify_reach *r, unsigned *by_src, unsigned *by_dst)
+{
+	for (uint32_t s = 0; s < p->n_nodes; s++)
+		for (uint32_t t = 0; r->source[s] && t < p->n_nodes; t++)
+			if (r->target[t] && t != s && !pair_ok(p, r, s, t)) {
+				by_src[s]++;
+				by_dst[t]++;
+			}
+}
+
+static void look_at(const struct pi_plan *p, const struct pi_verify_reach *r, uint32_t s, uint32_t t)
+{
+	char a[PI_PREFIX_STRLEN];
+	printf("       look at: pocketinternet exec %s -- traceroute -n %s\n", p->nodes[s].name,
+	       pi_prefix_fmt_addr(&r->addr[t], a));
+}
+
+static uint32_t first_fail(const struct pi_plan *p, const struct pi_verify_reach *r, uint32_t s, uint32_t t)
+{
+	for (uint32_t k = 0; k < p->n_nodes; k++) {
+		if (s != PI_NONE && r->target[k] && k != s && !pair_ok(p, r, s, k))
+			return k;
+		if (t != PI_NONE && r->source[k] && k != t && !pair_ok(p, r, k, t))
+			return k;
+	}
+	return PI_NONE;
+}
+
+static unsigned print_failures(const struct pi_plan *p, const struct pi_verify_reach *r)
+{
+	unsigned *by_src = pi_xcalloc(p->n_nodes + 1, sizeof(unsigned)), *by_dst = pi_xcalloc(p->n_nodes + 1, sizeof(unsigned));
+	failure_counts(p, r, by_src, by_dst);
+	unsigned shown = 0;
+	for (uint32_t t = 0; t < p->n_nodes && shown < SHOW_MAX; t++)
+		if (by_dst[t] && 2 * by_dst[t] >= r->n_sources) {
+			uint32_t s = first_fail(p, r, PI_NONE, t);
+			printf("  FAIL %s: %s does not answer %u of %u sources, e.g. %s\n", fam_name(r), p->nodes[t].name,
+			       by_dst[t], r->n_sources, p->nodes[s].name);
+			look_at(p, r, s, t);
+			shown++;
+		}
+	for (uint32_t s = 0; s < p->n_nodes && shown < SHOW_MAX; s++)
+		if (by_src[s] && 2 * by_src[s] >= r->n_targets) {
+			uint32_t t = first_fail(p, r, s, PI_NONE);
+			printf("  FAIL %s: %s gets no answer from %u of %u targets%s, e.g. %s\n", fam_name(r), p->nodes[s].name,
+			       by_src[s], r->n_targets, r->down && r->down[s] ? " (it could not ping: stopped?)" : "",
+			       p->nodes[t].name);
+			look_at(p, r, s, t);
+			shown++;
+		}
+	for (uint32_t s = 0; s < p->n_nodes && shown < SHOW_MAX; s++)
+		for (uint32_t t = 0; r->source[s] && t < p->n_nodes && shown < SHOW_MAX; t++)
+			if (r->target[t] && t != s && !pair_ok(p, r, s, t) && 2 * by_dst[t] < r->n_sources &&
+			    2 * by_src[s] < r->n_targets) {
+				printf("  FAIL %s: %s gets no answer from %s\n", fam_name(r), p->nodes[s].name, p->nodes[t].name);
+				look_at(p, r, s, t);
+				shown++;
+			}
+	free(by_src);
+	free(by_dst);
+	return shown;
+}
+
+/* Pods by pods: '#' every pair answered, 'x' some did not, 'X' none did. */
+static void print_matrix(const struct pi_plan *p, const struct pi_verify_reach *r)
+{
+	if (p->n_pods > MATRIX_PODS) {
+		printf("  (%u pods: too many for a matrix of 80 columns; --format json has every pair)\n", p->n_pods);
+		return;
+	}
+	printf("\n  %s: rows ping, columns answer   # all   x some fail   X all fail   . none to test\n", fam_name(r));
+	printf("  %-14s", ""); /* column numbers, tens over units */
+	for (uint32_t c = 0; c < p->n_pods; c++)
+		printf(" %c", (c + 1) >= 10 ? (char)('0' + (c + 1) / 10) : ' ');
+	printf("\n  %-14s", "");
+	for (uint32_t c = 0; c < p->n_pods; c++)
+		printf(" %c", (char)('0' + (c + 1) % 10));
+	printf("\n");
+	for (uint32_t a = 0; a < p->n_pods; a++) {
+		printf("  %2u %-11.11s", a + 1, p->pods[a].name);
+		for (uint32_t c = 0; c < p->n_pods; c++) {
+			unsigned ok = 0, all = 0;
+			for (uint32_t s = 0; s < p->n_nodes; s++)
+				for (uint32_t t = 0; p->nodes[s].pod == a && r->source[s] && t < p->n_nodes; t++)
+					if (p->nodes[t].pod == c && r->target[t] && s != t) {
+						all++;
+						ok += pair_ok(p, r, s, t);
+					}
+			printf(" %c", !all ? '.' : ok == all ? '#' : ok ? 'x' : 'X');
+		}
+		printf("\n");
+	}
+}
+
+static void print_excluded(const struct pi_plan *p, const struct pi_verify_reach *r)
+{
+	for (uint32_t i = 0; i < p->n_nodes; i++) {
+		if (!r->why_not[i])
+			continue;
+		unsigned n = 0;
+		for (uint32_t j = 0; j < p->n_nodes; j++)
+			n += r->why_not[j] == r->why_not[i];
+		bool first = true;
+		for (uint32_t j = 0; j < i && first; j++)
+			first = r->why_not[j] != r->why_not[i];
+		if (first)
+			printf("  not an %s target: %u nodes: %s (e.g. %s)\n", fam_name(r), n, r->why_not[i], p->nodes[i].name);
+	}
+}
+
+static void print_policy(const struct pi_plan *p, const struct pi_verify *v)
+{
+	unsigned shown = 0;
+	for (size_t i = 0; i < v->violations.len && shown < SHOW_MAX; i++, shown++) {
+		const struct pi_policy_violation *x = pi_vec_at(&v->violations, i);
+		char pfx[PI_PREFIX_STRLEN];
+		printf("  FAIL policy: %s holds %s with a path that is not valley-free: %s\n"
+		       "       look at: pocketinternet incident list; pocketinternet exec %s -- birdc show route for %s all\n",
+		       p->nodes[x->node].name, pi_prefix_fmt(&x->net, pfx), x->why, p->nodes[x->node].name, pfx);
+	}
+	for (uint32_t k = 0; k < p->n_sessions && shown < SHOW_MAX; k++)
+		if (!v->status.sessions[k].established) {
+			const struct pi_plan_session *s = &p->sessions[k];
+			printf("  FAIL session %s: %s %s, %s %s\n       look at: pocketinternet status; pocketinternet link list %s\n",
+			       s->name, p->nodes[s->a].name, v->status.sessions[k].state[0], p->nodes[s->b].name,
+			       v->status.sessions[k].state[1], p->nodes[s->a].name);
+			shown++;
+		}
+}
+
+static void print_text(const struct pi_plan *p, const struct pi_verify *v)
+{
+	printf("lab %s: %s\n", p->lab_name, v->passed ? "everything checked works" : "FAILED (failures first)");
+	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++)
+		print_failures(p, &v->reach[f]);
+	if (v->parts & PI_VERIFY_POLICY)
+		print_policy(p, v);
+	printf("\n");
+	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++) {
+		const struct pi_verify_reach *r = &v->reach[f];
+		printf("reach %s: %lu of %lu pairs answer (%u sources, %u targets, %.1f s)\n", fam_name(r),
+		       r->pairs - r->failed, r->pairs, r->n_sources, r->n_targets, r->seconds);
+		print_excluded(p, r);
+	}
+	if (v->parts & PI_VERIFY_POLICY && v->policy_note)
+		printf("policy: %s; %u/%u sessions Established\n", v->policy_note, v->status.established, p->n_sessions);
+	else if (v->parts & PI_VERIFY_POLICY)
+		printf("policy: %u routes in the routers' RIBs checked, %zu not valley-free; %u/%u sessions Established\n",
+		       v->routes_checked, v->violations.len, v->status.established, p->n_sessions);
+	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++)
+		print_matrix(p, &v->reach[f]);
+}
+
+static json_t *reach_json(const struct pi_plan *p, const struct pi_verify_reach *r)
+{
+	json_t *fails = json_array(), *excl = json_array();
+	for (uint32_t s = 0; s < p->n_nodes; s++)
+		for (uint32_t t = 0; r->source[s] && t < p->n_nodes; t++)
+			if (r->target[t] && s != t && !pair_ok(p, r, s, t))
+				json_array_append_new(fails, json_pack("{s:s, s:s}", "from", p->nodes[s].name, "to",
+								       p->nodes[t].name));
+	for (uint32_t i = 0; i < p->n_nodes; i++)
+		if (r->why_not[i])
+			json_array_append_new(excl, json_pack("{s:s, s:s}", "node", p->nodes[i].name, "why", r->why_not[i]));
+	return json_pack("{s:i, s:i, s:I, s:I, s:f, s:o, s:o}", "sources", r->n_sources, "targets", r->n_targets, "pairs",
+			 (json_int_t)r->pairs, "failed", (json_int_t)r->failed, "seconds", r->seconds, "failures", fails,
+			 "excluded", excl);
+}
+
+static json_t *policy_json(const struct pi_plan *p, const struct pi_verify *v)
+{
+	json_t *viol = json_array(), *down = json_array();
+	for (size_t i = 0; i < v->violations.len; i++) {
+		const struct pi_policy_violation *x = pi_vec_at(&v->violations, i);
+		char pfx[PI_PREFIX_STRLEN];
+		json_t *path = json_array();
+		for (unsigned k = 0; k < x->path_len; k++)
+			json_array_append_new(path, json_integer(x->path[k]));
+		json_array_append_new(viol, json_pack("{s:s, s:s, s:b, s:o, s:s}", "node", p->nodes[x->node].name, "prefix",
+						      pi_prefix_fmt(&x->net, pfx), "best", x->best, "as_path", path, "why",
+						      x->why));
+	}
+	for (uint32_t k = 0; k < p->n_sessions; k++)
+		if (!v->status.sessions[k].established)
+			json_array_append_new(down, json_string(p->sessions[k].name));
+	json_t *j = json_pack("{s:i, s:o, s:i, s:i, s:o}", "routes_checked", v->routes_checked, "not_valley_free", viol,
+			      "sessions", p->n_sessions, "established", v->status.established, "sessions_down", down);
+	if (v->policy_note)
+		json_object_set_new(j, "note", json_string(v->policy_note));
+	return j;
+}
+
+static void print_json(const struct pi_plan *p, const struct pi_verify *v)
+{
+	json_t *j = json_pack("{s:s, s:b}", "lab", p->lab_name, "passed", v->passed);
+	if (v->parts & PI_VERIFY_REACH)
+		json_object_set_new(j, "reach", json_pack("{s:o, s:o}", "ipv4", reach_json(p, &v->reach[0]), "ipv6",
+							  reach_json(p, &v->reach[1])));
+	if (v->parts & PI_VERIFY_POLICY)
+		json_object_set_new(j, "policy", policy_json(p, v));
+	char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", t);
+	free(t);
+	json_decref(j);
+}
+
+static int parse_only(const char *arg, unsigned *parts)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "reach", PI_VERIFY_REACH }, { "dns", PI_VERIFY_DNS }, { "http", PI_VERIFY_HTTP }, { "policy", PI_VERIFY_POLICY },
+	};
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", arg);
+	char *save = NULL;
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		bool known = false;
+		for (size_t i = 0; i < PI_ARRAY_LEN(names); i++)
+			if (strcmp(w, names[i].name) == 0) {
+				*parts |= names[i].bit;
+				known = true;
+			}
+		if (!known)
+			return pi_cli_usage_error("verify", "--only takes reach, dns, http or policy (comma-separated), not '%s'", w);
+	}
+	return PI_EXIT_OK;
+}
+
+int pi_cmd_verify(struct pi_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { "only", required_argument, NULL, 'o' },
+					      { "parallel", required_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+	bool json = false;
+	unsigned parts = 0, parallel = 8;
+	int c, rc = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, "f:o:j:", opts, NULL)) != -1) {
+		if (c == 'f')
+			rc = pi_cli_format_json("verify", optarg, &json) ? 0 : PI_EXIT_USAGE;
+		else if (c == 'o')
+			rc = parse_only(optarg, &parts);
+		else if (c == 'j')
+			parallel = (unsigned)atoi(optarg) ? (unsigned)atoi(optarg) : 8;
+		else
+			rc = pi_cli_usage_error("verify", "bad option");
+	}
+	if (rc == 0 && optind < argc)
+		rc = pi_cli_usage_error("verify", "unexpected argument '%s'", argv[optind]);
+	struct pi_backend b;
+	if (rc || (rc = pi_cli_backend(&b)))
+		return rc;
+	struct pi_lab *lab = NULL;
+	struct pi_plan *plan = NULL;
+	if ((rc = pi_cli_current_plan(cli, &b, &lab, &plan)) == 0) {
+		struct pi_verify v;
+		struct pi_diag diag;
+		pi_diag_init(&diag);
+		pi_apply_verify(&b, plan, parts, parallel, &v, &diag);
+		pi_diag_print(&diag, stderr);
+		pi_diag_free(&diag);
+		if (json)
+			print_json(plan, &v);
+		else
+			print_text(plan, &v);
+		rc = v.passed ? PI_EXIT_OK : PI_EXIT_FAIL;
+		pi_verify_free(&v);
+	}
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+	pi_backend_close(&b);
+	return rc;
+}
