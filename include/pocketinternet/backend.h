@@ -79,6 +79,13 @@ struct pi_exec_result {
 void pi_exec_result_init(struct pi_exec_result *r);
 void pi_exec_result_free(struct pi_exec_result *r);
 
+/* Where a chunk of a streamed command's output comes from. */
+enum pi_exec_stream { PI_EXEC_STDOUT = 1, PI_EXEC_STDERR = 2 };
+/* Receives output as the command produces it (any chunking; a chunk never
+ * mixes streams). Returns 0 to go on; anything else (e.g. -EPIPE) stops the
+ * command and becomes exec_stream's result. */
+typedef int (*pi_exec_out_fn)(void *ctx, enum pi_exec_stream stream, const char *p, size_t n);
+
 /* Progress of a long step (building an image): one line of text. */
 typedef void (*pi_backend_progress_fn)(void *ctx, const char *line);
 
@@ -108,6 +115,20 @@ struct pi_backend_ops {
 	/* Runs argv in the node and captures its output (capped, see opts). */
 	int (*exec)(struct pi_backend *b, const char *lab, const char *node, const char *const *argv, size_t argc,
 		    const struct pi_exec_opts *opts, struct pi_exec_result *res, struct pi_diag *diag);
+	/*
+	 * Runs argv in the node and streams: output goes to out as it comes,
+	 * in_fd (-1: none; the command then reads an empty stdin) is copied to
+	 * the command's stdin and its end closes that stdin. *cancel (NULL:
+	 * never) is a count the caller raises asynchronously (SIGINT): the
+	 * first raise sends the command SIGINT, the second SIGTERM, later ones
+	 * SIGKILL; output keeps flowing until it ends (ping's summary). The
+	 * command's status goes to *exit_code (128+N when signal N ended it);
+	 * a non-zero status is not an error. opts may be NULL; max_output is
+	 * ignored, timeout_s kills the command (SIGKILL) and fails -ETIMEDOUT.
+	 */
+	int (*exec_stream)(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+			   size_t argc, const struct pi_exec_opts *opts, int in_fd, pi_exec_out_fn out, void *ctx,
+			   int *exit_code, volatile int *cancel, struct pi_diag *diag);
 	/* Runs argv with the caller's terminal; stdin/stdout must be a tty. */
 	int (*exec_tty)(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
 			size_t argc, int *exit_code, struct pi_diag *diag);
@@ -133,6 +154,9 @@ void pi_backend_close(struct pi_backend *b);
  * the operation: "create", "start", ...), and every call is logged as
  * "op node" lines in calls. Its nodes have no process: start returns pid
  * 0, so nothing probes or wires the test's own namespaces.
+ * $POCKETINTERNET_FAKE_NODES ("lab/node,...") seeds running nodes at open.
+ * Its exec_stream writes argv as one line, then copies in_fd (like cat)
+ * until its end or a cancel (status 130, as SIGINT would give).
  */
 struct pi_fake_backend {
 	const char *fail_op;

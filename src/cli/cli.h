@@ -237,9 +237,13 @@ int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv);
 	"usage: pocketinternet [-c LAB.yml | --lab NAME] exec NODE -- CMD [ARG...]\n" \
 	"\n" \
 	"Runs CMD in NODE through the backend (Docker's exec API). The arguments go\n" \
-	"as an array, never through a shell. Exits with CMD's exit status. Output\n" \
-	"past 16 MiB per stream is cut, and says so. Without -c or --lab: the lab\n" \
-	"that runs, when exactly one does.\n"
+	"as an array, never through a shell. Output streams as CMD makes it (its\n" \
+	"stdout to stdout, its stderr to stderr). When stdin is not a terminal it\n" \
+	"is passed to CMD, and its end closes CMD's stdin (echo hi | ... exec N -- cat).\n" \
+	"Ctrl-C sends CMD SIGINT and shows what it prints on the way out (ping's\n" \
+	"summary); a second Ctrl-C sends SIGTERM, a third SIGKILL. Exits with CMD's\n" \
+	"exit status (128+N when signal N ended it). Without -c or --lab: the lab\n" \
+	"that runs, when exactly one does. For an interactive terminal: shell.\n"
 int pi_cmd_shell(struct pi_cli *cli, int argc, char **argv);
 #define PI_SHELL_USAGE \
 	"usage: pocketinternet [-c LAB.yml | --lab NAME] shell NODE\n" \

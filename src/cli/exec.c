@@ -1,6 +1,7 @@
 /* exec / shell: into a node of a running lab, through the backend. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,65 @@ static void node_hint(int rc, const char *lab, const char *node)
 			lab, node);
 }
 
+static volatile int interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted++;
+}
+
+/* Output as the command makes it: unbuffered, to our own stdout/stderr. */
+static int write_out(void *ctx, enum pi_exec_stream stream, const char *p, size_t n)
+{
+	(void)ctx;
+	int fd = stream == PI_EXEC_STDERR ? 2 : 1;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Streams argv in node; returns the exit status for the shell. */
+static int stream_exec(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+		       size_t argc)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, ign = { .sa_handler = SIG_IGN }, old[4];
+	sigaction(SIGINT, &sa, &old[0]);
+	sigaction(SIGTERM, &sa, &old[1]);
+	sigaction(SIGHUP, &sa, &old[2]);
+	sigaction(SIGPIPE, &ign, &old[3]); /* a closed stdout is -EPIPE from write_out */
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	int exit_code = 0;
+	/* A terminal is the user typing; only piped or redirected input goes in. */
+	int in_fd = isatty(0) ? -1 : 0;
+	int rc = b->ops->exec_stream(b, lab, node, argv, argc, NULL, in_fd, write_out, NULL, &exit_code,
+				     &interrupted, &diag);
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+	sigaction(SIGHUP, &old[2], NULL);
+	sigaction(SIGPIPE, &old[3], NULL);
+	if (rc == -EPIPE) {
+		rc = 128 + SIGPIPE; /* as a shell reports a pipeline cut short */
+	} else if (rc) {
+		pi_diag_print(&diag, stderr);
+		node_hint(rc, lab, node);
+		rc = rc == -ECANCELED ? 128 + SIGINT : PI_EXIT_FAIL;
+	} else {
+		/* The command's own status, like ssh and docker exec. */
+		rc = exit_code;
+	}
+	pi_diag_free(&diag);
+	return rc;
+}
+
 int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv)
 {
 	int c;
@@ -44,25 +104,7 @@ int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv)
 	int rc = open_lab(cli, &b, lab, sizeof(lab));
 	if (rc)
 		return rc;
-	struct pi_diag diag;
-	struct pi_exec_result r;
-	pi_diag_init(&diag);
-	pi_exec_result_init(&r);
-	rc = b.ops->exec(&b, lab, node, (const char *const *)argv + optind, (size_t)(argc - optind), NULL, &r, &diag);
-	if (rc) {
-		pi_diag_print(&diag, stderr);
-		node_hint(rc, lab, node);
-		rc = PI_EXIT_FAIL;
-	} else {
-		fwrite(pi_buf_str(&r.out), 1, r.out.len, stdout);
-		fwrite(pi_buf_str(&r.err), 1, r.err.len, stderr);
-		if (r.truncated)
-			fprintf(stderr, "pocketinternet exec: output cut at %u MiB per stream\n", PI_EXEC_MAX_OUTPUT >> 20);
-		/* The command's own status, like ssh and docker exec. */
-		rc = r.exit_code;
-	}
-	pi_exec_result_free(&r);
-	pi_diag_free(&diag);
+	rc = stream_exec(&b, lab, node, (const char *const *)argv + optind, (size_t)(argc - optind));
 	pi_backend_close(&b);
 	return rc;
 }

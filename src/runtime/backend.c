@@ -231,6 +231,15 @@ static int d_exec(struct pi_backend *b, const char *lab, const char *node, const
 	return pi_docker_exec(b->priv, name, argv, argc, opts, res, diag);
 }
 
+static int d_exec_stream(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+			 size_t argc, const struct pi_exec_opts *opts, int in_fd, pi_exec_out_fn out, void *ctx,
+			 int *exit_code, volatile int *cancel, struct pi_diag *diag)
+{
+	char name[256];
+	cname(lab, node, name, sizeof(name));
+	return pi_docker_exec_stream(b->priv, name, argv, argc, opts, in_fd, out, ctx, exit_code, cancel, diag);
+}
+
 static int d_exec_tty(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
 		      size_t argc, int *exit_code, struct pi_diag *diag)
 {
@@ -242,5 +251,5 @@ static int d_exec_tty(struct pi_backend *b, const char *lab, const char *node, c
 const struct pi_backend_ops pi_backend_docker = {
 	.name = "docker", .open = d_open, .close = d_close, .prepare = d_prepare, .preflight = d_preflight, .list = d_list,
 	.create = d_create, .start = d_start, .inspect = d_inspect, .stop = d_stop, .remove = d_remove,
-	.exec = d_exec, .exec_tty = d_exec_tty,
+	.exec = d_exec, .exec_stream = d_exec_stream, .exec_tty = d_exec_tty,
 };

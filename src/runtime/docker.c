@@ -486,46 +486,76 @@ out:
 
 /* ---- exec stream demultiplexer ---- */
 
+/* Without a callback: into the two buffers, up to the cap. */
+static int demux_to_bufs(void *ctx, int stream, const char *p, size_t n)
+{
+	struct pi_demux *m = ctx;
+	struct pi_buf *dst = stream == 1 ? m->out : m->err;
+	size_t keep = n;
+	/* A command that floods its output must not eat the host's memory. */
+	if (m->cap && dst->len + keep > m->cap) {
+		keep = dst->len < m->cap ? m->cap - dst->len : 0;
+		m->truncated = true;
+	}
+	if (keep)
+		pi_buf_write(dst, p, keep);
+	return 0;
+}
+
 void pi_demux_init(struct pi_demux *m, struct pi_buf *out, struct pi_buf *err)
 {
 	memset(m, 0, sizeof(*m));
 	m->out = out;
 	m->err = err;
+	m->fn = demux_to_bufs;
+	m->ctx = m;
 }
 
-void pi_demux_feed(struct pi_demux *m, const char *p, size_t n)
+void pi_demux_init_fn(struct pi_demux *m, pi_demux_fn fn, void *ctx)
 {
-	while (n) {
+	memset(m, 0, sizeof(*m));
+	m->fn = fn;
+	m->ctx = ctx;
+}
+
+/* Takes header bytes; 1 when the header is complete, 0 when more are needed. */
+static int demux_header(struct pi_demux *m, const char **p, size_t *n)
+{
+	size_t take = 8 - m->hdr_have;
+	if (take > *n)
+		take = *n;
+	memcpy(m->hdr + m->hdr_have, *p, take);
+	m->hdr_have += take;
+	*p += take;
+	*n -= take;
+	if (m->hdr_have < 8)
+		return 0;
+	m->hdr_have = 0;
+	if (m->hdr[0] > 3 || m->hdr[1] || m->hdr[2] || m->hdr[3]) {
+		m->stopped = -EPROTO;
+		return 0;
+	}
+	m->stream = m->hdr[0];
+	m->remaining = ((size_t)m->hdr[4] << 24) | ((size_t)m->hdr[5] << 16) | ((size_t)m->hdr[6] << 8) |
+		       (size_t)m->hdr[7];
+	return 1;
+}
+
+int pi_demux_feed(struct pi_demux *m, const char *p, size_t n)
+{
+	while (n && !m->stopped) {
 		if (m->remaining == 0) {
-			size_t take = 8 - m->hdr_have;
-			if (take > n)
-				take = n;
-			memcpy(m->hdr + m->hdr_have, p, take);
-			m->hdr_have += take;
-			p += take;
-			n -= take;
-			if (m->hdr_have < 8)
-				return;
-			m->hdr_have = 0;
-			m->stream = m->hdr[0];
-			m->remaining = ((size_t)m->hdr[4] << 24) | ((size_t)m->hdr[5] << 16) |
-				       ((size_t)m->hdr[6] << 8) | (size_t)m->hdr[7];
+			demux_header(m, &p, &n);
 			continue;
 		}
 		size_t take = m->remaining < n ? m->remaining : n;
-		struct pi_buf *dst = m->stream == 2 ? m->err : m->stream == 1 ? m->out : NULL;
-		size_t keep = take;
-		/* A command that floods its output must not eat the host's memory. */
-		if (dst && m->cap && dst->len + keep > m->cap) {
-			keep = dst->len < m->cap ? m->cap - dst->len : 0;
-			m->truncated = true;
-		}
-		if (dst && keep)
-			pi_buf_write(dst, p, keep);
+		if (m->stream != 0)
+			m->stopped = m->fn(m->ctx, m->stream, p, take);
 		m->remaining -= take;
 		p += take;
 		n -= take;
 	}
+	return m->stopped;
 }
 
 /* ---- JSON lines (build and import progress) ---- */

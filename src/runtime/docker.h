@@ -285,6 +285,15 @@ int pi_image_find_mirror(const char *etc_apt, char *buf, size_t len);
 int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
 		       int *exit_code, struct pi_diag *diag);
 
+/*
+ * exec with streamed output, stdin passed through and cancel: the backend
+ * table's exec_stream (see backend.h) on a container. Hijacks the start
+ * request's connection (docker_stream.c).
+ */
+int pi_docker_exec_stream(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
+			  const struct pi_exec_opts *opts, int in_fd, pi_exec_out_fn out, void *ctx,
+			  int *exit_code, volatile int *cancel, struct pi_diag *diag);
+
 /* ---- configure-docker ---- */
 
 /*

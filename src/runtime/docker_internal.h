@@ -91,19 +91,32 @@ void pi_json_copy(json_t *obj, const char *key, char *buf, size_t len);
 /*
  * The attach stream of a non-TTY exec: frames of an 8-byte header
  * (stream byte, 3 zero bytes, big-endian u32 length) then the payload.
- * Feeding it in any split gives the same result.
+ * Stream 0 is stdin (never sent), 1 stdout, 2 stderr, 3 the engine's own
+ * error text. Payload bytes are handed on as soon as they arrive, so a
+ * frame split over two feeds comes out as two chunks of the same stream;
+ * feeding the stream in any split gives the same bytes per stream in the
+ * same order.
  */
+typedef int (*pi_demux_fn)(void *ctx, int stream, const char *p, size_t n);
 struct pi_demux {
 	unsigned char hdr[8];
 	size_t hdr_have;
 	size_t remaining; /* payload bytes left in the current frame */
-	int stream;       /* 1 stdout, 2 stderr (0 stdin is ignored) */
-	struct pi_buf *out, *err;
+	int stream;       /* of the current frame */
+	pi_demux_fn fn;   /* where payload goes; NULL: out/err below */
+	void *ctx;
+	int stopped;      /* fn's non-zero answer, or -EPROTO: every later feed returns it */
+	struct pi_buf *out, *err; /* without fn: stdout and stderr (3 counts as stderr) */
 	size_t cap;       /* per stream; 0: no limit */
 	bool truncated;   /* bytes past cap were dropped */
 };
+/* Collects stdout into out and stderr into err (capped by m->cap). */
 void pi_demux_init(struct pi_demux *m, struct pi_buf *out, struct pi_buf *err);
-void pi_demux_feed(struct pi_demux *m, const char *p, size_t n);
+/* Hands every payload chunk to fn with its stream (1, 2 or 3; never empty). */
+void pi_demux_init_fn(struct pi_demux *m, pi_demux_fn fn, void *ctx);
+/* 0; fn's non-zero answer (the rest is not delivered); -EPROTO when a
+ * header is not a frame header (a TTY stream, or garbage). */
+int pi_demux_feed(struct pi_demux *m, const char *p, size_t n);
 
 /* Splits a stream of JSON lines (build/import progress). */
 struct pi_jsonlines {

@@ -4,16 +4,41 @@
  * or Docker. Tests read the call log and make one operation fail on cue.
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "pocketinternet/backend.h"
 
 struct pi_fake_backend *pi_backend_fake_state(struct pi_backend *b)
 {
 	return b->priv;
+}
+
+/* $POCKETINTERNET_FAKE_NODES ("lab/node,lab/node"): running nodes from the
+ * start, so that the CLI's tests reach a node through the real binary. */
+static void f_seed(struct pi_fake_backend *f)
+{
+	const char *env = getenv("POCKETINTERNET_FAKE_NODES");
+	char *list = pi_xstrdup(env ? env : ""), *save = NULL;
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *slash = strchr(t, '/');
+		if (!slash)
+			continue;
+		*slash = '\0';
+		struct pi_node_state *s = pi_vec_push(&f->nodes);
+		memset(s, 0, sizeof(*s));
+		snprintf(s->lab, sizeof(s->lab), "%s", t);
+		snprintf(s->node, sizeof(s->node), "%s", slash + 1);
+		snprintf(s->state, sizeof(s->state), "running");
+		snprintf(s->id, sizeof(s->id), "fake-%zu", f->nodes.len);
+		s->running = true;
+	}
+	free(list);
 }
 
 static int f_open(struct pi_backend *b, struct pi_diag *diag)
@@ -23,6 +48,7 @@ static int f_open(struct pi_backend *b, struct pi_diag *diag)
 	pi_buf_init(&f->calls);
 	f->nodes = (struct pi_vec)PI_VEC_INIT(struct pi_node_state);
 	pthread_mutex_init(&f->lock, NULL);
+	f_seed(f);
 	b->priv = f;
 	return 0;
 }
@@ -212,6 +238,42 @@ static int f_exec(struct pi_backend *b, const char *lab, const char *node, const
 	return rc;
 }
 
+/* Echoes argv (one line) then copies in_fd like cat, so tests see what ran
+ * and what went in; a raised cancel ends it as SIGINT would (status 130). */
+static int f_exec_stream(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+			 size_t argc, const struct pi_exec_opts *opts, int in_fd, pi_exec_out_fn out, void *ctx,
+			 int *exit_code, volatile int *cancel, struct pi_diag *diag)
+{
+	(void)opts;
+	struct pi_node_state st;
+	int rc = f_node_op(b, "exec_stream", lab, node, &st, diag);
+	if (!rc && !st.running)
+		rc = -ESRCH;
+	if (rc)
+		return rc;
+	struct pi_buf line;
+	pi_buf_init(&line);
+	for (size_t i = 0; i < argc; i++)
+		pi_buf_printf(&line, "%s%s", i ? " " : "", argv[i]);
+	pi_buf_putc(&line, '\n');
+	rc = cancel && *cancel ? 0 : out(ctx, PI_EXEC_STDOUT, line.data, line.len);
+	pi_buf_free(&line);
+	char buf[4096];
+	while (!rc && in_fd >= 0 && !(cancel && *cancel)) {
+		struct pollfd pf = { .fd = in_fd, .events = POLLIN };
+		if (poll(&pf, 1, 50) <= 0)
+			continue; /* timeouts and signals: look at cancel again */
+		ssize_t got = read(in_fd, buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		rc = out(ctx, PI_EXEC_STDOUT, buf, (size_t)got);
+	}
+	*exit_code = cancel && *cancel ? 128 + SIGINT : 0;
+	return rc;
+}
+
 static int f_exec_tty(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
 		      size_t argc, int *exit_code, struct pi_diag *diag)
 {
@@ -224,5 +286,5 @@ static int f_exec_tty(struct pi_backend *b, const char *lab, const char *node, c
 const struct pi_backend_ops pi_backend_fake = {
 	.name = "fake", .open = f_open, .close = f_close, .prepare = f_prepare, .preflight = f_preflight, .list = f_list,
 	.create = f_create, .start = f_start, .inspect = f_inspect, .stop = f_stop, .remove = f_remove,
-	.exec = f_exec, .exec_tty = f_exec_tty,
+	.exec = f_exec, .exec_stream = f_exec_stream, .exec_tty = f_exec_tty,
 };

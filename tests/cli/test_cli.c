@@ -4,6 +4,8 @@
  * errors. Runs the real binary; needs neither root nor Docker.
  */
 #include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -172,6 +174,118 @@ static void test_readme_nodes_exist(void **state)
 	pi_buf_free(&plan);
 }
 
+/* exec through the real binary on the fake backend, seeded with node n1 of
+ * lab t: stdout and stderr apart, stdin from a pipe holding input (left
+ * open when hold), SIGINT once the first line is out when interrupt, our
+ * end of stdout closed at once when cut. Returns the exit status. */
+struct exec_run {
+	const char *input;
+	bool hold, interrupt, cut;
+	struct pi_buf out, err;
+};
+
+static void exec_child(int in[2], int out[2], int err[2], const char *const *argv)
+{
+	dup2(in[0], 0);
+	dup2(out[1], 1);
+	dup2(err[1], 2);
+	for (int i = 0; i < 2; i++) {
+		close(in[i]);
+		close(out[i]);
+		close(err[i]);
+	}
+	setenv("POCKETINTERNET_BACKEND", "fake", 1);
+	setenv("POCKETINTERNET_FAKE_NODES", "t/n1", 1);
+	const char *args[32] = { bin, "--lab", "t", "exec" };
+	for (int i = 0; argv[i] && i < 27; i++)
+		args[i + 4] = argv[i];
+	execv(bin, (char **)args);
+	_exit(127);
+}
+
+static void drain(int fd, struct pi_buf *b, bool one_line)
+{
+	char c[4096];
+	ssize_t n;
+	while ((n = read(fd, c, one_line ? 1 : sizeof(c))) > 0) {
+		pi_buf_write(b, c, (size_t)n);
+		if (one_line && c[0] == '\n')
+			return;
+	}
+}
+
+static int run_exec(struct exec_run *r, const char *const *argv)
+{
+	int in[2], out[2], err[2];
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(err), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		exec_child(in, out, err, argv);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (r->cut)
+		close(out[0]);
+	if (r->input)
+		assert_int_equal(write(in[1], r->input, strlen(r->input)), (ssize_t)strlen(r->input));
+	if (!r->hold)
+		close(in[1]);
+	pi_buf_init(&r->out);
+	pi_buf_init(&r->err);
+	if (r->interrupt) {
+		drain(out[0], &r->out, true); /* the command runs: now Ctrl-C */
+		kill(pid, SIGINT);
+	}
+	if (!r->cut)
+		drain(out[0], &r->out, false);
+	drain(err[0], &r->err, false);
+	int st;
+	waitpid(pid, &st, 0);
+	if (r->hold)
+		close(in[1]);
+	if (!r->cut)
+		close(out[0]);
+	close(err[0]);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_exec_streams_on_fake(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	alarm(30);
+	/* Piped stdin goes to the command, and its end ends the command. */
+	struct exec_run r = { .input = "abc\n" };
+	assert_int_equal(run_exec(&r, (const char *[]){ "n1", "--", "echo", "hi there", NULL }), 0);
+	assert_string_equal(pi_buf_str(&r.out), "echo hi there\nabc\n");
+	assert_string_equal(pi_buf_str(&r.err), "");
+	pi_buf_free(&r.out);
+	pi_buf_free(&r.err);
+	/* Ctrl-C while it runs: the command is stopped, exit 128+SIGINT. */
+	r = (struct exec_run){ .hold = true, .interrupt = true };
+	assert_int_equal(run_exec(&r, (const char *[]){ "n1", "--", "ping", "10.0.0.1", NULL }), 130);
+	assert_string_equal(pi_buf_str(&r.out), "ping 10.0.0.1\n");
+	pi_buf_free(&r.out);
+	pi_buf_free(&r.err);
+	/* Our reader went away (| head): exit as a cut pipeline does, quietly. */
+	r = (struct exec_run){ .hold = true, .cut = true };
+	assert_int_equal(run_exec(&r, (const char *[]){ "n1", "--", "yes", NULL }), 128 + SIGPIPE);
+	assert_string_equal(pi_buf_str(&r.err), "");
+	pi_buf_free(&r.out);
+	pi_buf_free(&r.err);
+	/* A node the lab does not have: exit 1, with what to do. */
+	r = (struct exec_run){ 0 };
+	assert_int_equal(run_exec(&r, (const char *[]){ "n9", "--", "true", NULL }), 1);
+	assert_non_null(strstr(pi_buf_str(&r.err), "no fake node n9"));
+	assert_non_null(strstr(pi_buf_str(&r.err), "hint: is lab 't' up and is 'n9' one of its nodes?"));
+	pi_buf_free(&r.out);
+	pi_buf_free(&r.err);
+	alarm(0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -187,6 +301,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_plan_formats),
 		cmocka_unit_test(test_lab_options),
 		cmocka_unit_test(test_readme_nodes_exist),
+		cmocka_unit_test(test_exec_streams_on_fake),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
