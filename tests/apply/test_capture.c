@@ -18,12 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "pocketinternet/apply.h"
+#include "pocketinternet/lab.h"
 #include "pocketinternet/netlink.h"
 #include "pocketinternet/pcapng.h"
 
@@ -361,6 +365,119 @@ static void test_capture_errors(void **state)
 	expect_error(&t, &o, -ENOENT, "pitest-hI-none");
 }
 
+/* ---- through the lab's names: the fake backend's nodes are processes
+ * parked in the test's namespaces ---- */
+
+/* A child that sits in netns ns until killed; its pid. */
+static pid_t park_in(const char *ns)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = pi_nl_netns_open(ns);
+		char ok = fd >= 0 && setns(fd, CLONE_NEWNET) == 0;
+		if (write(p[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	char ok = 0;
+	assert_int_equal(read(p[0], &ok, 1), 1);
+	assert_true(ok);
+	close(p[0]);
+	close(p[1]);
+	return pid;
+}
+
+static struct pi_plan *default_plan(struct pi_lab **lab)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/labs/lab.yml", getenv("PI_SOURCE_DIR"));
+	struct pi_plan *plan = NULL;
+	struct pi_diag d;
+	pi_diag_init(&d);
+	assert_int_equal(pi_lab_load(path, getenv("POCKETINTERNET_BLUEPRINTS"), lab, &d), 0);
+	assert_int_equal(pi_plan_build(*lab, &plan, &d), 0);
+	pi_diag_free(&d);
+	return plan;
+}
+
+static void fake_node(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, pid_t pid)
+{
+	struct pi_node_state *s = pi_vec_push(&pi_backend_fake_state(b)->nodes);
+	snprintf(s->lab, sizeof(s->lab), "%s", plan->lab_name);
+	snprintf(s->node, sizeof(s->node), "%s", plan->nodes[node].name);
+	snprintf(s->state, sizeof(s->state), "running");
+	s->running = true;
+	s->pid = pid;
+}
+
+static int count_iface(void *ctx, const struct pi_capture_packet *p)
+{
+	((unsigned *)ctx)[p->iface]++;
+	return 0;
+}
+
+/* A p2p link of the default lab named as a--b: both ends, labelled
+ * node:iface, in the nodes' namespaces; one end of it by node:iface; the
+ * node alone fails on its interfaces this test did not make. */
+static void test_capture_lab_names(void **state)
+{
+	struct fx *f = *state;
+	struct pi_lab *lab;
+	struct pi_plan *plan = default_plan(&lab);
+	const struct pi_plan_link *lk = NULL;
+	for (uint32_t l = 0; l < plan->n_links && !lk; l++)
+		if (plan->links[l].kind == PI_LINK_P2P)
+			lk = &plan->links[l];
+	const struct pi_plan_iface *ea = &plan->ifaces[lk->ifaces[0]], *eb = &plan->ifaces[lk->ifaces[1]];
+	ok(f->h[NS_A], pi_nl_veth_create(f->h[NS_A], &(struct pi_nl_veth){ .name = ea->name, .peer = eb->name,
+									 .ns_fd = -1, .peer_ns_fd = pi_nl_ns_fd(f->h[NS_B]),
+									 .up = true }));
+	addr(f->h[NS_A], ea->name, "10.99.2.1/30");
+	addr(f->h[NS_B], eb->name, "10.99.2.2/30");
+	pid_t pa = park_in(f->ns[NS_A]), pb = park_in(f->ns[NS_B]);
+	struct pi_backend b;
+	assert_int_equal(pi_backend_open(&b, &pi_backend_fake, NULL), 0);
+	fake_node(&b, plan, ea->node, pa);
+	fake_node(&b, plan, eb->node, pb);
+	char pair[300], la[300], lb[300];
+	snprintf(pair, sizeof(pair), "%s--%s", plan->nodes[eb->node].name, plan->nodes[ea->node].name);
+	pi_apply_iface_label(plan, lk->ifaces[0], la, sizeof(la));
+	pi_apply_iface_label(plan, lk->ifaces[1], lb, sizeof(lb));
+	const char *specs[] = { pair, la }; /* la twice: captured once */
+	struct pi_capture_opts o = { .filter = "udp port 9999", .duration_s = 1 };
+	struct pi_capture *c;
+	struct pi_diag d;
+	pi_diag_init(&d);
+	assert_int_equal(pi_apply_capture_open(&b, plan, specs, 2, &o, &c, &d), 0);
+	assert_int_equal(pi_apply_capture_count(c), 2);
+	assert_string_equal(pi_apply_capture_target(c, 0)->label, la);
+	assert_string_equal(pi_apply_capture_target(c, 1)->label, lb);
+	assert_non_null(strstr(pi_apply_capture_target(c, 0)->descr, lk->name));
+	send_udp(f, "10.99.2.2", 9999, 3, 20);
+	unsigned seen[2] = { 0 };
+	assert_int_equal(pi_apply_capture_run(c, count_iface, seen, NULL), 0);
+	assert_int_equal(seen[0], 3);
+	assert_int_equal(seen[1], 3);
+	pi_apply_capture_close(c);
+	/* the node alone: its other plan interfaces are not in this netns */
+	const char *node = plan->nodes[ea->node].name;
+	assert_true(plan->nodes[ea->node].n_ifaces > 1);
+	assert_int_equal(pi_apply_capture_open(&b, plan, &node, 1, &o, &c, &d), -ENODEV);
+	assert_null(c);
+	pi_diag_free(&d);
+	pi_backend_close(&b);
+	kill(pa, SIGKILL);
+	kill(pb, SIGKILL);
+	waitpid(pa, NULL, 0);
+	waitpid(pb, NULL, 0);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -373,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_capture_count_snaplen),
 		cmocka_unit_test(test_capture_stop),
 		cmocka_unit_test(test_capture_errors),
+		cmocka_unit_test(test_capture_lab_names),
 	};
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }
