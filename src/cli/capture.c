@@ -60,14 +60,18 @@ static int parse_option(int c, struct capture_args *a)
 		a->opts.filter = optarg;
 		return PI_EXIT_OK;
 	case 'c':
-		if (!parse_number("-c", optarg, 1e15, &v) || v != (double)(uint64_t)v)
+		if (!parse_number("-c", optarg, 1e15, &v))
+			return PI_EXIT_USAGE;
+		if (v != (double)(uint64_t)v)
 			return pi_cli_usage_error("capture", "-c takes a whole number of packets, not '%s'", optarg);
 		a->opts.count = (uint64_t)v;
 		return PI_EXIT_OK;
 	case 'd':
 		return parse_number("--duration", optarg, 1e7, &a->opts.duration_s) ? PI_EXIT_OK : PI_EXIT_USAGE;
 	case 's':
-		if (!parse_number("-s", optarg, PI_PCAP_SNAPLEN_DEFAULT, &v) || v < 64)
+		if (!parse_number("-s", optarg, PI_PCAP_SNAPLEN_DEFAULT, &v))
+			return PI_EXIT_USAGE;
+		if (v < 64 || v != (double)(uint32_t)v)
 			return pi_cli_usage_error("capture", "-s takes 64 to %u bytes", PI_PCAP_SNAPLEN_DEFAULT);
 		a->opts.snaplen = (uint32_t)v;
 		return PI_EXIT_OK;
@@ -94,6 +98,9 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "json", no_argument, NULL, 'J' },          { NULL, 0, NULL, 0 },
 	};
 	int c, rc;
+	/* 0, not 1: glibc then forgets main's "+" (stop at the first
+	 * non-option) and takes options after the names too. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "w:f:c:d:s:q", opts, NULL)) != -1)
 		if (c == 'J')
 			a->json = true;
