@@ -27,6 +27,7 @@ const struct pi_command pi_commands[] = {
 	{ "node", pi_cmd_node, "stop, start or restart one node of the running lab", PI_NODE_USAGE },
 	{ "labs", pi_cmd_labs, "list the labs running on this host", PI_LABS_USAGE },
 	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
+	{ "capture", pi_cmd_capture, "capture packets on nodes, links and LANs as pcapng (for Wireshark)", PI_CAPTURE_USAGE },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -67,8 +68,9 @@ const struct pi_command *pi_cli_find(const char *name)
 
 /* Takes the lab-choosing options out of a command's argv: -c/--config FILE
  * and -l/--lab NAME are parsed here once for every command, wherever the
- * user put them before "--". Returns the new argc. */
-static int take_lab_options(struct pi_cli *cli, int argc, char **argv)
+ * user put them before "--". short_c false leaves -c to the command
+ * (capture's -c COUNT, as in tcpdump). Returns the new argc. */
+static int take_lab_options(struct pi_cli *cli, int argc, char **argv, bool short_c)
 {
 	int out = 1;
 	for (int i = 1; i < argc; i++) {
@@ -80,7 +82,7 @@ static int take_lab_options(struct pi_cli *cli, int argc, char **argv)
 				argv[out++] = argv[i++];
 			break;
 		}
-		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
+		if ((short_c && strcmp(a, "-c") == 0) || strcmp(a, "--config") == 0)
 			dst = &cli->lab_file;
 		else if (strcmp(a, "-l") == 0 || strcmp(a, "--lab") == 0)
 			dst = &cli->lab_name;
@@ -162,7 +164,7 @@ int main(int argc, char **argv)
 	char **cargv = argv + optind;
 	if (pi_cli_wants_help(cmd, cargc, cargv))
 		return PI_EXIT_OK;
-	cargc = take_lab_options(&cli, cargc, cargv);
+	cargc = take_lab_options(&cli, cargc, cargv, strcmp(cmd->name, "capture") != 0);
 	if (cargc < 0)
 		return pi_cli_usage_error(cmd->name, "-c and --lab need a value");
 	if (cli.lab_file_given && cli.lab_name)

@@ -23,6 +23,7 @@
 #include "plan.h"
 #include "render.h"
 #include "impair.h"
+#include "pcapng.h"
 
 #define PI_STATE_ROOT "/var/lib/pocketinternet"
 #define PI_NAME_PREFIX "pi-"
@@ -278,6 +279,92 @@ struct pi_policy_violation {
  * the plan. *routes counts the routes checked. Stopped routers are skipped. */
 int pi_apply_policy_check(struct pi_backend *b, const struct pi_plan *plan, unsigned parallel, struct pi_vec *out,
 			  unsigned *routes, struct pi_diag *diag);
+
+/* ---- packet capture (capture.c) ---- */
+/*
+ * Captures from the host through each node's network namespace (no process
+ * in the node): an AF_PACKET socket created inside the namespace, bound to
+ * the interface, with the filter compiled by libpcap attached in the kernel
+ * (SO_ATTACH_FILTER; it also cuts packets to the snap length), kernel
+ * nanosecond timestamps (SO_TIMESTAMPNS) and the original length and
+ * direction of every packet. Packets read together are handed over in time
+ * order. pcapng.h writes them to a file or pipe.
+ */
+struct pi_capture;
+
+/* One interface as the host reaches it. */
+struct pi_capture_target {
+	char netns[192];          /* "/proc/<pid>/ns/net", "/run/netns/<name>" */
+	char ifname[PI_IFNAMSIZ];
+	char label[160];          /* "node:iface" (pcapng if_name) */
+	char descr[256];          /* what it is (if_description), or "" */
+	bool promisc;             /* a bridge: sees forwarded frames only so */
+};
+
+struct pi_capture_opts {
+	const char *filter;   /* pcap-filter(7) syntax; NULL or "": every packet */
+	uint32_t snaplen;     /* 0: PI_PCAP_SNAPLEN_DEFAULT (262144) */
+	uint64_t count;       /* stop after this many packets; 0: no limit */
+	double duration_s;    /* stop after this many seconds; 0: no limit */
+	volatile int *cancel; /* set asynchronously (SIGINT) to stop */
+	/* Something happened to interface iface that the user should know
+	 * ("went down": a link down or its node stopped). May be NULL. */
+	void (*note)(void *ctx, uint32_t iface, const char *what);
+	void *note_ctx;
+};
+
+struct pi_capture_packet {
+	uint32_t iface;       /* index among the capture's interfaces */
+	uint64_t ts_ns;       /* kernel receive time, ns since the epoch */
+	const uint8_t *data;  /* caplen bytes of an Ethernet frame */
+	uint32_t caplen, len; /* captured and original length */
+	bool outgoing;        /* sent by that interface (else received) */
+};
+/* Gets every packet; returning nonzero stops the capture, and run returns
+ * that value (e.g. -EPIPE when the reader of the output went away). */
+typedef int (*pi_capture_fn)(void *ctx, const struct pi_capture_packet *pkt);
+
+enum pi_capture_stop { PI_CAPTURE_CANCEL, PI_CAPTURE_COUNT, PI_CAPTURE_DURATION, PI_CAPTURE_CALLBACK };
+struct pi_capture_stats {
+	uint64_t packets;          /* handed to the callback */
+	uint64_t drops;            /* dropped by the kernel (receive buffer full) */
+	enum pi_capture_stop stop; /* why run returned */
+};
+
+/*
+ * Opens a capture on a running lab. Each spec is "NODE:IFACE" (one
+ * interface), "NODE" (all its interfaces in the plan), a link's name or a
+ * node pair "a--b" (a p2p link: both ends; a LAN: its bridge in the lab's
+ * netns, promiscuous, which sees every frame crossing the LAN once).
+ * Everything is checked before anything is captured: unknown names (with
+ * near matches), stopped nodes (-ESRCH), interfaces absent from a running
+ * node (-ENODEV), a filter that does not compile (-EINVAL): 0 or -errno
+ * with diagnostics. Needs CAP_NET_RAW and CAP_SYS_ADMIN (setns).
+ */
+int pi_apply_capture_open(struct pi_backend *b, const struct pi_plan *plan, const char *const *specs, size_t n,
+			  const struct pi_capture_opts *opts, struct pi_capture **out, struct pi_diag *diag);
+/* The same on explicit interfaces (tests; tools outside a lab). */
+int pi_apply_capture_open_targets(const struct pi_capture_target *t, size_t n, const struct pi_capture_opts *opts,
+				  struct pi_capture **out, struct pi_diag *diag);
+/* The interfaces captured on, in order (duplicates among the specs are
+ * captured once); valid until close. */
+size_t pi_apply_capture_count(const struct pi_capture *c);
+const struct pi_capture_target *pi_apply_capture_target(const struct pi_capture *c, size_t i);
+uint32_t pi_apply_capture_snaplen(const struct pi_capture *c);
+/* Captures until opts->count packets, opts->duration_s, *opts->cancel or
+ * the callback says stop. 0 (st->stop says why), the callback's nonzero
+ * value, or -errno when reading failed. st may be NULL. */
+int pi_apply_capture_run(struct pi_capture *c, pi_capture_fn fn, void *ctx, struct pi_capture_stats *st);
+/* Starts w (pcapng.h) on the capture's interfaces: one pcapng interface
+ * per target, named by its label, described by descr; classic pcap needs
+ * exactly one. 0 or -errno (the write callback's, or -EINVAL). */
+int pi_apply_capture_writer_begin(const struct pi_capture *c, struct pi_pcap_writer *w, bool classic,
+				  pi_pcap_write_fn write, void *ctx);
+/* A pi_capture_fn that writes each packet, with its direction, to the
+ * struct pi_pcap_writer passed as ctx: at once, so a pipe reader sees it. */
+int pi_apply_capture_write_packet(void *writer, const struct pi_capture_packet *p);
+/* Closes the sockets (a bridge leaves promiscuous mode). NULL is fine. */
+void pi_apply_capture_close(struct pi_capture *c);
 
 enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
 const char *pi_node_op_name(enum pi_node_op op);

@@ -300,6 +300,32 @@ int pi_cmd_image(struct pi_cli *cli, int argc, char **argv);
 	"  -f, --force               rebuild the base and the image even if up to date\n" \
 	"\n" \
 	"status: says whether the image exists and which inputs it was built from.\n"
+int pi_cmd_capture(struct pi_cli *cli, int argc, char **argv);
+#define PI_CAPTURE_USAGE \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] capture WHAT [WHAT...] [-w FILE|-] [-f FILTER]\n" \
+	"                      [-c COUNT] [--duration S] [-s SNAPLEN] [--pcap] [-q] [--format text|json]\n" \
+	"\n" \
+	"Captures packets in the running lab from the host, through each node's\n" \
+	"network namespace (nothing runs in the node), and writes them as pcapng:\n" \
+	"one interface per place captured, named NODE:IFACE, nanosecond times.\n" \
+	"WHAT is NODE:IFACE, a NODE (all its interfaces), a link's name or a node\n" \
+	"pair a--b (both ends), or a LAN's name (at its bridge: every frame once).\n" \
+	"Every packet is written at once, so it streams:\n" \
+	"  pocketinternet capture transit1-border1 | wireshark -k -i -\n" \
+	"  pocketinternet capture bb1-core1:eth0 -f icmp | tshark -r -\n" \
+	"Ctrl-C ends it with a valid file. Progress goes to stderr.\n" \
+	"\n" \
+	"  -w FILE|-          write to FILE, or - for stdout (the default when stdout\n" \
+	"                     is not a terminal)\n" \
+	"  -f FILTER          pcap-filter(7) expression, as for tcpdump: 'icmp or icmp6'\n" \
+	"  -c, --count N      stop after N packets (here -c is not the lab file: give\n" \
+	"                     that before the command, or as --config FILE)\n" \
+	"  -d, --duration S   stop after S seconds\n" \
+	"  -s, --snaplen N    keep at most N bytes of each packet (default 262144)\n" \
+	"  --pcap             classic pcap instead of pcapng (one interface only)\n" \
+	"  -q, --quiet        no progress on stderr\n" \
+	"  --format F         text (default) or json: the summary at the end (stdout,\n" \
+	"                     or stderr when the capture goes to stdout)\n"
 
 extern const struct pi_command pi_commands[];
 
