@@ -245,6 +245,43 @@ struct pi_policy_violation {
 int pi_apply_policy_check(struct pi_backend *b, const struct pi_plan *plan, unsigned parallel, struct pi_vec *out,
 			  unsigned *routes, struct pi_diag *diag);
 
+/* ---- the looking glass (lg.c) ---- */
+/* One candidate route at a router, explained (render's pi_rib_why and pi_rib_large_meaning). */
+struct pi_lg_route {
+	struct pi_rib_route r;
+	uint32_t session;  /* the plan session it was learned over (by the daemon's name), PI_NONE */
+	uint32_t neighbor; /* the node at that session's other end, PI_NONE */
+	uint32_t origin_pod; /* the pod of the AS path's origin (the router's own pod for an empty
+			      * path or a route of its own), PI_NONE when outside the lab */
+	enum pi_rib_crit crit; /* not best: the first criterion on which its network's best route wins */
+	char why[256];         /* "best", or the reason it lost, e.g. "local preference 200 (customer) beats 100 (peer)" */
+	char comm[PI_RIB_MAX_COMM][128]; /* what r.large[i] means here, or the community raw */
+	bool comm_known[PI_RIB_MAX_COMM]; /* comm[i] is a meaning (the lab's), not raw */
+};
+/*
+ * The routes node's router daemon holds, read over its control socket
+ * (the table's rib_cmd, parse_rib, sessions_all_cmd): dst an address gives
+ * the routes of its best matching network, a prefix that network's (the
+ * daemon's "for" lookup), NULL every route of both families. Appends
+ * struct pi_lg_route to out, a network's routes together, best first.
+ * -ENOTSUP when node runs no router daemon (diag names its gateway),
+ * -ESRCH/-ENOENT when it does not run, -errno when the daemon cannot be asked.
+ */
+int pi_apply_lg_routes(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
+		       struct pi_vec *out, struct pi_diag *diag);
+/* One BGP session of a router: what its daemon says, and what the plan says it is. */
+struct pi_lg_session {
+	struct pi_bgp_state st; /* st.state "absent" when the plan has it but the daemon does not */
+	uint32_t session;	/* plan session, PI_NONE when the daemon has one the plan lacks */
+	uint32_t neighbor;	/* the node at its other end, PI_NONE */
+	enum pi_rel rel;	/* what that neighbour is to node */
+	uint8_t family;		/* PI_AF_V4 / PI_AF_V6 */
+};
+/* node's BGP sessions (struct pi_lg_session into out): the daemon's in its order, then the
+ * planned ones it does not report. Errors as pi_apply_lg_routes. */
+int pi_apply_lg_sessions(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, struct pi_vec *out,
+			 struct pi_diag *diag);
+
 enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
 const char *pi_node_op_name(enum pi_node_op op);
 /* Stops, starts or restarts one node. A start rewires its links, sets its

@@ -282,6 +282,27 @@ int pi_cmd_image(struct pi_cli *cli, int argc, char **argv);
 	"\n" \
 	"status: says whether the image exists and which inputs it was built from.\n"
 
+int pi_cmd_lg(struct pi_cli *cli, int argc, char **argv);
+#define PI_LG_USAGE \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] lg NODE [PREFIX|ADDRESS] [--format text|json]\n" \
+	"       pocketinternet [-c LAB.yml | --lab NAME] lg NODE --sessions [--format text|json]\n" \
+	"\n" \
+	"A looking glass at a router of the running lab, read from its routing\n" \
+	"daemon's control socket. With a PREFIX: the routes for that network; with\n" \
+	"an ADDRESS: the routes of the best matching network; with neither: every\n" \
+	"route. Each candidate shows its next hop, session and neighbour node, AS\n" \
+	"path (with the pods' names), origin, local preference, MED and communities,\n" \
+	"the lab's decoded: (ASN, 1, 1|2|3) = that AS learned it from a customer,\n" \
+	"a peer (or route server) or a provider. The best route is marked '*'; every\n" \
+	"other says the first criterion of the daemon's order on which the best one\n" \
+	"wins, e.g. 'local preference 200 (customer) beats 100 (peer)'.\n" \
+	"--sessions: the router's BGP sessions with their neighbour node, pod, ASN,\n" \
+	"relationship, state and routes imported/exported/preferred.\n" \
+	"See docs/observe.md.\n" \
+	"\n" \
+	"  -s, --sessions     the BGP sessions instead of routes\n" \
+	"  -f, --format F     text (default) or json\n"
+
 extern const struct pi_command pi_commands[];
 
 #endif
