@@ -282,6 +282,55 @@ struct pi_lg_session {
 int pi_apply_lg_sessions(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, struct pi_vec *out,
 			 struct pi_diag *diag);
 
+/* ---- a native traceroute (probe.c) ---- */
+#define PI_TRACE_MAX_PROBES 8
+enum pi_trace_reply {
+	PI_TRACE_NONE,		/* no answer to any probe ("*") */
+	PI_TRACE_TIME_EXCEEDED, /* a router on the way */
+	PI_TRACE_ECHO_REPLY,	/* the destination */
+	PI_TRACE_UNREACHABLE,	/* a router (or the destination) said it cannot deliver: the trace ends */
+};
+const char *pi_trace_reply_name(enum pi_trace_reply r); /* "none", "time-exceeded", "echo-reply", "unreachable" */
+struct pi_trace_hop {
+	unsigned ttl;		   /* 1, 2, ...: the hop limit of its probes */
+	struct pi_prefix addr;	   /* who answered (host length); unset when nobody did */
+	enum pi_trace_reply reply;
+	uint8_t icmp_code;	   /* of an unreachable */
+	unsigned probes, answers;  /* sent, and answered */
+	double rtt_ms[PI_TRACE_MAX_PROBES]; /* per probe, < 0 unanswered */
+	uint32_t node, iface, pod; /* the plan's holder of addr (pi_apply_traceroute), else PI_NONE */
+};
+struct pi_trace_opts {
+	unsigned max_hops;	/* 0: 30 (at most 64) */
+	unsigned timeout_ms;	/* how long to wait for answers after the probes went out; 0: 2000 */
+	unsigned probes;	/* per hop, 0: 3 (at most PI_TRACE_MAX_PROBES) */
+	struct pi_prefix src;	/* source address (bound); unset: the kernel's choice */
+};
+struct pi_nl;
+/*
+ * ICMP echo traceroute from inside nl's network namespace to dst (an
+ * address; its family picks ICMP or ICMPv6): raw sockets made in the netns
+ * (pi_nl_socket), every probe of every hop limit 1..max_hops sent at once
+ * with IP_TTL / IPV6_UNICAST_HOPS, answers (time exceeded, unreachable,
+ * echo reply) matched by ICMP id and sequence. out[0..*n) gets one entry
+ * per hop limit up to the first that reached dst (or said unreachable),
+ * else max_hops entries. 0 when dst answered, -EHOSTUNREACH when an
+ * unreachable ended it, -ETIMEDOUT when dst never answered, -errno when
+ * the probe could not be sent (-EINVAL: dst not an address).
+ */
+int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_trace_opts *o, struct pi_trace_hop *out,
+		 size_t max_out, size_t *n);
+/*
+ * pi_trace_run from node of the running lab (in its netns, through
+ * /proc/<pid>/ns/net), from o->src when set, else from the node's loopback
+ * of dst's family when it has one (clients: the kernel's choice). Each hop's
+ * address is mapped to its node, interface and pod in the plan. Returns as
+ * pi_trace_run, or -ESRCH/-ENOENT (with diag) when node does not run.
+ */
+int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
+			const struct pi_trace_opts *o, struct pi_trace_hop *out, size_t max_out, size_t *n,
+			struct pi_diag *diag);
+
 enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
 const char *pi_node_op_name(enum pi_node_op op);
 /* Stops, starts or restarts one node. A start rewires its links, sets its
