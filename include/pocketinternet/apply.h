@@ -331,6 +331,44 @@ int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32
 			const struct pi_trace_opts *o, struct pi_trace_hop *out, size_t max_out, size_t *n,
 			struct pi_diag *diag);
 
+/* ---- paths between two nodes, live (paths.c) ---- */
+#define PI_PATHS_MAX_HOPS 32
+/* One family's view: what BGP chose at the source's border router and where packets went. */
+struct pi_paths_family {
+	uint8_t family;		/* PI_AF_V4 or PI_AF_V6 */
+	struct pi_prefix dst;	/* the address traced and looked up; unset: DST has none of this family */
+	uint32_t dst_node;	/* the node holding it: DST, or its gateway when DST has only a CGNAT address */
+	/* (c) BGP */
+	uint32_t border;	/* the router whose RIB was read (pi_plan_pod_border of SRC), PI_NONE */
+	int bgp_rc;		/* 0: read; -errno: could not ask (why in diag) */
+	bool bgp_found;		/* a best route covers dst */
+	struct pi_rib_route best; /* that route */
+	uint32_t bgp_pods[PI_RIB_MAX_PATH + 1]; /* SRC's pod, then the AS path's pods (prepends once) */
+	unsigned n_bgp_pods;	/* 0 when an ASN of the path is no pod of the lab */
+	char why[256];		/* why BGP's path is not the shortest allowed one (pi_plan_as_path_why), "" when it is */
+	/* (d) traceroute from SRC */
+	int trace_rc;		/* pi_apply_traceroute's */
+	struct pi_trace_hop hops[PI_PATHS_MAX_HOPS];
+	size_t n_hops;
+	uint32_t trace_pods[PI_PATHS_MAX_HOPS]; /* pods the answering hops belong to, in order, repeats once */
+	unsigned n_trace_pods;
+	bool trace_matches_bgp; /* the traceroute's pods are BGP's AS path (SRC's pod first) */
+};
+/*
+ * The live parts of `paths SRC DST` for IPv4 ([0]) and IPv6 ([1]): the
+ * best route for DST's address in the RIB of SRC's pod's border router,
+ * as pods, compared with the shortest allowed AS path (as_paths from
+ * pi_plan_as_paths, may be NULL), and a traceroute from SRC. DST's address
+ * of a family: its loopback, else its first interface address; a CGNAT
+ * (100.64.0.0/10) address is not reachable from other pods, so its
+ * gateway's loopback stands in. Problems of one part (a stopped router, a
+ * daemon that does not answer) are in diag and that part's rc; the
+ * return value is 0 unless SRC itself does not run (-ESRCH/-ENOENT).
+ */
+int pi_apply_paths_live(struct pi_backend *b, const struct pi_plan *plan, uint32_t src, uint32_t dst,
+			const struct pi_plan_paths *as_paths, const struct pi_trace_opts *trace,
+			struct pi_paths_family out[2], struct pi_diag *diag);
+
 enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
 const char *pi_node_op_name(enum pi_node_op op);
 /* Stops, starts or restarts one node. A start rewires its links, sets its

@@ -303,6 +303,28 @@ int pi_cmd_lg(struct pi_cli *cli, int argc, char **argv);
 	"  -s, --sessions     the BGP sessions instead of routes\n" \
 	"  -f, --format F     text (default) or json\n"
 
+int pi_cmd_paths(struct pi_cli *cli, int argc, char **argv);
+#define PI_PATHS_USAGE \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] paths SRC DST [--max N] [--plan-only] [--format text|json]\n" \
+	"\n" \
+	"Every way from node SRC to node DST, and the one packets take:\n" \
+	"  - every router-level simple path over the lab's links (a LAN is one hop\n" \
+	"    between any two members; hosts and route servers forward nothing), the\n" \
+	"    N shortest listed and all counted;\n" \
+	"  - every AS-level path between their pods, marked 'allowed' where the routing\n" \
+	"    policy lets a route travel it (valley-free: up through providers, at most\n" \
+	"    one peering or IXP, down through customers);\n" \
+	"  - the AS path BGP chose, from the RIB of SRC's pod's border router, and why\n" \
+	"    it is not the shortest allowed one (local preference by relationship);\n" \
+	"  - a traceroute from SRC, run from the host in SRC's network namespace,\n" \
+	"    IPv4 and IPv6, each hop named by node, interface and pod.\n" \
+	"A DST whose IPv4 address is behind CGNAT is traced to its gateway over IPv4.\n" \
+	"See docs/observe.md.\n" \
+	"\n" \
+	"  -m, --max N        paths listed per level (default 20)\n" \
+	"  --plan-only        only what the plan says: no running lab needed\n" \
+	"  -f, --format F     text (default) or json\n"
+
 extern const struct pi_command pi_commands[];
 
 #endif
