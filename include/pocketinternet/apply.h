@@ -322,8 +322,9 @@ int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_
 		 size_t max_out, size_t *n);
 /*
  * pi_trace_run from node of the running lab (in its netns, through
- * /proc/<pid>/ns/net), from o->src when set, else from the node's loopback
- * of dst's family when it has one (clients: the kernel's choice). Each hop's
+ * /proc/<pid>/ns/net), from o->src when set, else from a router's loopback
+ * of dst's family (other nodes' loopbacks are not routed: the kernel's
+ * choice). Each hop's
  * address is mapped to its node, interface and pod in the plan. Returns as
  * pi_trace_run, or -ESRCH/-ENOENT (with diag) when node does not run.
  */
@@ -359,7 +360,7 @@ struct pi_paths_family {
  * best route for DST's address in the RIB of SRC's pod's border router,
  * as pods, compared with the shortest allowed AS path (as_paths from
  * pi_plan_as_paths, may be NULL), and a traceroute from SRC. DST's address
- * of a family: its loopback, else its first interface address; a CGNAT
+ * of a family: a router's loopback, else its first interface address; a CGNAT
  * (100.64.0.0/10) address is not reachable from other pods, so its
  * gateway's loopback stands in. Problems of one part (a stopped router, a
  * daemon that does not answer) are in diag and that part's rc; the

@@ -18,7 +18,7 @@ static void target(const struct pi_plan *plan, uint32_t node, uint8_t fam, struc
 	const struct pi_plan_node *n = &plan->nodes[node];
 	const struct pi_prefix *lo = fam == PI_AF_V4 ? &n->lo4 : &n->lo6;
 	f->dst_node = node;
-	if (pi_prefix_is_set(lo)) {
+	if (pi_prefix_is_set(lo) && (n->services & PI_SVC_ROUTER)) { /* servers' loopbacks are not routed */
 		f->dst = pi_prefix_as_host(lo);
 		return;
 	}
@@ -33,7 +33,8 @@ static void target(const struct pi_plan *plan, uint32_t node, uint8_t fam, struc
 		return;
 	}
 	uint32_t gw = pi_plan_gateway(plan, node);
-	if (fam == PI_AF_V4 && gw != PI_NONE && gw != node && pi_prefix_is_set(&plan->nodes[gw].lo4)) {
+	if (fam == PI_AF_V4 && gw != PI_NONE && gw != node && (plan->nodes[gw].services & PI_SVC_ROUTER) &&
+	    pi_prefix_is_set(&plan->nodes[gw].lo4)) {
 		f->dst_node = gw;
 		f->dst = pi_prefix_as_host(&plan->nodes[gw].lo4);
 	}

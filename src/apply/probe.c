@@ -300,7 +300,7 @@ int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32
 	struct pi_trace_opts opts = o ? *o : (struct pi_trace_opts){ 0 };
 	const struct pi_plan_node *nd = &plan->nodes[node];
 	const struct pi_prefix *lo = dst->family == PI_AF_V6 ? &nd->lo6 : &nd->lo4;
-	if (!pi_prefix_is_set(&opts.src) && pi_prefix_is_set(lo))
+	if (!pi_prefix_is_set(&opts.src) && pi_prefix_is_set(lo) && (nd->services & PI_SVC_ROUTER))
 		opts.src = pi_prefix_as_host(lo);
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
