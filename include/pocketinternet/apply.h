@@ -365,6 +365,130 @@ int pi_apply_capture_writer_begin(const struct pi_capture *c, struct pi_pcap_wri
 int pi_apply_capture_write_packet(void *writer, const struct pi_capture_packet *p);
 /* Closes the sockets (a bridge leaves promiscuous mode). NULL is fine. */
 void pi_apply_capture_close(struct pi_capture *c);
+/* ---- the looking glass (lg.c) ---- */
+/* One candidate route at a router, explained (render's pi_rib_why and pi_rib_large_meaning). */
+struct pi_lg_route {
+	struct pi_rib_route r;
+	uint32_t session;  /* the plan session it was learned over (by the daemon's name), PI_NONE */
+	uint32_t neighbor; /* the node at that session's other end, PI_NONE */
+	uint32_t origin_pod; /* the pod of the AS path's origin (the router's own pod for an empty
+			      * path or a route of its own), PI_NONE when outside the lab */
+	enum pi_rib_crit crit; /* not best: the first criterion on which its network's best route wins */
+	char why[256];         /* "best", or the reason it lost, e.g. "local preference 200 (customer) beats 100 (peer)" */
+	char comm[PI_RIB_MAX_COMM][128]; /* what r.large[i] means here, or the community raw */
+	bool comm_known[PI_RIB_MAX_COMM]; /* comm[i] is a meaning (the lab's), not raw */
+};
+/*
+ * The routes node's router daemon holds, read over its control socket
+ * (the table's rib_cmd, parse_rib, sessions_all_cmd): dst an address gives
+ * the routes of its best matching network, a prefix that network's (the
+ * daemon's "for" lookup), NULL every route of both families. Appends
+ * struct pi_lg_route to out, a network's routes together, best first.
+ * -ENOTSUP when node runs no router daemon (diag names its gateway),
+ * -ESRCH/-ENOENT when it does not run, -errno when the daemon cannot be asked.
+ */
+int pi_apply_lg_routes(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
+		       struct pi_vec *out, struct pi_diag *diag);
+/* One BGP session of a router: what its daemon says, and what the plan says it is. */
+struct pi_lg_session {
+	struct pi_bgp_state st; /* st.state "absent" when the plan has it but the daemon does not */
+	uint32_t session;	/* plan session, PI_NONE when the daemon has one the plan lacks */
+	uint32_t neighbor;	/* the node at its other end, PI_NONE */
+	enum pi_rel rel;	/* what that neighbour is to node */
+	uint8_t family;		/* PI_AF_V4 / PI_AF_V6 */
+};
+/* node's BGP sessions (struct pi_lg_session into out): the daemon's in its order, then the
+ * planned ones it does not report. Errors as pi_apply_lg_routes. */
+int pi_apply_lg_sessions(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, struct pi_vec *out,
+			 struct pi_diag *diag);
+
+/* ---- a native traceroute (probe.c) ---- */
+#define PI_TRACE_MAX_PROBES 8
+enum pi_trace_reply {
+	PI_TRACE_NONE,		/* no answer to any probe ("*") */
+	PI_TRACE_TIME_EXCEEDED, /* a router on the way */
+	PI_TRACE_ECHO_REPLY,	/* the destination */
+	PI_TRACE_UNREACHABLE,	/* a router (or the destination) said it cannot deliver: the trace ends */
+};
+const char *pi_trace_reply_name(enum pi_trace_reply r); /* "none", "time-exceeded", "echo-reply", "unreachable" */
+struct pi_trace_hop {
+	unsigned ttl;		   /* 1, 2, ...: the hop limit of its probes */
+	struct pi_prefix addr;	   /* who answered (host length); unset when nobody did */
+	enum pi_trace_reply reply;
+	uint8_t icmp_code;	   /* of an unreachable */
+	unsigned probes, answers;  /* sent, and answered */
+	double rtt_ms[PI_TRACE_MAX_PROBES]; /* per probe, < 0 unanswered */
+	uint32_t node, iface, pod; /* the plan's holder of addr (pi_apply_traceroute), else PI_NONE */
+};
+struct pi_trace_opts {
+	unsigned max_hops;	/* 0: 30 (at most 64) */
+	unsigned timeout_ms;	/* how long to wait for answers after the probes went out; 0: 2000 */
+	unsigned probes;	/* per hop, 0: 3 (at most PI_TRACE_MAX_PROBES) */
+	struct pi_prefix src;	/* source address (bound); unset: the kernel's choice */
+};
+struct pi_nl;
+/*
+ * ICMP echo traceroute from inside nl's network namespace to dst (an
+ * address; its family picks ICMP or ICMPv6): raw sockets made in the netns
+ * (pi_nl_socket), every probe of every hop limit 1..max_hops sent at once
+ * with IP_TTL / IPV6_UNICAST_HOPS, answers (time exceeded, unreachable,
+ * echo reply) matched by ICMP id and sequence. out[0..*n) gets one entry
+ * per hop limit up to the first that reached dst (or said unreachable),
+ * else max_hops entries. 0 when dst answered, -EHOSTUNREACH when an
+ * unreachable ended it, -ETIMEDOUT when dst never answered, -errno when
+ * the probe could not be sent (-EINVAL: dst not an address).
+ */
+int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_trace_opts *o, struct pi_trace_hop *out,
+		 size_t max_out, size_t *n);
+/*
+ * pi_trace_run from node of the running lab (in its netns, through
+ * /proc/<pid>/ns/net), from o->src when set, else from a router's loopback
+ * of dst's family (other nodes' loopbacks are not routed: the kernel's
+ * choice). Each hop's
+ * address is mapped to its node, interface and pod in the plan. Returns as
+ * pi_trace_run, or -ESRCH/-ENOENT (with diag) when node does not run.
+ */
+int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
+			const struct pi_trace_opts *o, struct pi_trace_hop *out, size_t max_out, size_t *n,
+			struct pi_diag *diag);
+
+/* ---- paths between two nodes, live (paths.c) ---- */
+#define PI_PATHS_MAX_HOPS 32
+/* One family's view: what BGP chose at the source's border router and where packets went. */
+struct pi_paths_family {
+	uint8_t family;		/* PI_AF_V4 or PI_AF_V6 */
+	struct pi_prefix dst;	/* the address traced and looked up; unset: DST has none of this family */
+	uint32_t dst_node;	/* the node holding it: DST, or its gateway when DST has only a CGNAT address */
+	/* (c) BGP */
+	uint32_t border;	/* the router whose RIB was read (pi_plan_pod_border of SRC), PI_NONE */
+	int bgp_rc;		/* 0: read; -errno: could not ask (why in diag) */
+	bool bgp_found;		/* a best route covers dst */
+	struct pi_rib_route best; /* that route */
+	uint32_t bgp_pods[PI_RIB_MAX_PATH + 1]; /* SRC's pod, then the AS path's pods (prepends once) */
+	unsigned n_bgp_pods;	/* 0 when an ASN of the path is no pod of the lab */
+	char why[256];		/* why BGP's path is not the shortest allowed one (pi_plan_as_path_why), "" when it is */
+	/* (d) traceroute from SRC */
+	int trace_rc;		/* pi_apply_traceroute's */
+	struct pi_trace_hop hops[PI_PATHS_MAX_HOPS];
+	size_t n_hops;
+	uint32_t trace_pods[PI_PATHS_MAX_HOPS]; /* pods the answering hops belong to, in order, repeats once */
+	unsigned n_trace_pods;
+	bool trace_matches_bgp; /* the traceroute's pods are BGP's AS path (SRC's pod first) */
+};
+/*
+ * The live parts of `paths SRC DST` for IPv4 ([0]) and IPv6 ([1]): the
+ * best route for DST's address in the RIB of SRC's pod's border router,
+ * as pods, compared with the shortest allowed AS path (as_paths from
+ * pi_plan_as_paths, may be NULL), and a traceroute from SRC. DST's address
+ * of a family: a router's loopback, else its first interface address; a CGNAT
+ * (100.64.0.0/10) address is not reachable from other pods, so its
+ * gateway's loopback stands in. Problems of one part (a stopped router, a
+ * daemon that does not answer) are in diag and that part's rc; the
+ * return value is 0 unless SRC itself does not run (-ESRCH/-ENOENT).
+ */
+int pi_apply_paths_live(struct pi_backend *b, const struct pi_plan *plan, uint32_t src, uint32_t dst,
+			const struct pi_plan_paths *as_paths, const struct pi_trace_opts *trace,
+			struct pi_paths_family out[2], struct pi_diag *diag);
 
 enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
 const char *pi_node_op_name(enum pi_node_op op);

@@ -402,4 +402,82 @@ uint32_t pi_plan_pod_by_asn(const struct pi_plan *plan, uint32_t asn);
  */
 bool pi_plan_path_valley_free(const struct pi_plan *plan, const uint32_t *asns, size_t n, char *why, size_t whylen);
 
+/*
+ * Paths between two ends of the lab (src/plan/paths.c, pure), for
+ * `pocketinternet paths`.
+ *
+ * The node holding addr (host form: the length is ignored): an interface
+ * address, a loopback or an anycast address of a web node (the first such
+ * node). *iface (may be NULL) gets the interface, PI_NONE for a loopback.
+ * PI_NONE when no node holds it.
+ */
+uint32_t pi_plan_node_by_addr(const struct pi_plan *plan, const struct pi_prefix *addr, uint32_t *iface);
+/* Does node forward packets (a router, a NAT box)? Route servers do not. */
+bool pi_plan_node_forwards(const struct pi_plan *plan, uint32_t node);
+/* The router a node's packets leave through: node itself when it forwards,
+ * else the node holding its gateway (gw4, else gw6); PI_NONE when none. */
+uint32_t pi_plan_gateway(const struct pi_plan *plan, uint32_t node);
+/* The border router (PI_SVC_EBGP) of node's pod nearest to node's gateway
+ * inside the pod (fewest router hops, then plan order); PI_NONE when the
+ * pod has none. */
+uint32_t pi_plan_pod_border(const struct pi_plan *plan, uint32_t node);
+
+/* One node on a router-level path. */
+struct pi_plan_hop {
+	uint32_t node;
+	uint32_t in_iface;  /* its interface the packet arrives on, PI_NONE for the first node */
+	uint32_t out_iface; /* its interface the packet leaves on, PI_NONE for the last */
+};
+struct pi_plan_path {
+	uint32_t first, n; /* hops[first .. first + n) (or pods, for AS paths) */
+	bool valley_free;  /* AS paths: the policy allows it */
+};
+struct pi_plan_paths {
+	struct pi_vec paths; /* struct pi_plan_path, shortest first (ties: the order they were found in) */
+	struct pi_vec hops;  /* struct pi_plan_hop (router paths) or uint32_t pods (AS paths) */
+	uint64_t total;	     /* every simple path found ... */
+	uint64_t allowed;    /* AS paths: ... of which the policy allows this many */
+	bool capped;	     /* the search stopped at its limit: total is a lower bound */
+};
+void pi_plan_paths_init(struct pi_plan_paths *p, bool as_level);
+void pi_plan_paths_free(struct pi_plan_paths *p);
+/*
+ * Every simple path from node src to node dst over the lab's links: p2p
+ * links join their two ends, a LAN joins every pair of its members (a
+ * clique: one hop at layer 3). Only nodes that forward (pi_plan_node_forwards)
+ * are passed through; src and dst may be anything. The max shortest
+ * paths (hop count, ties in the order found) are kept in out, all are
+ * counted; the search stops after limit paths (0: 1,000,000) or a work
+ * bound of 200 * limit steps, setting capped. src == dst gives the one
+ * path of one node. 0, or -EINVAL for a node out of range.
+ */
+int pi_plan_router_paths(const struct pi_plan *plan, uint32_t src, uint32_t dst, size_t max, uint64_t limit,
+			 struct pi_plan_paths *out);
+/*
+ * Every simple AS-level path from pod src to pod dst over the plan's
+ * relationships (customer-provider, private peering, two members of one
+ * IXP: the route server is transparent and its pod is on no path), hops
+ * being pods (uint32_t) in the direction packets go, src first. Each is
+ * marked valley_free when the route dst announces could come back along
+ * it (pi_plan_path_valley_free of the path read from src) and counted in
+ * allowed. Kept: the max best, allowed ones first, then by length. limit
+ * as above. 0, or -EINVAL for a pod out of range or an IXP.
+ */
+int pi_plan_as_paths(const struct pi_plan *plan, uint32_t src, uint32_t dst, size_t max, uint64_t limit,
+		     struct pi_plan_paths *out);
+/*
+ * Why BGP would take AS path a over b (pods, src first, the same ends):
+ * at the first pod where they part, the local preference of each next
+ * pod by its relationship, e.g. "at transit2 (AS 5347) local preference
+ * 200 (customer broadband3) beats 100 (peer transit3)". Equal preferences:
+ * says the later tie-breaks chose. "" when the paths are the same.
+ */
+void pi_plan_as_path_why(const struct pi_plan *plan, const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+			 char *why, size_t len);
+/* What pod b is to pod a by the plan's relationships, as local preference
+ * sees it: PI_REL_CUSTOMER, PI_REL_PEER (also over an IXP), PI_REL_PROVIDER;
+ * false when they have none. A pair with several (a provider that is also a
+ * fellow IXP member) gives the best for b's routes: customer, peer, provider. */
+bool pi_plan_pod_rel(const struct pi_plan *plan, uint32_t a, uint32_t b, enum pi_rel *out);
+
 #endif

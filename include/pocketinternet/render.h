@@ -171,9 +171,18 @@ struct pi_bgp_state {		/* one BGP session as the daemon reports it */
 	char state[16];		/* daemon's protocol state, e.g. BIRD "up"/"start" */
 	char info[64];		/* "Established", "Active", "Connect", ... */
 	bool established;
+	/* From sessions_all_cmd's longer reply only (zero from sessions_cmd's): */
+	bool detailed;		/* the fields below were reported */
+	char neighbor_addr[46];	/* the neighbour's address, "" when not reported */
+	uint32_t neighbor_as;	/* 0 when not reported */
+	char neighbor_id[46];	/* its router ID (dotted quad), "" until the session is up */
+	bool internal;		/* iBGP (same AS) */
+	bool has_routes;	/* the counts below were reported (channels summed) */
+	unsigned imported, exported, preferred;
 };
 
 /* One route of the daemon's RIB (parse_rib). */
+enum { PI_RIB_ORIGIN_IGP = 0, PI_RIB_ORIGIN_EGP = 1, PI_RIB_ORIGIN_INCOMPLETE = 2 };
 #define PI_RIB_MAX_PATH 32
 #define PI_RIB_MAX_COMM 8
 struct pi_rib_route {
@@ -186,6 +195,12 @@ struct pi_rib_route {
 	char iface[16];		     /* its interface */
 	uint32_t local_pref;	     /* 0 when absent */
 	uint32_t as_path[PI_RIB_MAX_PATH]; /* neighbour first, origin last */
+	unsigned preference;	     /* the daemon's preference of the route's source (BIRD's "(100)") */
+	uint8_t origin;		     /* PI_RIB_ORIGIN_*: BGP origin (IGP best) */
+	bool has_med;
+	uint32_t med;		     /* multi-exit discriminator when has_med */
+	struct pi_prefix originator_id; /* a reflected route's ORIGINATOR_ID (RFC 4456), unset when none */
+	unsigned cluster_len;	     /* entries in its CLUSTER_LIST */
 	unsigned as_path_len;	     /* entries in as_path ... */
 	unsigned as_path_total;	     /* ... of this many in the real path (more: truncated) */
 	bool as_path_truncated;
@@ -218,7 +233,9 @@ struct pi_router_daemon {
 	/* The reply's text without protocol framing (BIRD: strip the "NNNN-" codes), appended to out. */
 	void (*ctl_reply_text)(const char *raw, size_t len, struct pi_buf *out);
 	const char *sessions_cmd; /* "show protocols" */
-	/* The BGP sessions in the reply text of sessions_cmd, appended to out (struct pi_bgp_state). */
+	const char *sessions_all_cmd; /* the same with details: "show protocols all" */
+	/* The BGP sessions in the reply text of sessions_cmd or sessions_all_cmd (which fills the
+	 * detailed fields), appended to out (struct pi_bgp_state). */
 	void (*parse_sessions)(const char *text, struct pi_vec *out /* struct pi_bgp_state */);
 	/* The name the daemon gives plan session k (the same at both ends today). */
 	void (*session_name)(const struct pi_plan *plan, uint32_t session, char *buf, size_t len);
@@ -262,5 +279,62 @@ struct pi_router_daemon {
 extern const struct pi_router_daemon pi_router_bird;
 /* The router daemon of node, or NULL when the node runs none. */
 const struct pi_router_daemon *pi_router_daemon_of(const struct pi_plan *plan, uint32_t node);
+
+/*
+ * The looking glass's reading of a RIB (src/render/rib_explain.c, pure):
+ * what the lab's communities mean and why the daemon chose the route it
+ * did. Route selection follows BIRD 2's order (nest's rte_better, then
+ * bgp_rte_better), the order every criterion below is listed in.
+ */
+enum pi_rib_crit {
+	PI_RIB_CRIT_NONE,	   /* no difference found (the daemon's tie-break, e.g. arrival) */
+	PI_RIB_CRIT_PREFERENCE,	   /* the source's preference: static 200 over BGP 100 */
+	PI_RIB_CRIT_RESOLVABLE,	   /* a next hop the daemon can reach over one it cannot */
+	PI_RIB_CRIT_LOCAL_PREF,	   /* higher local preference */
+	PI_RIB_CRIT_AS_PATH,	   /* shorter AS path */
+	PI_RIB_CRIT_ORIGIN,	   /* lower origin: IGP, EGP, incomplete */
+	PI_RIB_CRIT_MED,	   /* lower MED, only between routes from the same neighbouring AS */
+	PI_RIB_CRIT_EBGP,	   /* eBGP over iBGP */
+	PI_RIB_CRIT_IGP_METRIC,	   /* lower IGP metric to the next hop (when the daemon shows it) */
+	PI_RIB_CRIT_ROUTER_ID,	   /* lower router ID (the ORIGINATOR_ID of a reflected route) */
+	PI_RIB_CRIT_CLUSTER,	   /* shorter cluster list */
+	PI_RIB_CRIT_NEIGHBOR,	   /* lower neighbour address */
+};
+/* "preference", "next hop", "local preference", "AS path length", "origin", "MED", "eBGP over iBGP",
+ * "IGP metric", "router ID", "cluster list", "neighbour address", "none". */
+const char *pi_rib_crit_name(enum pi_rib_crit c);
+/* "IGP", "EGP", "incomplete". */
+const char *pi_rib_origin_name(uint8_t origin);
+/*
+ * Why the daemon prefers best over other, two routes to one network: the
+ * first criterion that separates them, and into why a sentence such as
+ * "local preference 200 (customer) beats 100 (peer)" or "AS path length 1
+ * beats 2 (65004 65004)". bs and os are the BGP sessions the routes came over
+ * (from sessions_all_cmd: eBGP or iBGP, router ID, neighbour address), NULL
+ * when unknown or not BGP; a criterion needing what is unknown is skipped.
+ */
+enum pi_rib_crit pi_rib_why(const struct pi_rib_route *best, const struct pi_bgp_state *bs,
+			    const struct pi_rib_route *other, const struct pi_bgp_state *os, char *why, size_t len);
+/* The session named name in v (struct pi_bgp_state), or NULL. */
+const struct pi_bgp_state *pi_bgp_state_find(const struct pi_vec *v, const char *name);
+/*
+ * The lab's meaning of large community i of r: (ASN, PI_LC_REL, kind)
+ * says where AS ASN learned the route, e.g. "learned here from a customer
+ * (local preference 200)" when ASN is local_as, "transit1 (AS 3769)
+ * learned it from a peer" for a pod of plan (plan may be NULL: "AS 3769
+ * ..."); a peer route of ours over a route server session (from_kind "rs")
+ * says so. false, with the community raw ("(a, b, c)"), for anything else.
+ */
+bool pi_rib_large_meaning(const struct pi_plan *plan, uint32_t local_as, const struct pi_rib_route *r, unsigned i,
+			  char *buf, size_t len);
+/*
+ * For every route of routes[0..n) (as parse_rib gives them, a network's
+ * routes together): why[i] and crit[i] explain why the best route of its
+ * network beat it (pi_rib_why), "best" / PI_RIB_CRIT_NONE for the best
+ * one itself, "no best route" when the network has none. sessions: the
+ * node's struct pi_bgp_state from sessions_all_cmd (may be NULL).
+ */
+void pi_rib_explain(const struct pi_rib_route *routes, size_t n, const struct pi_vec *sessions,
+		    enum pi_rib_crit *crit, char (*why)[256]);
 
 #endif

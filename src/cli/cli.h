@@ -327,6 +327,49 @@ int pi_cmd_capture(struct pi_cli *cli, int argc, char **argv);
 	"  --format F         text (default) or json: the summary at the end (stdout,\n" \
 	"                     or stderr when the capture goes to stdout)\n"
 
+int pi_cmd_lg(struct pi_cli *cli, int argc, char **argv);
+#define PI_LG_USAGE \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] lg NODE [PREFIX|ADDRESS] [--format text|json]\n" \
+	"       pocketinternet [-c LAB.yml | --lab NAME] lg NODE --sessions [--format text|json]\n" \
+	"\n" \
+	"A looking glass at a router of the running lab, read from its routing\n" \
+	"daemon's control socket. With a PREFIX: the routes for that network; with\n" \
+	"an ADDRESS: the routes of the best matching network; with neither: every\n" \
+	"route. Each candidate shows its next hop, session and neighbour node, AS\n" \
+	"path (with the pods' names), origin, local preference, MED and communities,\n" \
+	"the lab's decoded: (ASN, 1, 1|2|3) = that AS learned it from a customer,\n" \
+	"a peer (or route server) or a provider. The best route is marked '*'; every\n" \
+	"other says the first criterion of the daemon's order on which the best one\n" \
+	"wins, e.g. 'local preference 200 (customer) beats 100 (peer)'.\n" \
+	"--sessions: the router's BGP sessions with their neighbour node, pod, ASN,\n" \
+	"relationship, state and routes imported/exported/preferred.\n" \
+	"See docs/observe.md.\n" \
+	"\n" \
+	"  -s, --sessions     the BGP sessions instead of routes\n" \
+	"  -f, --format F     text (default) or json\n"
+
+int pi_cmd_paths(struct pi_cli *cli, int argc, char **argv);
+#define PI_PATHS_USAGE \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] paths SRC DST [--max N] [--plan-only] [--format text|json]\n" \
+	"\n" \
+	"Every way from node SRC to node DST, and the one packets take:\n" \
+	"  - every router-level simple path over the lab's links (a LAN is one hop\n" \
+	"    between any two members; hosts and route servers forward nothing), the\n" \
+	"    N shortest listed and all counted;\n" \
+	"  - every AS-level path between their pods, marked 'allowed' where the routing\n" \
+	"    policy lets a route travel it (valley-free: up through providers, at most\n" \
+	"    one peering or IXP, down through customers);\n" \
+	"  - the AS path BGP chose, from the RIB of SRC's pod's border router, and why\n" \
+	"    it is not the shortest allowed one (local preference by relationship);\n" \
+	"  - a traceroute from SRC, run from the host in SRC's network namespace,\n" \
+	"    IPv4 and IPv6, each hop named by node, interface and pod.\n" \
+	"A DST whose IPv4 address is behind CGNAT is traced to its gateway over IPv4.\n" \
+	"See docs/observe.md.\n" \
+	"\n" \
+	"  -m, --max N        paths listed per level (default 20)\n" \
+	"  --plan-only        only what the plan says: no running lab needed\n" \
+	"  -f, --format F     text (default) or json\n"
+
 extern const struct pi_command pi_commands[];
 
 #endif

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "render_int.h"
 
@@ -77,7 +78,7 @@ static bool is_time_token(const char *t)
 }
 
 /* One line of `show protocols`: name proto table state since... info. */
-static void parse_protocol_line(char *line, struct pi_vec *out)
+static struct pi_bgp_state *parse_protocol_line(char *line, struct pi_vec *out)
 {
 	char *tok[16];
 	int nt = 0;
@@ -87,7 +88,7 @@ static void parse_protocol_line(char *line, struct pi_vec *out)
 	for (char *t = strtok_r(line, " \t\r", &save); t && nt < 16; t = strtok_r(NULL, " \t\r", &save))
 		tok[nt++] = t;
 	if (nt < 4 || strcmp(tok[1], "BGP") != 0)
-		return;
+		return NULL;
 	struct pi_bgp_state *st = pi_vec_push(out);
 	memset(st, 0, sizeof(*st));
 	snprintf(st->name, sizeof(st->name), "%s", tok[0]);
@@ -99,10 +100,36 @@ static void parse_protocol_line(char *line, struct pi_vec *out)
 		}
 	}
 	st->established = strcmp(st->info, "Established") == 0;
+	return st;
+}
+
+/* A detail line of `show protocols all` under a BGP protocol. */
+static void parse_detail_line(const char *l, struct pi_bgp_state *st)
+{
+	unsigned a, b, c;
+	while (*l == ' ' || *l == '\t')
+		l++;
+	st->detailed = true;
+	if (strncmp(l, "Neighbor address:", 17) == 0)
+		sscanf(l + 17, " %45s", st->neighbor_addr);
+	else if (strncmp(l, "Neighbor AS:", 12) == 0)
+		st->neighbor_as = (uint32_t)strtoul(l + 12, NULL, 10);
+	else if (strncmp(l, "Neighbor ID:", 12) == 0)
+		sscanf(l + 12, " %45s", st->neighbor_id);
+	else if (strncmp(l, "Session:", 8) == 0)
+		st->internal = strstr(l + 8, "internal") != NULL;
+	else if (sscanf(l, "Routes: %u imported, %u exported, %u preferred", &a, &b, &c) == 3) {
+		st->has_routes = true;
+		st->imported += a;
+		st->exported += b;
+		st->preferred += c;
+	}
 }
 
 static void bird_parse_sessions(const char *text, struct pi_vec *out)
 {
+	struct pi_bgp_state *cur = NULL; /* the BGP protocol whose details follow */
+	size_t cur_i = 0;
 	for (const char *l = text; l && *l;) {
 		const char *nl = strchr(l, '\n');
 		size_t len = nl ? (size_t)(nl - l) : strlen(l);
@@ -111,8 +138,21 @@ static void bird_parse_sessions(const char *text, struct pi_vec *out)
 			len = sizeof(line) - 1;
 		memcpy(line, l, len);
 		line[len] = '\0';
-		parse_protocol_line(line, out);
 		l = nl ? nl + 1 : NULL;
+		/* Rows start at the margin (one space in the raw reply: a continued code); a
+		 * protocol's details (`show protocols all`) are indented further. */
+		char *p = is_code(line, len) ? line + 5 : line;
+		if (p[0] == ' ' && p[1] != ' ' && p[1] != '\t')
+			p++;
+		bool detail = p[0] == ' ' || p[0] == '\t';
+		if (detail && cur) {
+			parse_detail_line(p, pi_vec_at(out, cur_i));
+			continue;
+		}
+		if (detail || !p[0])
+			continue;
+		cur = parse_protocol_line(p, out);
+		cur_i = out->len ? out->len - 1 : 0;
 	}
 }
 
@@ -198,6 +238,7 @@ const struct pi_router_daemon pi_router_bird = {
 	.ctl_reply_done = bird_ctl_reply_done,
 	.ctl_reply_text = bird_ctl_reply_text,
 	.sessions_cmd = "show protocols",
+	.sessions_all_cmd = "show protocols all",
 	.parse_sessions = bird_parse_sessions,
 	.session_name = bird_session_name,
 	.user_sessions_cmd = "birdc show protocols",

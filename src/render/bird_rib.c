@@ -63,9 +63,12 @@ static bool parse_route_line(char *line, const struct pi_prefix *prev, struct pi
 	snprintf(r->proto, sizeof(r->proto), "%s", tok + 1);
 	while ((tok = strtok_r(NULL, " \t", &save)) && !strchr(tok, ']'))
 		; /* the time, in one or two tokens */
-	while ((tok = strtok_r(NULL, " \t", &save)))
+	while ((tok = strtok_r(NULL, " \t", &save))) {
 		if (strcmp(tok, "*") == 0)
 			r->best = true;
+		else if (tok[0] == '(')
+			r->preference = (unsigned)strtoul(tok + 1, NULL, 10);
+	}
 	return true;
 }
 
@@ -123,6 +126,21 @@ static void parse_attr(const char *l, struct pi_rib_route *r)
 		r->bgp = true;
 	} else if (strncmp(l, "BGP.as_path:", 12) == 0) {
 		parse_as_path(l + 12, r);
+	} else if (strncmp(l, "BGP.origin:", 11) == 0) {
+		r->origin = strstr(l, "Incomplete") ? PI_RIB_ORIGIN_INCOMPLETE
+			    : strstr(l, "EGP")	    ? PI_RIB_ORIGIN_EGP
+						    : PI_RIB_ORIGIN_IGP;
+	} else if (strncmp(l, "BGP.med:", 8) == 0) {
+		r->has_med = true;
+		r->med = (uint32_t)strtoul(l + 8, NULL, 10);
+	} else if (strncmp(l, "BGP.originator_id:", 18) == 0) {
+		sscanf(l + 18, " %45s", a);
+		if (pi_prefix_parse(a, &r->originator_id) != 0)
+			memset(&r->originator_id, 0, sizeof(r->originator_id));
+	} else if (strncmp(l, "BGP.cluster_list:", 17) == 0) {
+		for (const char *p = l + 17; (p = strchr(p, '.')); p++)
+			r->cluster_len++; /* dotted quads: three dots each */
+		r->cluster_len /= 3;
 	} else if (strncmp(l, "BGP.local_pref:", 15) == 0) {
 		r->local_pref = (uint32_t)strtoul(l + 15, NULL, 10);
 	} else if (strncmp(l, "BGP.large_community:", 20) == 0) {

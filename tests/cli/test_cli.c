@@ -286,6 +286,45 @@ static void test_exec_streams_on_fake(void **state)
 	alarm(0);
 }
 
+/* lg and paths: help, usage errors, and paths --plan-only, which needs no running lab. */
+static void test_lg_paths(void **state)
+{
+	(void)state;
+	char lab[4096];
+	snprintf(lab, sizeof(lab), "%s/labs/lab.yml", srcdir);
+	struct pi_buf out;
+	pi_buf_init(&out);
+	assert_int_equal(run(&out, (const char *[]){ "--help", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "  lg "));
+	assert_non_null(strstr(pi_buf_str(&out), "  paths "));
+	assert_int_equal(run(&out, (const char *[]){ "lg", "--help", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "usage: pocketinternet"));
+	assert_int_equal(run(&out, (const char *[]){ "paths", "--help", NULL }), 0);
+	assert_int_equal(run(&out, (const char *[]){ "lg", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "lg", "r1", "10.0.0.0/33", NULL }), 2);
+	assert_non_null(strstr(pi_buf_str(&out), "neither a prefix"));
+	assert_int_equal(run(&out, (const char *[]){ "lg", "r1", "10.0.0.1", "--sessions", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "paths", "a", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "paths", "a", "b", "--max", "0", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub", "--plan-only", NULL }), 2);
+	assert_non_null(strstr(pi_buf_str(&out), "did you mean"));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub1", "--plan-only",
+						    "--max", "3", NULL }),
+			 0);
+	const char *t = pi_buf_str(&out);
+	assert_non_null(strstr(t, "Router-level paths: "));
+	assert_non_null(strstr(t, "the 3 shortest"));
+	assert_non_null(strstr(t, "  1. (6 hops) broadband1-sub1 > broadband1-access1 > broadband1-border1 > "));
+	assert_non_null(strstr(t, "(shortest allowed)"));
+	assert_null(strstr(t, "traceroute"));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub1", "--plan-only",
+						    "--format", "json", NULL }),
+			 0);
+	assert_non_null(strstr(pi_buf_str(&out), "\"router_paths\""));
+	assert_non_null(strstr(pi_buf_str(&out), "\"shortest_allowed\": true"));
+	pi_buf_free(&out);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -302,6 +341,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lab_options),
 		cmocka_unit_test(test_readme_nodes_exist),
 		cmocka_unit_test(test_exec_streams_on_fake),
+		cmocka_unit_test(test_lg_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
