@@ -25,6 +25,7 @@ const struct pi_command pi_commands[] = {
 	{ "incident", pi_cmd_incident, "stage a hijack, a route leak or a session failure; list and clear them", PI_INCIDENT_USAGE },
 	{ "node", pi_cmd_node, "stop, start or restart one node of the running lab", PI_NODE_USAGE },
 	{ "labs", pi_cmd_labs, "list the labs running on this host", PI_LABS_USAGE },
+	{ "trace", pi_cmd_trace, "follow one packet hop by hop and say where it stopped (BPF)", PI_TRACE_USAGE },
 	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
 	{ NULL, NULL, NULL, NULL },
 };
