@@ -356,12 +356,13 @@ static bool v4_public(const struct pi_prefix *a)
 	return a->family == PI_AF_V4 && !pi_prefix_contains(&cgnat, a);
 }
 
-/* A node's address of family: its loopback, else its first interface's. */
+/* A node's address of family: a router's loopback, else its first
+ * interface's (servers' loopbacks are not routed). */
 static bool node_addr(const struct pi_plan *p, uint32_t n, int family, struct pi_prefix *out)
 {
 	const struct pi_plan_node *nd = &p->nodes[n];
 	const struct pi_prefix *lo = family == 4 ? &nd->lo4 : &nd->lo6;
-	if (pi_prefix_is_set(lo)) {
+	if (pi_prefix_is_set(lo) && (nd->services & (PI_SVC_ROUTER | PI_SVC_RS))) {
 		*out = pi_prefix_as_host(lo);
 		return true;
 	}
