@@ -252,8 +252,9 @@ int main(int argc, char **argv)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_hops_as_traceroute),
-		cmocka_unit_test(test_link_down_stops_at_gateway),
 		cmocka_unit_test(test_ttl_expires),
+		/* last: the port comes back up, its SLAAC address only with the next RA */
+		cmocka_unit_test(test_link_down_stops_at_gateway),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

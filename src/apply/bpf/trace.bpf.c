@@ -22,6 +22,7 @@
 
 /* <linux/icmp.h> pulls in libc headers that do not build for -target bpf. */
 #define AF_INET 2
+#define PACKET_OTHERHOST 3 /* <linux/if_packet.h> */
 #define AF_INET6 10
 #define ICMP_ECHOREPLY 0
 #define ICMP_DEST_UNREACH 3
@@ -168,6 +169,10 @@ static __always_inline int seen(struct __sk_buff *skb, int egress)
 	int kind, r;
 
 	if (!cfg || !cfg->on)
+		return TC_ACT_UNSPEC;
+	/* A bridge floods a frame for an unknown MAC to every port: a node it
+	 * was not for sees it at ingress, then drops it. Not a hop. */
+	if (!egress && skb->pkt_type == PACKET_OTHERHOST)
 		return TC_ACT_UNSPEC;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
 		r = icmp4_at(skb, ETH_HLEN, &l);
