@@ -11,7 +11,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 BUILD="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev valgrind
-libyaml-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev libpcap-dev"
+libyaml-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev libpcap-dev
+libbpf-dev python3"
 # The daemons' own checkers validate every rendered config in the tests.
 CHECKERS="bird2 unbound dnsmasq-base nftables tayga lighttpd iproute2 graphviz"
 # tshark reads back the captures the tests write (pcapng, streamed).

@@ -28,6 +28,7 @@ const struct pi_command pi_commands[] = {
 	{ "lg", pi_cmd_lg, "looking glass: a router's routes and why it chose them, or its BGP sessions", PI_LG_USAGE },
 	{ "paths", pi_cmd_paths, "every path between two nodes, the allowed ones, BGP's choice and a traceroute", PI_PATHS_USAGE },
 	{ "labs", pi_cmd_labs, "list the labs running on this host", PI_LABS_USAGE },
+	{ "trace", pi_cmd_trace, "follow one packet hop by hop and say where it stopped (BPF)", PI_TRACE_USAGE },
 	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
 	{ "capture", pi_cmd_capture, "capture packets on nodes, links and LANs as pcapng (for Wireshark)", PI_CAPTURE_USAGE },
 	{ NULL, NULL, NULL, NULL },

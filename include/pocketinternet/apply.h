@@ -403,27 +403,27 @@ int pi_apply_lg_sessions(struct pi_backend *b, const struct pi_plan *plan, uint3
 			 struct pi_diag *diag);
 
 /* ---- a native traceroute (probe.c) ---- */
-#define PI_TRACE_MAX_PROBES 8
-enum pi_trace_reply {
-	PI_TRACE_NONE,		/* no answer to any probe ("*") */
-	PI_TRACE_TIME_EXCEEDED, /* a router on the way */
-	PI_TRACE_ECHO_REPLY,	/* the destination */
-	PI_TRACE_UNREACHABLE,	/* a router (or the destination) said it cannot deliver: the trace ends */
+#define PI_TROUTE_MAX_PROBES 8
+enum pi_troute_reply {
+	PI_TROUTE_NONE,		/* no answer to any probe ("*") */
+	PI_TROUTE_TIME_EXCEEDED, /* a router on the way */
+	PI_TROUTE_ECHO_REPLY,	/* the destination */
+	PI_TROUTE_UNREACHABLE,	/* a router (or the destination) said it cannot deliver: the trace ends */
 };
-const char *pi_trace_reply_name(enum pi_trace_reply r); /* "none", "time-exceeded", "echo-reply", "unreachable" */
-struct pi_trace_hop {
+const char *pi_troute_reply_name(enum pi_troute_reply r); /* "none", "time-exceeded", "echo-reply", "unreachable" */
+struct pi_troute_hop {
 	unsigned ttl;		   /* 1, 2, ...: the hop limit of its probes */
 	struct pi_prefix addr;	   /* who answered (host length); unset when nobody did */
-	enum pi_trace_reply reply;
+	enum pi_troute_reply reply;
 	uint8_t icmp_code;	   /* of an unreachable */
 	unsigned probes, answers;  /* sent, and answered */
-	double rtt_ms[PI_TRACE_MAX_PROBES]; /* per probe, < 0 unanswered */
+	double rtt_ms[PI_TROUTE_MAX_PROBES]; /* per probe, < 0 unanswered */
 	uint32_t node, iface, pod; /* the plan's holder of addr (pi_apply_traceroute), else PI_NONE */
 };
-struct pi_trace_opts {
+struct pi_troute_opts {
 	unsigned max_hops;	/* 0: 30 (at most 64) */
 	unsigned timeout_ms;	/* how long to wait for answers after the probes went out; 0: 2000 */
-	unsigned probes;	/* per hop, 0: 3 (at most PI_TRACE_MAX_PROBES) */
+	unsigned probes;	/* per hop, 0: 3 (at most PI_TROUTE_MAX_PROBES) */
 	struct pi_prefix src;	/* source address (bound); unset: the kernel's choice */
 };
 struct pi_nl;
@@ -438,18 +438,18 @@ struct pi_nl;
  * unreachable ended it, -ETIMEDOUT when dst never answered, -errno when
  * the probe could not be sent (-EINVAL: dst not an address).
  */
-int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_trace_opts *o, struct pi_trace_hop *out,
+int pi_troute_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_troute_opts *o, struct pi_troute_hop *out,
 		 size_t max_out, size_t *n);
 /*
- * pi_trace_run from node of the running lab (in its netns, through
+ * pi_troute_run from node of the running lab (in its netns, through
  * /proc/<pid>/ns/net), from o->src when set, else from a router's loopback
  * of dst's family (other nodes' loopbacks are not routed: the kernel's
  * choice). Each hop's
  * address is mapped to its node, interface and pod in the plan. Returns as
- * pi_trace_run, or -ESRCH/-ENOENT (with diag) when node does not run.
+ * pi_troute_run, or -ESRCH/-ENOENT (with diag) when node does not run.
  */
 int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
-			const struct pi_trace_opts *o, struct pi_trace_hop *out, size_t max_out, size_t *n,
+			const struct pi_troute_opts *o, struct pi_troute_hop *out, size_t max_out, size_t *n,
 			struct pi_diag *diag);
 
 /* ---- paths between two nodes, live (paths.c) ---- */
@@ -469,7 +469,7 @@ struct pi_paths_family {
 	char why[256];		/* why BGP's path is not the shortest allowed one (pi_plan_as_path_why), "" when it is */
 	/* (d) traceroute from SRC */
 	int trace_rc;		/* pi_apply_traceroute's */
-	struct pi_trace_hop hops[PI_PATHS_MAX_HOPS];
+	struct pi_troute_hop hops[PI_PATHS_MAX_HOPS];
 	size_t n_hops;
 	uint32_t trace_pods[PI_PATHS_MAX_HOPS]; /* pods the answering hops belong to, in order, repeats once */
 	unsigned n_trace_pods;
@@ -487,7 +487,7 @@ struct pi_paths_family {
  * return value is 0 unless SRC itself does not run (-ESRCH/-ENOENT).
  */
 int pi_apply_paths_live(struct pi_backend *b, const struct pi_plan *plan, uint32_t src, uint32_t dst,
-			const struct pi_plan_paths *as_paths, const struct pi_trace_opts *trace,
+			const struct pi_plan_paths *as_paths, const struct pi_troute_opts *trace,
 			struct pi_paths_family out[2], struct pi_diag *diag);
 
 enum pi_node_op { PI_NODE_STOP, PI_NODE_START, PI_NODE_RESTART };
@@ -499,6 +499,126 @@ const char *pi_node_op_name(enum pi_node_op op);
  * had to change. */
 int pi_apply_node(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, enum pi_node_op op,
 		  const struct pi_apply_opts *opts, struct pi_apply_result *res, struct pi_diag *diag);
+
+/* ---- tracing one probe packet hop by hop (trace.c, trace_tc.c) ---- */
+/*
+ * `pocketinternet trace`: BPF programs at tc ingress and egress (a clsact
+ * qdisc and cls_bpf filters, direct-action) of every interface of every
+ * watched netns report each sighting of one ICMP/ICMPv6 echo request
+ * marked by a payload magic and a nonce (src/apply/bpf/trace_ev.h), of its
+ * reply, and of ICMP errors quoting it, into one ring buffer shared by all.
+ * Attached only for the trace: the filters carry handle PI_TRACE_TC_HANDLE
+ * and priority PI_TRACE_TC_PRIO; a clsact qdisc the trace added is
+ * recorded in a state file before it is added and removed afterwards;
+ * one found there is left. A trace that was killed is cleaned up by the
+ * next one (or by pi_trace_cleanup). docs/observe.md, "trace".
+ */
+#define PI_TRACE_TC_HANDLE 0x70697472u /* "pitr" */
+#define PI_TRACE_TC_PRIO 0x7069u       /* "pi" */
+
+/* Whether this build and kernel can trace; why says what is missing. */
+bool pi_trace_available(char *why, size_t len);
+
+/* One network namespace to watch. */
+struct pi_trace_target {
+	const char *path;  /* /proc/<pid>/ns/net or /run/netns/<name> */
+	const char *label; /* the node's name, for reports */
+};
+
+enum pi_trace_kind { PI_TRACE_REQUEST, PI_TRACE_REPLY, PI_TRACE_TIME_EXCEEDED, PI_TRACE_UNREACHABLE };
+const char *pi_trace_kind_name(enum pi_trace_kind k); /* "request", "reply", "time-exceeded", "unreachable" */
+
+struct pi_trace_event {
+	double t_us;             /* since the probe was sent */
+	uint32_t ns;             /* index of the target it was seen in */
+	char node[64];           /* that target's label */
+	char iface[PI_IFNAMSIZ]; /* the interface, "if<N>" if it vanished */
+	bool egress;             /* leaving (tc egress), else arriving (ingress) */
+	enum pi_trace_kind kind;
+	unsigned ttl;            /* TTL / hop limit as seen there */
+	unsigned code;           /* ICMP code of an error */
+	/* At ingress of a request: what the node's FIB said (bpf_fib_lookup's
+	 * BPF_FIB_LKUP_RET_*: 0 forward, 1 blackhole, 2 unreachable, 3
+	 * prohibit, 4 not forwarded (local, or no route), 5 forwarding off,
+	 * 7 no neighbour yet), -1 when not asked; fib_dev its way out. */
+	int fib;
+	char fib_dev[PI_IFNAMSIZ];
+};
+
+enum pi_trace_end {
+	PI_TRACE_DELIVERED,   /* it reached the destination (and a reply came back) */
+	PI_TRACE_NO_ROUTE,    /* a node had no route for it (or a blackhole/unreachable one) */
+	PI_TRACE_TTL_EXPIRED, /* its TTL ran out at a node */
+	PI_TRACE_FILTERED,    /* administratively prohibited (an ICMP error said so) */
+	PI_TRACE_DROPPED,     /* routed at a node but never left it */
+	PI_TRACE_LOST,        /* left a node and was never seen again (link, or an unwatched node) */
+	PI_TRACE_NOT_SENT,    /* the source could not send it */
+};
+const char *pi_trace_end_name(enum pi_trace_end e); /* "delivered", "no-route", "ttl-expired", ... */
+
+struct pi_trace_result {
+	struct pi_trace_event *events; /* in time order */
+	size_t n_events;
+	enum pi_trace_end end;
+	uint32_t end_ns;        /* the target where it stopped, PI_NONE if unknown */
+	char end_node[64];      /* its label, "" if unknown */
+	char end_iface[PI_IFNAMSIZ]; /* the interface involved, "" if none */
+	char why[256];          /* one sentence for the user */
+	char dst[PI_PREFIX_STRLEN]; /* the address probed */
+	unsigned ttl;           /* the probe's initial TTL */
+	unsigned ifaces;        /* interfaces watched */
+	unsigned leftovers;     /* filters and qdiscs of an earlier, killed trace removed first */
+};
+void pi_trace_result_free(struct pi_trace_result *r);
+
+struct pi_trace_opts {
+	const struct pi_trace_target *targets;
+	size_t n_targets;
+	uint32_t src;           /* the target the probe is sent from */
+	uint32_t dst_target;    /* the target holding dst, PI_NONE when none does */
+	struct pi_prefix dst;   /* where to (IPv4 or IPv6, full length) */
+	unsigned ttl;           /* 0: 64 */
+	unsigned timeout_ms;    /* how long to wait for the probe's end; 0: 2000 */
+	const char *state_file; /* where attachments are recorded (needed) */
+	volatile int *cancel;   /* set from a SIGINT/SIGTERM handler: detach and return -EINTR */
+	/* Tests: called once everything is attached, before the probe goes. */
+	void (*attached)(void *ctx);
+	void *ctx;
+};
+/* Attaches, sends one probe, collects the events until its end is known
+ * (or timeout), detaches. 0 with *res filled (whatever the end), or
+ * -errno with diag saying why (nothing is left attached either way). */
+int pi_trace_run(const struct pi_trace_opts *o, struct pi_trace_result *res, struct pi_diag *diag);
+/* What a killed trace left: the state file's clsacts (when nothing else is
+ * attached to them) and every filter of ours on targets' interfaces.
+ * *removed (may be NULL) counts them. -EBUSY when a trace holds the state file. */
+int pi_trace_cleanup(const char *state_file, const struct pi_trace_target *targets, size_t n, unsigned *removed,
+		     struct pi_diag *diag);
+/* Over netlink (qdisc and filter dumps) in the netns at path: filters with
+ * our handle and priority, and clsact qdiscs (anyone's). */
+int pi_trace_residue(const char *path, unsigned *filters, unsigned *clsacts);
+/* BPF programs named pi_trace_* loaded on this host (by anyone). */
+int pi_trace_progs_loaded(unsigned *n);
+
+/* The lab-level trace from node src toward node dst (its loopback for a
+ * router, else its first address of the family) or toward dst_addr (dst
+ * PI_NONE; the node holding it, if any, is found). Every running node is
+ * watched. family 0: IPv4 when both ends have an IPv4 address outside
+ * 100.64.0.0/10 (CGNAT), else IPv6. The state file is
+ * <state_root>/<lab>/trace.json; leftovers of a killed trace on the lab
+ * are removed first. -ESRCH (src stopped), -EADDRNOTAVAIL (no address of
+ * the family), -ENOTSUP (no trace support: diag says what to install). */
+struct pi_trace_lab_opts {
+	uint32_t src;
+	uint32_t dst;              /* node, or PI_NONE */
+	struct pi_prefix dst_addr; /* when dst is PI_NONE */
+	int family;                /* 0, 4 or 6 */
+	unsigned ttl, timeout_ms;  /* 0: defaults (64, 2000) */
+	const char *state_root;    /* NULL: pi_state_root() */
+	volatile int *cancel;
+};
+int pi_apply_trace(struct pi_backend *b, const struct pi_plan *plan, const struct pi_trace_lab_opts *o,
+		   struct pi_trace_result *res, struct pi_diag *diag);
 
 /* ---- writing the lab's files ---- */
 /* The marker in every directory the tool made; it holds "pocketinternet <lab>\n". */

@@ -85,7 +85,7 @@ static void bgp_part(struct pi_backend *b, const struct pi_plan *plan, uint32_t 
 				    f->why, sizeof(f->why));
 }
 
-static void trace_part(struct pi_backend *b, const struct pi_plan *plan, uint32_t src, const struct pi_trace_opts *o,
+static void trace_part(struct pi_backend *b, const struct pi_plan *plan, uint32_t src, const struct pi_troute_opts *o,
 		       struct pi_paths_family *f, struct pi_diag *diag)
 {
 	if (!pi_prefix_is_set(&f->dst)) {
@@ -104,7 +104,7 @@ static void trace_part(struct pi_backend *b, const struct pi_plan *plan, uint32_
 }
 
 int pi_apply_paths_live(struct pi_backend *b, const struct pi_plan *plan, uint32_t src, uint32_t dst,
-			const struct pi_plan_paths *as_paths, const struct pi_trace_opts *trace,
+			const struct pi_plan_paths *as_paths, const struct pi_troute_opts *trace,
 			struct pi_paths_family out[2], struct pi_diag *diag)
 {
 	int pid;

@@ -27,13 +27,13 @@
 #define SEQ_SHIFT 4 /* seq = ttl << 4 | probe */
 #define PAYLOAD 32
 
-const char *pi_trace_reply_name(enum pi_trace_reply r)
+const char *pi_troute_reply_name(enum pi_troute_reply r)
 {
 	switch (r) {
-	case PI_TRACE_NONE: return "none";
-	case PI_TRACE_TIME_EXCEEDED: return "time-exceeded";
-	case PI_TRACE_ECHO_REPLY: return "echo-reply";
-	case PI_TRACE_UNREACHABLE: return "unreachable";
+	case PI_TROUTE_NONE: return "none";
+	case PI_TROUTE_TIME_EXCEEDED: return "time-exceeded";
+	case PI_TROUTE_ECHO_REPLY: return "echo-reply";
+	case PI_TROUTE_UNREACHABLE: return "unreachable";
 	}
 	return "?";
 }
@@ -45,8 +45,8 @@ struct trace {
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
 	unsigned max_hops, probes;
-	double sent[65][PI_TRACE_MAX_PROBES];
-	struct pi_trace_hop *hops; /* max_hops entries, index ttl - 1 */
+	double sent[65][PI_TROUTE_MAX_PROBES];
+	struct pi_troute_hop *hops; /* max_hops entries, index ttl - 1 */
 	unsigned end_ttl;	   /* the smallest hop limit that reached dst or was refused; 0 none yet */
 };
 
@@ -108,7 +108,7 @@ static int our_seq(const struct trace *t, const uint8_t *p, size_t n, bool quote
 }
 
 /* The ICMP message in a received datagram (v4: after the IP header), its kind and our seq. */
-static int classify(const struct trace *t, const uint8_t *buf, size_t n, enum pi_trace_reply *kind, uint8_t *code)
+static int classify(const struct trace *t, const uint8_t *buf, size_t n, enum pi_troute_reply *kind, uint8_t *code)
 {
 	size_t off = 0;
 	if (!t->v6) {
@@ -124,10 +124,10 @@ static int classify(const struct trace *t, const uint8_t *buf, size_t n, enum pi
 	bool exceeded = t->v6 ? m[0] == ICMP6_TIME_EXCEEDED : m[0] == ICMP_TIME_EXCEEDED;
 	bool unreach = t->v6 ? m[0] == ICMP6_DST_UNREACH : m[0] == ICMP_DEST_UNREACH;
 	if (!exceeded && !unreach) {
-		*kind = PI_TRACE_ECHO_REPLY;
+		*kind = PI_TROUTE_ECHO_REPLY;
 		return our_seq(t, m, len, false);
 	}
-	*kind = exceeded ? PI_TRACE_TIME_EXCEEDED : PI_TRACE_UNREACHABLE;
+	*kind = exceeded ? PI_TROUTE_TIME_EXCEEDED : PI_TROUTE_UNREACHABLE;
 	const uint8_t *q = m + 8; /* the quoted packet */
 	size_t ql = len - 8, qoff;
 	if (t->v6) {
@@ -142,18 +142,18 @@ static int classify(const struct trace *t, const uint8_t *buf, size_t n, enum pi
 	return ql < qoff + 8 ? -1 : our_seq(t, q + qoff, ql - qoff, true);
 }
 
-static void record(struct trace *t, const struct sockaddr_storage *from, int seq, enum pi_trace_reply kind,
+static void record(struct trace *t, const struct sockaddr_storage *from, int seq, enum pi_troute_reply kind,
 		   uint8_t code, double now)
 {
 	unsigned ttl = (unsigned)seq >> SEQ_SHIFT, k = (unsigned)seq & ((1u << SEQ_SHIFT) - 1);
 	if (ttl < 1 || ttl > t->max_hops || k >= t->probes)
 		return;
-	struct pi_trace_hop *h = &t->hops[ttl - 1];
+	struct pi_troute_hop *h = &t->hops[ttl - 1];
 	if (h->rtt_ms[k] >= 0)
 		return; /* a duplicate */
 	h->rtt_ms[k] = (now - t->sent[ttl][k]) * 1000.0;
 	h->answers++;
-	if (h->reply == PI_TRACE_NONE || kind != PI_TRACE_TIME_EXCEEDED) {
+	if (h->reply == PI_TROUTE_NONE || kind != PI_TROUTE_TIME_EXCEEDED) {
 		h->reply = kind;
 		h->icmp_code = code;
 		memset(&h->addr, 0, sizeof(h->addr));
@@ -164,7 +164,7 @@ static void record(struct trace *t, const struct sockaddr_storage *from, int seq
 		else
 			memcpy(h->addr.addr, &((const struct sockaddr_in *)from)->sin_addr, 4);
 	}
-	if (kind != PI_TRACE_TIME_EXCEEDED && (t->end_ttl == 0 || ttl < t->end_ttl))
+	if (kind != PI_TROUTE_TIME_EXCEEDED && (t->end_ttl == 0 || ttl < t->end_ttl))
 		t->end_ttl = ttl;
 }
 
@@ -193,7 +193,7 @@ static void collect(struct trace *t, unsigned timeout_ms)
 		ssize_t n = recvfrom(t->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		if (n <= 0)
 			continue;
-		enum pi_trace_reply kind;
+		enum pi_troute_reply kind;
 		uint8_t code;
 		int seq = classify(t, buf, (size_t)n, &kind, &code);
 		if (seq >= 0)
@@ -246,7 +246,7 @@ static int open_probe(struct pi_nl *nl, const struct trace *t, const struct pi_p
 	return fd;
 }
 
-int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_trace_opts *o, struct pi_trace_hop *out,
+int pi_troute_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_troute_opts *o, struct pi_troute_hop *out,
 		 size_t max_out, size_t *n)
 {
 	*n = 0;
@@ -258,7 +258,7 @@ int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_
 	t->max_hops = o && o->max_hops ? o->max_hops : 30;
 	t->probes = o && o->probes ? o->probes : 3;
 	t->max_hops = t->max_hops > 64 ? 64 : t->max_hops > max_out ? (unsigned)max_out : t->max_hops;
-	t->probes = t->probes > PI_TRACE_MAX_PROBES ? PI_TRACE_MAX_PROBES : t->probes;
+	t->probes = t->probes > PI_TROUTE_MAX_PROBES ? PI_TROUTE_MAX_PROBES : t->probes;
 	struct pi_prefix d = pi_prefix_as_host(dst);
 	sockaddr_of(&d, &t->dst, &t->dst_len);
 	t->hops = out;
@@ -266,7 +266,7 @@ int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].ttl = i + 1;
 		out[i].node = out[i].iface = out[i].pod = PI_NONE;
-		for (unsigned k = 0; k < PI_TRACE_MAX_PROBES; k++)
+		for (unsigned k = 0; k < PI_TROUTE_MAX_PROBES; k++)
 			out[i].rtt_ms[k] = -1;
 	}
 	int rc = t->max_hops ? open_probe(nl, t, o ? &o->src : NULL) : -EINVAL;
@@ -282,14 +282,14 @@ int pi_trace_run(struct pi_nl *nl, const struct pi_prefix *dst, const struct pi_
 	}
 	if (rc == 0) {
 		*n = t->end_ttl ? t->end_ttl : t->max_hops;
-		rc = !t->end_ttl ? -ETIMEDOUT : out[t->end_ttl - 1].reply == PI_TRACE_ECHO_REPLY ? 0 : -EHOSTUNREACH;
+		rc = !t->end_ttl ? -ETIMEDOUT : out[t->end_ttl - 1].reply == PI_TROUTE_ECHO_REPLY ? 0 : -EHOSTUNREACH;
 	}
 	free(t);
 	return rc;
 }
 
 int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
-			const struct pi_trace_opts *o, struct pi_trace_hop *out, size_t max_out, size_t *n,
+			const struct pi_troute_opts *o, struct pi_troute_hop *out, size_t max_out, size_t *n,
 			struct pi_diag *diag)
 {
 	int pid;
@@ -297,7 +297,7 @@ int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32
 	int rc = pi_apply_node_pid(b, plan, node, &pid, diag);
 	if (rc)
 		return rc;
-	struct pi_trace_opts opts = o ? *o : (struct pi_trace_opts){ 0 };
+	struct pi_troute_opts opts = o ? *o : (struct pi_troute_opts){ 0 };
 	const struct pi_plan_node *nd = &plan->nodes[node];
 	const struct pi_prefix *lo = dst->family == PI_AF_V6 ? &nd->lo6 : &nd->lo4;
 	if (!pi_prefix_is_set(&opts.src) && pi_prefix_is_set(lo) && (nd->services & PI_SVC_ROUTER))
@@ -310,7 +310,7 @@ int pi_apply_traceroute(struct pi_backend *b, const struct pi_plan *plan, uint32
 			    nd->name, strerror(-rc));
 		return rc;
 	}
-	rc = pi_trace_run(nl, dst, &opts, out, max_out, n);
+	rc = pi_troute_run(nl, dst, &opts, out, max_out, n);
 	pi_nl_close(nl);
 	if (rc && rc != -ETIMEDOUT && rc != -EHOSTUNREACH) {
 		char a[PI_PREFIX_STRLEN];

@@ -370,6 +370,31 @@ int pi_cmd_paths(struct pi_cli *cli, int argc, char **argv);
 	"  --plan-only        only what the plan says: no running lab needed\n" \
 	"  -f, --format F     text (default) or json\n"
 
+int pi_cmd_trace(struct pi_cli *cli, int argc, char **argv);
+#define PI_TRACE_USAGE \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] trace SRC DST [-4|-6] [--ttl N] [--timeout MS]\n" \
+	"                                                    [--format text|json]\n" \
+	"\n" \
+	"Sends one ICMP echo request from node SRC toward DST (a node: a router's\n" \
+	"loopback, else its first address; or an address) and reports every node\n" \
+	"and interface it crossed, in order, with the time since it was sent, and\n" \
+	"where it stopped: delivered, no-route (a node had no route, a blackhole or\n" \
+	"an unreachable route), ttl-expired, filtered, dropped (routed but never\n" \
+	"left a node) or lost (left a node and arrived nowhere: a link down). The\n" \
+	"reply and ICMP errors about the probe are shown on their way back too.\n" \
+	"\n" \
+	"It attaches BPF programs at tc ingress and egress of every interface of\n" \
+	"every running node (a clsact qdisc and cls_bpf filters) for the trace only,\n" \
+	"and removes them afterwards, also on Ctrl-C; what a killed trace left is\n" \
+	"removed by the next one. Needs root, and a build with clang and libbpf.\n" \
+	"Exit status 0 when the probe was delivered, 1 otherwise. See docs/observe.md.\n" \
+	"\n" \
+	"  -4, -6             address family (default: IPv4 when both ends have an\n" \
+	"                     IPv4 address outside CGNAT space, else IPv6)\n" \
+	"  -t, --ttl N        the probe's TTL / hop limit (default 64)\n" \
+	"  -w, --timeout MS   how long to wait for its fate (default 2000)\n" \
+	"  -f, --format F     text (default) or json\n"
+
 extern const struct pi_command pi_commands[];
 
 #endif

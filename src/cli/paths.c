@@ -101,7 +101,7 @@ static void print_as_paths(const struct paths_run *r)
 	}
 }
 
-static void print_hop(const struct pi_plan *plan, const struct pi_trace_hop *h)
+static void print_hop(const struct pi_plan *plan, const struct pi_troute_hop *h)
 {
 	char a[PI_PREFIX_STRLEN], where[160] = "";
 	if (!pi_prefix_is_set(&h->addr)) {
@@ -114,7 +114,7 @@ static void print_hop(const struct pi_plan *plan, const struct pi_trace_hop *h)
 	printf("    %2u  %-28s %-44s", h->ttl, pi_prefix_fmt_addr(&h->addr, a), where[0] ? where : "(not in the lab)");
 	for (unsigned k = 0; k < h->probes; k++)
 		h->rtt_ms[k] < 0 ? printf("  *") : printf("  %.3f ms", h->rtt_ms[k]);
-	printf("%s\n", h->reply == PI_TRACE_UNREACHABLE ? "  !unreachable" : "");
+	printf("%s\n", h->reply == PI_TROUTE_UNREACHABLE ? "  !unreachable" : "");
 }
 
 static void print_family(const struct paths_run *r, const struct pi_paths_family *f)
@@ -226,7 +226,7 @@ static json_t *as_json(const struct paths_run *r)
 			 "capped", r->ases.capped, "paths", arr);
 }
 
-static json_t *hop_json(const struct pi_plan *plan, const struct pi_trace_hop *h)
+static json_t *hop_json(const struct pi_plan *plan, const struct pi_troute_hop *h)
 {
 	char a[PI_PREFIX_STRLEN];
 	json_t *rtt = json_array();
@@ -234,7 +234,7 @@ static json_t *hop_json(const struct pi_plan *plan, const struct pi_trace_hop *h
 		json_array_append_new(rtt, h->rtt_ms[k] < 0 ? json_null() : json_real(h->rtt_ms[k]));
 	return json_pack("{s:i, s:s?, s:s, s:s?, s:s?, s:s?, s:o}", "ttl", (json_int_t)h->ttl, "address",
 			 pi_prefix_is_set(&h->addr) ? pi_prefix_fmt_addr(&h->addr, a) : NULL, "reply",
-			 pi_trace_reply_name(h->reply), "node", h->node == PI_NONE ? NULL : plan->nodes[h->node].name,
+			 pi_troute_reply_name(h->reply), "node", h->node == PI_NONE ? NULL : plan->nodes[h->node].name,
 			 "iface", h->iface == PI_NONE ? NULL : plan->ifaces[h->iface].name, "pod",
 			 h->pod == PI_NONE ? NULL : plan->pods[h->pod].name, "rtt_ms", rtt);
 }

@@ -94,7 +94,7 @@ static int chain_teardown(void **state)
 	return 0;
 }
 
-static void assert_addr(const struct pi_trace_hop *h, const char *want)
+static void assert_addr(const struct pi_troute_hop *h, const char *want)
 {
 	char b[PI_PREFIX_STRLEN];
 	assert_true(pi_prefix_is_set(&h->addr));
@@ -103,18 +103,18 @@ static void assert_addr(const struct pi_trace_hop *h, const char *want)
 
 static void trace_to(struct chain *c, const char *dst, const char *hop1, const char *hop2)
 {
-	struct pi_trace_hop hops[8];
+	struct pi_troute_hop hops[8];
 	size_t n;
 	struct pi_prefix d = P(dst);
-	struct pi_trace_opts o = { .max_hops = 8, .timeout_ms = 3000, .probes = 3 };
-	assert_int_equal(pi_trace_run(c->h[0], &d, &o, hops, 8, &n), 0);
+	struct pi_troute_opts o = { .max_hops = 8, .timeout_ms = 3000, .probes = 3 };
+	assert_int_equal(pi_troute_run(c->h[0], &d, &o, hops, 8, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(hops[0].ttl, 1);
-	assert_int_equal(hops[0].reply, PI_TRACE_TIME_EXCEEDED);
+	assert_int_equal(hops[0].reply, PI_TROUTE_TIME_EXCEEDED);
 	assert_addr(&hops[0], hop1);
 	assert_int_equal(hops[0].probes, 3);
 	assert_true(hops[0].answers >= 1);
-	assert_int_equal(hops[1].reply, PI_TRACE_ECHO_REPLY);
+	assert_int_equal(hops[1].reply, PI_TROUTE_ECHO_REPLY);
 	assert_addr(&hops[1], hop2);
 	assert_int_equal(hops[1].answers, 3); /* echo replies are not rate limited */
 	for (int k = 0; k < 3; k++)
@@ -139,38 +139,38 @@ static void test_trace_v6(void **state)
 static void test_trace_source_and_unreachable(void **state)
 {
 	struct chain *c = *state;
-	struct pi_trace_hop hops[8];
+	struct pi_troute_hop hops[8];
 	size_t n;
 	struct pi_prefix d = P("10.77.50.1");
-	struct pi_trace_opts o = { .max_hops = 8, .timeout_ms = 3000, .probes = 2, .src = P("10.77.0.0") };
-	assert_int_equal(pi_trace_run(c->h[0], &d, &o, hops, 8, &n), -EHOSTUNREACH);
+	struct pi_troute_opts o = { .max_hops = 8, .timeout_ms = 3000, .probes = 2, .src = P("10.77.0.0") };
+	assert_int_equal(pi_troute_run(c->h[0], &d, &o, hops, 8, &n), -EHOSTUNREACH);
 	assert_int_equal(n, 1);
-	assert_int_equal(hops[0].reply, PI_TRACE_UNREACHABLE);
+	assert_int_equal(hops[0].reply, PI_TROUTE_UNREACHABLE);
 	assert_addr(&hops[0], "10.77.0.1");
 	/* A source the netns does not have cannot be bound. */
 	o.src = P("10.1.2.3");
-	assert_int_equal(pi_trace_run(c->h[0], &d, &o, hops, 8, &n), -EADDRNOTAVAIL);
+	assert_int_equal(pi_troute_run(c->h[0], &d, &o, hops, 8, &n), -EADDRNOTAVAIL);
 	/* Mixed families are refused. */
 	o.src = P("fd77::");
-	assert_int_equal(pi_trace_run(c->h[0], &d, &o, hops, 8, &n), -EINVAL);
+	assert_int_equal(pi_troute_run(c->h[0], &d, &o, hops, 8, &n), -EINVAL);
 }
 
 /* Nobody answers past r when b drops everything: hops stay empty up to max_hops. */
 static void test_trace_timeout(void **state)
 {
 	struct chain *c = *state;
-	struct pi_trace_hop hops[4];
+	struct pi_troute_hop hops[4];
 	size_t n;
 	struct pi_prefix d = P("10.77.60.1");
 	route(c->h[1], "10.77.60.0/24", "10.77.0.3");
 	ok(c->h[2], pi_nl_route_add(c->h[2], &(struct pi_nl_route){ .dst = P("10.77.60.0/24"),
 								 .type = PI_NL_ROUTE_BLACKHOLE }));
 	ok(c->h[2], pi_nl_sysctl_set(c->h[2], "net.ipv4.ip_forward", "1"));
-	struct pi_trace_opts o = { .max_hops = 4, .timeout_ms = 800, .probes = 1 };
-	assert_int_equal(pi_trace_run(c->h[0], &d, &o, hops, 4, &n), -ETIMEDOUT);
+	struct pi_troute_opts o = { .max_hops = 4, .timeout_ms = 800, .probes = 1 };
+	assert_int_equal(pi_troute_run(c->h[0], &d, &o, hops, 4, &n), -ETIMEDOUT);
 	assert_int_equal(n, 4);
 	assert_addr(&hops[0], "10.77.0.1");
-	assert_int_equal(hops[1].reply, PI_TRACE_NONE); /* b's blackhole drops silently */
+	assert_int_equal(hops[1].reply, PI_TROUTE_NONE); /* b's blackhole drops silently */
 	assert_false(pi_prefix_is_set(&hops[1].addr));
 	assert_int_equal(hops[1].answers, 0);
 	assert_true(hops[1].rtt_ms[0] < 0);
