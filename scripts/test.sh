@@ -3,12 +3,12 @@
 #   installs what is missing, starts the Docker engine, builds, runs every
 #   meson test suite (unit, golden, daemon checkers, netlink, Docker, e2e),
 #   repeats the pure suites under ASan+UBSan and valgrind, and fuzzes the
-#   lab loader for a bounded time.
-# Environment: FUZZ_SECONDS per fuzz target (default 30; four targets), PI_SKIP_E2E=1 to leave out the
+#   parsers of outside input for a bounded time.
+# Environment: FUZZ_SECONDS per fuzz target (default 20; seven targets), PI_SKIP_E2E=1 to leave out the
 # suites that need Docker (for a quick local run; CI never sets it).
 set -eu
 cd "$(dirname "$0")/.."
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 PURE_SUITES="--suite util --suite model --suite plan --suite render --suite runtime --suite apply --suite cli"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -67,7 +67,7 @@ for lab in labs/*.yml; do
 done
 rm -rf "$tmp"
 
-step "fuzz loader, planner and renderer for ${FUZZ_SECONDS}s each"
+step "fuzz loader, planner, renderer, pins, BIRD replies and ops state for ${FUZZ_SECONDS}s each"
 tests/fuzz/run.sh "$FUZZ_SECONDS"
 
 step "all tests passed"

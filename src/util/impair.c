@@ -15,7 +15,7 @@
 
 const char *const pi_impair_keys[] = { "rate", "delay", "jitter", "loss", "duplicate", "corrupt", "reorder", NULL };
 
-#define MAX_DIGITS 19 /* fits a uint64_t */
+#define MAX_FRAC 19 /* fraction digits: 10^19 fits a uint64_t (scale divides by it) */
 
 struct unit {
 	const char *name;
@@ -84,10 +84,12 @@ static const char *quote(const char *s, char out[32])
 }
 
 /* [0-9]+(.[0-9]+)? at s: the digits as one integer and how many of them
- * follow the point. NULL when there is no number or too many digits. */
+ * follow the point. NULL when there is no number, the digits do not fit a
+ * uint64_t or more than MAX_FRAC follow the point. Every uint64_t reads:
+ * pi_impair_format writes rates of up to 20 digits. */
 static const char *parse_dec(const char *s, uint64_t *mant, unsigned *frac)
 {
-	unsigned digits = 0, fd = 0;
+	unsigned fd = 0;
 	bool point = false;
 	uint64_t m = 0;
 
@@ -102,9 +104,10 @@ static const char *parse_dec(const char *s, uint64_t *mant, unsigned *frac)
 			break;
 		if (m == 0 && *s == '0' && !point)
 			continue; /* leading zeros do not count */
-		if (++digits > MAX_DIGITS)
+		uint64_t d = (uint64_t)(*s - '0');
+		if (m > (UINT64_MAX - d) / 10 || fd + point > MAX_FRAC)
 			return NULL;
-		m = m * 10 + (uint64_t)(*s - '0');
+		m = m * 10 + d;
 		fd += point;
 	}
 	*mant = m;

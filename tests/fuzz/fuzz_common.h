@@ -37,4 +37,25 @@ static inline struct pi_lab *fuzz_load_plan(const uint8_t *data, size_t size, st
 	return lab;
 }
 
+/* The tiny lab (labs/tiny.yml) and its plan, loaded once: the fixed lab the
+ * pins, ops and incident targets run hostile input against. Aborts when it
+ * does not load or plan (the fuzz build is then broken, not the input). */
+static inline const struct pi_plan *fuzz_tiny(const struct pi_lab **lab_out)
+{
+	static struct pi_lab *lab;
+	static struct pi_plan *plan;
+	if (!plan) {
+		const char *dir = getenv("POCKETINTERNET_BLUEPRINTS");
+		struct pi_diag d;
+		pi_diag_init(&d);
+		if (pi_lab_load(PI_SOURCE_DIR "/labs/tiny.yml", dir ? dir : PI_SOURCE_DIR "/blueprints", &lab, &d) ||
+		    pi_plan_build(lab, &plan, &d))
+			abort();
+		pi_diag_free(&d);
+	}
+	if (lab_out)
+		*lab_out = lab;
+	return plan;
+}
+
 #endif
