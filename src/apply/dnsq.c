@@ -259,7 +259,7 @@ int pi_apply_ns_socket(int nsfd, const struct pi_prefix *addr, unsigned port, in
 static int dns_wait(int fd, uint16_t id, double deadline, struct pi_dns_answer *out)
 {
 	for (;;) {
-		int left = (int)((deadline - pi_monotonic()) * 1000.0);
+		int left = (int)((deadline - pi_monotonic()) * 1000.0 + 0.999); /* ms, rounded up */
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		int r = left > 0 ? poll(&pf, 1, left) : 0;
 		if (r == 0)

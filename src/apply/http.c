@@ -222,7 +222,7 @@ static size_t http_request(char *req, size_t cap, const struct pi_prefix *addr, 
 static int wait_fd(int fd, short events, double deadline)
 {
 	for (;;) {
-		int left = (int)((deadline - pi_monotonic()) * 1000.0);
+		int left = (int)((deadline - pi_monotonic()) * 1000.0 + 0.999); /* ms, rounded up */
 		struct pollfd p = { .fd = fd, .events = events };
 		int r = left > 0 ? poll(&p, 1, left) : 0;
 		if (r > 0)
