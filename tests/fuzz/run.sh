@@ -17,12 +17,12 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C "$BUILD_DIR" -j2 tests/fuzz/fuzz_lab tests/fuzz/fuzz_blueprint tests/fuzz/fuzz_plan \
-	tests/fuzz/fuzz_render >/dev/null
+	tests/fuzz/fuzz_render tests/fuzz/fuzz_dns tests/fuzz/fuzz_http >/dev/null
 
 export POCKETINTERNET_BLUEPRINTS="$SRC/blueprints"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
-for t in lab blueprint plan render; do
+for t in lab blueprint plan render dns http; do
 	# plan and render start from the lab corpus: their input is a lab file.
 	seeds=$t
 	[ "$t" = plan ] || [ "$t" = render ] && seeds=lab
