@@ -224,9 +224,11 @@ int pi_dns_parse_answer(const uint8_t *msg, size_t len, uint16_t id, struct pi_d
  * query once more and waits timeout_ms again (a late reply to the first
  * send is taken too). 0 with out filled when a reply came (check
  * out->rcode and out->n), -ETIMEDOUT, -ECONNREFUSED (ICMP port unreachable:
- * nothing listens), -EBADMSG (a malformed reply), -EINVAL (a bad name or
- * server), -ENETUNREACH and others from the socket, or -ENOENT/-EACCES when
- * /proc/<pid>/ns/net cannot be opened.
+ * nothing listens), -EBADMSG (a malformed reply), -EINVAL (a bad name,
+ * qtype, server or pid), -ENETUNREACH and others from the socket, or
+ * -ENOENT/-EACCES when /proc/<pid>/ns/net cannot be opened. The first
+ * packet to a neighbour not yet resolved (IPv6 ND on a fresh link) can
+ * take a second: a timeout under that needs the retry.
  */
 int pi_dns_query(int pid, const struct pi_prefix *server, const char *name, unsigned qtype, unsigned timeout_ms,
 		 struct pi_dns_answer *out);
@@ -269,7 +271,8 @@ int pi_http_parse_response(const char *buf, size_t len, bool eof, struct pi_http
  * (out holds what arrived, status 0 if no status line), -ECONNREFUSED,
  * -EHOSTUNREACH, -ENETUNREACH, -ECONNRESET, -EBADMSG (not HTTP), -EINVAL
  * (host or path empty or holding spaces or control characters; path must
- * start with '/'), or -ENOENT/-EACCES for /proc/<pid>/ns/net.
+ * start with '/'; port 0; a bad pid), or -ENOENT/-EACCES for
+ * /proc/<pid>/ns/net.
  */
 int pi_http_get(int pid, const struct pi_prefix *addr, unsigned port, const char *host, const char *path,
 		unsigned timeout_ms, struct pi_http_result *out);
