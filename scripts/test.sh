@@ -4,11 +4,11 @@
 #   meson test suite (unit, golden, daemon checkers, netlink, Docker, e2e),
 #   repeats the pure suites under ASan+UBSan and valgrind, and fuzzes the
 #   parsers of outside input for a bounded time.
-# Environment: FUZZ_SECONDS per fuzz target (default 20; seven targets), PI_SKIP_E2E=1 to leave out the
+# Environment: FUZZ_SECONDS per fuzz target (default 15; nine targets), PI_SKIP_E2E=1 to leave out the
 # suites that need Docker (for a quick local run; CI never sets it).
 set -eu
 cd "$(dirname "$0")/.."
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 PURE_SUITES="--suite util --suite model --suite plan --suite render --suite runtime --suite apply --suite cli"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -67,7 +67,7 @@ for lab in labs/*.yml; do
 done
 rm -rf "$tmp"
 
-step "fuzz loader, planner, renderer, pins, BIRD replies and ops state for ${FUZZ_SECONDS}s each"
+step "fuzz loader, planner, renderer, pins, BIRD replies, ops state, DNS and HTTP replies for ${FUZZ_SECONDS}s each"
 tests/fuzz/run.sh "$FUZZ_SECONDS"
 
 step "all tests passed"

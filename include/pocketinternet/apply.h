@@ -163,11 +163,123 @@ struct pi_lab_summary {
 /* Appends struct pi_lab_summary for every lab the backend holds, by name. */
 int pi_apply_labs(struct pi_backend *b, struct pi_vec *out, struct pi_diag *diag);
 
+/* ---- native probes from inside a node's netns (dnsq.c, http.c) ---- */
+/*
+ * Each probe opens a socket inside the node's network namespace (found
+ * through /proc/<pid>/ns/net, or given as an fd of it) and does its I/O
+ * from the calling thread, which never stays in the node's netns: no exec,
+ * nothing runs inside the node. Safe to call from many threads at once.
+ * What comes back is written by the node (by students): every parser here
+ * is bounded and checked, and fuzzed (tests/fuzz/fuzz_dns.c, fuzz_http.c).
+ */
+
 /* Sends one DNS query for name/type from inside the netns of pid to server
  * (an address of that node's lab). 0 when a NOERROR answer with at least one
- * record comes back within timeout_ms, -ETIMEDOUT, or -EPROTO. */
+ * record comes back within timeout_ms, -ETIMEDOUT, or -EPROTO (another
+ * rcode, no answer records, or a malformed reply). One try, no retry:
+ * convergence polls it. */
 int pi_dns_probe(int pid, const struct pi_prefix *server, const char *name, unsigned qtype,
 		 unsigned timeout_ms);
+
+#define PI_DNS_TYPE_A 1
+#define PI_DNS_TYPE_NS 2
+#define PI_DNS_TYPE_CNAME 5
+#define PI_DNS_TYPE_SOA 6
+#define PI_DNS_TYPE_PTR 12
+#define PI_DNS_TYPE_AAAA 28
+#define PI_DNS_MAX_RR 16
+/* The answer section of a DNS reply. Names are absolute, in presentation
+ * form with the trailing dot ("web1.content1.pocket.", the root is "."),
+ * their case as the server sent it; bytes outside [!-~] and '.' or '\\'
+ * inside a label are written as \DDD (RFC 1035 5.1). */
+struct pi_dns_answer {
+	unsigned rcode; /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... (header, 4 bits) */
+	unsigned n;     /* records in rr, in the order the server sent them */
+	struct pi_dns_rr {
+		unsigned type;            /* PI_DNS_TYPE_*, or any other the server sent */
+		char name[256];           /* the owner */
+		struct pi_prefix addr;    /* A (/32) and AAAA (/128); family 0 otherwise */
+		char target[256];         /* PTR, CNAME, NS; "" otherwise */
+	} rr[PI_DNS_MAX_RR];
+	bool truncated; /* TC was set (rr holds what fitted), or the answer
+			 * section had more than PI_DNS_MAX_RR records (rr holds
+			 * the first ones) */
+};
+/*
+ * Parses a DNS reply (a pure function; msg is untrusted). 0 when msg is a
+ * reply (QR) to query id and well formed up to the end of the answer
+ * section, out filled (whatever its rcode); -ENOMSG when it is not a reply
+ * to id (keep waiting); -EBADMSG when it is malformed: out of bounds, a
+ * compression pointer not strictly backwards (so no loops), a name over 255
+ * bytes (or over 255 characters escaped), a reserved label type, an A/AAAA
+ * of the wrong size or rdata not ending where its length says. A reply
+ * with TC set that ends inside the answer section gives 0, truncated, and
+ * the records before the cut. Class is not checked; records of other types
+ * keep only type and name.
+ */
+int pi_dns_parse_answer(const uint8_t *msg, size_t len, uint16_t id, struct pi_dns_answer *out);
+/*
+ * Asks server (port 53, UDP) for name ("a.b." or "a.b"; at most 253
+ * characters) and qtype (PI_DNS_TYPE_*, RD set, no EDNS so replies stop at
+ * 512 bytes) from inside the netns of pid. Waits timeout_ms, then sends the
+ * query once more and waits timeout_ms again (a late reply to the first
+ * send is taken too). 0 with out filled when a reply came (check
+ * out->rcode and out->n), -ETIMEDOUT, -ECONNREFUSED (ICMP port unreachable:
+ * nothing listens), -EBADMSG (a malformed reply), -EINVAL (a bad name,
+ * qtype, server or pid), -ENETUNREACH and others from the socket, or
+ * -ENOENT/-EACCES when /proc/<pid>/ns/net cannot be opened. The first
+ * packet to a neighbour not yet resolved (IPv6 ND on a fresh link) can
+ * take a second: a timeout under that needs the retry.
+ */
+int pi_dns_query(int pid, const struct pi_prefix *server, const char *name, unsigned qtype, unsigned timeout_ms,
+		 struct pi_dns_answer *out);
+/* The same from inside the netns behind nsfd (an fd of /proc/<pid>/ns/net
+ * or of a named netns; not taken over), for callers holding the fds. */
+int pi_dns_query_fd(int nsfd, const struct pi_prefix *server, const char *name, unsigned qtype,
+		    unsigned timeout_ms, struct pi_dns_answer *out);
+
+/* The marker in every lab web page (render/http.c): which node served it. */
+#define PI_HTTP_NODE_META "<meta name=\"pocketinternet-node\" content=\""
+#define PI_HTTP_BODY_MAX 4096
+/* The most header bytes a response may have before its body. */
+#define PI_HTTP_HEAD_MAX 8192
+struct pi_http_result {
+	int status;            /* 200, 404, ...; 0 when no status line came */
+	char server_node[128]; /* the node named by the page's PI_HTTP_NODE_META, else by a
+				* "Server: pocketinternet <node>" header; "" when neither */
+	size_t body_len;       /* bytes in body (at most PI_HTTP_BODY_MAX - 1) */
+	char body[PI_HTTP_BODY_MAX]; /* the body's first bytes, NUL-terminated */
+	double seconds;        /* from before the connect to the last byte read (or failure) */
+};
+/*
+ * Parses the bytes of an HTTP response received so far (a pure function;
+ * buf is untrusted and need not be NUL-terminated). eof: the peer closed
+ * the connection after them. 0 when the response is complete as far as a
+ * probe cares (headers read and the body's first PI_HTTP_BODY_MAX - 1
+ * bytes, its Content-Length, or the close), out's status, server_node,
+ * body and body_len filled (seconds untouched); -EAGAIN when more bytes
+ * are needed (only while len < PI_HTTP_HEAD_MAX + PI_HTTP_BODY_MAX);
+ * -EBADMSG when it is not an HTTP/1.x response: no "HTTP/d.d NNN" status
+ * line (100..599), headers over PI_HTTP_HEAD_MAX, a bad Content-Length, or
+ * a close before the headers ended. Lines may end in CRLF or LF.
+ */
+int pi_http_parse_response(const char *buf, size_t len, bool eof, struct pi_http_result *out);
+/*
+ * GET http://host/path (HTTP/1.0, "Host: host", Connection: close) from
+ * inside the netns of pid, over TCP to addr:port; host NULL uses addr's
+ * literal. connect, send and read are all bounded by timeout_ms in total.
+ * 0 with out filled when a response came (check out->status), -ETIMEDOUT
+ * (out holds what arrived, status 0 if no status line), -ECONNREFUSED,
+ * -EHOSTUNREACH, -ENETUNREACH, -ECONNRESET, -EBADMSG (not HTTP), -EINVAL
+ * (host or path empty or holding spaces or control characters; path must
+ * start with '/'; port 0; a bad pid), or -ENOENT/-EACCES for
+ * /proc/<pid>/ns/net.
+ */
+int pi_http_get(int pid, const struct pi_prefix *addr, unsigned port, const char *host, const char *path,
+		unsigned timeout_ms, struct pi_http_result *out);
+/* The same from inside the netns behind nsfd (not taken over). */
+int pi_http_get_fd(int nsfd, const struct pi_prefix *addr, unsigned port, const char *host, const char *path,
+		   unsigned timeout_ms, struct pi_http_result *out);
 
 /* ---- operating a running lab (link.c, node.c) ---- */
 

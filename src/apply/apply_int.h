@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include "pocketinternet/apply.h"
 
 /* Moves every entry of src into dst under lock (worker threads each fill
@@ -24,6 +25,16 @@ int pi_apply_ctl_command(const struct pi_plan *plan, uint32_t node, int pid, con
 int pi_apply_ctl_text(const struct pi_plan *plan, uint32_t node, int pid, const char *cmd, struct pi_buf *out);
 /* The name the router daemons give plan session k. */
 void pi_apply_session_name(const struct pi_plan *plan, uint32_t k, char *buf, size_t len);
+
+/* ---- dnsq.c: sockets inside a node's netns, shared with http.c ---- */
+/* An fd of /proc/<pid>/ns/net (O_CLOEXEC), or -errno. */
+int pi_apply_pid_netns(int pid);
+/* A socket (type may carry SOCK_NONBLOCK) of addr's family created inside
+ * the netns behind nsfd, and addr:port as a sockaddr in ss/sl. The calling
+ * thread does not stay in that netns. fd or -errno (-EINVAL: no address or
+ * port). */
+int pi_apply_ns_socket(int nsfd, const struct pi_prefix *addr, unsigned port, int type,
+		       struct sockaddr_storage *ss, socklen_t *sl);
 
 /* ---- opstate.c: what operations changed, in <state>/<lab>/ops.json ---- */
 /* Never NULL: an empty document when there is none (a broken one is a warning). */

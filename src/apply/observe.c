@@ -2,7 +2,7 @@
  * observe: look at a running lab without spawning anything. The router
  * daemon is asked over its control socket (its protocol from the daemon
  * table in render.h), reached inside the node's root; resolvers get one
- * DNS query sent from inside their own netns.
+ * DNS query sent from inside their own netns (pi_dns_probe, dnsq.c).
  * Both are what convergence detection polls, so they must be cheap.
  */
 #include <errno.h>
@@ -10,14 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include "apply_int.h"
-#include "pocketinternet/netlink.h"
 
 /* Reads into raw until the daemon's protocol says the reply is complete. */
 static int ctl_read(const struct pi_router_daemon *d, int fd, struct pi_buf *raw, bool greeting,
@@ -104,120 +98,6 @@ int pi_apply_ctl_text(const struct pi_plan *plan, uint32_t node, int pid, const 
 {
 	const struct pi_router_daemon *d = pi_router_daemon_of(plan, node);
 	return d ? ctl_query(d, pid, cmd, out) : -ENOTSUP;
-}
-
-/* ---- DNS probe ---- */
-
-struct dns_probe {
-	struct pi_prefix server;
-	const char *name;
-	unsigned qtype;
-	unsigned timeout_ms;
-};
-
-static size_t dns_build_query(uint8_t *pkt, size_t cap, uint16_t id, const char *name, unsigned qtype)
-{
-	size_t off = 12;
-	memset(pkt, 0, 12);
-	pkt[0] = (uint8_t)(id >> 8);
-	pkt[1] = (uint8_t)id;
-	pkt[2] = 0x01; /* RD */
-	pkt[5] = 1;    /* QDCOUNT */
-	const char *p = name;
-	while (*p && !(p[0] == '.' && p[1] == '\0')) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (n == 0 || n > 63 || off + n + 6 > cap)
-			return 0;
-		pkt[off++] = (uint8_t)n;
-		memcpy(pkt + off, p, n);
-		off += n;
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	pkt[off++] = 0;
-	pkt[off++] = (uint8_t)(qtype >> 8);
-	pkt[off++] = (uint8_t)qtype;
-	pkt[off++] = 0;
-	pkt[off++] = 1; /* IN */
-	return off;
-}
-
-static int dns_probe_in_ns(void *arg)
-{
-	struct dns_probe *p = arg;
-	bool v6 = p->server.family == PI_AF_V6;
-	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
-	if (v6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(53);
-		memcpy(&s6->sin6_addr, p->server.addr, 16);
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(53);
-		memcpy(&s4->sin_addr, p->server.addr, 4);
-		sl = sizeof(*s4);
-	}
-	uint8_t pkt[512];
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint16_t id = (uint16_t)(ts.tv_nsec ^ (ts.tv_nsec >> 16));
-	size_t len = dns_build_query(pkt, sizeof(pkt), id, p->name, p->qtype);
-	int rc = -ETIMEDOUT;
-	if (len == 0) {
-		rc = -EINVAL;
-		goto out;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 || send(fd, pkt, len, 0) != (ssize_t)len) {
-		rc = -errno;
-		goto out;
-	}
-	for (;;) {
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		int r = poll(&pf, 1, (int)p->timeout_ms);
-		if (r <= 0) {
-			rc = r == 0 ? -ETIMEDOUT : -errno;
-			break;
-		}
-		uint8_t resp[4096];
-		ssize_t n = recv(fd, resp, sizeof(resp), 0);
-		if (n < 0) {
-			rc = -errno; /* ECONNREFUSED: nothing listens yet */
-			break;
-		}
-		if (n < 12 || resp[0] != pkt[0] || resp[1] != pkt[1] || !(resp[2] & 0x80))
-			continue; /* not our reply */
-		unsigned rcode = resp[3] & 0x0f;
-		unsigned ancount = (unsigned)resp[6] << 8 | resp[7];
-		rc = rcode == 0 && ancount > 0 ? 0 : -EPROTO;
-		break;
-	}
-out:
-	close(fd);
-	return rc;
-}
-
-int pi_dns_probe(int pid, const struct pi_prefix *server, const char *name, unsigned qtype,
-		 unsigned timeout_ms)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	struct pi_nl *nl;
-	int rc = pi_nl_open_netns_path(path, &nl);
-	if (rc)
-		return rc;
-	struct dns_probe p = { .server = *server, .name = name, .qtype = qtype, .timeout_ms = timeout_ms };
-	rc = pi_nl_ns_call(nl, dns_probe_in_ns, &p);
-	pi_nl_close(nl);
-	return rc;
 }
 
 /* ---- shared by convergence and status ---- */

@@ -6,7 +6,8 @@
  * the client's address through server-side includes (mod_ssi, part of the
  * lighttpd package: no CGI, no shell, no extra package), so a trainer can
  * see at once which anycast instance answered and whether NAT was on the
- * way.
+ * way. A <meta name="pocketinternet-node"> names the node for programs
+ * (pi_http_get fills server_node from it).
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,10 @@ static void render_http(const struct pi_plan *plan, uint32_t node, const struct 
 
 	const char *fqdn = me->fqdn ? pi_r_nodot(me->fqdn, fq, sizeof(fq)) : me->name;
 	pi_buf_puts(html, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
+	/* Machine-readable: which node served the page, for `verify` to tell
+	 * anycast instances apart (apply.h PI_HTTP_NODE_META). Node names are
+	 * [a-z0-9-], nothing to escape; early, so the first 4 KiB hold it. */
+	pi_buf_printf(html, "<meta name=\"pocketinternet-node\" content=\"%s\">\n", me->name);
 	pi_buf_printf(html, "<title>%s</title>\n</head>\n<body>\n", fqdn);
 	pi_buf_printf(html, "<h1>Hello from %s</h1>\n", pod->domain ? pi_r_nodot(pod->domain, dom, sizeof(dom)) : pod->name);
 	pi_buf_puts(html, "<ul>\n");
