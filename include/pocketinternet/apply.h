@@ -358,8 +358,17 @@ struct pi_verify_reach {
 	unsigned long pairs, failed;
 	double seconds;
 };
+/* One DNS or HTTP check: who asked what, and how it went. */
+struct pi_verify_check {
+	uint32_t node;       /* who asked (resolver, subscriber) */
+	uint32_t target;     /* the node asked about (a web server, a zone's server), or PI_NONE */
+	char what[200];      /* "A www.content1.pocket.", "GET http://... over IPv6" */
+	bool ok;
+	char detail[200];    /* the answer, or what went wrong */
+};
 struct pi_verify {
 	unsigned parts;                   /* what was checked */
+	struct pi_vec dns, http;          /* struct pi_verify_check */
 	struct pi_verify_reach reach[2];  /* IPv4, IPv6 */
 	struct pi_vec violations;         /* struct pi_policy_violation */
 	unsigned routes_checked;
@@ -371,7 +380,11 @@ struct pi_verify {
  * IPv4 and IPv6, natively from the host in each source's netns), and the
  * policy (every route in every router's live RIB valley-free, every planned
  * session Established at both ends). parts: PI_VERIFY_* bits. Free with
- * pi_verify_free. 0, or -errno when it could not check at all. */
+ * pi_verify_free. DNS: every resolver resolves a sample of every zone (an A,
+ * an AAAA, a PTR, or its SOA) and a DNS64 answer for an IPv6-only
+ * subscriber; HTTP: every subscriber fetches every web server's page by
+ * name over each family it has (NAT64 for the IPv6-only), and the CDN name
+ * from one of its anycast instances. 0, or -errno when it could not check at all. */
 int pi_apply_verify(struct pi_backend *b, const struct pi_plan *plan, unsigned parts, unsigned parallel,
 		    struct pi_verify *out, struct pi_diag *diag);
 void pi_verify_free(struct pi_verify *v);

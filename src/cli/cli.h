@@ -115,7 +115,11 @@ int pi_cmd_verify(struct pi_cli *cli, int argc, char **argv);
 	"Proves the running lab works, from the host and natively (nothing runs in\n" \
 	"the nodes): every node with a routable address pings every other one over\n" \
 	"IPv4 and IPv6 (raw ICMP from inside each source's network namespace);\n" \
-	"every route in every router's live RIB is checked to be valley-free, and\n" \
+	"every resolver resolves a sample of every zone through the pocket root,\n" \
+	"and DNS64 answers an IPv6-only subscriber; every subscriber fetches every\n" \
+	"web server's page by name over each family it has (NAT64 when IPv6-only)\n" \
+	"and the CDN name from an anycast instance; every route in every router's\n" \
+	"live RIB is checked to be valley-free, and\n" \
 	"every planned BGP session to be Established at both ends. Failures come\n" \
 	"first, each with what to look at; then the counts, what was excluded and\n" \
 	"why, and a matrix of pods per family. Exit status 0 only when all passes.\n" \

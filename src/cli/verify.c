@@ -152,14 +152,45 @@ static void print_policy(const struct pi_plan *p, const struct pi_verify *v)
 		}
 }
 
+static unsigned fails_of(const struct pi_vec *v)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < v->len; i++)
+		n += !((const struct pi_verify_check *)pi_vec_at(v, i))->ok;
+	return n;
+}
+
+static void print_checks(const struct pi_plan *p, const struct pi_vec *v, const char *part, const char *look)
+{
+	unsigned shown = 0;
+	for (size_t i = 0; i < v->len && shown < SHOW_MAX; i++) {
+		const struct pi_verify_check *c = pi_vec_at(v, i);
+		if (c->ok)
+			continue;
+		printf("  FAIL %s: %s asked %s: %s\n       look at: pocketinternet exec %s -- %s\n", part, p->nodes[c->node].name,
+		       c->what, c->detail, p->nodes[c->node].name, look);
+		shown++;
+	}
+}
+
 static void print_text(const struct pi_plan *p, const struct pi_verify *v)
 {
 	printf("lab %s: %s\n", p->lab_name, v->passed ? "everything checked works" : "FAILED (failures first)");
 	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++)
 		print_failures(p, &v->reach[f]);
+	if (v->parts & PI_VERIFY_DNS)
+		print_checks(p, &v->dns, "DNS", "dig NAME TYPE (and look at /var/log/pocketinternet/unbound.log)");
+	if (v->parts & PI_VERIFY_HTTP)
+		print_checks(p, &v->http, "HTTP", "curl -v URL");
 	if (v->parts & PI_VERIFY_POLICY)
 		print_policy(p, v);
 	printf("\n");
+	if (v->parts & PI_VERIFY_DNS)
+		printf("dns: %zu of %zu queries answered as the plan says (every resolver, a sample of every zone; DNS64)\n",
+		       v->dns.len - fails_of(&v->dns), v->dns.len);
+	if (v->parts & PI_VERIFY_HTTP)
+		printf("http: %zu of %zu fetches served by the right node (every subscriber to every web server by name; NAT64; the CDN)\n",
+		       v->http.len - fails_of(&v->http), v->http.len);
 	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++) {
 		const struct pi_verify_reach *r = &v->reach[f];
 		printf("reach %s: %lu of %lu pairs answer (%u sources, %u targets, %.1f s)\n", fam_name(r),
@@ -214,9 +245,26 @@ static json_t *policy_json(const struct pi_plan *p, const struct pi_verify *v)
 	return j;
 }
 
+static json_t *checks_json(const struct pi_plan *p, const struct pi_vec *v)
+{
+	json_t *fails = json_array();
+	for (size_t i = 0; i < v->len; i++) {
+		const struct pi_verify_check *c = pi_vec_at(v, i);
+		if (!c->ok)
+			json_array_append_new(fails, json_pack("{s:s, s:s, s:s}", "node", p->nodes[c->node].name, "asked", c->what,
+							       "got", c->detail));
+	}
+	return json_pack("{s:I, s:I, s:o}", "checks", (json_int_t)v->len, "failed", (json_int_t)fails_of(v), "failures",
+			 fails);
+}
+
 static void print_json(const struct pi_plan *p, const struct pi_verify *v)
 {
 	json_t *j = json_pack("{s:s, s:b}", "lab", p->lab_name, "passed", v->passed);
+	if (v->parts & PI_VERIFY_DNS)
+		json_object_set_new(j, "dns", checks_json(p, &v->dns));
+	if (v->parts & PI_VERIFY_HTTP)
+		json_object_set_new(j, "http", checks_json(p, &v->http));
 	if (v->parts & PI_VERIFY_REACH)
 		json_object_set_new(j, "reach", json_pack("{s:o, s:o}", "ipv4", reach_json(p, &v->reach[0]), "ipv6",
 							  reach_json(p, &v->reach[1])));
