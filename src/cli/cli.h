@@ -183,7 +183,7 @@ int pi_cmd_render(struct pi_cli *cli, int argc, char **argv);
 int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 #define PI_SETUP_USAGE \
 	"usage: pocketinternet [-c LAB.yml] setup [-j N] [--timeout S] [--image TAG] [--no-build] [--keep-on-error]\n" \
-	"                                         [--dry-run] [--format text|json]\n" \
+	"                                         [--dry-run] [--verify] [--format text|json]\n" \
 	"\n" \
 	"Plans the lab, renders every node's configs into /var/lib/pocketinternet/<lab>/\n" \
 	"(POCKETINTERNET_STATE overrides), builds the node image if it is missing,\n" \
@@ -206,6 +206,8 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv);
 	"  -n, --no-build     fail instead of building a missing image\n" \
 	"  -k, --keep-on-error  leave a failed lab in place for inspection\n" \
 	"  -D, --dry-run      print what setup would change, and change nothing\n" \
+	"  -v, --verify       once converged, run verify (reachability, DNS, HTTP,\n" \
+	"                     policy) and report it; exit 1 when it fails\n" \
 	"  -f, --format F     text (default) or json: the result as one JSON document\n"
 int pi_cmd_teardown(struct pi_cli *cli, int argc, char **argv);
 #define PI_TEARDOWN_USAGE \

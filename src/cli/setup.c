@@ -57,7 +57,7 @@ static void print_summary(const struct pi_plan *plan, const struct pi_apply_resu
 
 struct setup_args {
 	struct pi_apply_opts ao;
-	bool keep, json, dry_run;
+	bool keep, json, dry_run, verify;
 	const struct pi_plan_pins *pins; /* the lab runs: reconcile against these */
 };
 
@@ -68,11 +68,11 @@ static int parse_setup_args(int argc, char **argv, struct setup_args *a)
 		{ "parallel", required_argument, NULL, 'j' }, { "timeout", required_argument, NULL, 't' },
 		{ "image", required_argument, NULL, 'i' },    { "no-build", no_argument, NULL, 'n' },
 		{ "keep-on-error", no_argument, NULL, 'k' },  { "format", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'D' },
+		{ "dry-run", no_argument, NULL, 'D' },        { "verify", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "j:t:i:nkf:D", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:t:i:nkf:Dv", opts, NULL)) != -1) {
 		if (c == 'j' && ((a->ao.parallel = (unsigned)atoi(optarg)) < 1 || a->ao.parallel > 64))
 			return pi_cli_usage_error("setup", "--parallel takes 1 to 64");
 		if (c == 't' && (a->ao.converge_timeout_s = (unsigned)atoi(optarg)) < 1)
@@ -87,6 +87,8 @@ static int parse_setup_args(int argc, char **argv, struct setup_args *a)
 			a->keep = true;
 		else if (c == 'D')
 			a->dry_run = true;
+		else if (c == 'v')
+			a->verify = true;
 		else if (c != 'j' && c != 't' && c != 'f')
 			return pi_cli_usage_error("setup", "bad option");
 	}
@@ -116,7 +118,50 @@ static int report_failure(const struct pi_plan *plan, int arc, const struct pi_a
 	return arc == -EADDRINUSE ? PI_EXIT_USAGE : PI_EXIT_FAIL;
 }
 
-static void print_json_result(const struct pi_plan *plan, const struct pi_apply_result *res, int arc)
+/* setup --verify: the lab proven to work once it has converged (verify). */
+struct verify_sum {
+	bool ran, passed;
+	unsigned long pairs, failed;
+	size_t dns, dns_failed, http, http_failed, not_valley_free;
+};
+
+static size_t count_failed(const struct pi_vec *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < v->len; i++)
+		n += !((const struct pi_verify_check *)pi_vec_at(v, i))->ok;
+	return n;
+}
+
+static void run_verify(struct pi_backend *b, const struct pi_plan *plan, struct verify_sum *vs)
+{
+	struct pi_verify v;
+	struct pi_diag diag;
+	pi_diag_init(&diag);
+	pi_apply_verify(b, plan, PI_VERIFY_ALL, 8, &v, &diag);
+	pi_diag_print(&diag, stderr);
+	pi_diag_free(&diag);
+	*vs = (struct verify_sum){ .ran = true, .passed = v.passed, .dns = v.dns.len, .http = v.http.len,
+				   .dns_failed = count_failed(&v.dns), .http_failed = count_failed(&v.http),
+				   .not_valley_free = v.violations.len };
+	for (int f = 0; f < 2; f++) {
+		vs->pairs += v.reach[f].pairs;
+		vs->failed += v.reach[f].failed;
+	}
+	pi_verify_free(&v);
+}
+
+static void print_verify(const struct verify_sum *vs, const char *lab_opt)
+{
+	printf("  verify     %s: %lu/%lu ping pairs, %zu/%zu DNS, %zu/%zu HTTP, %zu paths not valley-free\n",
+	       vs->passed ? "passed" : "FAILED", vs->pairs - vs->failed, vs->pairs, vs->dns - vs->dns_failed, vs->dns,
+	       vs->http - vs->http_failed, vs->http, vs->not_valley_free);
+	if (!vs->passed)
+		printf("             see 'pocketinternet%s verify' for what failed\n", lab_opt);
+}
+
+static void print_json_result(const struct pi_plan *plan, const struct pi_apply_result *res, int arc,
+			      const struct verify_sum *vs)
 {
 	json_t *ph = json_object();
 	for (int p = 0; p < PI_PHASE_COUNT; p++)
@@ -128,6 +173,12 @@ static void print_json_result(const struct pi_plan *plan, const struct pi_apply_
 			      res->sessions_up, "resolvers", res->resolvers_total, "answering", res->resolvers_up,
 			      "phases", ph, "total_s", res->total_s);
 	json_object_set_new(j, "reconciled", json_boolean(res->reconciled));
+	if (vs->ran)
+		json_object_set_new(j, "verify", json_pack("{s:b, s:I, s:I, s:i, s:i, s:i, s:i, s:i}", "passed", vs->passed,
+							   "ping_pairs", (json_int_t)vs->pairs, "ping_failed",
+							   (json_int_t)vs->failed, "dns", (int)vs->dns, "dns_failed",
+							   (int)vs->dns_failed, "http", (int)vs->http, "http_failed",
+							   (int)vs->http_failed, "not_valley_free", (int)vs->not_valley_free));
 	if (res->reconciled)
 		json_object_set_new(j, "changes", json_pack("{s:i, s:i, s:i, s:i}", "created", res->containers, "removed",
 							   res->removed, "reconfigured", res->reconfigured, "kept",
@@ -250,8 +301,11 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 	res.phase_s[PI_PHASE_PLAN] = plan_s;
 	char lab_opt[160];
 	lab_option(&b, plan, lab_opt, sizeof(lab_opt));
+	struct verify_sum vs = { 0 };
+	if (a.verify && arc == 0 && (res.converged || res.already_up))
+		run_verify(&b, plan, &vs);
 	if (a.json)
-		print_json_result(plan, &res, arc);
+		print_json_result(plan, &res, arc, &vs);
 	if (res.already_up && !a.json)
 		printf("lab '%s' is already up as its file says (%u nodes running): nothing to do.\n"
 		       "  pocketinternet%s status    to see its state\n"
@@ -261,6 +315,10 @@ int pi_cmd_setup(struct pi_cli *cli, int argc, char **argv)
 		rc = report_failure(plan, arc, &res, a.keep);
 	else if (!res.already_up && !a.json)
 		print_summary(plan, &res, pi_monotonic() - t0, lab_opt);
+	if (vs.ran && !a.json)
+		print_verify(&vs, lab_opt);
+	if (vs.ran && !vs.passed)
+		rc = PI_EXIT_FAIL;
 	if (!arc && !res.already_up && !res.converged) {
 		fprintf(stderr, "pocketinternet setup: the lab did not converge within the timeout; see 'pocketinternet%s status'\n",
 			lab_opt);

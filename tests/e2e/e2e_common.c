@@ -188,7 +188,8 @@ int bring_up(const char *file)
 	host_links_before = host_link_count();
 	const char *td[] = { "-c", lab_file, "teardown", NULL };
 	run_bin(NULL, td);
-	const char *up[] = { "-c", lab_file, "setup", "--timeout", "240", NULL };
+	/* setup --verify: every lab the suites bring up is proven to work first. */
+	const char *up[] = { "-c", lab_file, "setup", "--timeout", "240", "--verify", NULL };
 	int rc = run_bin(NULL, up);
 	fprintf(stderr, "setup of %s exited %d\n", file, rc);
 	return rc;
