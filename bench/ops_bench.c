@@ -10,7 +10,11 @@
  *              no reply was not in use, and the other is tried);
  *   reconcile  the same lab with one pod more, applied by pi_apply_reconcile,
  *              against the full setup of the lab (pi_apply_setup).
- * Targets: reroute within 10 s; reconcile of one pod within 10% of a full setup.
+ *   verify     with --verify-sizes N,M: pi_apply_verify (what `verify` runs)
+ *              on generated labs of N, M pods: its time, the ping pairs per
+ *              family and the probe rate.
+ * Targets: reroute within 10 s; reconcile of one pod within 10% of a full
+ * setup; verify of the 100-pod lab within 60 s.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -283,17 +287,53 @@ static double bench_reconcile(struct pi_backend *b, const char *name, unsigned p
 	return rc == 0 ? res.total_s : -1;
 }
 
+static void bench_verify(struct pi_backend *b, unsigned pods)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "benchv%u", pods);
+	struct pi_diag d;
+	pi_diag_init(&d);
+	struct pi_teardown_result tr;
+	pi_apply_teardown(b, name, NULL, 0, &tr, &d);
+	struct pi_lab *lab = NULL;
+	struct pi_plan *plan = pinned_plan(name, pods, &lab, NULL);
+	struct pi_apply_opts o = { .parallel = 8, .build_image = true, .rollback = true };
+	struct pi_apply_result res;
+	if (plan && pi_apply_setup(b, plan, &o, &res, &d) == 0 && res.converged) {
+		struct pi_verify v;
+		double t0 = pi_monotonic();
+		pi_apply_verify(b, plan, PI_VERIFY_ALL, 8, &v, &d);
+		double s = pi_monotonic() - t0;
+		unsigned long pairs = v.reach[0].pairs + v.reach[1].pairs;
+		double reach_s = v.reach[0].seconds + v.reach[1].seconds;
+		printf("| verify | %u pods, %u nodes: %lu + %lu ping pairs (IPv4 + IPv6), %zu DNS, %zu HTTP, %s | %.1f s (pings %.1f s: %.0f probes/s) |\n",
+		       pods, plan->n_nodes, v.reach[0].pairs, v.reach[1].pairs, v.dns.len, v.http.len,
+		       v.passed ? "passed" : "FAILED", s, reach_s, reach_s > 0 ? pairs / reach_s : 0.0);
+		pi_verify_free(&v);
+	}
+	pi_diag_print(&d, stderr);
+	pi_apply_teardown(b, name, NULL, 0, &tr, &d);
+	pi_diag_free(&d);
+	pi_plan_free(plan);
+	pi_lab_free(lab);
+}
+
 int main(int argc, char **argv)
 {
-	unsigned pods = 30;
+	unsigned pods = 30, vsizes[8], nv = 0;
 	int c;
-	static const struct option opts[] = { { "pods", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 } };
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		if (c != 'p') {
-			printf("usage: pi-bench-ops [--pods N]   (as root, Docker up)\n");
+	static const struct option opts[] = { { "pods", required_argument, NULL, 'p' },
+					      { "verify-sizes", required_argument, NULL, 'v' }, { NULL, 0, NULL, 0 } };
+	while ((c = getopt_long(argc, argv, "p:v:h", opts, NULL)) != -1) {
+		if (c == 'v') {
+			for (char *t = strtok(optarg, ","); t && nv < 8; t = strtok(NULL, ","))
+				vsizes[nv++] = (unsigned)atoi(t);
+		} else if (c != 'p') {
+			printf("usage: pi-bench-ops [--pods N] [--verify-sizes N,M]   (as root, Docker up)\n");
 			return c == 'h' ? 0 : 2;
+		} else {
+			pods = (unsigned)atoi(optarg);
 		}
-		pods = (unsigned)atoi(optarg);
 	}
 	struct pi_backend b;
 	struct pi_diag d;
@@ -301,6 +341,13 @@ int main(int argc, char **argv)
 	if (pi_backend_open(&b, &pi_backend_docker, &d)) {
 		pi_diag_print(&d, stderr);
 		return 1;
+	}
+	if (nv) { /* only verify */
+		printf("| what | how | result |\n|---|---|---|\n");
+		for (unsigned k = 0; k < nv; k++)
+			bench_verify(&b, vsizes[k]);
+		pi_backend_close(&b);
+		return 0;
 	}
 	const char *name = "benchops";
 	struct pi_teardown_result tr;

@@ -354,8 +354,10 @@ struct pi_verify_reach {
 	const char **why_not;    /* per node: why it is not a target (static text), or NULL */
 	bool *down;              /* per node: a source that could not ping (stopped) */
 	bool *ok;                /* [source * n_nodes + target]: the target answered */
+	uint32_t *island;        /* per pod: pods with the same value are joined by sessions of the family */
 	unsigned n_sources, n_targets;
 	unsigned long pairs, failed;
+	unsigned long unexpected; /* pairs in different islands: no route of the family can join them */
 	double seconds;
 };
 /* One DNS or HTTP check: who asked what, and how it went. */
@@ -388,6 +390,8 @@ struct pi_verify {
 int pi_apply_verify(struct pi_backend *b, const struct pi_plan *plan, unsigned parts, unsigned parallel,
 		    struct pi_verify *out, struct pi_diag *diag);
 void pi_verify_free(struct pi_verify *v);
+/* Is the pair (s, t) expected to answer: a source and a target in the same island? */
+bool pi_verify_reach_expected(const struct pi_plan *p, const struct pi_verify_reach *r, uint32_t s, uint32_t t);
 
 /* ---- routing policy in the live RIBs (policy.c) ---- */
 struct pi_policy_violation {

@@ -121,6 +121,7 @@ static int report_failure(const struct pi_plan *plan, int arc, const struct pi_a
 /* setup --verify: the lab proven to work once it has converged (verify). */
 struct verify_sum {
 	bool ran, passed;
+	double settle_s; /* from the first try to the last */
 	unsigned long pairs, failed;
 	size_t dns, dns_failed, http, http_failed, not_valley_free;
 };
@@ -133,15 +134,29 @@ static size_t count_failed(const struct pi_vec *v)
 	return n;
 }
 
+/* Convergence means every session is up and every resolver answers; routes
+ * may still be on their way for a moment. A failing verify is run again, up
+ * to VERIFY_SETTLE_S seconds, and the summary says how long it took. */
+#define VERIFY_SETTLE_S 20
+
 static void run_verify(struct pi_backend *b, const struct pi_plan *plan, struct verify_sum *vs)
 {
 	struct pi_verify v;
 	struct pi_diag diag;
-	pi_diag_init(&diag);
-	pi_apply_verify(b, plan, PI_VERIFY_ALL, 8, &v, &diag);
+	double t0 = pi_monotonic();
+	for (;;) {
+		pi_diag_init(&diag);
+		pi_apply_verify(b, plan, PI_VERIFY_ALL, 8, &v, &diag);
+		if (v.passed || pi_monotonic() - t0 > VERIFY_SETTLE_S)
+			break;
+		pi_diag_free(&diag);
+		pi_verify_free(&v);
+		sleep(2);
+	}
 	pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
 	*vs = (struct verify_sum){ .ran = true, .passed = v.passed, .dns = v.dns.len, .http = v.http.len,
+				   .settle_s = pi_monotonic() - t0,
 				   .dns_failed = count_failed(&v.dns), .http_failed = count_failed(&v.http),
 				   .not_valley_free = v.violations.len };
 	for (int f = 0; f < 2; f++) {
@@ -153,9 +168,9 @@ static void run_verify(struct pi_backend *b, const struct pi_plan *plan, struct 
 
 static void print_verify(const struct verify_sum *vs, const char *lab_opt)
 {
-	printf("  verify     %s: %lu/%lu ping pairs, %zu/%zu DNS, %zu/%zu HTTP, %zu paths not valley-free\n",
-	       vs->passed ? "passed" : "FAILED", vs->pairs - vs->failed, vs->pairs, vs->dns - vs->dns_failed, vs->dns,
-	       vs->http - vs->http_failed, vs->http, vs->not_valley_free);
+	printf("  verify     %s in %.1fs: %lu/%lu ping pairs, %zu/%zu DNS, %zu/%zu HTTP, %zu paths not valley-free\n",
+	       vs->passed ? "passed" : "FAILED", vs->settle_s, vs->pairs - vs->failed, vs->pairs, vs->dns - vs->dns_failed,
+	       vs->dns, vs->http - vs->http_failed, vs->http, vs->not_valley_free);
 	if (!vs->passed)
 		printf("             see 'pocketinternet%s verify' for what failed\n", lab_opt);
 }
