@@ -318,7 +318,7 @@ int pi_cmd_capture(struct pi_cli *cli, int argc, char **argv);
 	"pair a--b (both ends), or a LAN's name (at its bridge: every frame once).\n" \
 	"Every packet is written at once, so it streams:\n" \
 	"  pocketinternet capture transit1-border1 | wireshark -k -i -\n" \
-	"  pocketinternet capture bb1-core1:eth0 -f icmp | tshark -r -\n" \
+	"  pocketinternet capture broadband1-border1:to-transit1 -f 'icmp or icmp6' | tshark -l -r -\n" \
 	"Ctrl-C ends it with a valid file. Progress goes to stderr.\n" \
 	"\n" \
 	"  -w FILE|-          write to FILE, or - for stdout (the default when stdout\n" \
