@@ -368,7 +368,8 @@ static void pair_step(struct pi_mon_detect *d, double now, int i, const struct p
 		ps->st.samples++;
 		ps->rtt_sum += o->rtt_ms;
 		ps->st.mean_ms = ps->rtt_sum / ps->st.samples;
-		ps->st.max_ms = fmax(ps->st.max_ms, o->rtt_ms);
+		if (o->rtt_ms > ps->st.max_ms)
+			ps->st.max_ms = o->rtt_ms;
 	}
 	if (any_open)
 		return;
