@@ -344,8 +344,10 @@ static void pair_step(struct pi_mon_detect *d, double now, int i, const struct p
 	int f[PI_MON_CHECKS];
 	char what[PI_MON_CHECKS][200];
 	judge(d, ps, o, f, what);
-	if (ps->open[PI_MON_PATH] >= 0 && path_recovered(d, ps, f, o))
+	if (ps->open[PI_MON_PATH] >= 0 && path_recovered(d, ps, f, o)) {
 		ev_recover(d, &ps->open[PI_MON_PATH], now, out);
+		f[PI_MON_PATH] = 0; /* the new path is the normal one now */
+	}
 	bool any_open = false;
 	for (int c = 0; c < PI_MON_SESSION; c++) {
 		if (ps->open[c] >= 0 && c != PI_MON_PATH && f[c] == 0)
