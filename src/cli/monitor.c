@@ -148,6 +148,7 @@ static int watch(struct pi_backend *b, const struct pi_plan *plan, struct pi_mon
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a hook that exits before reading its stdin must not end the monitor */
 	o->cancel = &interrupted;
 	o->event = on_event;
 	o->tick = on_tick;

@@ -166,8 +166,9 @@ static void test_monitor_link_down_up(void **state)
 	const char *down[] = { "link", "down", link, NULL };
 	assert_int_equal(run_bin(NULL, down), 0);
 	double t0 = now_s();
-	/* Two intervals, plus one round of probes that time out (about 4 s). */
-	json_t *ev = wait_event(report, from, to, "path", "failure", 0, 2 * INTERVAL_S + 6);
+	/* Two intervals, plus a round of probes that time out (DNS with its retry,
+	 * HTTP, the traceroute: up to about 8 s) when it began just before. */
+	json_t *ev = wait_event(report, from, to, "path", "failure", 0, 2 * INTERVAL_S + 8);
 	fprintf(stderr, "  path event after %.1f s\n", now_s() - t0);
 	assert_non_null(ev);
 	json_t *bad = json_object_get(json_object_get(ev, "first_bad_path"), "as_path");
