@@ -22,6 +22,7 @@ const struct pi_command pi_commands[] = {
 	{ "teardown", pi_cmd_teardown, "remove a lab: containers, links, namespaces, state", PI_TEARDOWN_USAGE },
 	{ "configure-docker", pi_cmd_configure_docker, "move Docker's own networks out of the lab's address space", PI_CONFIGURE_DOCKER_USAGE },
 	{ "link", pi_cmd_link, "list links; take them down or up; shape them (rate, delay, loss)", PI_LINK_USAGE },
+	{ "monitor", pi_cmd_monitor, "watch the running lab's paths and report failures as they happen", PI_MONITOR_USAGE },
 	{ "verify", pi_cmd_verify, "prove the running lab works: reachability matrix, routing policy, sessions", PI_VERIFY_USAGE },
 	{ "incident", pi_cmd_incident, "stage a hijack, a route leak or a session failure; list and clear them", PI_INCIDENT_USAGE },
 	{ "node", pi_cmd_node, "stop, start or restart one node of the running lab", PI_NODE_USAGE },

@@ -393,6 +393,147 @@ void pi_verify_free(struct pi_verify *v);
 /* Is the pair (s, t) expected to answer: a source and a target in the same island? */
 bool pi_verify_reach_expected(const struct pi_plan *p, const struct pi_verify_reach *r, uint32_t s, uint32_t t);
 
+/* ---- monitor: watching paths and reporting failures (monitor.c, monitor_detect.c) ---- */
+/*
+ * `pocketinternet monitor` (docs/observe.md, "monitor"). The live part
+ * (monitor.c) probes every pair each interval; the detection
+ * (monitor_detect.c) is pure: it is fed one observation per pair and the
+ * sessions' states per interval, and turns them into events.
+ */
+#define PI_MON_MAX_PATH 32
+enum pi_mon_check { PI_MON_LOSS, PI_MON_LATENCY, PI_MON_PATH, PI_MON_DNS, PI_MON_HTTP, PI_MON_SESSION,
+		    PI_MON_CHECKS };
+const char *pi_mon_check_name(enum pi_mon_check c); /* "loss", "latency", "path", "dns", "http", "session" */
+
+/* A pair's path as pods: BGP's (the vantage's pod, then the AS path's) and the traceroute's. */
+struct pi_mon_path {
+	bool as_known;       /* the border router's RIB was read */
+	bool as_route;       /* ... and a route covers the target (else as_pods is empty: no route) */
+	uint32_t as_pods[PI_MON_MAX_PATH];
+	unsigned n_as;
+	bool trace_known;    /* a traceroute ran this interval */
+	bool trace_reached;  /* ... and reached the target */
+	uint32_t trace_pods[PI_MON_MAX_PATH];
+	unsigned n_trace;
+};
+/* Two paths differ where both are known (BGP: its route or pods; traceroute: its pods or whether it arrived). */
+bool pi_mon_path_differs(const struct pi_mon_path *a, const struct pi_mon_path *b);
+
+/* What one pair saw in one interval. A check not run (sent 0, *_checked false) changes nothing. */
+struct pi_mon_obs {
+	unsigned sent, received; /* ICMP echoes */
+	double rtt_ms;           /* their mean round trip, when received > 0 */
+	bool dns_checked, dns_ok;
+	bool http_checked, http_ok;
+	char dns_detail[128], http_detail[128]; /* the answer or what went wrong */
+	struct pi_mon_path path;
+};
+/* A watched pair: a vantage node and a target node, probed at addr. */
+struct pi_mon_pair {
+	uint32_t from, to;
+	struct pi_prefix addr;
+	bool web;      /* the target serves HTTP */
+	char name[256]; /* the target's DNS name ("" when it has none) */
+};
+/* A planned BGP session, as detection needs it: its name and the pods at its ends. */
+struct pi_mon_session {
+	char name[64];
+	uint32_t pod[2];
+};
+struct pi_mon_detect_opts {
+	double loss_pct;        /* loss over this opens a loss event; 0: 50 */
+	double latency_ms;      /* an RTT over this opens a latency event; 0: only the baseline factor */
+	double baseline_factor; /* ... or over this times the pair's baseline median; 0: 5 */
+	unsigned baseline_min;  /* samples before the baseline is used; 0: 3 */
+	unsigned settle;        /* intervals a new path must work before it is the pair's normal; 0: 3 */
+	const char *const *pod_names;  /* for paths in text and JSON; NULL: pod numbers */
+	const char *const *node_names; /* for pairs; NULL: node numbers */
+};
+struct pi_mon_event {
+	unsigned id;              /* 1, 2, ... */
+	double start;             /* the time given to the step that opened it */
+	double recovered_at;      /* 0 while open */
+	enum pi_mon_check check;
+	int pair;                 /* index into the pairs; -1 for a session event */
+	uint32_t from, to;        /* the pair's nodes (PI_NONE for a session event) */
+	uint32_t session;         /* a session event's session; else the session that explains it, PI_NONE */
+	char what[200];           /* what failed, in words ("loss 100% (0 of 3 echoes)") */
+	char explain[256];        /* the BGP change that explains it, "" when none is known */
+	struct pi_mon_path last_good, first_bad;
+};
+struct pi_mon_detect;
+/* pairs and sessions are copied. NULL opts: the defaults. */
+struct pi_mon_detect *pi_mon_detect_new(const struct pi_mon_pair *pairs, size_t n_pairs,
+					const struct pi_mon_session *sessions, size_t n_sessions,
+					const struct pi_mon_detect_opts *opts);
+void pi_mon_detect_free(struct pi_mon_detect *d);
+/*
+ * Feeds one interval at time now: obs[n_pairs] and, per session,
+ * whether it is Established (NULL: not known this interval). Appends a
+ * copy (struct pi_mon_event) of every event opened or recovered by it to
+ * out (recovered ones have recovered_at set). The first interval with
+ * session states is their baseline: a session already down then is no
+ * event. Returns how many were appended.
+ */
+size_t pi_mon_detect_step(struct pi_mon_detect *d, double now, const struct pi_mon_obs *obs, const bool *sessions_up,
+			  struct pi_vec *out);
+/* Events still open (struct pi_mon_event copies appended to out); their count. */
+size_t pi_mon_detect_open(const struct pi_mon_detect *d, struct pi_vec *out);
+/* Per pair: RTT samples, their mean and max, and events opened. */
+struct pi_mon_pair_stats {
+	unsigned samples, events;
+	double mean_ms, max_ms;
+};
+void pi_mon_detect_stats(const struct pi_mon_detect *d, size_t pair, struct pi_mon_pair_stats *out);
+/* The event as one line of JSON (no newline; malloc'd), with names from opts. */
+char *pi_mon_event_json(const struct pi_mon_detect *d, const struct pi_mon_event *e);
+/* The event as one line of text for a terminal (no newline). */
+void pi_mon_event_text(const struct pi_mon_detect *d, const struct pi_mon_event *e, char *buf, size_t len);
+
+/*
+ * The pairs to watch: from and to are comma lists of node or pod names
+ * (a pod stands for its nodes of the kind: from, its subscribers; to,
+ * its web servers and resolvers); NULL: from one subscriber of every stub
+ * pod with subscribers (one with IPv4 and IPv6 when it has one), to every
+ * web server and every resolver. A pair's address is the target's IPv4
+ * address when both ends have IPv4 (the vantage's may be CGNAT), else its
+ * IPv6. Appends struct pi_mon_pair to out; -ENOENT (diag names the near
+ * matches) for an unknown name, -EINVAL when no pair is left.
+ */
+int pi_monitor_pairs(const struct pi_plan *plan, const char *from, const char *to, struct pi_vec *out,
+		     struct pi_diag *diag);
+
+struct pi_monitor_opts {
+	double interval_s;        /* 0: 5 */
+	const char *from, *to;    /* pi_monitor_pairs */
+	struct pi_mon_detect_opts detect;
+	unsigned parallel;        /* 0: 8 */
+	unsigned max_intervals;   /* 0: until *cancel */
+	volatile int *cancel;     /* set from a SIGINT handler: stop after the interval */
+	/* Every event opened or recovered, as it happens (e's JSON in json). */
+	void (*event)(void *ctx, const struct pi_mon_detect *d, const struct pi_mon_event *e, const char *json);
+	/* After every interval (may be NULL): reap children, flush. */
+	void (*tick)(void *ctx, unsigned interval);
+	void *ctx;
+};
+struct pi_monitor_result {
+	struct pi_vec pairs;          /* struct pi_mon_pair */
+	struct pi_vec stats;          /* struct pi_mon_pair_stats, per pair */
+	unsigned intervals, events, open;
+};
+/*
+ * Watches the running lab until cancelled (or max_intervals): per pair and
+ * interval, pi_apply_paths_live from the vantage (the AS path from its
+ * pod's border router's RIB, and a traceroute whose echoes at the target's
+ * hop are the pair's loss and RTT), a DNS query for the target's name
+ * through the vantage's resolver, and an HTTP GET of a web target by name;
+ * per interval pi_apply_status for the sessions. Events go to o->event.
+ * 0 (res filled; free with pi_monitor_result_free), or -errno with diag.
+ */
+int pi_apply_monitor(struct pi_backend *b, const struct pi_plan *plan, const struct pi_monitor_opts *o,
+		     struct pi_monitor_result *res, struct pi_diag *diag);
+void pi_monitor_result_free(struct pi_monitor_result *r);
+
 /* ---- routing policy in the live RIBs (policy.c) ---- */
 struct pi_policy_violation {
 	uint32_t node;             /* the router holding the route */

@@ -108,6 +108,33 @@ int pi_cmd_node(struct pi_cli *cli, int argc, char **argv);
 	"\n" \
 	"  -t, --timeout S    seconds to wait for its sessions (default 180)\n" \
 	"  -f, --format F     text (default) or json\n"
+int pi_cmd_monitor(struct pi_cli *cli, int argc, char **argv);
+#define PI_MONITOR_USAGE \
+	"usage: pocketinternet monitor [--interval S] [--from NODES] [--to NODES] [--report FILE]\n" \
+	"                              [--on-failure CMD] [--loss PCT] [--latency MS] [--format text|json]\n" \
+	"\n" \
+	"Watches the running lab's paths until Ctrl-C, natively from the host. Every\n" \
+	"interval each pair (a vantage node and a target) is probed from inside the\n" \
+	"vantage's network namespace: a traceroute, whose echoes at the target give\n" \
+	"loss and RTT and whose hops give the path as pods; the AS path of the best\n" \
+	"route at the vantage pod's border router; a DNS query of the target's name\n" \
+	"through the vantage's resolver; an HTTP GET of a web target by name. Every\n" \
+	"BGP session's state is read too. A failure is an event: loss over PCT, an\n" \
+	"RTT over MS or 5 times the pair's baseline median, a path change, a session\n" \
+	"going down, a name that stops resolving, an HTTP failure; with the last good\n" \
+	"and first bad path and the BGP change that explains it; its recovery later.\n" \
+	"Ctrl-C prints a summary (pairs, events, still open, RTT per pair).\n" \
+	"\n" \
+	"  -i, --interval S    seconds between rounds (default 5, at least 0.5)\n" \
+	"  -F, --from NODES    vantage nodes or pods, comma-separated (default: one\n" \
+	"                      subscriber of every stub pod, with IPv4 and IPv6 if any)\n" \
+	"  -T, --to NODES      targets, nodes or pods (default: every web server and resolver)\n" \
+	"  -r, --report FILE   append every event as a JSON line (fsync'd)\n" \
+	"  -x, --on-failure CMD  run CMD (/bin/sh -c) with each failure's JSON on its stdin\n" \
+	"  -l, --loss PCT      loss that is a failure (default 50)\n" \
+	"  -L, --latency MS    RTT that is a failure (default: 5x the pair's baseline only)\n" \
+	"  -n, --count N       stop after N rounds (default: at Ctrl-C)\n" \
+	"  -f, --format F      text (default) or json: events as JSON lines on stdout\n"
 int pi_cmd_verify(struct pi_cli *cli, int argc, char **argv);
 #define PI_VERIFY_USAGE \
 	"usage: pocketinternet verify [--only reach,dns,http,policy] [-j N] [--format text|json]\n" \
