@@ -5,6 +5,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include "e2e_common.h"
 #include "pocketinternet/netlink.h"
 
@@ -237,4 +241,27 @@ int e2e_open_lab(const char *name)
 	pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
 	return rc ? -1 : bring_up(file);
+}
+
+void e2e_close_lab(void)
+{
+	const char *td[] = { "-c", lab_file, "teardown", NULL };
+	run_bin(NULL, td);
+	free_plan();
+	pi_backend_close(&backend);
+}
+
+int e2e_main(int argc, char **argv, const char *name, const struct CMUnitTest *tests, size_t n,
+	     int (*setup)(void **), int (*teardown)(void **))
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage (as root): %s PATH-TO-pocketinternet\n", name);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: needs root; skipped\n", name);
+		return 77;
+	}
+	bin = argv[1];
+	return _cmocka_run_group_tests(name, tests, n, setup, teardown);
 }

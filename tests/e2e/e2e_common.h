@@ -37,6 +37,13 @@ void free_plan(void);
 int bring_up(const char *file);
 /* Opens the Docker backend and brings up labs/<name>.yml: 0 or -1. */
 int e2e_open_lab(const char *name);
+/* Tears down the lab under test and frees what e2e_open_lab made. */
+void e2e_close_lab(void);
+/* A suite's main: the binary's path from argv[1], 77 (skipped) unless root.
+ * Needs <cmocka.h> included before this header's user calls it. */
+struct CMUnitTest;
+int e2e_main(int argc, char **argv, const char *name, const struct CMUnitTest *tests, size_t n,
+	     int (*setup)(void **), int (*teardown)(void **));
 uint32_t pod_of_addr(const struct pi_prefix *a);
 /* What b is to a at the AS level (enum pi_rel), or -1. */
 int rel_between(uint32_t a, uint32_t b);

@@ -62,10 +62,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	const char *td[] = { "-c", lab_file, "teardown", NULL };
-	run_bin(NULL, td);
-	free_plan();
-	pi_backend_close(&backend);
+	e2e_close_lab();
 	return 0;
 }
 
@@ -216,19 +213,10 @@ static void test_capture_refusals(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage (as root): test-capture PATH-TO-pocketinternet\n");
-		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "test-capture: needs root; skipped\n");
-		return 77;
-	}
-	bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capture_ping),
 		cmocka_unit_test(test_capture_streams),
 		cmocka_unit_test(test_capture_refusals),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-capture", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
 }

@@ -638,15 +638,6 @@ static void test_workshop_current_lab(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage (as root): test-e2e PATH-TO-pocketinternet\n");
-		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "test-e2e: needs root; skipped\n");
-		return 77;
-	}
-	bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bgp_established),
 		cmocka_unit_test(test_verify_small),
@@ -667,5 +658,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_other_shipped_labs_verify),
 		cmocka_unit_test(test_workshop_current_lab),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-e2e", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
 }

@@ -251,28 +251,16 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	const char *td[] = { "-c", lab_file, "teardown", NULL };
-	run_bin(NULL, td);
-	free_plan();
-	pi_backend_close(&backend);
+	e2e_close_lab();
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage (as root): test-lg-paths PATH-TO-pocketinternet\n");
-		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "test-lg-paths: needs root; skipped\n");
-		return 77;
-	}
-	bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lg_customer_over_peer),
 		cmocka_unit_test(test_lg_sessions),
 		cmocka_unit_test(test_paths_between_subscribers),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-lg-paths", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
 }

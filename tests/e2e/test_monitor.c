@@ -35,10 +35,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	const char *td[] = { "-c", lab_file, "teardown", NULL };
-	run_bin(NULL, td);
-	free_plan();
-	pi_backend_close(&backend);
+	e2e_close_lab();
 	return 0;
 }
 
@@ -222,10 +219,10 @@ static void test_monitor_link_down_up(void **state)
 	unlink(out);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_monitor_link_down_up),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-monitor", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
 }

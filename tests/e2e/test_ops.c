@@ -118,10 +118,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	const char *td[] = { "-c", lab_file, "teardown", NULL };
-	run_bin(NULL, td);
-	free_plan();
-	pi_backend_close(&backend);
+	e2e_close_lab();
 	return 0;
 }
 
@@ -680,15 +677,6 @@ static void test_rate_limit(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage (as root): test-ops PATH-TO-pocketinternet\n");
-		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "test-ops: needs root; skipped\n");
-		return 77;
-	}
-	bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_link_down_reroutes),
@@ -700,5 +688,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_lab_impairments),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-ops", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
 }

@@ -149,10 +149,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	const char *td[] = { "-c", lab_file, "teardown", NULL };
-	run_bin(NULL, td);
-	free_plan();
-	pi_backend_close(&backend);
+	e2e_close_lab();
 	return 0;
 }
 
@@ -236,25 +233,11 @@ static void test_ttl_expires(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: test-trace POCKETINTERNET\n");
-		return 2;
-	}
-	bin = argv[1];
-	if (geteuid() != 0) {
-		fprintf(stderr, "test-trace: needs root; skipped\n");
-		return 77;
-	}
-	char why[256];
-	if (!pi_trace_available(why, sizeof(why))) {
-		fprintf(stderr, "test-trace: %s; skipped\n", why);
-		return 77;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_hops_as_traceroute),
 		cmocka_unit_test(test_ttl_expires),
 		/* last: the port comes back up, its SLAAC address only with the next RA */
 		cmocka_unit_test(test_link_down_stops_at_gateway),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-trace", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
 }
