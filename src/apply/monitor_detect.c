@@ -14,6 +14,7 @@
 #include "apply_int.h"
 
 #define BASELINE_N 20 /* RTT samples kept per pair for its median */
+#define LATENCY_FLOOR_MS 20.0 /* the least rise over the baseline that counts */
 
 struct pair_state {
 	struct pi_mon_pair pair;
@@ -176,6 +177,17 @@ static void as_text(const struct pi_mon_detect *d, const struct pi_mon_path *p, 
 		pods_text(d, p->as_pods, p->n_as, buf, len);
 }
 
+static void trace_text(const struct pi_mon_detect *d, const struct pi_mon_path *p, char *buf, size_t len)
+{
+	if (!p->trace_known)
+		snprintf(buf, len, "?");
+	else {
+		pods_text(d, p->trace_pods, p->n_trace, buf, len);
+		if (!p->trace_reached)
+			snprintf(buf + strlen(buf), len - strlen(buf), " (not reached)");
+	}
+}
+
 /* ---- what explains a pair's failure ---- */
 
 static bool on_path(const struct pi_mon_path *p, uint32_t pod)
@@ -271,8 +283,12 @@ static void judge(const struct pi_mon_detect *d, const struct pair_state *ps, co
 	if (o->received) {
 		double thr = d->o.latency_ms > 0 ? d->o.latency_ms : INFINITY;
 		double base = ps->n_rtt >= d->o.baseline_min ? median(ps) : 0;
-		if (base > 0 && d->o.baseline_factor * base < thr)
-			thr = d->o.baseline_factor * base;
+		/* A multiple of the baseline, but never within LATENCY_FLOOR_MS of it:
+		 * sub-millisecond RTTs jitter by more than 5x on a busy host. */
+		double rise = d->o.baseline_factor * base > base + LATENCY_FLOOR_MS ? d->o.baseline_factor * base
+										    : base + LATENCY_FLOOR_MS;
+		if (base > 0 && rise < thr)
+			thr = rise;
 		f[PI_MON_LATENCY] = o->rtt_ms > thr;
 		snprintf(what[PI_MON_LATENCY], 200, "RTT %.1f ms over %.1f ms (baseline median %.1f ms)", o->rtt_ms,
 			 isinf(thr) ? 0.0 : thr, base);
@@ -290,7 +306,13 @@ static void judge(const struct pi_mon_detect *d, const struct pair_state *ps, co
 		char was[80], now[80];
 		as_text(d, &ps->good, was, sizeof(was));
 		as_text(d, &o->path, now, sizeof(now));
-		snprintf(what[PI_MON_PATH], 200, "the path changed (AS path %s -> %s)", was, now);
+		if (strcmp(was, now) != 0 || !o->path.trace_known || !ps->good.trace_known) {
+			snprintf(what[PI_MON_PATH], 200, "the path changed (AS path %s -> %s)", was, now);
+		} else { /* BGP's path is the same: the packets' is not */
+			trace_text(d, &ps->good, was, sizeof(was));
+			trace_text(d, &o->path, now, sizeof(now));
+			snprintf(what[PI_MON_PATH], 200, "the path changed (traceroute through %.70s -> %.70s)", was, now);
+		}
 	}
 }
 
