@@ -265,3 +265,16 @@ int e2e_main(int argc, char **argv, const char *name, const struct CMUnitTest *t
 	bin = argv[1];
 	return _cmocka_run_group_tests(name, tests, n, setup, teardown);
 }
+
+int e2e_setup_default_lab(void **state)
+{
+	(void)state;
+	return e2e_open_lab("lab") == 0 ? 0 : -1;
+}
+
+int e2e_teardown_lab(void **state)
+{
+	(void)state;
+	e2e_close_lab();
+	return 0;
+}

@@ -39,6 +39,9 @@ int bring_up(const char *file);
 int e2e_open_lab(const char *name);
 /* Tears down the lab under test and frees what e2e_open_lab made. */
 void e2e_close_lab(void);
+/* Group fixtures: the default lab (labs/lab.yml) up for the whole group, then gone. */
+int e2e_setup_default_lab(void **state);
+int e2e_teardown_lab(void **state);
 /* A suite's main: the binary's path from argv[1], 77 (skipped) unless root.
  * Needs <cmocka.h> included before this header's user calls it. */
 struct CMUnitTest;

@@ -59,13 +59,6 @@ static int group_setup(void **state)
 	return e2e_open_lab("lab") == 0 ? 0 : -1;
 }
 
-static int group_teardown(void **state)
-{
-	(void)state;
-	e2e_close_lab();
-	return 0;
-}
-
 /* Starts `pocketinternet argv...` in the background, stderr to ours. */
 static pid_t spawn_bin(const char *const *argv)
 {
@@ -218,5 +211,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_capture_streams),
 		cmocka_unit_test(test_capture_refusals),
 	};
-	return e2e_main(argc, argv, "test-capture", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-capture", tests, sizeof(tests) / sizeof(tests[0]), group_setup, e2e_teardown_lab);
 }

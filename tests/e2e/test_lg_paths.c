@@ -242,19 +242,6 @@ static void test_paths_between_subscribers(void **state)
 	pi_buf_free(&out);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return e2e_open_lab("lab") == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	e2e_close_lab();
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,5 +249,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lg_sessions),
 		cmocka_unit_test(test_paths_between_subscribers),
 	};
-	return e2e_main(argc, argv, "test-lg-paths", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-lg-paths", tests, sizeof(tests) / sizeof(tests[0]), e2e_setup_default_lab, e2e_teardown_lab);
 }

@@ -26,19 +26,6 @@
 
 #define INTERVAL_S 2
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return e2e_open_lab("lab") == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	e2e_close_lab();
-	return 0;
-}
-
 /* Whether pod has a LAN port on an IXP's LAN. */
 static bool at_ixp(uint32_t pod)
 {
@@ -224,5 +211,5 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_monitor_link_down_up),
 	};
-	return e2e_main(argc, argv, "test-monitor", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-monitor", tests, sizeof(tests) / sizeof(tests[0]), e2e_setup_default_lab, e2e_teardown_lab);
 }

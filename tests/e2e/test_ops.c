@@ -109,19 +109,6 @@ static uint32_t exit_provider(uint32_t src, const char *dst, const uint32_t prov
 	return PI_NONE;
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return e2e_open_lab("lab") == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	e2e_close_lab();
-	return 0;
-}
-
 /* ---- links ---- */
 
 /* The multihomed pod's traffic leaves by one provider; with that uplink down
@@ -688,5 +675,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_lab_impairments),
 	};
-	return e2e_main(argc, argv, "test-ops", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-ops", tests, sizeof(tests) / sizeof(tests[0]), e2e_setup_default_lab, e2e_teardown_lab);
 }

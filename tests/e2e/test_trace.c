@@ -146,13 +146,6 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int group_teardown(void **state)
-{
-	(void)state;
-	e2e_close_lab();
-	return 0;
-}
-
 /* The trace's hops are the traceroute's (ECMP may pick another of equal
  * paths for one of them: a few tries). */
 static void test_same_hops_as_traceroute(void **state)
@@ -239,5 +232,5 @@ int main(int argc, char **argv)
 		/* last: the port comes back up, its SLAAC address only with the next RA */
 		cmocka_unit_test(test_link_down_stops_at_gateway),
 	};
-	return e2e_main(argc, argv, "test-trace", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
+	return e2e_main(argc, argv, "test-trace", tests, sizeof(tests) / sizeof(tests[0]), group_setup, e2e_teardown_lab);
 }
