@@ -344,8 +344,8 @@ int pi_apply_incident_list(const struct pi_plan *plan, const char *state_root, s
 
 /* ---- verify: does the whole Internet work? (verify.c, verify_reach.c) ---- */
 
-enum pi_verify_part { PI_VERIFY_REACH = 1, PI_VERIFY_DNS = 2, PI_VERIFY_HTTP = 4, PI_VERIFY_POLICY = 8,
-		      PI_VERIFY_ALL = 15 };
+enum pi_verify_part { PI_VERIFY_REACH4 = 1, PI_VERIFY_DNS = 2, PI_VERIFY_HTTP = 4, PI_VERIFY_POLICY = 8,
+		      PI_VERIFY_REACH6 = 16, PI_VERIFY_REACH = PI_VERIFY_REACH4 | PI_VERIFY_REACH6, PI_VERIFY_ALL = 31 };
 /* One family's reachability matrix, over plan node indexes. */
 struct pi_verify_reach {
 	uint8_t family;

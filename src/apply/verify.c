@@ -88,7 +88,9 @@ int pi_apply_verify(struct pi_backend *b, const struct pi_plan *plan, unsigned p
 	out->dns = (struct pi_vec)PI_VEC_INIT(struct pi_verify_check);
 	out->http = (struct pi_vec)PI_VEC_INIT(struct pi_verify_check);
 	out->passed = true;
-	for (int f = 0; f < 2 && (out->parts & PI_VERIFY_REACH); f++) {
+	for (int f = 0; f < 2; f++) {
+		if (!(out->parts & (f ? PI_VERIFY_REACH6 : PI_VERIFY_REACH4)))
+			continue;
 		pi_verify_reach_init(plan, f ? PI_AF_V6 : PI_AF_V4, &out->reach[f]);
 		pi_verify_reach_run(b, plan, parallel, &out->reach[f]);
 		out->passed &= out->reach[f].failed == 0;

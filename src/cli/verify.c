@@ -152,6 +152,16 @@ static void print_policy(const struct pi_plan *p, const struct pi_verify *v)
 		}
 }
 
+static void print_reach_counts(const struct pi_plan *p, const struct pi_verify_reach *r)
+{
+	printf("reach %s: %lu of %lu pairs answer (%u sources, %u targets, %.1f s)\n", fam_name(r), r->pairs - r->failed,
+	       r->pairs, r->n_sources, r->n_targets, r->seconds);
+	if (r->unexpected)
+		printf("  not tested: %lu pairs whose pods no %s BGP session joins (the lab gives some pods one family only)\n",
+		       r->unexpected, fam_name(r));
+	print_excluded(p, r);
+}
+
 static unsigned fails_of(const struct pi_vec *v)
 {
 	unsigned n = 0;
@@ -176,7 +186,8 @@ static void print_checks(const struct pi_plan *p, const struct pi_vec *v, const 
 static void print_text(const struct pi_plan *p, const struct pi_verify *v)
 {
 	printf("lab %s: %s\n", p->lab_name, v->passed ? "everything checked works" : "FAILED (failures first)");
-	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++)
+	for (int f = 0; f < 2; f++)
+		if (v->reach[f].addr)
 		print_failures(p, &v->reach[f]);
 	if (v->parts & PI_VERIFY_DNS)
 		print_checks(p, &v->dns, "DNS", "dig NAME TYPE (and look at /var/log/pocketinternet/unbound.log)");
@@ -191,21 +202,16 @@ static void print_text(const struct pi_plan *p, const struct pi_verify *v)
 	if (v->parts & PI_VERIFY_HTTP)
 		printf("http: %zu of %zu fetches served by the right node (every subscriber to every web server by name; NAT64; the CDN)\n",
 		       v->http.len - fails_of(&v->http), v->http.len);
-	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++) {
-		const struct pi_verify_reach *r = &v->reach[f];
-		printf("reach %s: %lu of %lu pairs answer (%u sources, %u targets, %.1f s)\n", fam_name(r),
-		       r->pairs - r->failed, r->pairs, r->n_sources, r->n_targets, r->seconds);
-		if (r->unexpected)
-			printf("  not tested: %lu pairs whose pods no %s BGP session joins (the lab gives some pods one family only)\n",
-			       r->unexpected, fam_name(r));
-		print_excluded(p, r);
-	}
+	for (int f = 0; f < 2; f++)
+		if (v->reach[f].addr)
+			print_reach_counts(p, &v->reach[f]);
 	if (v->parts & PI_VERIFY_POLICY && v->policy_note)
 		printf("policy: %s; %u/%u sessions Established\n", v->policy_note, v->status.established, p->n_sessions);
 	else if (v->parts & PI_VERIFY_POLICY)
 		printf("policy: %u routes in the routers' RIBs checked, %zu not valley-free; %u/%u sessions Established\n",
 		       v->routes_checked, v->violations.len, v->status.established, p->n_sessions);
-	for (int f = 0; f < 2 && (v->parts & PI_VERIFY_REACH); f++)
+	for (int f = 0; f < 2; f++)
+		if (v->reach[f].addr)
 		print_matrix(p, &v->reach[f]);
 }
 
@@ -268,9 +274,13 @@ static void print_json(const struct pi_plan *p, const struct pi_verify *v)
 		json_object_set_new(j, "dns", checks_json(p, &v->dns));
 	if (v->parts & PI_VERIFY_HTTP)
 		json_object_set_new(j, "http", checks_json(p, &v->http));
-	if (v->parts & PI_VERIFY_REACH)
-		json_object_set_new(j, "reach", json_pack("{s:o, s:o}", "ipv4", reach_json(p, &v->reach[0]), "ipv6",
-							  reach_json(p, &v->reach[1])));
+	if (v->parts & PI_VERIFY_REACH) {
+		json_t *r = json_object();
+		for (int f = 0; f < 2; f++)
+			if (v->reach[f].addr)
+				json_object_set_new(r, f ? "ipv6" : "ipv4", reach_json(p, &v->reach[f]));
+		json_object_set_new(j, "reach", r);
+	}
 	if (v->parts & PI_VERIFY_POLICY)
 		json_object_set_new(j, "policy", policy_json(p, v));
 	char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -282,7 +292,8 @@ static void print_json(const struct pi_plan *p, const struct pi_verify *v)
 static int parse_only(const char *arg, unsigned *parts)
 {
 	static const struct { const char *name; unsigned bit; } names[] = {
-		{ "reach", PI_VERIFY_REACH }, { "dns", PI_VERIFY_DNS }, { "http", PI_VERIFY_HTTP }, { "policy", PI_VERIFY_POLICY },
+		{ "reach", PI_VERIFY_REACH }, { "reach4", PI_VERIFY_REACH4 }, { "reach6", PI_VERIFY_REACH6 },
+		{ "dns", PI_VERIFY_DNS },     { "http", PI_VERIFY_HTTP },     { "policy", PI_VERIFY_POLICY },
 	};
 	char buf[128];
 	snprintf(buf, sizeof(buf), "%s", arg);
@@ -295,7 +306,7 @@ static int parse_only(const char *arg, unsigned *parts)
 				known = true;
 			}
 		if (!known)
-			return pi_cli_usage_error("verify", "--only takes reach, dns, http or policy (comma-separated), not '%s'", w);
+			return pi_cli_usage_error("verify", "--only takes reach (reach4, reach6), dns, http or policy (comma-separated), not '%s'", w);
 	}
 	return PI_EXIT_OK;
 }

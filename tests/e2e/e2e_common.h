@@ -35,6 +35,8 @@ int load_plan(const char *file);
 void free_plan(void);
 /* Tears down whatever runs of file's lab, then sets it up with the binary. */
 int bring_up(const char *file);
+/* bring_up, with or without setup --verify. */
+int bring_up_opts(const char *file, bool verify);
 /* Opens the Docker backend and brings up labs/<name>.yml: 0 or -1. */
 int e2e_open_lab(const char *name);
 /* Tears down the lab under test and frees what e2e_open_lab made. */
