@@ -148,7 +148,12 @@ static void take_paths(const struct pi_paths_family *f, struct pi_mon_obs *o)
 	p->trace_reached = f->trace_rc == 0;
 	p->n_trace = f->n_trace_pods < PI_MON_MAX_PATH ? f->n_trace_pods : PI_MON_MAX_PATH;
 	memcpy(p->trace_pods, f->trace_pods, p->n_trace * sizeof(uint32_t));
-	if (!p->trace_known)
+	/* Routers rate-limit ICMP time-exceeded: a hop that did not answer is
+	 * a gap, not a shorter path, so such a trace says nothing of the path. */
+	for (size_t k = 0; p->trace_known && p->trace_reached && k + 1 < f->n_hops; k++)
+		if (f->hops[k].reply == PI_TROUTE_NONE)
+			p->trace_known = false;
+	if (!p->trace_known && f->trace_rc != 0 && f->trace_rc != -ETIMEDOUT && f->trace_rc != -EHOSTUNREACH)
 		return;
 	o->sent = TRACE_PROBES;
 	const struct pi_troute_hop *h = f->n_hops ? &f->hops[f->n_hops - 1] : NULL;
