@@ -21,7 +21,8 @@ static struct pi_http_result res;
 static int parse(const char *s, size_t len, bool eof)
 {
 	char *copy = malloc(len ? len : 1);
-	memcpy(copy, s, len);
+	if (len)
+		memcpy(copy, s, len);
 	int rc = pi_http_parse_response(copy, len, eof, &res);
 	free(copy);
 	return rc;
