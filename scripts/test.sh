@@ -53,7 +53,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 step "valgrind on the pure suites"
 # shellcheck disable=SC2086
 meson test -C build --print-errorlogs $PURE_SUITES \
-	--wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet' \
+	--wrap="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet --suppressions=$PWD/tests/valgrind.supp" \
 	--timeout-multiplier 10
 
 step "valgrind on the binary: plan and render of every shipped lab"
