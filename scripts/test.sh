@@ -48,7 +48,7 @@ step "ASan + UBSan build of the pure suites"
 ninja -C build-asan
 # shellcheck disable=SC2086
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --print-errorlogs $PURE_SUITES
+	meson test -C build-asan --print-errorlogs --timeout-multiplier 3 $PURE_SUITES
 
 step "valgrind on the pure suites"
 # shellcheck disable=SC2086
