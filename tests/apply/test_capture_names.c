@@ -12,34 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "lab_fixture.h"
 #include "pocketinternet/apply.h"
 #include "pocketinternet/lab.h"
 
-static struct pi_lab *lab;
-static struct pi_plan *plan;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/labs/lab.yml", getenv("PI_SOURCE_DIR"));
-	struct pi_diag d;
-	pi_diag_init(&d);
-	int rc = pi_lab_load(path, getenv("POCKETINTERNET_BLUEPRINTS"), &lab, &d);
-	if (!rc)
-		rc = pi_plan_build(lab, &plan, &d);
-	pi_diag_print(&d, stderr);
-	pi_diag_free(&d);
-	return rc ? -1 : 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	pi_plan_free(plan);
-	pi_lab_free(lab);
-	return 0;
-}
 
 /* Opens a capture on spec through b; the diagnostics' text into *text (free). */
 static int try_open(struct pi_backend *b, const char *spec, char **text)
@@ -131,5 +107,5 @@ int main(void)
 		cmocka_unit_test(test_not_running),
 		cmocka_unit_test(test_unknown_names),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, apply_fixture_setup, apply_fixture_teardown);
 }

@@ -13,34 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "lab_fixture.h"
 #include "pocketinternet/apply.h"
 #include "pocketinternet/lab.h"
 
-static struct pi_lab *lab;
-static struct pi_plan *plan;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/labs/lab.yml", getenv("PI_SOURCE_DIR"));
-	struct pi_diag d;
-	pi_diag_init(&d);
-	int rc = pi_lab_load(path, getenv("POCKETINTERNET_BLUEPRINTS"), &lab, &d);
-	if (!rc)
-		rc = pi_plan_build(lab, &plan, &d);
-	pi_diag_print(&d, stderr);
-	pi_diag_free(&d);
-	return rc ? -1 : 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	pi_plan_free(plan);
-	pi_lab_free(lab);
-	return 0;
-}
 
 static uint32_t first_link(enum pi_link_kind kind)
 {
@@ -179,5 +155,5 @@ int main(void)
 		cmocka_unit_test(test_unknown_link_near_matches),
 		cmocka_unit_test(test_ops_on_a_lab_not_running),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, apply_fixture_setup, apply_fixture_teardown);
 }
