@@ -12,11 +12,15 @@ fi
 
 BUILD="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev valgrind
 libyaml-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev libpcap-dev
-libbpf-dev python3"
+libbpf-dev python3
+libwebsockets-dev libsodium-dev libjs-xterm"
 # The daemons' own checkers validate every rendered config in the tests.
 CHECKERS="bird2 unbound dnsmasq-base nftables tayga lighttpd iproute2 graphviz"
 # tshark reads back the captures the tests write (pcapng, streamed).
 CHECKERS="$CHECKERS tshark"
+# The browser test drives headless Chromium over WebDriver (chromedriver);
+# bgpdump reads MRT RIB dumps for table injection.
+CHECKERS="$CHECKERS chromium chromium-driver bgpdump"
 # The Docker engine, and debootstrap for building the base image without a registry.
 RUNTIME="docker.io debootstrap ca-certificates curl"
 
