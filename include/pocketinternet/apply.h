@@ -911,4 +911,24 @@ int pi_apply_write_lab(const struct pi_plan *plan, const char *dir, struct pi_di
 int pi_apply_state_remove(const char *state_root, const char *lab /* NULL: all labs */, unsigned *removed,
 			  struct pi_diag *diag);
 
+/*
+ * The kernel's ARP and NDP tables are shared by every namespace of the host
+ * and capped by net.ipv{4,6}.neigh.default.gc_thresh3 (1024 by default),
+ * which a 40-pod lab's IPv6 alone exceeds. pi_plan_neigh_need estimates a
+ * plan's entries; _raise records the lab's need in
+ * <state_root>/host-neigh.json and raises gc_thresh2/3 (under proc_root,
+ * NULL: /proc/sys) to fit every recorded lab, never lowering them; _release
+ * forgets a lab (NULL: all) and, when none is left, restores the values the
+ * first raise found. Setup and teardown call them for backends whose nodes
+ * share the host's kernel. 0 or -errno with a diagnostic.
+ */
+struct pi_neigh_need {
+	unsigned v4, v6;
+};
+void pi_plan_neigh_need(const struct pi_plan *plan, struct pi_neigh_need *out);
+int pi_apply_host_neigh_raise(const struct pi_plan *plan, const char *proc_root, const char *state_root,
+			      struct pi_diag *diag);
+int pi_apply_host_neigh_release(const char *lab, const char *proc_root, const char *state_root,
+				struct pi_diag *diag);
+
 #endif

@@ -91,6 +91,9 @@ typedef void (*pi_backend_progress_fn)(void *ctx, const char *line);
 
 struct pi_backend_ops {
 	const char *name;
+	/* Nodes are network namespaces of this host's kernel, so they share
+	 * its limits (the neighbour tables: src/apply/hostneigh.c). */
+	bool host_kernel;
 	/* Checks the runtime can be used and fills b's private state. */
 	int (*open)(struct pi_backend *b, struct pi_diag *diag);
 	void (*close)(struct pi_backend *b);

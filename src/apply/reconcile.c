@@ -380,6 +380,8 @@ int pi_apply_reconcile(struct pi_backend *b, const struct pi_plan_pins *pins, co
 		rc = check_running(&r);
 	if (rc == 0 && unchanged(&r))
 		res->already_up = true;
+	if (rc == 0 && !res->already_up && b->ops->host_kernel) /* added pods need neighbour entries too */
+		rc = pi_apply_host_neigh_raise(plan, NULL, opts->state_root, diag);
 	for (size_t k = 0; rc == 0 && !res->already_up && k < PI_ARRAY_LEN(steps); k++) {
 		double t = pi_monotonic();
 		r.s.phase = phase[k];

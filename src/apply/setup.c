@@ -305,6 +305,8 @@ static int preflight(struct setup *s)
 	pi_vec_free(&spaces);
 	if (rc == 0)
 		rc = pi_setup_impair_preflight(s->plan, s->diag);
+	if (rc == 0 && s->b->ops->host_kernel)
+		rc = pi_apply_host_neigh_raise(s->plan, NULL, s->opts->state_root, s->diag);
 	return rc;
 }
 

@@ -94,6 +94,8 @@ int pi_apply_teardown(struct pi_backend *b, const char *lab, const char *state_r
 	/* State directories: only those setup made and marked (write.c). */
 	int r = pi_apply_state_remove(state_root ? state_root : pi_state_root(), lab, &res->state_dirs, diag);
 	rc = rc ? rc : r;
+	if (b->ops->host_kernel && (r = pi_apply_host_neigh_release(lab, NULL, state_root, diag)))
+		rc = rc ? rc : r;
 out:
 	pi_vec_free(&found);
 	pthread_mutex_destroy(&t.lock);

@@ -249,7 +249,7 @@ static int d_exec_tty(struct pi_backend *b, const char *lab, const char *node, c
 }
 
 const struct pi_backend_ops pi_backend_docker = {
-	.name = "docker", .open = d_open, .close = d_close, .prepare = d_prepare, .preflight = d_preflight, .list = d_list,
+	.name = "docker", .host_kernel = true, .open = d_open, .close = d_close, .prepare = d_prepare, .preflight = d_preflight, .list = d_list,
 	.create = d_create, .start = d_start, .inspect = d_inspect, .stop = d_stop, .remove = d_remove,
 	.exec = d_exec, .exec_stream = d_exec_stream, .exec_tty = d_exec_tty,
 };
