@@ -210,6 +210,9 @@ static int on_http_event(struct pi_web *w, struct lws *wsi, struct web_conn *c, 
 			web_reply_error(wsi, c, 400, "request body too large", NULL);
 		else
 			route(w, wsi, c);
+		free(c->req); /* routes copy what they keep */
+		c->req = NULL;
+		c->req_len = 0;
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return write_reply(wsi, c);
@@ -315,6 +318,7 @@ int web_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		return web_tty_raw(w, wsi, reason);
 	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* lws 4.1 does not always say CLOSED_HTTP */
 		if (c && c->job)
 			c->job->wsi = NULL; /* the worker's reply has nobody to go to */
 		if (c) {
