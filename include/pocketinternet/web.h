@@ -69,7 +69,7 @@ struct pi_web_opts {
 	const char *cert, *key; /* TLS: both, or neither */
 	const char *state_dir; /* the lab's state directory (accounts, captures) */
 	unsigned poll_ms;      /* live state polling for the events socket; 0: 2000 */
-	unsigned workers;      /* worker threads; 0: 2 */
+	unsigned workers;      /* worker threads; 0: 4 */
 };
 
 struct pi_web;

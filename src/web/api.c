@@ -11,6 +11,7 @@
 #include "web_int.h"
 
 #define VERIFY_PARALLEL 8
+#define LOGINS_MAX 8 /* password checks queued or running */
 
 const struct pi_web_account *web_session_account(struct pi_web *w, struct lws *wsi, size_t *index)
 {
@@ -87,6 +88,7 @@ static void login_run(struct web_job *j)
 
 static void login_done(struct web_job *j)
 {
+	j->w->logins--;
 	if (!j->out || !j->wsi)
 		return;
 	struct web_conn *c = lws_wsi_user(j->wsi);
@@ -104,6 +106,13 @@ static void login(struct pi_web *w, struct lws *wsi, struct web_conn *c)
 		web_reply_error(wsi, c, 400, "POST {\"user\": ..., \"password\": ...}", NULL);
 		return;
 	}
+	if (w->logins >= LOGINS_MAX) {
+		/* Each check takes a worker and 64 MB for ~0.1 s: a flood waits. */
+		sodium_memzero(&r, sizeof(r));
+		web_reply_error(wsi, c, 503, "too many logins at once", "try again in a second");
+		return;
+	}
+	w->logins++;
 	struct web_job *j = web_job_new(w, wsi, login_run, login_done);
 	snprintf(j->arg[0], sizeof(j->arg[0]), "%s", r.user);
 	snprintf(j->arg[1], sizeof(j->arg[1]), "%s", r.password);

@@ -260,6 +260,32 @@ static int confirm_upgrade(struct pi_web *w, struct lws *wsi, struct web_conn *c
 	return rc;
 }
 
+/* A WebSocket is open (confirm_upgrade let it through): which one. */
+static int on_established(struct pi_web *w, struct lws *wsi, struct web_conn *c)
+{
+	char uri[256] = "";
+	size_t account = 0;
+	lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+	memset(c, 0, sizeof(*c));
+	if (!web_session_account(w, wsi, &account))
+		return -1;
+	snprintf(c->uri, sizeof(c->uri), "%s", uri);
+	if (strcmp(uri, "/api/v1/events") == 0) {
+		c->kind = WEB_CONN_EVENTS;
+		pthread_mutex_lock(&w->lock); /* the poller checks watchers under it */
+		atomic_fetch_add(&w->watchers, 1);
+		pthread_cond_signal(&w->poll_cond);
+		pthread_mutex_unlock(&w->lock);
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (strncmp(uri, "/api/v1/term/", 13) == 0) {
+		c->kind = WEB_CONN_TERM;
+		return web_term_establish(w, wsi, c, account);
+	}
+	return -1;
+}
+
 int web_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct pi_web *w = web_of(wsi);
@@ -279,27 +305,8 @@ int web_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return confirm_upgrade(w, wsi, c);
-	case LWS_CALLBACK_ESTABLISHED: {
-		char uri[256] = "";
-		size_t account = 0;
-		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-		memset(c, 0, sizeof(*c));
-		if (!web_session_account(w, wsi, &account))
-			return -1;
-		snprintf(c->uri, sizeof(c->uri), "%s", uri);
-		if (strcmp(uri, "/api/v1/events") == 0) {
-			c->kind = WEB_CONN_EVENTS;
-			atomic_fetch_add(&w->watchers, 1);
-			pthread_cond_signal(&w->poll_cond);
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-		if (strncmp(uri, "/api/v1/term/", 13) == 0) {
-			c->kind = WEB_CONN_TERM;
-			return web_term_establish(w, wsi, c, account);
-		}
-		return -1;
-	}
+	case LWS_CALLBACK_ESTABLISHED:
+		return on_established(w, wsi, c);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (c->kind == WEB_CONN_EVENTS)
 			return web_events_writeable(w, wsi, c);

@@ -102,7 +102,7 @@ int pi_web_start(struct pi_backend *b, const struct pi_plan *plan, const struct 
 	w->plan = plan;
 	w->tls = o->cert != NULL;
 	w->poll_ms = o->poll_ms ? o->poll_ms : 2000;
-	w->want_workers = o->workers ? o->workers : 2;
+	w->want_workers = o->workers ? o->workers : 4;
 	w->accounts = (struct pi_vec)PI_VEC_INIT(struct pi_web_account);
 	w->sessions = (struct pi_vec)PI_VEC_INIT(struct web_session);
 	w->next_capture = 1;

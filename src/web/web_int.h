@@ -145,6 +145,7 @@ struct pi_web {
 	unsigned next_capture;
 	/* terminals open (term.c) */
 	unsigned terms;
+	unsigned logins; /* password checks queued or running (service thread) */
 };
 
 /* http.c */
