@@ -31,6 +31,7 @@ const struct pi_command pi_commands[] = {
 	{ "labs", pi_cmd_labs, "list the labs running on this host", PI_LABS_USAGE },
 	{ "trace", pi_cmd_trace, "follow one packet hop by hop and say where it stopped (BPF)", PI_TRACE_USAGE },
 	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
+	{ "serve", pi_cmd_serve, "the lab in a browser: map, matrix, looking glass, terminals, captures", PI_SERVE_USAGE },
 	{ "capture", pi_cmd_capture, "capture packets on nodes, links and LANs as pcapng (for Wireshark)", PI_CAPTURE_USAGE },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -428,6 +428,27 @@ int pi_cmd_trace(struct pi_cli *cli, int argc, char **argv);
 	"  -w, --timeout MS   how long to wait for its fate (default 2000)\n" \
 	"  -f, --format F     text (default) or json\n"
 
+int pi_cmd_serve(struct pi_cli *cli, int argc, char **argv);
+#define PI_SERVE_USAGE \
+	"usage: pocketinternet [-c LAB.yml | --lab NAME] serve [--listen ADDR:PORT] [--cert FILE --key FILE]\n" \
+	"                                                      [--format text|json]\n" \
+	"\n" \
+	"Serves the running lab to browsers: a map of the Internet coloured by live\n" \
+	"session state, the verify matrix, the looking glass and paths, terminals\n" \
+	"into nodes and packet captures, and the JSON API they use (docs/web.md).\n" \
+	"Nothing is served without a login. The first time, a trainer account is\n" \
+	"made and its password printed once, on a line starting with 'password: '.\n" \
+	"Accounts are kept in the lab's state directory (web/accounts.json).\n" \
+	"Ctrl-C or SIGTERM stops it; sessions and captures end with it.\n" \
+	"\n" \
+	"  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; [::1]:8080 for\n" \
+	"                      IPv6). Another address exposes the lab to that network:\n" \
+	"                      use --cert and --key there\n" \
+	"  --cert FILE         TLS certificate (PEM), with --key: serve https\n" \
+	"  --key FILE          its private key\n" \
+	"  -f, --format F      text (default) or json: the URL (and first password)\n" \
+	"                      as one JSON line\n"
+
 extern const struct pi_command pi_commands[];
 
 #endif

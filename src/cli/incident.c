@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "pocketinternet/report.h"
 
 struct inc_cmd {
 	struct pi_backend b;
@@ -20,23 +21,6 @@ static void print_json(json_t *j)
 	printf("%s\n", t);
 	free(t);
 	json_decref(j);
-}
-
-static json_t *inc_json(const struct pi_plan *plan, const struct pi_incident *in)
-{
-	char text[512];
-	pi_incident_describe(plan, in, text, sizeof(text));
-	struct pi_buf b;
-	pi_buf_init(&b);
-	pi_incidents_to_json(in, 1, &b);
-	json_t *arr = json_loads(pi_buf_str(&b), 0, NULL);
-	pi_buf_free(&b);
-	json_t *o = json_incref(json_array_get(arr, 0));
-	json_decref(arr);
-	if (!o)
-		o = json_object();
-	json_object_set_new(o, "description", json_string(text));
-	return o;
 }
 
 /* Flags after the names: --more-specific, --filtered; the rest are names. */
@@ -82,7 +66,7 @@ static int do_add(struct inc_cmd *c, const char *kind, int argc, char **argv)
 	if (rc)
 		return rc == -EINVAL ? PI_EXIT_USAGE : PI_EXIT_FAIL;
 	if (c->json) {
-		print_json(inc_json(c->plan, &in));
+		print_json(pi_report_incident(c->plan, &in));
 	} else {
 		char text[512];
 		pi_incident_describe(c->plan, &in, text, sizeof(text));
@@ -100,10 +84,7 @@ static int do_list(struct inc_cmd *c)
 	pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
 	if (c->json) {
-		json_t *arr = json_array();
-		for (size_t i = 0; i < v.len; i++)
-			json_array_append_new(arr, inc_json(c->plan, pi_vec_at(&v, i)));
-		print_json(json_pack("{s:s, s:o}", "lab", c->plan->lab_name, "incidents", arr));
+		pi_report_print(pi_report_incidents(c->plan, &v), stdout);
 	} else if (!v.len) {
 		printf("no incident is active in lab %s\n", c->plan->lab_name);
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "pocketinternet/report.h"
 
 struct paths_args {
 	const char *src, *dst;
@@ -13,22 +14,6 @@ struct paths_args {
 	bool json, plan_only;
 };
 
-struct paths_run {
-	const struct pi_plan *plan;
-	uint32_t src, dst;
-	struct pi_plan_paths routers, ases;
-	struct pi_paths_family live[2];
-	bool have_live;
-	int live_rc;
-};
-
-static void print_json(json_t *j)
-{
-	char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("%s\n", t);
-	free(t);
-	json_decref(j);
-}
 
 static const char *fam_name(uint8_t f)
 {
@@ -52,16 +37,7 @@ static const uint32_t *as_path_at(const struct pi_plan_paths *as, size_t i, uint
 	return pi_vec_at(&as->hops, p->first);
 }
 
-/* The index of the shortest allowed AS path, or SIZE_MAX. */
-static size_t shortest_allowed(const struct pi_plan_paths *as)
-{
-	for (size_t i = 0; i < as->paths.len; i++)
-		if (((const struct pi_plan_path *)pi_vec_at(&as->paths, i))->valley_free)
-			return i;
-	return SIZE_MAX;
-}
-
-static void print_router_paths(const struct paths_run *r)
+static void print_router_paths(const struct pi_report_paths *r)
 {
 	const struct pi_plan *plan = r->plan;
 	printf("Router-level paths: %llu%s in all%s; the %zu shortest:\n", (unsigned long long)r->routers.total,
@@ -84,11 +60,11 @@ static void print_router_paths(const struct paths_run *r)
 	}
 }
 
-static void print_as_paths(const struct paths_run *r)
+static void print_as_paths(const struct pi_report_paths *r)
 {
 	const struct pi_plan *plan = r->plan;
 	char buf[1024];
-	size_t best = shortest_allowed(&r->ases);
+	size_t best = pi_report_shortest_allowed(&r->ases);
 	printf("\nAS-level paths: %llu%s in all, %llu allowed by the routing policy (valley-free); the %zu best:\n",
 	       (unsigned long long)r->ases.total, r->ases.capped ? " or more" : "", (unsigned long long)r->ases.allowed,
 	       r->ases.paths.len);
@@ -117,7 +93,7 @@ static void print_hop(const struct pi_plan *plan, const struct pi_troute_hop *h)
 	printf("%s\n", h->reply == PI_TROUTE_UNREACHABLE ? "  !unreachable" : "");
 }
 
-static void print_family(const struct paths_run *r, const struct pi_paths_family *f)
+static void print_family(const struct pi_report_paths *r, const struct pi_paths_family *f)
 {
 	const struct pi_plan *plan = r->plan;
 	char a[PI_PREFIX_STRLEN], buf[1024];
@@ -151,10 +127,10 @@ static void print_family(const struct paths_run *r, const struct pi_paths_family
 	       f->trace_matches_bgp ? "= BGP's choice" : f->n_bgp_pods ? "(differs from BGP's choice)" : "");
 }
 
-static void print_side_by_side(const struct paths_run *r)
+static void print_side_by_side(const struct pi_report_paths *r)
 {
 	char buf[1024];
-	size_t best = shortest_allowed(&r->ases);
+	size_t best = pi_report_shortest_allowed(&r->ases);
 	printf("\nSide by side:\n");
 	if (best != SIZE_MAX) {
 		uint32_t n;
@@ -171,7 +147,7 @@ static void print_side_by_side(const struct paths_run *r)
 	}
 }
 
-static void print_text(const struct paths_run *r)
+static void print_text(const struct pi_report_paths *r)
 {
 	printf("paths from %s (%s) to %s (%s), lab %s\n\n", r->plan->nodes[r->src].name,
 	       r->plan->pods[r->plan->nodes[r->src].pod].name, r->plan->nodes[r->dst].name,
@@ -181,95 +157,6 @@ static void print_text(const struct paths_run *r)
 	for (int k = 0; r->have_live && k < 2; k++)
 		print_family(r, &r->live[k]);
 	print_side_by_side(r);
-}
-
-static json_t *pods_json(const struct pi_plan *plan, const uint32_t *pods, unsigned n)
-{
-	json_t *a = json_array();
-	for (unsigned i = 0; i < n; i++)
-		json_array_append_new(a, json_string(plan->pods[pods[i]].name));
-	return a;
-}
-
-static json_t *router_json(const struct paths_run *r)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; i < r->routers.paths.len; i++) {
-		const struct pi_plan_path *p = pi_vec_at(&r->routers.paths, i);
-		const struct pi_plan_hop *h = pi_vec_at(&r->routers.hops, p->first);
-		json_t *hops = json_array();
-		for (uint32_t k = 0; k < p->n; k++)
-			json_array_append_new(hops, json_pack("{s:s, s:s, s:s?, s:s?}", "node", r->plan->nodes[h[k].node].name,
-							      "pod", r->plan->pods[r->plan->nodes[h[k].node].pod].name, "in",
-							      h[k].in_iface == PI_NONE ? NULL : r->plan->ifaces[h[k].in_iface].name,
-							      "out", h[k].out_iface == PI_NONE ? NULL : r->plan->ifaces[h[k].out_iface].name));
-		json_array_append_new(arr, json_pack("{s:i, s:o}", "hops", (json_int_t)p->n - 1, "nodes", hops));
-	}
-	return json_pack("{s:I, s:b, s:o}", "total", (json_int_t)r->routers.total, "capped", r->routers.capped, "paths", arr);
-}
-
-static json_t *as_json(const struct paths_run *r)
-{
-	json_t *arr = json_array();
-	size_t best = shortest_allowed(&r->ases);
-	for (size_t i = 0; i < r->ases.paths.len; i++) {
-		uint32_t n;
-		const uint32_t *pods = as_path_at(&r->ases, i, &n);
-		json_t *asns = json_array();
-		for (uint32_t k = 0; k < n; k++)
-			json_array_append_new(asns, json_integer(r->plan->pods[pods[k]].asn));
-		json_array_append_new(arr, json_pack("{s:o, s:o, s:b, s:b}", "pods", pods_json(r->plan, pods, n), "asns", asns,
-						     "allowed", ((const struct pi_plan_path *)pi_vec_at(&r->ases.paths, i))->valley_free,
-						     "shortest_allowed", i == best));
-	}
-	return json_pack("{s:I, s:I, s:b, s:o}", "total", (json_int_t)r->ases.total, "allowed", (json_int_t)r->ases.allowed,
-			 "capped", r->ases.capped, "paths", arr);
-}
-
-static json_t *hop_json(const struct pi_plan *plan, const struct pi_troute_hop *h)
-{
-	char a[PI_PREFIX_STRLEN];
-	json_t *rtt = json_array();
-	for (unsigned k = 0; k < h->probes; k++)
-		json_array_append_new(rtt, h->rtt_ms[k] < 0 ? json_null() : json_real(h->rtt_ms[k]));
-	return json_pack("{s:i, s:s?, s:s, s:s?, s:s?, s:s?, s:o}", "ttl", (json_int_t)h->ttl, "address",
-			 pi_prefix_is_set(&h->addr) ? pi_prefix_fmt_addr(&h->addr, a) : NULL, "reply",
-			 pi_troute_reply_name(h->reply), "node", h->node == PI_NONE ? NULL : plan->nodes[h->node].name,
-			 "iface", h->iface == PI_NONE ? NULL : plan->ifaces[h->iface].name, "pod",
-			 h->pod == PI_NONE ? NULL : plan->pods[h->pod].name, "rtt_ms", rtt);
-}
-
-static json_t *family_json(const struct paths_run *r, const struct pi_paths_family *f)
-{
-	const struct pi_plan *plan = r->plan;
-	char a[PI_PREFIX_STRLEN];
-	json_t *hops = json_array(), *asns = json_array();
-	for (size_t i = 0; i < f->n_hops; i++)
-		json_array_append_new(hops, hop_json(plan, &f->hops[i]));
-	for (unsigned i = 0; f->bgp_found && i < f->best.as_path_len; i++)
-		json_array_append_new(asns, json_integer(f->best.as_path[i]));
-	json_t *bgp = json_pack("{s:s?, s:b, s:o, s:o, s:s?}", "border", f->border == PI_NONE ? NULL : plan->nodes[f->border].name,
-				"found", f->bgp_found, "as_path", asns, "pods", pods_json(plan, f->bgp_pods, f->n_bgp_pods),
-				"differs_from_shortest", f->why[0] ? f->why : NULL);
-	if (f->bgp_found)
-		json_object_set_new(bgp, "local_pref", json_integer(f->best.local_pref));
-	json_t *tr = json_pack("{s:b, s:o, s:o, s:b}", "reached", f->trace_rc == 0, "hops", hops, "pods",
-			       pods_json(plan, f->trace_pods, f->n_trace_pods), "matches_bgp", f->trace_matches_bgp);
-	return json_pack("{s:s?, s:s?, s:o, s:o}", "address", pi_prefix_is_set(&f->dst) ? pi_prefix_fmt_addr(&f->dst, a) : NULL,
-			 "target", f->dst_node == PI_NONE ? NULL : plan->nodes[f->dst_node].name, "bgp", bgp, "traceroute", tr);
-}
-
-static void print_paths_json(const struct paths_run *r)
-{
-	const struct pi_plan *plan = r->plan;
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "lab", plan->lab_name, "src", plan->nodes[r->src].name,
-			      "src_pod", plan->pods[plan->nodes[r->src].pod].name, "dst", plan->nodes[r->dst].name, "dst_pod",
-			      plan->pods[plan->nodes[r->dst].pod].name, "router_paths", router_json(r), "as_paths", as_json(r));
-	if (r->have_live) {
-		json_object_set_new(o, "ipv4", family_json(r, &r->live[0]));
-		json_object_set_new(o, "ipv6", family_json(r, &r->live[1]));
-	}
-	print_json(o);
 }
 
 static int parse_args(int argc, char **argv, struct paths_args *a)
@@ -300,7 +187,7 @@ static int parse_args(int argc, char **argv, struct paths_args *a)
 
 static int run(struct pi_backend *b, const struct pi_plan *plan, const struct paths_args *a)
 {
-	struct paths_run r = { .plan = plan };
+	struct pi_report_paths r = { .plan = plan };
 	if ((r.src = pi_cli_find_node(plan, a->src)) == PI_NONE || (r.dst = pi_cli_find_node(plan, a->dst)) == PI_NONE)
 		return PI_EXIT_USAGE;
 	uint32_t sp = plan->nodes[r.src].pod, dp = plan->nodes[r.dst].pod;
@@ -320,7 +207,7 @@ static int run(struct pi_backend *b, const struct pi_plan *plan, const struct pa
 		rc = lrc ? PI_EXIT_FAIL : PI_EXIT_OK;
 	}
 	if (rc == PI_EXIT_OK)
-		a->json ? print_paths_json(&r) : print_text(&r);
+		a->json ? pi_report_print(pi_report_paths(&r), stdout) : print_text(&r);
 	pi_plan_paths_free(&r.routers);
 	pi_plan_paths_free(&r.ases);
 	return rc;

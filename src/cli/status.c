@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "pocketinternet/report.h"
 #include "pocketinternet/apply.h"
 
 static const struct option format_opts[] = {
@@ -27,31 +28,6 @@ static int parse_format(const char *cmd, int argc, char **argv, bool *json)
 	if (optind < argc)
 		return pi_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	return PI_EXIT_OK;
-}
-
-static json_t *status_json(const struct pi_plan *plan, const struct pi_status *st)
-{
-	json_t *jn = json_array(), *js = json_array(), *jr = json_array();
-	for (uint32_t i = 0; i < plan->n_nodes; i++) {
-		const struct pi_plan_node *n = &plan->nodes[i];
-		json_array_append_new(jn, json_pack("{s:s, s:s, s:s, s:s, s:b}", "node", n->name, "pod",
-						    plan->pods[n->pod].name, "role", n->role, "state",
-						    st->nodes[i].state, "running", st->nodes[i].running));
-		if (n->services & PI_SVC_RESOLVER)
-			json_array_append_new(jr, json_pack("{s:s, s:b}", "node", n->name, "answers", st->answers[i]));
-	}
-	for (uint32_t k = 0; k < plan->n_sessions; k++) {
-		const struct pi_plan_session *s = &plan->sessions[k];
-		const struct pi_status_session *ss = &st->sessions[k];
-		json_array_append_new(js, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "name", s->name, "a",
-						    plan->nodes[s->a].name, "b", plan->nodes[s->b].name,
-						    "relationship", pi_rel_name(s->rel), "family", s->family, "a_state",
-						    ss->state[0], "b_state", ss->state[1], "established", ss->established));
-	}
-	return json_pack("{s:s, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i, s:i}}", "lab", plan->lab_name, "nodes", jn,
-			 "sessions", js, "resolvers", jr, "summary", "nodes", plan->n_nodes, "running", st->running,
-			 "sessions", plan->n_sessions, "established", st->established, "resolvers", st->resolvers,
-			 "answering", st->answering);
 }
 
 static void status_text(const struct pi_plan *plan, const struct pi_status *st)
@@ -118,15 +94,7 @@ int pi_cmd_status(struct pi_cli *cli, int argc, char **argv)
 	pi_apply_incident_list(plan, NULL, &inc, &diag);
 	pi_diag_print(&diag, stderr);
 	if (json) {
-		json_t *j = status_json(plan, &st);
-		json_t *ji = json_array();
-		for (size_t i = 0; i < inc.len; i++) {
-			char text[512];
-			pi_incident_describe(plan, pi_vec_at(&inc, i), text, sizeof(text));
-			json_array_append_new(ji, json_string(text));
-		}
-		json_object_set_new(j, "incidents", ji);
-		print_json(j);
+		pi_report_print(pi_report_status(plan, &st, &inc), stdout);
 	} else {
 		status_text(plan, &st);
 		incidents_text(plan, &inc);

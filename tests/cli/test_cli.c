@@ -58,7 +58,7 @@ static void test_version_and_help(void **state)
 	assert_non_null(strstr(pi_buf_str(&out), "pocketinternet "));
 	assert_int_equal(run(&out, (const char *[]){ "--help", NULL }), 0);
 	static const char *const cmds[] = { "plan", "render", "setup", "teardown", "status", "exec", "shell",
-					    "configure-docker", "image", "labs" };
+					    "configure-docker", "image", "labs", "serve" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(cmds); i++) {
 		struct pi_buf help;
 		pi_buf_init(&help);
