@@ -24,7 +24,7 @@ void pi_apply_teams(const struct pi_plan *plan, struct pi_vec *out)
 			ti->name = t;
 			ti->pods = (struct pi_vec)PI_VEC_INIT(uint32_t);
 			ti->web = "web account (serve)";
-			ti->ssh = "not yet: use the web terminal";
+			ti->ssh = "not yet (no SSH access per team in this version)";
 		}
 		*(uint32_t *)pi_vec_push(&ti->pods) = p;
 	}
