@@ -48,7 +48,7 @@ void pi_lab_parse_configure(struct pi_ld *ld, const struct pi_ynode *n, bool nam
 		pi_ld_err(ld, n->pos, "write configure: {students: bgp} (or all)", "configure without 'students'");
 		return;
 	}
-	if (pi_y_enum(ld, lv, "students", level_words, &w))
+	if (pi_y_enum(ld, lv, "configure level", level_words, &w))
 		pod->exercise = w == 0 ? PI_EXERCISE_BGP : PI_EXERCISE_ALL;
 }
 
