@@ -250,10 +250,19 @@ static int put_conf(struct pi_backend *b, const struct pi_plan *plan, uint32_t n
 	char path[4200];
 	pi_state_dir(root, plan->lab_name, path, sizeof(path));
 	size_t l = strlen(path);
-	snprintf(path + l, sizeof(path) - l, "/%s/%s", plan->nodes[node].name, conf_file(plan, node));
-	int rc = pi_write_file_safe(path, data, len, 0644, diag);
-	if (rc)
+	snprintf(path + l, sizeof(path) - l, "/%s", plan->nodes[node].name);
+	/* The node can write this directory: whatever it left at the file's
+	 * name (a link to a host file) is replaced, never written through. */
+	int fd = pi_dir_open(path, PI_DIR_OWNED, NULL, diag);
+	if (fd < 0)
+		return fd;
+	int rc = pi_file_write_at(fd, conf_file(plan, node), data, len, 0644);
+	close(fd);
+	if (rc) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "cannot write %s/%s: %s", path, conf_file(plan, node),
+			    strerror(-rc));
 		return rc;
+	}
 	res->nodes++;
 	res->files++;
 	reconfigure(b, plan, node, res);
