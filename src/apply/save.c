@@ -222,8 +222,10 @@ static void reconfigure(struct pi_backend *b, const struct pi_plan *plan, uint32
 	struct pi_node_state st;
 	char why[256] = "";
 	int rc = b->ops->inspect(b, plan->lab_name, plan->nodes[node].name, &st, NULL);
-	if (rc || !st.running || st.pid <= 0) {
+	if (rc || !st.running) {
 		snprintf(why, sizeof(why), "not running: its daemon reads the file when it starts");
+	} else if (st.pid <= 0) {
+		snprintf(why, sizeof(why), "the backend gives no process to reach its daemon through");
 	} else {
 		rc = -EBUSY;
 		for (int t = 0; t < 50 && rc == -EBUSY; t++) {
