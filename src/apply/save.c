@@ -49,6 +49,28 @@ static const char *conf_file(const struct pi_plan *plan, uint32_t node)
 	return pi_router_daemon_of(plan, node) == &pi_router_bird ? "bird.conf" : NULL;
 }
 
+bool pi_apply_students_file(const struct pi_plan *plan, uint32_t node, const char *path)
+{
+	const char *f = conf_file(plan, node);
+	return f && pi_plan_node_is_exercise(plan, node) && strcmp(path, f) == 0;
+}
+
+void pi_apply_keep_students_files(const struct pi_plan *plan, uint32_t node, int nfd, struct pi_render_set *set)
+{
+	struct stat sb;
+	for (size_t k = 0; k < set->files.len; k++) {
+		struct pi_render_file *f = pi_vec_at(&set->files, k);
+		if (!pi_apply_students_file(plan, node, f->path) || fstatat(nfd, f->path, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue; /* absent, or a link: written (a link replaced) as usual */
+		free(f->path);
+		free(f->data);
+		memmove(f, f + 1, (set->files.len - k - 1) * sizeof(*f));
+		set->files.len--;
+		k--;
+	}
+}
+
 int pi_apply_exercise_pods(const struct pi_plan *plan, const struct pi_save_opts *o, struct pi_vec *out,
 			   struct pi_diag *diag)
 {

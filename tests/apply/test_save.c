@@ -192,6 +192,35 @@ static void test_planted_symlink(void **state)
 	pi_diag_free(&d);
 }
 
+/* Rewriting a running lab's files (setup on a running lab) keeps the
+ * team's bird.conf, but replaces a link planted in its place. */
+static void test_rewrite_keeps_work(void **state)
+{
+	(void)state;
+	char lab_dir[4096], *s;
+	snprintf(lab_dir, sizeof(lab_dir), "%s/teams", root);
+	const char *work = "# kept across setup\n";
+	assert_int_equal(pi_write_file(conf_path(lab_dir, "red-isp-access1"), work, strlen(work), 0644), 0);
+	char *link = pi_xstrdup(conf_path(lab_dir, "blue-isp-access1"));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink("/etc/hostname", link), 0);
+	struct pi_diag d;
+	pi_diag_init(&d);
+	assert_int_equal(pi_apply_write_lab(plan, lab_dir, &d), 0);
+	assert_non_null(s = slurp(conf_path(lab_dir, "red-isp-access1")));
+	assert_string_equal(s, work);
+	free(s);
+	assert_non_null(s = slurp(link));
+	assert_non_null(strstr(s, "# ==== EXERCISE POD blue-isp"));
+	free(s);
+	/* Other nodes' files are rewritten as always. */
+	assert_non_null(s = slurp(conf_path(lab_dir, "transit1-border1")));
+	assert_null(strstr(s, "EXERCISE POD"));
+	free(s);
+	free(link);
+	pi_diag_free(&d);
+}
+
 static void test_teams(void **state)
 {
 	(void)state;
@@ -285,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_save_reset_restore),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_planted_symlink),
+		cmocka_unit_test(test_rewrite_keeps_work),
 		cmocka_unit_test(test_teams),
 		cmocka_unit_test(test_check_sessions),
 	};
