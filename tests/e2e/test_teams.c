@@ -38,6 +38,15 @@ static int group_setup(void **state)
 	return rc || bring_up_opts(file, false) ? -1 : 0;
 }
 
+/* The lab goes, and so do the saves this suite made (teardown keeps saves). */
+static int group_teardown(void **state)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/saves/teams'", pi_state_root());
+	(void)!system(cmd);
+	return e2e_teardown_lab(state);
+}
+
 static json_t *bin_json(const char *const *argv, int *rc)
 {
 	struct pi_buf out;
@@ -229,5 +238,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_save_teardown_setup_restore),
 		cmocka_unit_test(test_reset),
 	};
-	return e2e_main(argc, argv, "test-teams", tests, sizeof(tests) / sizeof(tests[0]), group_setup, e2e_teardown_lab);
+	return e2e_main(argc, argv, "test-teams", tests, sizeof(tests) / sizeof(tests[0]), group_setup, group_teardown);
 }
