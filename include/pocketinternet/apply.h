@@ -982,6 +982,7 @@ enum pi_check_kind {
 	PI_CHECK_LOCAL_PREF, /* routes learned over eBGP get the relationship's local preference */
 	PI_CHECK_EXPORT,     /* exports to peers and providers: own prefixes and customers' only */
 	PI_CHECK_VALLEY,     /* no route in the lab's RIBs passed through the pod as a valley */
+	PI_CHECK_FILTER,     /* routes from customers and peers lie in their customer cones */
 };
 const char *pi_check_kind_name(enum pi_check_kind k); /* "session", "announced", ... */
 struct pi_check_item {
@@ -1002,7 +1003,8 @@ void pi_check_result_free(struct pi_check_result *r);
  * their routers Established (pi_apply_lg_sessions), their aggregates in
  * the RIB of every neighbour AS and of every transit pod, every pair of
  * nodes involving the pod reachable (pi_apply_verify, IPv4 and IPv6), the
- * local preference of every eBGP route by relationship, the export counts
+ * local preference of every eBGP route by relationship, routes from
+ * customers and peers within their cones (import filters), the export counts
  * to peers and providers within the pod's cone, and no policy violation
  * through the pod (pi_apply_policy_check). 0 when it could grade (look at
  * res->failed), -errno when it could not ask at all. */
@@ -1012,8 +1014,13 @@ int pi_apply_check(struct pi_backend *b, const struct pi_plan *plan, const uint3
  * reported them (struct pi_lg_session). */
 void pi_check_sessions(const struct pi_plan *plan, uint32_t node, const struct pi_vec *sessions,
 		       struct pi_check_result *res);
-/* ... and for its eBGP routes (struct pi_lg_route): local preference by relationship. */
+/* ... and for its eBGP routes (struct pi_lg_route): local preference by relationship, ... */
 void pi_check_local_pref(const struct pi_plan *plan, uint32_t node, const struct pi_vec *routes,
 			 struct pi_check_result *res);
+/* ... and import filters: every route held from a customer or a peer
+ * originates in that neighbour's customer cone (a leak a neighbour makes,
+ * e.g. a trainer's incident, stops at a pod whose filters are in place). */
+void pi_check_import_filters(const struct pi_plan *plan, uint32_t node, const struct pi_vec *routes,
+			     struct pi_check_result *res);
 
 #endif

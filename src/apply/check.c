@@ -21,7 +21,8 @@
 
 const char *pi_check_kind_name(enum pi_check_kind k)
 {
-	static const char *const names[] = { "session", "announced", "reach", "local-pref", "export", "valley-free" };
+	static const char *const names[] = { "session", "announced", "reach", "local-pref", "export", "valley-free",
+					     "filter" };
 	return (unsigned)k < PI_ARRAY_LEN(names) ? names[k] : "?";
 }
 
@@ -171,6 +172,49 @@ void pi_check_local_pref(const struct pi_plan *plan, uint32_t node, const struct
 		 pi_prefix_fmt(&bad->r.net, nb), pi_rel_name(bad_rel), bad->r.local_pref, expected_lp(bad_rel));
 	snprintf(it->hint, sizeof(it->hint),
 		 "prefer customers, then peers, then providers: call learned_from(FROM_..., LP_...) in each import filter");
+}
+
+static bool in_cone(const struct pi_plan *plan, uint32_t pod, uint32_t member)
+{
+	for (uint32_t i = 0; i < plan->pods[pod].n_cone; i++)
+		if (plan->pods[pod].cone[i] == member)
+			return true;
+	return false;
+}
+
+void pi_check_import_filters(const struct pi_plan *plan, uint32_t node, const struct pi_vec *routes,
+			     struct pi_check_result *res)
+{
+	const struct pi_lg_route *bad = NULL;
+	unsigned checked = 0, wrong = 0;
+	for (size_t i = 0; i < routes->len; i++) {
+		const struct pi_lg_route *r = pi_vec_at(routes, i);
+		if (!r->r.bgp || r->session == PI_NONE || r->neighbor == PI_NONE)
+			continue;
+		const struct pi_plan_session *s = &plan->sessions[r->session];
+		enum pi_rel rel = s->a == node ? s->rel : pi_rel_invert(s->rel);
+		if (rel != PI_REL_CUSTOMER && rel != PI_REL_PEER)
+			continue;
+		checked++;
+		if (r->origin_pod == PI_NONE || !in_cone(plan, plan->nodes[r->neighbor].pod, r->origin_pod)) {
+			if (!wrong++)
+				bad = r;
+		}
+	}
+	if (!checked)
+		return;
+	struct pi_check_item *it = item(res, plan->nodes[node].pod, PI_CHECK_FILTER, wrong == 0);
+	snprintf(it->what, sizeof(it->what), "import filters of %s toward customers and peers", plan->nodes[node].name);
+	if (!bad) {
+		snprintf(it->detail, sizeof(it->detail), "%u routes, each from its neighbour's customer cone", checked);
+		return;
+	}
+	char nb[PI_PREFIX_STRLEN];
+	snprintf(it->detail, sizeof(it->detail), "%u of %u outside the cone, e.g. %s from %s", wrong, checked,
+		 pi_prefix_fmt(&bad->r.net, nb), plan->nodes[bad->neighbor].name);
+	snprintf(it->hint, sizeof(it->hint),
+		 "accept from a customer or peer only its cone: if ! (net ~ [ its prefixes+ ]) then reject; "
+		 "(the TODO block lists them)");
 }
 
 /* Who must hold the pod's aggregates: the other ends of its eBGP sessions
@@ -330,8 +374,10 @@ static void check_routers(struct pi_backend *b, const struct pi_plan *plan, uint
 				 plan->nodes[n].name);
 		} else {
 			pi_check_sessions(plan, n, &sess, res);
-			if (pi_apply_lg_routes(b, plan, n, NULL, &routes, &d) == 0)
+			if (pi_apply_lg_routes(b, plan, n, NULL, &routes, &d) == 0) {
 				pi_check_local_pref(plan, n, &routes, res);
+				pi_check_import_filters(plan, n, &routes, res);
+			}
 		}
 		pi_vec_free(&sess);
 		pi_vec_free(&routes);

@@ -485,7 +485,8 @@ int pi_cmd_check(struct pi_cli *cli, int argc, char **argv);
 	"Grades exercise pods of the running lab against what their generated\n" \
 	"config would achieve: every planned eBGP session Established, exports to\n" \
 	"peers and providers no bigger than the pod's cone, local preference by\n" \
-	"relationship (customer > peer > provider), the pod's prefixes in the RIBs\n" \
+	"relationship (customer > peer > provider), routes from customers and peers\n" \
+	"within their cones (import filters), the pod's prefixes in the RIBs\n" \
 	"of its neighbours and of every transit AS, reachability to and from the\n" \
 	"pod's nodes (IPv4 and IPv6), and no route leaked through the pod. Each item\n" \
 	"passes or fails with a hint. Exit status 0 only when every item passes.\n" \

@@ -308,6 +308,58 @@ static void test_check_sessions(void **state)
 	pi_vec_free(&s);
 }
 
+/* Import filters: a route from a peer or customer must come from its cone. */
+static void test_check_filters(void **state)
+{
+	(void)state;
+	/* A transit border with a customer session: its customer's own route
+	 * passes, another pod's route from that customer is a leak let in. */
+	uint32_t node = PI_NONE, k = PI_NONE;
+	for (uint32_t n = 0; n < plan->n_nodes && k == PI_NONE; n++)
+		for (uint32_t i = 0; i < plan->nodes[n].n_session_idx && k == PI_NONE; i++) {
+			const struct pi_plan_session *ps = &plan->sessions[plan->nodes[n].session_idx[i]];
+			if ((ps->a == n ? ps->rel : pi_rel_invert(ps->rel)) == PI_REL_CUSTOMER)
+				node = n, k = plan->nodes[n].session_idx[i];
+		}
+	assert_int_not_equal(k, PI_NONE);
+	const struct pi_plan_session *ps = &plan->sessions[k];
+	uint32_t cust = ps->a == node ? ps->b : ps->a;
+	const struct pi_plan_pod *cp = &plan->pods[plan->nodes[cust].pod];
+	uint32_t other = PI_NONE;
+	for (uint32_t q = 0; q < plan->n_pods && other == PI_NONE; q++) {
+		bool inside = false;
+		for (uint32_t c = 0; c < cp->n_cone; c++)
+			inside |= cp->cone[c] == q;
+		if (!inside)
+			other = q;
+	}
+	assert_int_not_equal(other, PI_NONE);
+	struct pi_vec routes = PI_VEC_INIT(struct pi_lg_route);
+	for (int i = 0; i < 2; i++) {
+		struct pi_lg_route *rt = pi_vec_push(&routes);
+		memset(rt, 0, sizeof(*rt));
+		rt->session = k;
+		rt->neighbor = cust;
+		rt->r.bgp = true;
+		rt->origin_pod = i ? other : plan->nodes[cust].pod;
+		rt->r.net = i ? plan->pods[other].v4 : plan->pods[plan->nodes[cust].pod].v4;
+	}
+	struct pi_check_result r;
+	pi_check_result_init(&r);
+	pi_check_import_filters(plan, node, &routes, &r);
+	assert_int_equal(r.failed, 1);
+	const struct pi_check_item *it = pi_vec_at(&r.items, 0);
+	assert_string_equal(pi_check_kind_name(it->kind), "filter");
+	assert_non_null(strstr(it->detail, "1 of 2 outside the cone"));
+	pi_check_result_free(&r);
+	routes.len = 1; /* only the customer's own: passes */
+	pi_check_result_init(&r);
+	pi_check_import_filters(plan, node, &routes, &r);
+	assert_int_equal(r.passed, 1);
+	pi_check_result_free(&r);
+	pi_vec_free(&routes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite_keeps_work),
 		cmocka_unit_test(test_teams),
 		cmocka_unit_test(test_check_sessions),
+		cmocka_unit_test(test_check_filters),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
