@@ -930,5 +930,116 @@ int pi_apply_host_neigh_raise(const struct pi_plan *plan, const char *proc_root,
 			      struct pi_diag *diag);
 int pi_apply_host_neigh_release(const char *lab, const char *proc_root, const char *state_root,
 				struct pi_diag *diag);
+/* ---- teams and exercise pods (save.c, check.c; docs/workshop.md) ---- */
+/*
+ * A team's work is its exercise pods' router configs. save copies them out
+ * of the nodes into <state root>/saves/<lab>/<owner>/<stamp>/<node>/ (owner:
+ * the team, or the pod when one pod is saved; stamp: UTC, e.g.
+ * 20261130T214000Z), outside the lab's state directory so teardown keeps
+ * it; restore writes a save back and reconfigures the daemons; reset puts
+ * the rendered (skeleton) config back. Only nodes of the pods asked for are
+ * read or written, by their plan names.
+ */
+#define PI_SAVE_STAMP_MAX 32
+struct pi_save_opts {
+	const char *state_root; /* NULL: pi_state_root() */
+	const char *pod;        /* one pod, or ... */
+	const char *team;       /* ... every pod of a team (exactly one of the two) */
+	const char *copy_dir;   /* save: also copy the save here (-o), NULL: no */
+	const char *from;       /* restore: a stamp of the owner's saves, or a directory; NULL: the latest */
+	const char *stamp;      /* save: NULL: now (tests pass one) */
+};
+struct pi_save_result {
+	char owner[64];                    /* team or pod */
+	char stamp[PI_SAVE_STAMP_MAX];
+	char dir[4096];                    /* the save's directory */
+	unsigned nodes, files;             /* saved, restored or reset */
+	unsigned reconfigured;             /* daemons told to reread their config */
+	struct pi_vec not_reconfigured;    /* char[128] each: "node: why" (stopped, refused) */
+};
+void pi_save_result_init(struct pi_save_result *r);
+void pi_save_result_free(struct pi_save_result *r);
+/* The pods opts names (uint32_t into out); -ENOENT with a hint when the pod
+ * or team is unknown, -EINVAL when neither or both are given. */
+int pi_apply_exercise_pods(const struct pi_plan *plan, const struct pi_save_opts *o, struct pi_vec *out,
+			   struct pi_diag *diag);
+int pi_apply_save(struct pi_backend *b, const struct pi_plan *plan, const struct pi_save_opts *o,
+		  struct pi_save_result *res, struct pi_diag *diag);
+int pi_apply_restore(struct pi_backend *b, const struct pi_plan *plan, const struct pi_save_opts *o,
+		     struct pi_save_result *res, struct pi_diag *diag);
+/* Every router node of the pods back to what render makes (the skeleton
+ * for exercise pods), then reconfigured. */
+int pi_apply_reset(struct pi_backend *b, const struct pi_plan *plan, const struct pi_save_opts *o,
+		   struct pi_save_result *res, struct pi_diag *diag);
+struct pi_save_entry {
+	char owner[64];
+	char stamp[PI_SAVE_STAMP_MAX];
+	unsigned nodes;
+};
+/* The lab's saves (struct pi_save_entry into out), by owner then stamp;
+ * owner NULL: every owner. A lab never saved has none (0). */
+int pi_apply_save_list(const char *state_root, const char *lab, const char *owner, struct pi_vec *out,
+		       struct pi_diag *diag);
+
+/* A team and how it logs in (`pocketinternet teams`). */
+struct pi_team_info {
+	const char *name;
+	struct pi_vec pods;  /* uint32_t */
+	const char *web;     /* how the team logs in on the web page */
+	const char *ssh;     /* ... and over SSH */
+};
+/* The plan's teams in first-pod order (struct pi_team_info into out; free
+ * each one's pods). */
+void pi_apply_teams(const struct pi_plan *plan, struct pi_vec *out);
+void pi_apply_teams_free(struct pi_vec *teams);
+
+/* ---- check: grading an exercise pod (check.c) ---- */
+enum pi_check_kind {
+	PI_CHECK_SESSION,    /* a planned eBGP session is Established */
+	PI_CHECK_ANNOUNCED,  /* the pod's prefix is in another AS's RIB */
+	PI_CHECK_REACH,      /* the pod's nodes reach and are reached from everywhere */
+	PI_CHECK_LOCAL_PREF, /* routes learned over eBGP get the relationship's local preference */
+	PI_CHECK_EXPORT,     /* exports to peers and providers: own prefixes and customers' only */
+	PI_CHECK_VALLEY,     /* no route in the lab's RIBs passed through the pod as a valley */
+	PI_CHECK_FILTER,     /* routes from customers and peers lie in their customer cones */
+};
+const char *pi_check_kind_name(enum pi_check_kind k); /* "session", "announced", ... */
+struct pi_check_item {
+	uint32_t pod;
+	enum pi_check_kind kind;
+	bool pass;
+	char what[160];   /* "session ebgp_transit2_red_isp_v4 with provider transit2-border2" */
+	char detail[256]; /* what was found */
+	char hint[256];   /* what to do when it fails, "" when it passes */
+};
+struct pi_check_result {
+	struct pi_vec items; /* struct pi_check_item, pod by pod */
+	unsigned passed, failed;
+};
+void pi_check_result_init(struct pi_check_result *r);
+void pi_check_result_free(struct pi_check_result *r);
+/* Grades pods[0..n) of the running lab: every planned eBGP session of
+ * their routers Established (pi_apply_lg_sessions), their aggregates in
+ * the RIB of every neighbour AS and of every transit pod, every pair of
+ * nodes involving the pod reachable (pi_apply_verify, IPv4 and IPv6), the
+ * local preference of every eBGP route by relationship, routes from
+ * customers and peers within their cones (import filters), the export counts
+ * to peers and providers within the pod's cone, and no policy violation
+ * through the pod (pi_apply_policy_check). 0 when it could grade (look at
+ * res->failed), -errno when it could not ask at all. */
+int pi_apply_check(struct pi_backend *b, const struct pi_plan *plan, const uint32_t *pods, size_t n,
+		   struct pi_check_result *res, struct pi_diag *diag);
+/* The pure part, for tests: the items for node's sessions as its daemon
+ * reported them (struct pi_lg_session). */
+void pi_check_sessions(const struct pi_plan *plan, uint32_t node, const struct pi_vec *sessions,
+		       struct pi_check_result *res);
+/* ... and for its eBGP routes (struct pi_lg_route): local preference by relationship, ... */
+void pi_check_local_pref(const struct pi_plan *plan, uint32_t node, const struct pi_vec *routes,
+			 struct pi_check_result *res);
+/* ... and import filters: every route held from a customer or a peer
+ * originates in that neighbour's customer cone (a leak a neighbour makes,
+ * e.g. a trainer's incident, stops at a pod whose filters are in place). */
+void pi_check_import_filters(const struct pi_plan *plan, uint32_t node, const struct pi_vec *routes,
+			     struct pi_check_result *res);
 
 #endif

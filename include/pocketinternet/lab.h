@@ -156,6 +156,17 @@ struct pi_role_override {
 	struct pi_pos pos;
 };
 
+/* What a pod's students configure themselves (docs/lab-format.md, "teams"):
+ * an explicit pod entry's `configure: students` (= bgp) or
+ * `configure: {students: bgp|all}`. */
+enum pi_exercise {
+	PI_EXERCISE_NONE, /* generated configuration, as every other pod */
+	PI_EXERCISE_BGP,  /* "bgp": addresses, OSPF and iBGP given; no eBGP sessions, no origination */
+	PI_EXERCISE_ALL,  /* "all": addresses only; no OSPF, no BGP */
+};
+/* "none", "bgp", "all" */
+const char *pi_exercise_name(enum pi_exercise e);
+
 /* One explicit pod, or one entry of generated pods (`count` > 0 and no name). */
 struct pi_lab_pod {
 	const char *name;      /* NULL for generated pods: the planner names them <blueprint><n> */
@@ -172,6 +183,18 @@ struct pi_lab_pod {
 	unsigned first_index;
 	struct pi_role_override *overrides;
 	size_t n_overrides;
+	enum pi_exercise exercise; /* explicit pods only */
+	struct pi_pos pos;
+};
+
+/* A team of students and the pods it owns (`teams:`); the generator form
+ * {per_pod: BLUEPRINT} is expanded at load into one team per pod, named
+ * after the pod. Every pod belongs to at most one team. */
+#define PI_LAB_MAX_TEAMS 1024
+struct pi_lab_team {
+	const char *name;  /* [a-z][a-z0-9-]*, at most PI_LAB_NAME_MAX */
+	const char **pods; /* pod names, as the planner names them */
+	size_t n_pods;
 	struct pi_pos pos;
 };
 
@@ -257,6 +280,8 @@ struct pi_lab {
 	size_t n_rels;
 	struct pi_lab_impair_rule *impairments; /* `impairments:` in file order: the first */
 	size_t n_impairments;                   /* rule matching a link gives its impairment */
+	struct pi_lab_team *teams; /* `teams:` in file order, generated teams where their entry stood */
+	size_t n_teams;
 	struct pi_blueprint *blueprints; /* the ones loaded, sorted by name */
 	size_t n_blueprints;
 	bool is_legacy;
@@ -276,6 +301,8 @@ int pi_lab_load_mem(const char *name, const char *text, size_t len, const char *
 		    struct pi_lab **out, struct pi_diag *diag);
 void pi_lab_free(struct pi_lab *lab);
 const struct pi_blueprint *pi_lab_blueprint(const struct pi_lab *lab, const char *name);
+/* The team that owns pod (by name), or NULL. */
+const struct pi_lab_team *pi_lab_team_of_pod(const struct pi_lab *lab, const char *pod);
 const struct pi_bp_role *pi_blueprint_role(const struct pi_blueprint *bp, const char *name);
 
 /* Where blueprints are looked for when no -B is given: $POCKETINTERNET_BLUEPRINTS,

@@ -56,6 +56,8 @@ struct pi_plan_pod {
 	/* Customer cone: this pod and every pod below it (indexes, sorted). */
 	uint32_t *cone;
 	uint32_t n_cone;
+	enum pi_exercise exercise; /* students configure it (lab's `configure:`); NONE: generated */
+	const char *team;          /* the team owning it (lab's `teams:`), or NULL */
 	struct pi_pos pos; /* the lab entry it came from */
 };
 
@@ -366,6 +368,20 @@ void pi_plan_index_sessions(struct pi_plan *plan);
  * format's backbone (172.16.0.0/12). The single answer to "what must the
  * host and Docker keep clear of". */
 void pi_plan_address_spaces(const struct pi_plan *plan, struct pi_vec *out);
+
+/*
+ * Exercise pods (src/plan/exercise.c, docs/workshop.md). Is session k's
+ * configuration on node's side left to the students? Level bgp: every
+ * eBGP session (customer, peer, provider, route server) of the pod's
+ * routers; level all: every session, iBGP too. The other end of the
+ * session is rendered as usual.
+ */
+bool pi_plan_session_by_students(const struct pi_plan *plan, uint32_t k, uint32_t node);
+/* Does node's own routing config come as a skeleton (its pod is an
+ * exercise pod and node runs a router daemon)? */
+bool pi_plan_node_is_exercise(const struct pi_plan *plan, uint32_t node);
+/* Appends (uint32_t) the pods team owns, in plan order; how many. */
+size_t pi_plan_team_pods(const struct pi_plan *plan, const char *team, struct pi_vec *out);
 
 /* Lookups. */
 uint32_t pi_plan_node_by_name(const struct pi_plan *plan, const char *name);

@@ -49,6 +49,14 @@ void pi_ops_link_tidy(json_t *ops, const char *link);
 int pi_apply_node_pid(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, int *pid,
 		      struct pi_diag *diag);
 
+/* save.c: the file of an exercise router that its students own (bird.conf);
+ * rewriting a running lab's files keeps such a file where it is a regular
+ * file in the node's directory nfd (it is dropped from set), so a setup on
+ * a running lab never loses a team's work. reset and restore write it. */
+bool pi_apply_students_file(const struct pi_plan *plan, uint32_t node, const char *path);
+struct pi_render_set;
+void pi_apply_keep_students_files(const struct pi_plan *plan, uint32_t node, int nfd, struct pi_render_set *set);
+
 /* link.c */
 void pi_apply_port_name(const struct pi_plan *p, uint32_t iface, char buf[PI_IFNAMSIZ]);
 int pi_apply_links_reapply(struct pi_backend *b, const struct pi_plan *plan, json_t *ops, uint32_t node,

@@ -196,13 +196,18 @@ static void converge_init(struct converge *c)
 		const struct pi_plan_session *x = &p->sessions[k];
 		if (!(setup_wants(s, x->a) || setup_wants(s, x->b)) || s->rt[x->a].pid <= 0 || s->rt[x->b].pid <= 0)
 			continue;
+		/* An exercise pod's students bring these up, not setup. */
+		if (pi_plan_session_by_students(p, k, x->a) || pi_plan_session_by_students(p, k, x->b))
+			continue;
 		c->session_awaited[k] = true;
 		s->res->sessions_total++;
 		c->pending[x->a]++;
 		c->pending[x->b]++;
 	}
 	for (uint32_t i = 0; i < p->n_nodes; i++)
-		if ((p->nodes[i].services & PI_SVC_RESOLVER) && setup_wants(s, i) && s->rt[i].pid > 0) {
+		/* An exercise pod's resolver reaches the root once the students' routing works. */
+		if ((p->nodes[i].services & PI_SVC_RESOLVER) && setup_wants(s, i) && s->rt[i].pid > 0 &&
+		    p->pods[p->nodes[i].pod].exercise == PI_EXERCISE_NONE) {
 			c->resolver_pending[i] = true;
 			s->res->resolvers_total++;
 		}

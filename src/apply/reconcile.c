@@ -44,6 +44,8 @@ static void changed_files(struct recon *r, uint32_t i)
 		const struct pi_render_file *f = pi_vec_at(&set.files, k);
 		char path[8192], *old = NULL;
 		size_t len = 0;
+		if (pi_apply_students_file(r->s.plan, i, f->path))
+			continue; /* the team's work: kept (write.c), never "changed" */
 		snprintf(path, sizeof(path), "%s/%s/%s", r->s.state_dir, r->s.plan->nodes[i].name, f->path);
 		if (pi_read_file(path, &old, &len) != 0 || len != f->len || memcmp(old, f->data, len) != 0) {
 			*(char **)pi_vec_push(&r->changed[i]) = pi_xstrdup(f->path);

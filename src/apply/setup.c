@@ -105,6 +105,8 @@ int pi_setup_create_one(void *ctx, size_t i)
 		.sysctls = sysctls, .n_sysctls = PI_ARRAY_LEN(sysctls),
 		.tun = (n->services & PI_SVC_NAT64) != 0,
 		.mem_limit_mb = n->mem_limit_mb, .pids_limit = n->pids_limit,
+		/* Students edit an exercise pod's router config in place (docs/workshop.md). */
+		.conf_rw = pi_plan_node_is_exercise(p, i),
 	};
 	struct pi_diag local;
 	pi_diag_init(&local);

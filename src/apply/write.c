@@ -290,6 +290,8 @@ static int write_node(void *ctx, size_t i)
 	struct pi_render_set set;
 	pi_render_set_init(&set);
 	pi_render_node(w->plan, (uint32_t)i, &set);
+	if (!fresh)
+		pi_apply_keep_students_files(w->plan, (uint32_t)i, nfd, &set);
 	rc = write_set(w, node, nfd, fresh, &set);
 	pi_render_set_free(&set);
 	close(nfd);

@@ -451,4 +451,69 @@ int pi_cmd_serve(struct pi_cli *cli, int argc, char **argv);
 
 extern const struct pi_command pi_commands[];
 
+
+/* Teams and exercise pods (docs/workshop.md): teams.c, save.c, check.c. */
+int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv);
+#define PI_TEAMS_USAGE \
+	"usage: pocketinternet [-c LAB.yml] teams [--format text|json]\n" \
+	"\n" \
+	"Lists the lab's teams (its teams: section), the pods each owns, which of\n" \
+	"them the students configure (configure: bgp or all), and how each team\n" \
+	"logs in: a web account on `pocketinternet serve` named after the team.\n" \
+	"SSH access per team is not built yet. Needs neither root nor Docker.\n" \
+	"\n" \
+	"  -f, --format F     text (default) or json\n"
+int pi_cmd_save(struct pi_cli *cli, int argc, char **argv);
+#define PI_SAVE_USAGE \
+	"usage: pocketinternet save POD|--team TEAM [-o DIR] [--format text|json]\n" \
+	"       pocketinternet save --list [POD|--team TEAM] [--format text|json]\n" \
+	"\n" \
+	"Copies the current router configs (bird.conf) of the pod's routers, or of\n" \
+	"every pod of the team, out of the running nodes into\n" \
+	"<state>/saves/<lab>/<team or pod>/<UTC time>/<node>/. Every save is kept\n" \
+	"(teardown keeps them too); --list shows them, oldest first.\n" \
+	"\n" \
+	"  -t, --team TEAM    every pod of the team (the save is named after it)\n" \
+	"  -o, --output DIR   also copy the save to DIR/<node>/\n" \
+	"      --list         list the saves instead\n" \
+	"  -f, --format F     text (default) or json\n"
+int pi_cmd_restore(struct pi_cli *cli, int argc, char **argv);
+#define PI_RESTORE_USAGE \
+	"usage: pocketinternet restore POD|--team TEAM [--from STAMP|DIR] [--format text|json]\n" \
+	"\n" \
+	"Puts a save back: writes each saved router config into its node and tells\n" \
+	"the routing daemon to reread it (birdc configure). Works on a running lab,\n" \
+	"also after teardown and setup. A stopped node reads it when it starts.\n" \
+	"\n" \
+	"  -t, --team TEAM    restore the team's save (else the pod's)\n" \
+	"      --from X       a save's UTC stamp (see save --list) or a directory\n" \
+	"                     holding <node>/bird.conf (default: the latest save)\n" \
+	"  -f, --format F     text (default) or json\n"
+int pi_cmd_reset(struct pi_cli *cli, int argc, char **argv);
+#define PI_RESET_USAGE \
+	"usage: pocketinternet reset POD|--team TEAM [--format text|json]\n" \
+	"\n" \
+	"Returns the pod's routers to the config the lab generates (the skeleton\n" \
+	"for an exercise pod) and reconfigures their daemons. Save first if the\n" \
+	"team's work should be kept.\n" \
+	"\n" \
+	"  -t, --team TEAM    every pod of the team\n" \
+	"  -f, --format F     text (default) or json\n"
+int pi_cmd_check(struct pi_cli *cli, int argc, char **argv);
+#define PI_CHECK_USAGE \
+	"usage: pocketinternet check POD|--team TEAM|--all [--format text|json]\n" \
+	"\n" \
+	"Grades exercise pods of the running lab against what their generated\n" \
+	"config would achieve: every planned eBGP session Established, exports to\n" \
+	"peers and providers no bigger than the pod's cone, local preference by\n" \
+	"relationship (customer > peer > provider), routes from customers and peers\n" \
+	"within their cones (import filters), the pod's prefixes in the RIBs\n" \
+	"of its neighbours and of every transit AS, reachability to and from the\n" \
+	"pod's nodes (IPv4 and IPv6), and no route leaked through the pod. Each item\n" \
+	"passes or fails with a hint. Exit status 0 only when every item passes.\n" \
+	"\n" \
+	"  -t, --team TEAM    every pod of the team\n" \
+	"  -a, --all          every exercise pod (the trainer's view)\n" \
+	"  -f, --format F     text (default) or json (for an autograder)\n"
+
 #endif

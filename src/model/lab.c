@@ -16,13 +16,13 @@
 #include "model.h"
 
 static const char *const lab_keys[] = { "name",	    "title", "seed",	      "tld", "address_space",
-					"pods",	    "relationships", "limits", "impairments", NULL };
+					"pods",	    "relationships", "limits", "impairments", "teams", NULL };
 static const char *const limit_keys[] = { "memory", "pids", NULL };
 static const char *const class_names[] = { "router", "resolver", "server", "client", "default", NULL };
 
 static void parse_limits(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab_limits *lim);
 static const char *const space_keys[] = { "ipv4", "ipv6", NULL };
-static const char *const pod_keys[] = { "name", "blueprint", "count", "asn", "roles", NULL };
+static const char *const pod_keys[] = { "name", "blueprint", "count", "asn", "roles", "configure", NULL };
 static const char *const rel_keys[] = { "provider", "customer", "peers", "ixp", "members", NULL };
 
 /* Every pod name the lab will have (explicit and generated), for uniqueness
@@ -212,6 +212,8 @@ static void parse_pod_entry(struct native *nt, const struct pi_ynode *n)
 	}
 	if (roles)
 		parse_overrides(nt, roles, &pod);
+	if (pi_y_get(n, "configure"))
+		pi_lab_parse_configure(ld, pi_y_get(n, "configure"), name != NULL, &pod);
 	if (name)
 		*(struct pi_lab_pod *)pi_vec_push(&nt->explicit_) = pod;
 	else if (pod.count > 0 && pod.blueprint)
@@ -744,7 +746,10 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	if ((n = pi_y_get(root, "relationships")) && pi_y_is(ld, n, PI_Y_SEQ, "relationships"))
 		for (size_t i = 0, m = pi_y_cap(ld, n, PI_LAB_MAX_RELS, "relationships"); i < m && !pi_ld_full(ld); i++)
 			parse_rel(&nt, n->kids[i]);
+	bool pods_ok = nt.names_ok;
 	native_finish(&nt);
+	if ((n = pi_y_get(root, "teams")) && pods_ok)
+		pi_lab_parse_teams(ld, n, lab);
 }
 
 const char *pi_node_class_name(enum pi_node_class c)

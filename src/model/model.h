@@ -111,6 +111,10 @@ void pi_lab_parse_title(struct pi_ld *ld, const struct pi_ynode *root, struct pi
 /* Reads `impairments:` (a list of {match: {...}, rate: ..., delay: ...})
  * into lab->impairments (impairments.c). */
 void pi_lab_parse_impairments(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
+/* teams.c: a pod entry's `configure:` (named: the entry has a name), and
+ * `teams:` once lab->pods is final. */
+void pi_lab_parse_configure(struct pi_ld *ld, const struct pi_ynode *n, bool named, struct pi_lab_pod *pod);
+void pi_lab_parse_teams(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
 /* "my_Lab.v2" -> "my-lab-v2": a lab name from a file name. */
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path);
 

@@ -103,6 +103,9 @@ static void pod_init(struct pl_ctx *c, uint32_t idx, const struct pi_lab_pod *lp
 		PL_ERR(c, lp->pos, "node names are <pod>-<role><n> and must fit 40 characters",
 		       "pod name '%s' is longer than 24 characters", pod->name);
 	pod->domain = pi_arena_printf(&plan->arena, "%s.%s.", pod->name, plan->tld);
+	pod->exercise = lp->exercise;
+	const struct pi_lab_team *team = pi_lab_team_of_pod(c->lab, pod->name);
+	pod->team = team ? pi_arena_strdup(&plan->arena, team->name) : NULL;
 	c->px[idx].lp = lp;
 	c->px[idx].key = pl_key(c->lab->seed, "pod", pod->name);
 	c->px[idx].pin = PI_NONE;

@@ -239,6 +239,11 @@ static json_t *jpod(const struct pi_plan *plan, uint32_t p)
 	SET(o, "nat64_pool", jpfx(&pod->nat64_pool));
 	SET(o, "anycast", json_boolean(pod->anycast));
 	SET(o, "cone", jidx_array(pod->cone, pod->n_cone));
+	/* Only when set: labs without teams keep their plan.json byte for byte. */
+	if (pod->exercise != PI_EXERCISE_NONE)
+		SET(o, "exercise", json_string(pi_exercise_name(pod->exercise)));
+	if (pod->team)
+		SET(o, "team", json_string(pod->team));
 	return o;
 }
 

@@ -546,6 +546,9 @@ static void import_filter(struct pi_buf *flt, const struct pi_plan *plan, uint32
 	} else {
 		pi_buf_printf(flt, "\t\t\t# Only the customer cone of %s.\n",
 			      x->rel == PI_REL_RS ? "the route server's other members" : rpod->name);
+		if (rpod->exercise != PI_EXERCISE_NONE)
+			pi_buf_printf(flt, "\t\t\t# %s is an exercise pod%s%s: its students' mistakes stop here.\n",
+				      rpod->name, rpod->team ? " of team " : "", rpod->team ? rpod->team : "");
 		pi_buf_puts(flt, "\t\t\tif ! (net ~ ");
 		if (plist_print(flt, &cone, "+"))
 			pi_buf_printf(flt, " || incident_accept%d()) then reject;\n", f);
@@ -636,8 +639,12 @@ static void render_conf(const struct pi_plan *plan, uint32_t node, const struct 
 	bool router = (me->services & PI_SVC_ROUTER) != 0;
 	bool is_rs = (me->services & PI_SVC_RS) != 0;
 	bool border = pi_r_is_border(plan, node);
+	bool exercise = pi_plan_node_is_exercise(plan, node);
+	enum pi_exercise level = exercise ? pi_r_pod(plan, node)->exercise : PI_EXERCISE_NONE;
 
 	pi_r_header(b, "#", plan, node, "BIRD 2 configuration");
+	if (exercise)
+		pi_bird_skeleton_head(b, plan, node);
 	pi_buf_puts(b, "#\n# Large communities set on eBGP import (docs/routing-policy.md):\n");
 	pi_buf_printf(b, "#   (%u, %d, %d) learned from a customer           local pref %d\n", pi_r_pod(plan, node)->asn,
 		      PI_LC_REL, PI_LC_FROM_CUSTOMER, PI_LP_CUSTOMER);
@@ -666,14 +673,22 @@ static void render_conf(const struct pi_plan *plan, uint32_t node, const struct 
 				      "\t\texport where source != RTS_DEVICE;\n\t};\n}\n",
 				      f, f);
 
+		bool servers = false;
 		for (int f = 4; f <= 6; f += 2) {
 			uint8_t family = f == 4 ? PI_AF_V4 : PI_AF_V6;
 			struct sroutes sr = { .n = 0 };
 			server_routes(plan, node, family, &sr);
-			emit_statics(b, plan, node, family, &sr, border);
-			emit_ospf(b, plan, node, family, &sr);
+			/* Exercise pods: the students originate; level all also runs OSPF itself. */
+			emit_statics(b, plan, node, family, &sr, border && !exercise);
+			if (level != PI_EXERCISE_ALL)
+				emit_ospf(b, plan, node, family, &sr);
+			servers |= sr.n > 0;
 		}
+		if (level == PI_EXERCISE_ALL)
+			pi_bird_skeleton_ospf(b, plan, node, servers);
 	}
+	if (exercise && border)
+		pi_bird_skeleton_origin(b, plan, node);
 
 	pi_buf_puts(b, "\n# ---- BGP ----\n\n");
 	/* BIRD waits 5 s before a session's first connect and 120 s after a
@@ -682,8 +697,14 @@ static void render_conf(const struct pi_plan *plan, uint32_t node, const struct 
 	pi_buf_puts(b, "# Lab timers: sessions come up within seconds of the daemons starting.\n"
 		       "template bgp lab_bgp {\n\tconnect delay time 1;\n\tconnect retry time 2;\n"
 		       "\terror wait time 1, 4;\n\thold time 30;\n\tkeepalive time 10;\n}\n");
-	for (size_t i = 0; i < sess.len; i++)
-		emit_session(b, plan, node, pi_vec_at(&sess, i));
+	for (size_t i = 0; i < sess.len; i++) {
+		const struct bsess *x = pi_vec_at(&sess, i);
+		uint32_t k = (uint32_t)(x->s - plan->sessions);
+		if (exercise && pi_plan_session_by_students(plan, k, node))
+			pi_bird_skeleton_session(b, plan, node, k);
+		else
+			emit_session(b, plan, node, x);
+	}
 	(void)rid;
 	pi_vec_free(&sess);
 }

@@ -22,6 +22,14 @@ void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struc
 void pi_bird_start_lines(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
 			 struct pi_buf *out);
 
+/* Exercise pods' skeleton comments (skeleton.c): the header, the origination
+ * the students add, one planned session k seen from node, and (level all)
+ * OSPF; servers: the router has a servers4/6 static protocol to export. */
+void pi_bird_skeleton_head(struct pi_buf *b, const struct pi_plan *plan, uint32_t node);
+void pi_bird_skeleton_origin(struct pi_buf *b, const struct pi_plan *plan, uint32_t node);
+void pi_bird_skeleton_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, uint32_t k);
+void pi_bird_skeleton_ospf(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, bool servers);
+
 /* ---- incidents (incident.c) ---- */
 /* Does node hold eBGP sessions (or the ebgp service)? Its router originates and filters. */
 bool pi_r_is_border(const struct pi_plan *plan, uint32_t node);

@@ -153,7 +153,7 @@ static int d_create(struct pi_backend *b, const struct pi_node_spec *n, struct p
 		{ PI_LABEL_LAB, n->lab }, { PI_LABEL_NODE, n->node }, { PI_LABEL_ROLE, n->role },
 		{ PI_LABEL_POD, n->pod }, { PI_LABEL_LAB_FILE, n->lab_file ? n->lab_file : "" },
 	};
-	const struct pi_docker_bind binds[] = { { n->conf_dir, n->conf_mount, false } };
+	const struct pi_docker_bind binds[] = { { n->conf_dir, n->conf_mount, n->conf_rw } };
 	struct pi_container_spec spec = {
 		.name = name, .image = n->image ? n->image : pi_image_default_tag(), .hostname = n->node,
 		.labels = labels, .n_labels = PI_ARRAY_LEN(labels),

@@ -325,6 +325,63 @@ static void test_lg_paths(void **state)
 	pi_buf_free(&out);
 }
 
+/* teams, save, restore, reset and check: help, argument errors, and the
+ * whole save cycle on the fake backend (its nodes have no daemon: the
+ * configs are read and written in the rendered state directory). */
+static void test_teams_and_saves(void **state)
+{
+	(void)state;
+	char lab[4096], root[] = "/tmp/pi-cli-teams-XXXXXX", dir[4200], conf[4300];
+	snprintf(lab, sizeof(lab), "%s/labs/teams.yml", srcdir);
+	assert_non_null(mkdtemp(root));
+	struct pi_buf out;
+	pi_buf_init(&out);
+	static const char *const cmds[] = { "teams", "save", "restore", "reset", "check" };
+	for (size_t i = 0; i < PI_ARRAY_LEN(cmds); i++) {
+		assert_int_equal(run(&out, (const char *[]){ cmds[i], "--help", NULL }), 0);
+		assert_non_null(strstr(pi_buf_str(&out), "--format"));
+	}
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "red-isp (bgp)"));
+	assert_non_null(strstr(pi_buf_str(&out), "web account (serve)"));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--format", "json", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "\"configure\": \"all\""));
+	assert_int_equal(run(&out, (const char *[]){ "save", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "check", "red-isp", "--all", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "reset", "a", "b", NULL }), 2);
+	assert_int_equal(run(&out, (const char *[]){ "restore", "-o", "x", "red-isp", NULL }), 2);
+
+	setenv("POCKETINTERNET_BACKEND", "fake", 1);
+	setenv("POCKETINTERNET_FAKE_NODES", "teams/red-isp-border1,teams/red-isp-access1", 1);
+	setenv("POCKETINTERNET_STATE", root, 1);
+	snprintf(dir, sizeof(dir), "%s/teams", root);
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "render", "-o", dir, NULL }), 0);
+	snprintf(conf, sizeof(conf), "%s/red-isp-border1/bird.conf", dir);
+	assert_int_equal(pi_write_file(conf, "# mine\n", 7, 0644), 0);
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "save", "red-isp", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "saved 2 router configs of red-isp"));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "save", "--list", "--format", "json", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "\"owner\": \"red-isp\""));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "reset", "red-isp", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "reset 2 router configs"));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "restore", "red-isp", "--format", "json", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "\"nodes\": 2"));
+	char *s = NULL;
+	size_t n;
+	assert_int_equal(pi_read_file(conf, &s, &n), 0);
+	assert_string_equal(s, "# mine\n");
+	free(s);
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "restore", "--team", "blue", NULL }), 2);
+	assert_non_null(strstr(pi_buf_str(&out), "blue has no save yet"));
+	unsetenv("POCKETINTERNET_STATE");
+	unsetenv("POCKETINTERNET_FAKE_NODES");
+	unsetenv("POCKETINTERNET_BACKEND");
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+	pi_buf_free(&out);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -342,6 +399,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_readme_nodes_exist),
 		cmocka_unit_test(test_exec_streams_on_fake),
 		cmocka_unit_test(test_lg_paths),
+		cmocka_unit_test(test_teams_and_saves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,6 +151,9 @@ static void check_names(const struct pi_plan *p)
 		for (int e = 0; e < 2; e++) {
 			const struct pi_router_daemon *d = pi_router_daemon_of(p, ends[e]);
 			assert_ptr_equal(d, &pi_router_bird);
+			/* An exercise pod's side is the students' to write (test_skeleton.c). */
+			if (pi_plan_session_by_students(p, k, ends[e]))
+				continue;
 			char name[64], want[128];
 			d->session_name(p, k, name, sizeof(name));
 			snprintf(want, sizeof(want), "\nprotocol bgp %s from ", name);

@@ -101,7 +101,8 @@ static void bird_parse_end(const char *blk, int fam, struct end *e)
 static bool bird_origin(const char *conf, int fam, struct pi_prefix *out)
 {
 	char hdr[32], buf[PI_PREFIX_STRLEN];
-	snprintf(hdr, sizeof(hdr), "protocol static origin%d {", fam);
+	/* At a line start: an exercise skeleton names it in a comment. */
+	snprintf(hdr, sizeof(hdr), "\nprotocol static origin%d {", fam);
 	const char *o = strstr(conf, hdr);
 	if (!o)
 		return false;
@@ -217,6 +218,9 @@ static size_t build_edges(const struct pi_plan *p, int fam, char **conf, const s
 	for (uint32_t i = 0; i < p->n_sessions; i++) {
 		const struct pi_plan_session *s = &p->sessions[i];
 		if (s->rel == PI_REL_IBGP || s->family != (fam == 4 ? PI_AF_V4 : PI_AF_V6))
+			continue;
+		/* An exercise pod's side is the students' to write: no rendered policy to compose. */
+		if (pi_plan_session_by_students(p, i, s->a) || pi_plan_session_by_students(p, i, s->b))
 			continue;
 		assert_non_null(conf[s->a]);
 		assert_non_null(conf[s->b]);
