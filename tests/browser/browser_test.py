@@ -293,12 +293,14 @@ class Test:
         self.cookie = None
         self.lab = None
         self.failures = []
+        self.passed = 0
 
     def step(self, name, fn):
         log('--- ' + name)
         t0 = time.time()
         try:
             fn()
+            self.passed += 1
             log('ok: %s (%.1f s)' % (name, time.time() - t0))
         except Fail as e:
             log('FAIL: %s: %s' % (name, e))
@@ -437,11 +439,9 @@ class Test:
             with self.srv.request('/mock/link', self.cookie, 'POST', {'name': link, 'state': state}) as r:
                 r.read()
             return
-        argv = [self.a.binary, '--lab', self.a.lab, 'link', state, link]
-        log('running ' + ' '.join(argv))
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        r = pi(self.a, '--lab', self.a.lab, 'link', state, link, timeout=120)
         if r.returncode:
-            raise Fail('%s: exit %d: %s' % (' '.join(argv), r.returncode, r.stdout))
+            raise Fail('link %s %s: exit %d: %s' % (state, link, r.returncode, r.stdout))
 
     def edge_state(self, a, b):
         return self.wd.js('const e = document.querySelector(`#map .edge[data-a="${arguments[0]}"][data-b="${arguments[1]}"]`);'
@@ -523,28 +523,43 @@ def need(path_or_name):
     return p
 
 
+def pi(a, *args, timeout=600):
+    argv = [a.binary] + list(args)
+    log('running ' + ' '.join(argv))
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+
+
+def lab_running(a):
+    return pi(a, '--lab', a.lab, 'status', '--format', 'json', timeout=120).returncode == 0
+
+
 def real_server_argv(a):
-    r = subprocess.run([a.binary, 'serve', '--help'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
+    """serve's command line; with --setup FILE, sets the lab up first when it is not running."""
+    if pi(a, 'serve', '--help', timeout=30).returncode != 0:
         raise Skip('%s has no serve command' % a.binary)
-    r = subprocess.run([a.binary, '--lab', a.lab, 'status', '--format', 'json'], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=120)
-    if r.returncode != 0:
-        raise Skip('lab %s is not running: %s' % (a.lab, r.stdout.strip()[-300:]))
+    if not lab_running(a):
+        if not a.setup:
+            raise Skip('lab %s is not running (start it, or give --setup LAB.yml)' % a.lab)
+        if not (os.environ.get('DOCKER_HOST') or os.path.exists('/var/run/docker.sock')):
+            raise Skip('lab %s is not running and there is no Docker engine to set it up' % a.lab)
+        r = pi(a, '-c', a.setup, 'setup', '--timeout', '240', '--verify', timeout=1200)
+        a.set_up = True
+        if r.returncode != 0:
+            raise Fail('setup of %s exited %d:\n%s' % (a.setup, r.returncode, r.stdout[-2000:]))
     return [a.binary, 'serve', '--lab', a.lab, '--listen', '127.0.0.1:@PORT@']
 
 
 def lab_name(a):
-    """'default' is the default lab file's lab (labs/lab.yml), whatever its name."""
+    """'default' names the lab of the default lab file (labs/lab.yml, or --setup's)."""
     if a.lab != 'default':
         return a.lab
     src = os.environ.get('PI_SOURCE_DIR', os.path.join(HERE, '..', '..'))
-    with open(os.path.join(src, 'labs', 'lab.yml')) as fh:
+    with open(a.setup or os.path.join(src, 'labs', 'lab.yml')) as fh:
         for line in fh:
             m = re.match(r'name:\s*(\S+)', line)
             if m:
-                return m.group(1)
-    return a.lab
+                return m.group(1).strip('"\'')
+    raise Skip('no name: in the default lab file')
 
 
 def run(a):
@@ -555,12 +570,12 @@ def run(a):
         argv = [sys.executable, os.path.join(HERE, 'mock_api.py'), '--listen', '127.0.0.1:@PORT@', '--pods', a.pods]
     else:
         a.lab = lab_name(a)
-        argv = real_server_argv(a)
-    srv = Server(argv, a.password)
     tmp = tempfile.mkdtemp(prefix='pi-browser-')
-    wd = None
-    t = None
+    wd = srv = t = None
     try:
+        if not a.mock:
+            argv = real_server_argv(a)
+        srv = Server(argv, a.password)
         wd = WebDriver(chromium, chromedriver, tmp)
         t = Test(a, wd, srv)
         t.link_is_down = None
@@ -586,13 +601,15 @@ def run(a):
                 log('could not bring %s up again: %s' % (t.link_is_down, e))
         if wd:
             wd.quit()
-        srv.stop()
+        if srv:
+            srv.stop()
+        if a.set_up:
+            pi(a, '-c', a.setup, 'teardown')
         shutil.rmtree(tmp, ignore_errors=True)
     if t.failures:
-        log('%d failed: %s' % (len(t.failures), '; '.join(t.failures)))
-        return 1
-    log('all steps passed')
-    return 0
+        log('failed: ' + '; '.join(t.failures))
+    print('browser: %d passed, %d failed' % (t.passed, len(t.failures)), flush=True)
+    return 1 if t.failures else 0
 
 
 def main():
@@ -600,6 +617,7 @@ def main():
     ap.add_argument('--binary', help='the pocketinternet binary (not with --mock)')
     ap.add_argument('--lab', default='default', help="the running lab's name ('default': labs/lab.yml's)")
     ap.add_argument('--out', required=True, help='directory for screenshots and the capture')
+    ap.add_argument('--setup', metavar='LAB.yml', help='set this lab up when it is not running (and tear it down after)')
     ap.add_argument('--mock', action='store_true', help='test the page against tests/browser/mock_api.py')
     ap.add_argument('--pods', default='3,2,4,3', help='with --mock: transit,ixp,broadband,content pod counts')
     ap.add_argument('--password', default=os.environ.get('POCKETINTERNET_WEB_PASSWORD'),
@@ -609,6 +627,7 @@ def main():
     a = ap.parse_args()
     if not a.mock and not a.binary:
         ap.error('give --binary, or --mock')
+    a.set_up = False
     try:
         return run(a)
     except Skip as e:
