@@ -244,8 +244,10 @@ function layoutPods(lab, f) {
     (neigh[r.a] = neigh[r.a] || []).push(r.b);
     (neigh[r.b] = neigh[r.b] || []).push(r.a);
   });
-  const per = Math.max(8, Math.ceil(Math.sqrt(lab.pods.length) * 2.2));
-  const dx = 170 * f, dline = 90 * f, dtier = 190 * f;
+  /* big fonts: bigger boxes, relatively less space between them, and
+   * shorter lines, so the whole lab fitted on a projector reads larger */
+  const per = Math.max(6, Math.ceil(Math.sqrt(lab.pods.length) * (f > 1 ? 1.5 : 2.2)));
+  const dx = NODE_W * f + (f > 1 ? 26 : 38), dline = NODE_H * f + 44, dtier = NODE_H * f + 150;
   const pos = {};
   let y = 0;
   rows.forEach((row, ri) => {
@@ -259,9 +261,9 @@ function layoutPods(lab, f) {
       });
       row.sort((a, b) => (key[a] - key[b]) || natural(a, b));
     }
-    const lines = Math.ceil(row.length / per);
+    const lines = Math.ceil(row.length / per), width = Math.ceil(row.length / lines);
     for (let l = 0; l < lines; l++) {
-      const part = row.slice(l * per, (l + 1) * per);
+      const part = row.slice(l * width, (l + 1) * width);
       const shift = (l % 2) * dx / 2;
       part.forEach((p, i) => { pos[p] = { x: (i - (part.length - 1) / 2) * dx + shift, y: y + l * dline }; });
     }
@@ -298,7 +300,7 @@ function markers() {
 const NODE_W = 132, NODE_H = 46;
 
 function drawMap(fit) {
-  const f = S.big ? 1.5 : 1;
+  const f = S.big ? 1.6 : 1;
   const map = $('#map');
   map.textContent = '';
   map.appendChild(markers());
@@ -338,7 +340,7 @@ function drawMap(fit) {
   });
   applyLiveToMap();
   drawLegend();
-  if (fit) fitMap(); else applyView();
+  if (fit) fitMap(); else commitView();
 }
 
 function relTitle(r, names) {
@@ -389,14 +391,33 @@ function drawLegend() {
 
 /* ------------------------------------------------------------ zoom and pan */
 
+/* While the user zooms or pans, the drawn SVG is moved as a picture (a CSS
+ * transform the compositor applies without drawing the map again); when
+ * the wheel or the drag rests, the view is committed to the SVG and drawn
+ * sharp. This keeps a map of hundreds of pods smooth. */
 function applyView() {
-  const v = S.view;
+  const v = S.view, c = S.drawn;
   const vp = $('#viewport');
-  if (vp) vp.setAttribute('transform', `translate(${v.x},${v.y}) scale(${v.k})`);
   S.viewQueued = false;
+  if (!vp) return;
+  if (!c || S.commitNow) {
+    vp.setAttribute('transform', `translate(${v.x},${v.y}) scale(${v.k})`);
+    $('#map').style.transform = '';
+    S.drawn = { x: v.x, y: v.y, k: v.k };
+    S.commitNow = false;
+    return;
+  }
+  const s = v.k / c.k;
+  $('#map').style.transform = `translate(${v.x - c.x * s}px,${v.y - c.y * s}px) scale(${s})`;
+  clearTimeout(S.commitTimer);
+  S.commitTimer = setTimeout(() => { S.commitNow = true; queueView(); }, 160);
 }
 function queueView() {
   if (!S.viewQueued) { S.viewQueued = true; requestAnimationFrame(applyView); }
+}
+function commitView() {
+  S.commitNow = true;
+  applyView();
 }
 
 function fitMap() {
@@ -404,12 +425,12 @@ function fitMap() {
   const w = map.clientWidth || 800, h = map.clientHeight || 600;
   const xs = Object.values(S.layout || {});
   if (!xs.length) return;
-  const f = S.big ? 1.5 : 1, pad = 90 * f;
+  const f = S.big ? 1.6 : 1, pad = 90 * f;
   const minX = Math.min(...xs.map(p => p.x)) - pad, maxX = Math.max(...xs.map(p => p.x)) + pad;
   const minY = Math.min(...xs.map(p => p.y)) - pad, maxY = Math.max(...xs.map(p => p.y)) + pad;
   const k = Math.min(w / (maxX - minX), h / (maxY - minY), 2.5);
   S.view = { k: k, x: w / 2 - k * (minX + maxX) / 2, y: h / 2 - k * (minY + maxY) / 2 };
-  applyView();
+  commitView();
 }
 
 function zoomAt(px, py, factor) {
@@ -425,7 +446,7 @@ function setupZoomPan() {
   const map = $('#map');
   map.addEventListener('wheel', ev => {
     ev.preventDefault();
-    const r = map.getBoundingClientRect();
+    const r = $('#map-wrap').getBoundingClientRect();   /* the map itself may be moved by a CSS transform */
     zoomAt(ev.clientX - r.left, ev.clientY - r.top, Math.exp(-ev.deltaY * 0.0015));
   }, { passive: false });
   let drag = null;
@@ -719,11 +740,16 @@ function reachGrid(fam, r) {
   });
   const excluded = new Set((r.excluded || []).map(x => x.node));
   const noTarget = p => S.pod[p].nodes.every(n => excluded.has(n));
+  /* as verify picks them: sources are the nodes with an address of the
+   * family, outside IXPs */
+  const noSource = p => S.pod[p].tier === 'ixp' ||
+    !S.pod[p].nodes.some(n => S.node[n] && S.node[n].addrs.some(a => isV6(a) === (fam === 'ipv6')));
   const name = fam === 'ipv6' ? 'IPv6' : 'IPv4';
   const head = el('tr', null, el('th', { class: 'corner' }, 'ping ↓ answer →'),
     pods.map((p, i) => el('th', { class: 'col', title: p }, el('span', null, p))));
   const rows = pods.map(a => el('tr', null, el('th', { class: 'row' }, a), pods.map(b => {
     const f = fails[a + '\t' + b] || [];
+    if (!f.length && noSource(a)) return el('td', { class: 'cell none', title: `${a}: no ${name} source` }, '·');
     if (!f.length && noTarget(b)) return el('td', { class: 'cell none', title: `${b}: no ${name} target` }, '·');
     return cell(!f.length, { 'data-kind': 'reach', 'data-family': fam, 'data-from': a, 'data-to': b },
       f.length ? `${f.length} pairs from ${a} to ${b} fail` : `${a} → ${b}: every pair answers`);

@@ -85,7 +85,8 @@ class WebDriver:
         self.base = 'http://127.0.0.1:%d' % self.port
         self.sid = None
         wait_until('chromedriver', lambda: self.call('GET', '/status')['value'].get('ready'), 20)
-        caps = {'capabilities': {'alwaysMatch': {'browserName': 'chrome', 'goog:chromeOptions': {
+        caps = {'capabilities': {'alwaysMatch': {'browserName': 'chrome', 'goog:loggingPrefs': {'browser': 'ALL'},
+                                                 'goog:chromeOptions': {
             'binary': chromium,
             'args': ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
                      '--window-size=1600,1000', '--user-data-dir=' + os.path.join(tmp, 'profile'),
@@ -504,6 +505,30 @@ class Test:
                                                                                         (r.stdout + r.stderr)[-300:]))
         log('tshark reads %d packets, e.g. %s' % (len(pkts), pkts[0].strip()))
 
+    def paths(self):
+        src = self.router['name']
+        self.wd.click('#tabs [data-tab="paths"]')
+        self.wd.js('document.querySelector("#paths-from").value = arguments[0];'
+                   'document.querySelector("#paths-to").value = arguments[1];', src, self.target['name'])
+        self.wd.click('#paths-go')
+        wait_until('paths', lambda: self.wd.js(
+            'const s = document.querySelector("#paths-out").getAttribute("data-state");'
+            'return s === "done" || s === "error"'), 180)
+        err = self.wd.js('return document.querySelector("#paths-status").textContent')
+        hops = self.wd.js('return document.querySelectorAll("#paths-out tr.hop").length')
+        self.check(hops > 0, 'no traceroute hops from %s to %s (%s)' % (src, self.target['name'], err))
+
+    def console_errors(self):
+        """JavaScript errors the page raised (failed loads of 401 answers are expected)."""
+        try:
+            entries = self.wd.s('POST', '/se/log', {'type': 'browser'})
+        except Fail as e:
+            log('no browser log: %s' % e)
+            return
+        errs = [e['message'] for e in entries if e.get('level') == 'SEVERE' and 'Failed to load resource' not in e['message']
+                and 'favicon.ico' not in e['message']]
+        self.check(not errs, 'the page logged errors:\n' + '\n'.join(errs[:10]))
+
     def terminals(self):
         self.wd.click('#tabs [data-tab="terms"]')
         n = self.wd.js('return document.querySelectorAll(".term-pane").length')
@@ -592,7 +617,9 @@ def run(a):
         t.step('link down shows failing cells', t.link_down)
         if getattr(t, 'router', None):
             t.step('a capture downloads and tshark reads it', t.capture)
+            t.step('paths between two nodes', t.paths)
             t.step('several terminals, closed with their tab', t.terminals)
+        t.step('no JavaScript errors', t.console_errors)
     finally:
         if t and t.link_is_down:
             try:
