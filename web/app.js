@@ -56,7 +56,7 @@ function errText(e) {
 const S = {
   me: null,
   lab: null,           /* GET /api/v1/lab */
-  pod: {}, node: {}, link: {},
+  pod: {}, node: {}, link: {}, inSession: new Set(),
   live: { nodes: {}, links: {}, sessions: {}, incidents: [] },
   big: false,
   view: { x: 0, y: 0, k: 1 },
@@ -159,6 +159,8 @@ async function loadLab() {
   S.pod = {}; S.node = {}; S.link = {};
   lab.pods.forEach(p => { S.pod[p.name] = p; });
   lab.nodes.forEach(n => { S.node[n.name] = n; });
+  S.inSession = new Set();
+  lab.sessions.forEach(x => { S.inSession.add(x.a); S.inSession.add(x.b); });
   lab.links.forEach(l => { S.link[l.name] = l; });
   lab.nodes.forEach(n => { S.live.nodes[n.name] = n.state; });
   lab.links.forEach(l => { S.live.links[l.name] = l.state; });
@@ -170,9 +172,15 @@ async function loadLab() {
   showIncidents();
 }
 
-const ROUTERISH = ['router', 'rs'];
+/* Routers: the roles the blueprints give routers, and any node with a BGP
+ * session (a lab's own blueprints may name their roles otherwise). */
+const ROUTER_ROLES = ['router', 'rs', 'border', 'core', 'access'];
+function isRouter(name) {
+  const n = S.node[name];
+  return !!n && (ROUTER_ROLES.includes(n.role) || S.inSession.has(name));
+}
 function sortedNodes(routersOnly) {
-  return S.lab.nodes.filter(n => !routersOnly || ROUTERISH.includes(n.role))
+  return S.lab.nodes.filter(n => !routersOnly || isRouter(n.name))
     .map(n => n.name).sort(natural);
 }
 
@@ -523,7 +531,7 @@ function renderDetail() {
 
 /* the pod's nodes as a small graph: routers on top, the rest below */
 function routerView(p) {
-  const routers = p.nodes.filter(n => S.node[n] && ROUTERISH.includes(S.node[n].role));
+  const routers = p.nodes.filter(isRouter);
   const others = p.nodes.filter(n => !routers.includes(n));
   const W = 190, H = 80, width = Math.max(routers.length, others.length, 2) * W;
   const pos = {};
@@ -551,9 +559,9 @@ function routerView(p) {
     const st = S.live.nodes[n] || x.state;
     const ext = S.lab.sessions.filter(s => (s.a === n) !== (s.b === n) && !(pos[s.a] && pos[s.b]));
     const extUp = ext.filter(s => isUp(S.live.sessions[s.name])).length;
-    const node = svg('g', { class: 'rnode role-' + x.role + (n === S.detailNode ? ' selected' : ''), 'data-node': n,
+    const node = svg('g', { class: 'rnode role-' + x.role + (isRouter(n) ? ' router' : '') + (n === S.detailNode ? ' selected' : ''), 'data-node': n,
       'data-state': st, transform: `translate(${c.x},${c.y})`, tabindex: 0, role: 'button' },
-      svg('rect', { x: -(W / 2 - 6), y: -22, width: W - 12, height: 44, rx: ROUTERISH.includes(x.role) ? 4 : 16 }),
+      svg('rect', { x: -(W / 2 - 6), y: -22, width: W - 12, height: 44, rx: isRouter(n) ? 4 : 16 }),
       svg('text', { y: -4 }, n.startsWith(p.name + '-') ? n.slice(p.name.length + 1) : n),
       svg('text', { y: 13, class: 'sub' }, `${x.role} · ${st}` + (ext.length ? ` · eBGP ${extUp}/${ext.length}` : '')),
       svg('title', null, `${n}: ${x.role}, ${st}\n${(x.addrs || []).join('\n')}`));
@@ -575,9 +583,9 @@ function nodePanel(n) {
     el('h3', null, n),
     el('div', { class: 'buttons' },
       el('button', { type: 'button', class: 'open-term', onclick: () => { showTab('terms'); openTerm(n); } }, 'Open terminal'),
-      ROUTERISH.includes(x.role) ? el('button', { type: 'button', onclick: () => { showTab('lg'); $('#lg-node').value = n; $('#lg-q').focus(); } }, 'Looking glass') : null,
+      isRouter(n) ? el('button', { type: 'button', class: 'open-lg', onclick: () => { showTab('lg'); $('#lg-node').value = n; $('#lg-q').focus(); } }, 'Looking glass') : null,
       el('button', { type: 'button', onclick: () => { showTab('captures'); $('#cap-node').value = n; fillIfaces(); } }, 'Capture')));
-  if (ROUTERISH.includes(x.role)) {
+  if (isRouter(n)) {
     const out = el('div', { class: 'lg-inline' }, 'loading sessions…');
     box.appendChild(out);
     api('GET', 'lg/' + encodeURIComponent(n)).then(j => {

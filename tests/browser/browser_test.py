@@ -271,18 +271,21 @@ def single_homed(lab):
 
 
 def pick_nodes(lab):
-    """A router of a transit pod, and an IPv4 address of a node in another pod."""
+    """A running router of a transit pod (a node with BGP sessions), and the
+    IPv4 address of a node in another pod: a web server, else any node."""
     pods = {p['name']: p for p in lab['pods']}
-    routers = sorted((n for n in lab['nodes'] if n['role'] == 'router' and n['state'] == 'running'),
-                     key=lambda n: (pods[n['pod']]['tier'] != 'transit', n['name']))
+    in_sess = {s['a'] for s in lab['sessions']} | {s['b'] for s in lab['sessions']}
+    routers = sorted((n for n in lab['nodes'] if n['name'] in in_sess and n['state'] == 'running'),
+                     key=lambda n: (pods[n['pod']]['tier'] != 'transit', n['role'] != 'border', n['name']))
     if not routers:
-        raise Fail('the lab has no running router')
+        raise Fail('the lab has no running node with a BGP session')
     r = routers[0]
-    for role in ('server', 'host', 'router'):
-        for n in sorted(lab['nodes'], key=lambda n: n['name']):
-            v4 = [a.split('/')[0] for a in n['addrs'] if ':' not in a]
-            if n['role'] == role and n['pod'] != r['pod'] and v4 and n['state'] == 'running':
-                return r, n, v4[0]
+    def rank(n):
+        return (n['role'] not in ('web', 'server'), n['name'] in in_sess, n['name'])
+    for n in sorted(lab['nodes'], key=rank):
+        v4 = [a.split('/')[0] for a in n['addrs'] if ':' not in a]
+        if n['pod'] != r['pod'] and v4 and n['state'] == 'running' and pods[n['pod']]['tier'] != 'ixp':
+            return r, n, v4[0]
     raise Fail('no node with an IPv4 address outside %s' % r['pod'])
 
 
@@ -374,7 +377,7 @@ class Test:
         wait_until('the router\'s sessions', lambda: self.wd.js(
             'return document.querySelectorAll("#detail .node-panel tr.lg-session").length'), 60)
         self.wd.screenshot(os.path.join(self.a.out, 'map-router.png'))
-        self.wd.click('#detail .node-panel button:nth-child(2)')   # Looking glass
+        self.wd.click('#detail .node-panel .open-lg')
         wait_until('the looking glass tab', lambda: self.wd.visible('#lg-form'), 10)
         self.check(self.wd.js('return document.querySelector("#lg-node").value') == router['name'],
                    'the looking glass did not open on ' + router['name'])

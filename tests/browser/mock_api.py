@@ -74,12 +74,12 @@ def make_lab(counts):
                              'a': a, 'b': b, 'a_pod': a.split('-')[0], 'b_pod': b.split('-')[0],
                              'kind': kind, 'family': fam, 'state': 'established'})
 
-    T = [pod('transit%d' % (i + 1), 'transit', [('router', 'border1'), ('router', 'border2'), ('router', 'core1')])
+    T = [pod('transit%d' % (i + 1), 'transit', [('border', 'border1'), ('border', 'border2'), ('core', 'core1')])
          for i in range(nt)]
     X = [pod('ixp%d' % (i + 1), 'ixp', [('rs', 'rs1')]) for i in range(ni)]
-    B = [pod('broadband%d' % (i + 1), 'broadband', [('router', 'border1'), ('host', 'sub1'), ('resolver', 'dns1')])
+    B = [pod('broadband%d' % (i + 1), 'broadband', [('border', 'border1'), ('sub', 'sub1'), ('resolver', 'resolver1')])
          for i in range(nb)]
-    C = [pod('content%d' % (i + 1), 'content', [('router', 'border1'), ('server', 'web1')]) for i in range(nc)]
+    C = [pod('content%d' % (i + 1), 'content', [('border', 'border1'), ('web', 'web1')]) for i in range(nc)]
     for p in pods:  # inside a pod: every other node hangs off border1
         for n in p['nodes'][1:]:
             if p['tier'] != 'ixp':
@@ -166,8 +166,8 @@ class Lab:
             cut = self.cut_off()
             fails = [{'from': s['name'], 'to': t['name']} for s in srcs for t in srcs
                      if s is not t and (s['pod'] in cut or t['pod'] in cut)]
-            subs = [n for n in d['nodes'] if n['role'] == 'host']
-            webs = [n for n in d['nodes'] if n['role'] == 'server']
+            subs = [n for n in d['nodes'] if n['role'] == 'sub']
+            webs = [n for n in d['nodes'] if n['role'] == 'web']
             dnsf = [{'node': s['name'], 'asked': 'www.%s.pocket AAAA' % w['pod'], 'got': 'timed out'}
                     for s in subs for w in webs if s['pod'] in cut]
             httpf = [{'node': s['name'], 'asked': 'http://www.%s.pocket/' % w['pod'],
