@@ -523,10 +523,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
-def xterm_script():
+def xterm_script(debian_stub):
     """A browser build of xterm.js: Debian's xterm.js alone cannot run in a page."""
     bundler = os.path.join(HERE, '..', '..', 'web', 'xterm_bundle.py')
-    if os.path.isdir(XTERM_LIB):
+    if os.path.isdir(XTERM_LIB) and not debian_stub:
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, 'xterm.js')
             subprocess.run([sys.executable, bundler, XTERM_LIB, os.path.join(XTERM_DIR, 'addons/fit/fit.js'), out],
@@ -544,6 +544,8 @@ def main():
     ap.add_argument('--pods', default='3,2,4,3', help='transit,ixp,broadband,content counts')
     ap.add_argument('--password')
     ap.add_argument('--verbose', action='store_true')
+    ap.add_argument('--debian-xterm', action='store_true',
+                    help="serve Debian's xterm.js as it is (the page then has a plain text terminal)")
     a = ap.parse_args()
     host, _, port = a.listen.rpartition(':')
     if host not in ('127.0.0.1', 'localhost'):
@@ -556,7 +558,7 @@ def main():
     srv.sessions = set()
     srv.captures = {}
     srv.resizes = []
-    srv.xterm_js = xterm_script()
+    srv.xterm_js = xterm_script(a.debian_xterm)
     print('listening: http://127.0.0.1:%d/' % srv.server_address[1], flush=True)
     print('password: %s' % srv.password, flush=True)
     try:
