@@ -734,7 +734,6 @@ function renderMatrix(v) {
   if (v.dns) m.appendChild(checksGrid('DNS', v.dns, 'dig NAME TYPE (and look at /var/log/pocketinternet/unbound.log)'));
   if (v.http) m.appendChild(checksGrid('HTTP', v.http, 'curl -v URL'));
   if (v.policy) m.appendChild(policyGrid(v.policy));
-  m.addEventListener('click', onCellClick);
 }
 
 /* reachability pod by pod: a row's nodes ping, a column's nodes answer */
@@ -1125,18 +1124,24 @@ async function startCapture(ev) {
   }
 }
 
+/* The row is built once and updated in place: a Stop button replaced every
+ * second would slip from under the mouse. */
 function renderCapture(c) {
-  c.row.textContent = '';
+  if (!c.row.firstChild) {
+    const href = `/api/v1/capture/${c.id}/pcapng`;
+    fill(c.row, null, [
+      el('td', null, c.id), el('td', null, c.node), el('td', null, c.iface || 'all'), el('td', null, c.filter || ''),
+      el('td', { class: 'cap-state' }), el('td', { class: 'cap-packets' }), el('td', { class: 'cap-bytes' }),
+      el('td', null,
+        el('button', { type: 'button', class: 'cap-stop', onclick: () => stopCapture(c) }, 'Stop'),
+        el('a', { class: 'cap-download', href: href, download: `${c.node}-${c.id}.pcapng` }, 'Download pcapng')),
+    ]);
+  }
   c.row.setAttribute('data-running', c.running);
-  const href = `/api/v1/capture/${c.id}/pcapng`;
-  fill(c.row, null, [
-    el('td', null, c.id), el('td', null, c.node), el('td', null, c.iface || 'all'), el('td', null, c.filter || ''),
-    el('td', { class: 'cap-state' }, c.running ? '● capturing' : 'stopped'),
-    el('td', { class: 'cap-packets' }, c.packets), el('td', { class: 'cap-bytes' }, c.bytes),
-    el('td', null,
-      c.running ? el('button', { type: 'button', class: 'cap-stop', onclick: () => stopCapture(c) }, 'Stop') : null,
-      el('a', { class: 'cap-download', href: href, download: `${c.node}-${c.id}.pcapng` }, 'Download pcapng')),
-  ]);
+  $('.cap-state', c.row).textContent = c.running ? '● capturing' : 'stopped';
+  $('.cap-packets', c.row).textContent = c.packets;
+  $('.cap-bytes', c.row).textContent = c.bytes;
+  $('.cap-stop', c.row).hidden = !c.running;
 }
 
 async function pollCapture(c) {
@@ -1175,6 +1180,8 @@ function init() {
   $$('#tabs button').forEach(b => b.addEventListener('click', () => showTab(b.getAttribute('data-tab'))));
   $('#matrix-refresh').addEventListener('click', refreshMatrix);
   $('#matrix-interval').addEventListener('change', setAutoRefresh);
+  $('#matrix').addEventListener('click', onCellClick);
+  $('#matrix').addEventListener('keydown', ev => { if (ev.key === 'Enter') onCellClick(ev); });
   $('#lg-form').addEventListener('submit', runLg);
   $('#paths-form').addEventListener('submit', runPaths);
   $('#term-form').addEventListener('submit', ev => { ev.preventDefault(); openTerm($('#term-node').value); });

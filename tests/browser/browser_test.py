@@ -126,7 +126,13 @@ class WebDriver:
         return v[ELEMENT]
 
     def click(self, css):
-        self.s('POST', '/element/%s/click' % self.find(css), {})
+        for attempt in range(3):   # live updates may redraw the element between find and click
+            try:
+                return self.s('POST', '/element/%s/click' % self.find(css), {})
+            except Fail as e:
+                if 'stale element' not in str(e) or attempt == 2:
+                    raise
+                time.sleep(0.2)
 
     def type(self, css, text, clear=True):
         e = self.find(css)
@@ -175,7 +181,7 @@ class Server:
         self.output = []
         self.got_pw = threading.Event()
         threading.Thread(target=self.read, daemon=True).start()
-        if not self.got_pw.wait(60) and not self.password:
+        if not self.password and not self.got_pw.wait(60) and not self.password:
             self.stop()
             raise Fail('serve printed no "password:" line in 60 s (an account exists already? pass --password); '
                        'its output:\n' + ''.join(self.output[-20:]))
