@@ -167,6 +167,7 @@ async function loadLab() {
   lab.sessions.forEach(s => { S.live.sessions[s.name] = s.state; });
   S.live.incidents = lab.incidents || [];
   $('#lab-name').textContent = lab.name;
+  $('#matrix-bypod').checked = lab.nodes.length > 40;   /* node by node only while it stays readable */
   fillNodeSelects();
   drawMap(true);
   showIncidents();
@@ -738,35 +739,40 @@ function renderMatrix(v) {
 
 /* reachability pod by pod: a row's nodes ping, a column's nodes answer */
 function reachGrid(fam, r) {
-  const pods = orderedPods();
+  const byPod = $('#matrix-bypod').checked;
+  const six = fam === 'ipv6', name = six ? 'IPv6' : 'IPv4';
+  const unit = n => (byPod ? (S.node[n] ? S.node[n].pod : '?') : n);
   const fails = {};
   r.failures.forEach(f => {
-    const a = S.node[f.from], b = S.node[f.to];
-    const k = (a ? a.pod : '?') + '\t' + (b ? b.pod : '?');
+    const k = unit(f.from) + '\t' + unit(f.to);
     (fails[k] = fails[k] || []).push(f);
   });
   const excluded = new Set((r.excluded || []).map(x => x.node));
-  const noTarget = p => S.pod[p].nodes.every(n => excluded.has(n));
   /* as verify picks them: sources are the nodes with an address of the
-   * family, outside IXPs */
-  const noSource = p => S.pod[p].tier === 'ixp' ||
-    !S.pod[p].nodes.some(n => S.node[n] && S.node[n].addrs.some(a => isV6(a) === (fam === 'ipv6')));
-  const name = fam === 'ipv6' ? 'IPv6' : 'IPv4';
+   * family outside IXPs; targets the nodes it did not exclude */
+  const hasAddr = n => S.node[n] && S.node[n].addrs.some(a => isV6(a) === six);
+  const source = n => hasAddr(n) && S.pod[S.node[n].pod].tier !== 'ixp';
+  const target = n => hasAddr(n) && !excluded.has(n);
+  const pods = orderedPods();
+  const nodesOf = test => pods.flatMap(p => S.pod[p].nodes.filter(test).sort(natural));
+  const rowsU = byPod ? pods : nodesOf(source), colsU = byPod ? pods : nodesOf(target);
+  const noSource = byPod ? (p => !S.pod[p].nodes.some(source)) : (() => false);
+  const noTarget = byPod ? (p => !S.pod[p].nodes.some(target)) : (() => false);
   const head = el('tr', null, el('th', { class: 'corner' }, 'ping ↓ answer →'),
-    pods.map((p, i) => el('th', { class: 'col', title: p }, el('span', null, p))));
-  const rows = pods.map(a => el('tr', null, el('th', { class: 'row' }, a), pods.map(b => {
+    colsU.map(p => el('th', { class: 'col', title: p }, el('span', null, p))));
+  const rows = rowsU.map(a => el('tr', null, el('th', { class: 'row' }, a), colsU.map(b => {
     const f = fails[a + '\t' + b] || [];
+    if (!byPod && a === b) return el('td', { class: 'cell none', title: a }, '·');
     if (!f.length && noSource(a)) return el('td', { class: 'cell none', title: `${a}: no ${name} source` }, '·');
     if (!f.length && noTarget(b)) return el('td', { class: 'cell none', title: `${b}: no ${name} target` }, '·');
-    return cell(!f.length, { 'data-kind': 'reach', 'data-family': fam, 'data-from': a, 'data-to': b },
-      f.length ? `${f.length} pairs from ${a} to ${b} fail` : `${a} → ${b}: every pair answers`);
+    return cell(!f.length, { 'data-kind': 'reach', 'data-family': fam, 'data-level': byPod ? 'pod' : 'node', 'data-from': a, 'data-to': b },
+      f.length ? `${f.length} pairs from ${a} to ${b} fail` : `${a} → ${b}: no failure`);
   })));
-  const sec = el('section', { class: 'grid reach', 'data-family': fam },
-    el('h3', null, `Reachability ${name}`),
+  return el('section', { class: 'grid reach', 'data-family': fam },
+    el('h3', null, `Reachability ${name}`, el('small', null, byPod ? ' — pods by pods' : ' — nodes by nodes')),
     el('p', { class: 'summary' }, `${r.pairs - r.failed} of ${r.pairs} pairs answer (${r.sources} sources, ${r.targets} targets, ${(+r.seconds).toFixed(1)} s)` +
       (r.not_joined ? `; ${r.not_joined} pairs not tested (no ${name} session joins their pods)` : '')),
-    el('div', { class: 'scroll' }, el('table', { class: 'matrix' + (pods.length > 24 ? ' dense' : '') }, el('thead', null, head), el('tbody', null, rows))));
-  return sec;
+    el('div', { class: 'scroll' }, el('table', { class: 'matrix' + (colsU.length > 24 ? ' dense' : '') }, el('thead', null, head), el('tbody', null, rows))));
 }
 
 /* DNS and HTTP: one cell per pod, failing when a node of the pod failed a check */
@@ -822,7 +828,7 @@ function onCellClick(ev) {
   const kind = c.getAttribute('data-kind');
   const v = S.verify;
   if (kind === 'reach') explainReach(box, v.reach[c.getAttribute('data-family')], c.getAttribute('data-family'),
-    c.getAttribute('data-from'), c.getAttribute('data-to'));
+    c.getAttribute('data-from'), c.getAttribute('data-to'), c.getAttribute('data-level') === 'node');
   else if (kind === 'dns' || kind === 'http') explainChecks(box, v[kind], kind.toUpperCase(), c.getAttribute('data-pod'), c.getAttribute('data-look'));
   else if (kind === 'valley') explainValley(box, v.policy, c.getAttribute('data-pod'));
   else if (kind === 'session') explainSession(box, c.getAttribute('data-session'));
@@ -834,8 +840,9 @@ function addrOf(node, fam) {
   return a ? bare(a) : node;
 }
 
-function explainReach(box, r, fam, a, b) {
-  const fs = r.failures.filter(f => S.node[f.from] && S.node[f.to] && S.node[f.from].pod === a && S.node[f.to].pod === b);
+function explainReach(box, r, fam, a, b, byNode) {
+  const fs = r.failures.filter(f => byNode ? f.from === a && f.to === b :
+    S.node[f.from] && S.node[f.to] && S.node[f.from].pod === a && S.node[f.to].pod === b);
   const name = fam === 'ipv6' ? 'IPv6' : 'IPv4';
   box.appendChild(el('h3', null, `${name}: ${a} → ${b}`));
   /* the same grouping as `verify`'s text: a target nobody reaches, a source that reaches nothing */
@@ -1181,6 +1188,7 @@ function init() {
   $('#matrix-refresh').addEventListener('click', refreshMatrix);
   $('#matrix-interval').addEventListener('change', setAutoRefresh);
   $('#matrix').addEventListener('click', onCellClick);
+  $('#matrix-bypod').addEventListener('change', () => { if (S.verify) renderMatrix(S.verify); });
   $('#matrix').addEventListener('keydown', ev => { if (ev.key === 'Enter') onCellClick(ev); });
   $('#lg-form').addEventListener('submit', runLg);
   $('#paths-form').addEventListener('submit', runPaths);
