@@ -192,14 +192,23 @@ function fillSelect(sel, names, keep) {
   if (keep && names.includes(old)) sel.value = old;
 }
 
+/* What the account may do (the server checks every request; this only
+ * spares a team buttons that would be refused): teams view everything and
+ * act on their own pods. */
+function may(action, node) {
+  if (!S.me || S.me.role === 'trainer' || action === 'view') return true;
+  const n = S.node[node];
+  return !!n && (S.me.pods || []).includes(n.pod);
+}
+
 function fillNodeSelects() {
   const routers = sortedNodes(true), all = sortedNodes(false);
   fillSelect($('#lg-node'), routers.length ? routers : all, true);
   fillSelect($('#paths-from'), all, true);
   fillSelect($('#paths-to'), all, true);
   if (all.length > 1 && $('#paths-to').value === $('#paths-from').value) $('#paths-to').value = all[all.length - 1];
-  fillSelect($('#term-node'), all, true);
-  fillSelect($('#cap-node'), all, true);
+  fillSelect($('#term-node'), all.filter(n => may('term', n)), true);
+  fillSelect($('#cap-node'), all.filter(n => may('capture', n)), true);
   fillIfaces();
 }
 
@@ -342,6 +351,7 @@ function drawMap(fit) {
         rx: p.tier === 'ixp' ? 22 * f : p.tier === 'transit' ? 3 : 10 * f }),
       svg('text', { class: 'name', y: -3 * f, 'font-size': 16 * f }, p.name),
       svg('text', { class: 'asn', y: 15 * f, 'font-size': 12 * f }, 'AS' + p.asn),
+      svg('text', { class: 'inc-badge', x: NODE_W * f / 2 - 4 * f, y: -NODE_H * f / 2 + 2 * f, 'font-size': 22 * f }, '⚠'),
       svg('title', null, `${p.name} AS${p.asn} (${p.blueprint}), ${p.nodes.length} nodes: click for its routers`));
     g.addEventListener('click', ev => { if (!S.dragged) openPod(p.name); });
     g.addEventListener('keydown', ev => { if (ev.key === 'Enter') openPod(p.name); });
@@ -371,10 +381,30 @@ function applyLiveToMap() {
     const r = { kind: e.getAttribute('data-relation'), a: e.getAttribute('data-a'), b: e.getAttribute('data-b') };
     e.firstChild.textContent = relTitle(r, names);
   });
+  const inc = incidentPods();
   $$('#map .pod').forEach(g => {
-    g.setAttribute('data-state', podState(S.pod[g.getAttribute('data-pod')]));
-    g.classList.toggle('selected', g.getAttribute('data-pod') === S.detailPod);
+    const p = g.getAttribute('data-pod');
+    g.setAttribute('data-state', podState(S.pod[p]));
+    g.classList.toggle('selected', p === S.detailPod);
+    if (inc[p]) g.setAttribute('data-incident', inc[p].join(' '));
+    else g.removeAttribute('data-incident');
   });
+}
+
+/* pod -> ids of the incidents that name it or one of its nodes */
+function incidentPods() {
+  const out = {};
+  (S.live.incidents || []).forEach(i => {
+    const seen = new Set();
+    const walk = v => {
+      if (typeof v === 'string') {
+        const p = S.pod[v] ? v : S.node[v] ? S.node[v].pod : null;
+        if (p && !seen.has(p)) { seen.add(p); (out[p] = out[p] || []).push(String(i.id)); }
+      } else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(i);
+  });
+  return out;
 }
 
 function drawLegend() {
@@ -396,6 +426,7 @@ function drawLegend() {
   L.appendChild(line('rel-ixp st-up', null, 'IXP member (dotted)'));
   L.appendChild(el('div', { class: 'legend-title' }, 'Nodes'));
   L.appendChild(el('div', { class: 'legend-row' }, el('span', { class: 'swatch pod-stopped' }), 'some node stopped (hatched)'));
+  L.appendChild(el('div', { class: 'legend-row' }, el('span', { class: 'swatch pod-incident' }, '⚠'), 'named by an incident'));
 }
 
 /* ------------------------------------------------------------ zoom and pan */
@@ -583,9 +614,9 @@ function nodePanel(n) {
   const box = el('div', { class: 'node-panel', 'data-node': n },
     el('h3', null, n),
     el('div', { class: 'buttons' },
-      el('button', { type: 'button', class: 'open-term', onclick: () => { showTab('terms'); openTerm(n); } }, 'Open terminal'),
+      may('term', n) ? el('button', { type: 'button', class: 'open-term', onclick: () => { showTab('terms'); openTerm(n); } }, 'Open terminal') : null,
       isRouter(n) ? el('button', { type: 'button', class: 'open-lg', onclick: () => { showTab('lg'); $('#lg-node').value = n; $('#lg-q').focus(); } }, 'Looking glass') : null,
-      el('button', { type: 'button', onclick: () => { showTab('captures'); $('#cap-node').value = n; fillIfaces(); } }, 'Capture')));
+      may('capture', n) ? el('button', { type: 'button', class: 'open-capture', onclick: () => { showTab('captures'); $('#cap-node').value = n; fillIfaces(); } }, 'Capture') : null));
   if (isRouter(n)) {
     const out = el('div', { class: 'lg-inline' }, 'loading sessions…');
     box.appendChild(out);
@@ -1197,6 +1228,7 @@ function init() {
   $('#cap-node').addEventListener('change', fillIfaces);
   $('#bigfonts').addEventListener('change', ev => setBig(ev.target.checked));
   window.addEventListener('resize', () => { if (S.activeTerm) fitTerm(S.activeTerm); });
+  if (window.ResizeObserver) new ResizeObserver(() => { if (S.activeTerm) fitTerm(S.activeTerm); }).observe($('#term-panes'));
   window.addEventListener('beforeunload', () => S.terms.forEach(t => t.ws && t.ws.close(1000)));
   setupZoomPan();
   let big = false;

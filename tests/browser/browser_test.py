@@ -534,6 +534,20 @@ class Test:
         hops = self.wd.js('return document.querySelectorAll("#paths-out tr.hop").length')
         self.check(hops > 0, 'no traceroute hops from %s to %s (%s)' % (src, self.target['name'], err))
 
+    def incident(self):
+        """Mock only: an incident appears on the page without a reload."""
+        pod = self.lab['pods'][-1]['name']
+        with self.srv.request('/mock/incident', self.cookie, 'POST', {'kind': 'hijack', 'attacker': pod}) as r:
+            r.read()
+        self.wd.click('#tabs [data-tab="map"]')
+        wait_until('the incident banner', lambda: self.wd.visible('#incidents .incident'), 20)
+        wait_until('the incident on the map', lambda: self.wd.js(
+            'return !!document.querySelector(`#map [data-pod="${arguments[0]}"][data-incident]`)', pod), 20)
+        self.wd.screenshot(os.path.join(self.a.out, 'map-incident.png'))
+        with self.srv.request('/mock/incident', self.cookie, 'POST', {'clear': True}) as r:
+            r.read()
+        wait_until('the incident banner gone', lambda: not self.wd.visible('#incidents'), 20)
+
     def console_errors(self):
         """JavaScript errors the page raised (failed loads of 401 answers are expected)."""
         try:
@@ -641,6 +655,8 @@ def run(a):
             t.step('a capture downloads and tshark reads it', t.capture)
             t.step('paths between two nodes', t.paths)
             t.step('several terminals, closed with their tab', t.terminals)
+        if a.mock:
+            t.step('an incident shows live', t.incident)
         t.step('no JavaScript errors', t.console_errors)
     finally:
         if t and t.link_is_down:

@@ -9,7 +9,8 @@ typed and answers a few commands with canned text. Only for developing and
 testing the page: every answer is made up.
 
 Mock-only, outside the contract: POST /mock/link {"name":..,"state":"up"|"down"}
-changes a link's state, as `pocketinternet link down|up` does in a real lab.
+changes a link's state, as `pocketinternet link down|up` does in a real lab;
+POST /mock/incident {"kind":..,...} adds an incident, {"clear":true} ends them.
 
 usage: mock_api.py [--listen 127.0.0.1:PORT] [--web DIR] [--pods T,I,B,C]
 Prints `listening: URL` and `password: PW` on stdout.
@@ -309,6 +310,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if u.path == '/api/v1/logout':
             self.server.sessions.discard(sess)
             return self.send_json(204, None, [('Set-Cookie', 'pi_session=; Max-Age=0; Path=/')])
+        if u.path == '/mock/incident' and isinstance(b, dict):
+            with self.server.lab.lock:
+                inc = self.server.lab.data['incidents']
+                if b.get('clear'):
+                    inc.clear()
+                else:
+                    inc.append(dict(b, id=len(inc) + 1))
+                self.server.lab.version += 1
+            return self.send_json(200, {'ok': True})
         if u.path == '/mock/link' and isinstance(b, dict):
             ok = self.server.lab.set_link(b.get('name'), b.get('state'))
             return self.send_json(200 if ok else 404, {'ok': ok})
