@@ -93,7 +93,9 @@ class WebDriver:
                      '--window-size=1600,1000', '--user-data-dir=' + os.path.join(tmp, 'profile'),
                      '--no-first-run', '--disable-extensions', '--disable-background-networking',
                      '--disable-component-update', '--disable-sync', '--metrics-recording-only',
-                     '--disable-default-apps', '--no-default-browser-check']}}}}
+                     '--disable-default-apps', '--no-default-browser-check', '--no-pings',
+                     '--disable-domain-reliability', '--disable-client-side-phishing-detection',
+                     '--disable-features=OptimizationHints,MediaRouter,Translate']}}}}
         self.sid = self.call('POST', '/session', caps)['value']['sessionId']
 
     def call(self, method, path, body=None):
