@@ -475,6 +475,7 @@ function fitMap() {
 
 function zoomAt(px, py, factor) {
   const v = S.view;
+  S.userMoved = true;
   const k = Math.max(0.05, Math.min(10, v.k * factor));
   v.x = px - (px - v.x) * k / v.k;
   v.y = py - (py - v.y) * k / v.k;
@@ -504,6 +505,7 @@ function setupZoomPan() {
       map.classList.add('panning');
     }
     if (S.dragged) {
+      S.userMoved = true;
       S.view.x = drag.vx + dx;
       S.view.y = drag.vy + dy;
       queueView();
@@ -519,16 +521,24 @@ function setupZoomPan() {
   const centre = () => [map.clientWidth / 2, map.clientHeight / 2];
   $('#zoom-in').addEventListener('click', () => zoomAt(...centre(), 1.3));
   $('#zoom-out').addEventListener('click', () => zoomAt(...centre(), 1 / 1.3));
-  $('#zoom-fit').addEventListener('click', fitMap);
+  $('#zoom-fit').addEventListener('click', () => { S.userMoved = false; fitMap(); });
 }
 
 /* ------------------------------------------------------------ AS detail: routers */
 
+/* the side panel takes room from the map: fit the map again unless the
+ * user has zoomed or panned it */
+function refitUnlessMoved() {
+  if (!S.userMoved) setTimeout(fitMap, 0);
+}
+
 function openPod(name) {
+  const was = S.detailPod;
   S.detailPod = name;
   S.detailNode = null;
   renderDetail();
   applyLiveToMap();
+  if (!was) refitUnlessMoved();
 }
 
 function renderDetail() {
@@ -539,7 +549,7 @@ function renderDetail() {
   d.hidden = false;
   d.appendChild(el('div', { class: 'detail-head' },
     el('h2', null, `${p.name} — AS${p.asn}`, el('small', null, ` ${p.blueprint}, ${p.tier}`)),
-    el('button', { type: 'button', class: 'close', title: 'close', onclick: () => { S.detailPod = null; renderDetail(); applyLiveToMap(); } }, '×')));
+    el('button', { type: 'button', class: 'close', title: 'close', onclick: () => { S.detailPod = null; renderDetail(); applyLiveToMap(); refitUnlessMoved(); } }, '×')));
   d.appendChild(routerView(p));
   if (S.detailNode) d.appendChild(nodePanel(S.detailNode));
   d.appendChild(el('h3', null, 'Nodes'));
@@ -622,7 +632,7 @@ function nodePanel(n) {
     box.appendChild(out);
     api('GET', 'lg/' + encodeURIComponent(n)).then(j => {
       out.textContent = '';
-      out.appendChild(sessionsTable(j));
+      out.appendChild(sessionsTable(j, true));
     }, e => { out.textContent = errText(e); out.classList.add('error'); });
   }
   return box;
@@ -965,15 +975,17 @@ function routesTable(j) {
     { class: 'data routes' });
 }
 
-function sessionsTable(j) {
-  return table(['Session', 'Neighbor', 'AS', 'Relationship', 'State', 'Routes imp/exp/pref'],
-    j.sessions.map(s => el('tr', { class: 'lg-session', 'data-established': s.established },
-      el('td', null, s.name),
-      el('td', null, s.neighbor || s.neighbor_address || '', s.neighbor_pod ? el('div', { class: 'sub' }, s.neighbor_pod) : null),
-      el('td', null, s.neighbor_asn === null ? '' : s.neighbor_asn),
-      el('td', null, s.relationship || (s.planned ? '' : 'not planned')),
-      el('td', { class: 'sess-state', 'data-state': s.established ? 'up' : 'down' }, (s.established ? '● ' : '✕ ') + (s.info || s.state)),
-      el('td', null, s.imported === undefined ? '' : `${s.imported}/${s.exported}/${s.preferred}`))),
+/* a router's sessions; compact (in the map's side panel) leaves out the names and ASNs */
+function sessionsTable(j, compact) {
+  const head = compact ? ['Neighbor', 'Relationship', 'State', 'Routes'] :
+    ['Session', 'Neighbor', 'AS', 'Relationship', 'State', 'Routes imp/exp/pref'];
+  return table(head, j.sessions.map(s => el('tr', { class: 'lg-session', 'data-established': s.established },
+    compact ? null : el('td', null, s.name),
+    el('td', null, s.neighbor || s.neighbor_address || '', s.neighbor_pod ? el('div', { class: 'sub' }, s.neighbor_pod) : null),
+    compact ? null : el('td', null, s.neighbor_asn == null ? '' : s.neighbor_asn),
+    el('td', null, s.relationship || (s.planned ? '' : 'not planned')),
+    el('td', { class: 'sess-state', 'data-state': s.established ? 'up' : 'down' }, (s.established ? '● ' : '✕ ') + (s.info || s.state)),
+    el('td', null, s.imported === undefined ? '' : `${s.imported}/${s.exported}/${s.preferred}`))),
     { class: 'data sessions' });
 }
 
