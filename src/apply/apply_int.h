@@ -49,6 +49,9 @@ void pi_ops_link_tidy(json_t *ops, const char *link);
 int pi_apply_node_pid(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, int *pid,
 		      struct pi_diag *diag);
 
+/* "lab L has no node 'name'" with the near matches (term.c): -ENOENT. */
+int pi_apply_unknown_node(const struct pi_plan *plan, const char *node, struct pi_diag *diag);
+
 /* link.c */
 void pi_apply_port_name(const struct pi_plan *p, uint32_t iface, char buf[PI_IFNAMSIZ]);
 int pi_apply_links_reapply(struct pi_backend *b, const struct pi_plan *plan, json_t *ops, uint32_t node,
