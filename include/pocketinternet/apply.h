@@ -692,10 +692,12 @@ int pi_apply_term_close(struct pi_backend *b, struct pi_tty *t);
  * Relays a user's own terminal to t (`shell`): what in_fd gives goes to
  * the session, what the session writes goes to out_fd, until the session
  * ends (0) or in_fd does (0). Whenever *winch changes (a SIGWINCH handler
- * counts; may be NULL) the session takes out_fd's size (TIOCGWINSZ). The
+ * counts; may be NULL) the session takes out_fd's size (TIOCGWINSZ); once
+ * *cancel is set (SIGHUP, SIGTERM; may be NULL) it returns -ECANCELED. The
  * caller puts the terminal in raw mode and closes t after. 0 or -errno.
  */
-int pi_apply_term_relay(struct pi_backend *b, struct pi_tty *t, int in_fd, int out_fd, volatile int *winch);
+int pi_apply_term_relay(struct pi_backend *b, struct pi_tty *t, int in_fd, int out_fd, volatile int *winch,
+			volatile int *cancel);
 
 /* ---- the looking glass (lg.c) ---- */
 /* One candidate route at a router, explained (render's pi_rib_why and pi_rib_large_meaning). */

@@ -178,11 +178,14 @@ static void follow_size(struct relay *r)
 		r->b->ops->tty_resize(r->b, r->t, ws.ws_col, ws.ws_row, NULL);
 }
 
-int pi_apply_term_relay(struct pi_backend *b, struct pi_tty *t, int in_fd, int out_fd, volatile int *winch)
+int pi_apply_term_relay(struct pi_backend *b, struct pi_tty *t, int in_fd, int out_fd, volatile int *winch,
+			volatile int *cancel)
 {
 	struct relay r = { .b = b, .t = t, .in_fd = in_fd, .out_fd = out_fd };
 	int seen = winch ? *winch : 0, rc = 0;
 	while (rc == 0) {
+		if (cancel && *cancel)
+			return -ECANCELED;
 		if (winch && *winch != seen) {
 			seen = *winch;
 			follow_size(&r);

@@ -111,12 +111,18 @@ int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv)
 	return rc;
 }
 
-static volatile int winched;
+static volatile int winched, hung_up;
 
 static void on_winch(int sig)
 {
 	(void)sig;
 	winched++;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	hung_up = 1;
 }
 
 /* The user's terminal in raw mode, relayed to t until the shell ends; then
@@ -130,14 +136,19 @@ static int shell_session(struct pi_backend *b, struct pi_tty *t)
 		cfmakeraw(&r);
 		raw = tcsetattr(0, TCSANOW, &r) == 0;
 	}
-	struct sigaction sa = { .sa_handler = on_winch }, old;
-	sigaction(SIGWINCH, &sa, &old);
-	int rc = pi_apply_term_relay(b, t, 0, 1, &winched);
-	sigaction(SIGWINCH, &old, NULL);
+	/* A hang-up or kill of this command still ends the node's shell (close). */
+	struct sigaction sa = { .sa_handler = on_winch }, hup = { .sa_handler = on_hangup }, old[3];
+	sigaction(SIGWINCH, &sa, &old[0]);
+	sigaction(SIGHUP, &hup, &old[1]);
+	sigaction(SIGTERM, &hup, &old[2]);
+	int rc = pi_apply_term_relay(b, t, 0, 1, &winched, &hung_up);
+	sigaction(SIGWINCH, &old[0], NULL);
+	sigaction(SIGHUP, &old[1], NULL);
+	sigaction(SIGTERM, &old[2], NULL);
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
 	int status = pi_apply_term_close(b, t);
-	if (rc)
+	if (rc && rc != -ECANCELED)
 		fprintf(stderr, "pocketinternet shell: %s\n", strerror(-rc));
 	return rc || status < 0 ? PI_EXIT_FAIL : status;
 }

@@ -3,7 +3,8 @@
  * 'apply', no root or Docker), on a pty standing for the user's terminal:
  * what is typed reaches the session and its output comes back, a window
  * resize reaches the session (SIGWINCH -> tty_resize), the shell's end ends
- * the command with its status, and the terminal's modes are put back. A
+ * the command with its status, a SIGHUP ends it too, and the terminal's
+ * modes are put back. A
  * node name with a typo gets near matches and exit status 2.
  */
 #include <errno.h>
@@ -91,7 +92,7 @@ static int finish(struct pty *p)
 {
 	int st = 0;
 	bool reaped = false;
-	for (int i = 0; i < 1000 && !reaped; i++) {
+	for (int i = 0; i < 3000 && !reaped; i++) {
 		drain(p);
 		reaped = waitpid(p->pid, &st, WNOHANG) == p->pid;
 	}
@@ -111,6 +112,18 @@ static void stop(struct pty *p)
 	pi_buf_free(&p->out);
 }
 
+/* The session is up once the command has put the terminal in raw mode. */
+static void wait_raw(struct pty *p)
+{
+	struct termios now;
+	assert_int_equal(tcgetattr(p->slave, &now), 0);
+	for (int i = 0; i < 3000 && (now.c_lflag & ICANON); i++) {
+		usleep(10000);
+		assert_int_equal(tcgetattr(p->slave, &now), 0);
+	}
+	assert_false(now.c_lflag & ICANON);
+}
+
 static void test_shell_relays_and_follows_the_size(void **state)
 {
 	(void)state;
@@ -119,13 +132,7 @@ static void test_shell_relays_and_follows_the_size(void **state)
 	start(&p, "transit1-border1");
 	assert_int_equal(tcgetattr(p.slave, &before), 0);
 	assert_true(before.c_lflag & ICANON);
-	/* The session is up once the command has put the terminal in raw mode. */
-	struct termios now = before;
-	for (int i = 0; i < 500 && (now.c_lflag & ICANON); i++) {
-		usleep(10000);
-		assert_int_equal(tcgetattr(p.slave, &now), 0);
-	}
-	assert_false(now.c_lflag & ICANON);
+	wait_raw(&p);
 	/* Typed keys come back as the session's echo, control keys raw. */
 	assert_int_equal(write(p.master, "hello\x03", 6), 6);
 	if (!read_until(&p, "hello\x03"))
@@ -143,6 +150,23 @@ static void test_shell_relays_and_follows_the_size(void **state)
 	assert_int_equal(after.c_lflag, before.c_lflag);
 	assert_int_equal(after.c_iflag, before.c_iflag);
 	assert_int_equal(after.c_oflag, before.c_oflag);
+	stop(&p);
+}
+
+/* A hang-up of the command (the user's ssh dropped) closes the session
+ * (hanging up the node's shell) and puts the terminal back: no status. */
+static void test_shell_hangup(void **state)
+{
+	(void)state;
+	struct pty p;
+	struct termios before, after;
+	start(&p, "transit1-border1");
+	assert_int_equal(tcgetattr(p.slave, &before), 0);
+	wait_raw(&p);
+	assert_int_equal(kill(p.pid, SIGHUP), 0);
+	assert_int_equal(finish(&p), 1);
+	assert_int_equal(tcgetattr(p.slave, &after), 0);
+	assert_int_equal(after.c_lflag, before.c_lflag);
 	stop(&p);
 }
 
@@ -178,6 +202,7 @@ int main(int argc, char **argv)
 	snprintf(lab_file, sizeof(lab_file), "%s/labs/tiny.yml", src ? src : ".");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shell_relays_and_follows_the_size),
+		cmocka_unit_test(test_shell_hangup),
 		cmocka_unit_test(test_shell_unknown_node),
 		cmocka_unit_test(test_shell_stopped_node),
 	};

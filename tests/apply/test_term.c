@@ -199,14 +199,14 @@ struct relay_run {
 	struct pi_backend *b;
 	struct pi_tty *t;
 	int in_fd, out_fd;
-	volatile int winch;
+	volatile int winch, cancel;
 	int rc;
 };
 
 static void *relay_main(void *arg)
 {
 	struct relay_run *r = arg;
-	r->rc = pi_apply_term_relay(r->b, r->t, r->in_fd, r->out_fd, &r->winch);
+	r->rc = pi_apply_term_relay(r->b, r->t, r->in_fd, r->out_fd, &r->winch, &r->cancel);
 	return NULL;
 }
 
@@ -248,6 +248,14 @@ static void test_relay_follows_size_and_ends_with_the_shell(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_non_null(strstr(read_until(master, "exit", &got), "exit"));
 	assert_int_equal(pi_apply_term_close(&b, t), 0); /* it ended by itself: status 0 */
+	/* A cancel (the user's terminal hung up) ends the relay; close hangs up. */
+	assert_int_equal(pi_apply_term_open(&b, plan, name, 80, 24, &t, NULL), 0);
+	r = (struct relay_run){ .b = &b, .t = t, .in_fd = in[0], .out_fd = screen };
+	assert_int_equal(pthread_create(&th, NULL, relay_main, &r), 0);
+	r.cancel = 1;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(r.rc, -ECANCELED);
+	assert_int_equal(pi_apply_term_close(&b, t), -1);
 	pi_buf_free(&got);
 	close(in[0]);
 	close(in[1]);
