@@ -635,6 +635,70 @@ int pi_apply_capture_writer_begin(const struct pi_capture *c, struct pi_pcap_wri
 int pi_apply_capture_write_packet(void *writer, const struct pi_capture_packet *p);
 /* Closes the sockets (a bridge leaves promiscuous mode). NULL is fine. */
 void pi_apply_capture_close(struct pi_capture *c);
+/* ---- a capture in the background, into a file (capture_job.c) ---- */
+/*
+ * The capture above on a thread of its own, writing pcapng to a file: its
+ * header first, then each packet block with one write(2) as it comes, so
+ * that the file's first file_bytes bytes are always a whole pcapng file
+ * (serve that prefix while it runs). For the web page's captures.
+ */
+struct pi_capture_job;
+struct pi_capture_job_stats {
+	bool running;        /* false once stopped, or ended by an error */
+	uint64_t packets;    /* written to the file */
+	uint64_t bytes;      /* their length on the wire */
+	uint64_t file_bytes; /* the file's length in whole blocks */
+	int error;           /* 0, or the -errno that ended it (a write failed) */
+};
+/*
+ * Captures on node's interface iface (NULL: all the node's interfaces in
+ * the plan) of the running lab, through filter (pcap-filter(7), NULL:
+ * every packet), into path (created or truncated, mode 0600, not through
+ * a symlink). Refuses as pi_apply_capture_open does, before anything
+ * runs: unknown names with near matches (-ENOENT), a stopped node
+ * (-ESRCH), a bad filter (-EINVAL). Needs root.
+ */
+int pi_apply_capture_job_start(struct pi_backend *b, const struct pi_plan *plan, const char *node, const char *iface,
+			       const char *filter, const char *path, struct pi_capture_job **out, struct pi_diag *diag);
+/* The same on explicit interfaces (tests). */
+int pi_apply_capture_job_start_targets(const struct pi_capture_target *t, size_t n, const char *filter,
+				       const char *path, struct pi_capture_job **out, struct pi_diag *diag);
+/* A snapshot; safe from any thread while the job exists. */
+void pi_apply_capture_job_stats(const struct pi_capture_job *j, struct pi_capture_job_stats *st);
+/* Stops the capture (within about 100 ms) and joins its thread; the file
+ * stays. 0, or the error that had ended it. Repeating it is fine. */
+int pi_apply_capture_job_stop(struct pi_capture_job *j);
+/* Stops if needed, closes the file and frees j (NULL is fine). */
+void pi_apply_capture_job_free(struct pi_capture_job *j);
+
+/* ---- a terminal in a node (term.c) ---- */
+#define PI_TERM_MAX 4096 /* columns and rows at most */
+/*
+ * Opens a login shell (bash -l where the node has bash, else sh -l) with
+ * TERM=xterm-256color on a cols x rows terminal in node (a plan name) of
+ * the running lab: pi_tty_fd(*out) carries its raw bytes both ways (see
+ * the backend's tty_open). -ENOENT with the near matches for an unknown
+ * name, or when the lab is not up; -ESRCH for a stopped node; -EINVAL for
+ * a size out of range.
+ */
+int pi_apply_term_open(struct pi_backend *b, const struct pi_plan *plan, const char *node, unsigned cols,
+		       unsigned rows, struct pi_tty **out, struct pi_diag *diag);
+int pi_apply_term_resize(struct pi_backend *b, struct pi_tty *t, unsigned cols, unsigned rows, struct pi_diag *diag);
+/* Ends the shell (a hang-up; nothing it ran in the foreground lingers) and
+ * frees t. Returns the shell's exit status when it had ended by itself,
+ * else -1. NULL is fine. */
+int pi_apply_term_close(struct pi_backend *b, struct pi_tty *t);
+/*
+ * Relays a user's own terminal to t (`shell`): what in_fd gives goes to
+ * the session, what the session writes goes to out_fd, until the session
+ * ends (0) or in_fd does (0). Whenever *winch changes (a SIGWINCH handler
+ * counts; may be NULL) the session takes out_fd's size (TIOCGWINSZ); once
+ * *cancel is set (SIGHUP, SIGTERM; may be NULL) it returns -ECANCELED. The
+ * caller puts the terminal in raw mode and closes t after. 0 or -errno.
+ */
+int pi_apply_term_relay(struct pi_backend *b, struct pi_tty *t, int in_fd, int out_fd, volatile int *winch,
+			volatile int *cancel);
+
 /* ---- the looking glass (lg.c) ---- */
 /* One candidate route at a router, explained (render's pi_rib_why and pi_rib_large_meaning). */
 struct pi_lg_route {

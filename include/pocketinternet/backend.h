@@ -27,6 +27,7 @@
 #include "util.h"
 
 struct pi_backend;
+struct pi_tty;
 
 struct pi_kv {
 	const char *key, *value;
@@ -133,10 +134,35 @@ struct pi_backend_ops {
 	int (*exec_stream)(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
 			   size_t argc, const struct pi_exec_opts *opts, int in_fd, pi_exec_out_fn out, void *ctx,
 			   int *exit_code, volatile int *cancel, struct pi_diag *diag);
-	/* Runs argv with the caller's terminal; stdin/stdout must be a tty. */
-	int (*exec_tty)(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
-			size_t argc, int *exit_code, struct pi_diag *diag);
+	/*
+	 * Runs argv in the node on a terminal of its own (cols x rows, with
+	 * TERM=xterm-256color) and returns the session: pi_tty_fd(*out) carries
+	 * the raw terminal bytes both ways (what the program writes, what a
+	 * user types); its end of file means the program ended. Not the
+	 * caller's terminal: `shell` relays its own to it, the web server a
+	 * WebSocket. -ESRCH when the node is stopped, -ENOENT when absent.
+	 */
+	int (*tty_open)(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+			size_t argc, unsigned cols, unsigned rows, struct pi_tty **out, struct pi_diag *diag);
+	/* Tells the program its terminal is now cols x rows (SIGWINCH in the node). */
+	int (*tty_resize)(struct pi_backend *b, struct pi_tty *t, unsigned cols, unsigned rows, struct pi_diag *diag);
+	/*
+	 * Ends the session and frees t (NULL is fine): a program still running
+	 * gets SIGHUP, as when a terminal hangs up, then SIGKILL if it has not
+	 * gone within a second, so nothing it started lingers in the node.
+	 * Returns the program's exit status (128+N for signal N) when it had
+	 * ended by itself (its fd was at end of file), else -1.
+	 */
+	int (*tty_close)(struct pi_backend *b, struct pi_tty *t);
 };
+
+/* A terminal session of tty_open; each backend has its own behind this. */
+struct pi_tty {
+	int fd; /* owned: closed by tty_close only */
+};
+/* The session's socket: nonblocking, close-on-exec, raw terminal bytes both
+ * ways. Valid until tty_close. */
+int pi_tty_fd(const struct pi_tty *t);
 
 struct pi_backend {
 	const struct pi_backend_ops *ops;
@@ -161,6 +187,11 @@ void pi_backend_close(struct pi_backend *b);
  * $POCKETINTERNET_FAKE_NODES ("lab/node,...") seeds running nodes at open.
  * Its exec_stream writes argv as one line, then copies in_fd (like cat)
  * until its end or a cancel (status 130, as SIGINT would give).
+ * Its tty_open gives one end of a socketpair whose other end a thread
+ * serves: every byte written comes back (a terminal's echo), a resize
+ * writes "resize COLSxROWS\r\n", and a ^D (0x04) ends the "program" with
+ * status 0 (end of file on the fd). Logged: "tty_open NODE ARGV... COLSxROWS",
+ * "tty_resize NODE COLSxROWS", "tty_close NODE".
  */
 struct pi_fake_backend {
 	const char *fail_op;

@@ -56,6 +56,8 @@ int pi_apply_node_pid(struct pi_backend *b, const struct pi_plan *plan, uint32_t
 bool pi_apply_students_file(const struct pi_plan *plan, uint32_t node, const char *path);
 struct pi_render_set;
 void pi_apply_keep_students_files(const struct pi_plan *plan, uint32_t node, int nfd, struct pi_render_set *set);
+/* "lab L has no node 'name'" with the near matches (term.c): -ENOENT. */
+int pi_apply_unknown_node(const struct pi_plan *plan, const char *node, struct pi_diag *diag);
 
 /* link.c */
 void pi_apply_port_name(const struct pi_plan *p, uint32_t iface, char buf[PI_IFNAMSIZ]);

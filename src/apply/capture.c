@@ -30,7 +30,7 @@
 #include "pocketinternet/netlink.h"
 #include "pocketinternet/pcapng.h"
 
-#define POLL_SLICE_MS 250 /* how soon a cancel is seen even with no packets */
+#define POLL_SLICE_MS 100 /* how soon a cancel is seen even with no packets (a job stops within it) */
 #define BATCH 64          /* packets read per socket per round, then merged by time */
 #define RCVBUF (8 << 20)
 

@@ -281,8 +281,9 @@ int pi_cmd_shell(struct pi_cli *cli, int argc, char **argv);
 #define PI_SHELL_USAGE \
 	"usage: pocketinternet [-c LAB.yml | --lab NAME] shell NODE\n" \
 	"\n" \
-	"Opens an interactive bash in NODE, with a terminal. Without -c or --lab:\n" \
-	"the lab that runs, when exactly one does.\n"
+	"Opens an interactive login shell (bash) in NODE on a terminal of its own\n" \
+	"that follows this one's size, and exits with the shell's status. Without\n" \
+	"-c or --lab: the lab that runs, when exactly one does.\n"
 int pi_cmd_labs(struct pi_cli *cli, int argc, char **argv);
 #define PI_LABS_USAGE \
 	"usage: pocketinternet labs [--format text|json]\n" \

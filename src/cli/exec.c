@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 #include "cli.h"
 #include "pocketinternet/apply.h"
@@ -109,6 +111,48 @@ int pi_cmd_exec(struct pi_cli *cli, int argc, char **argv)
 	return rc;
 }
 
+static volatile int winched, hung_up;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winched++;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	hung_up = 1;
+}
+
+/* The user's terminal in raw mode, relayed to t until the shell ends; then
+ * the terminal as it was. Returns the shell's exit status, or PI_EXIT_FAIL. */
+static int shell_session(struct pi_backend *b, struct pi_tty *t)
+{
+	struct termios saved;
+	bool raw = false;
+	if (tcgetattr(0, &saved) == 0) {
+		struct termios r = saved;
+		cfmakeraw(&r);
+		raw = tcsetattr(0, TCSANOW, &r) == 0;
+	}
+	/* A hang-up or kill of this command still ends the node's shell (close). */
+	struct sigaction sa = { .sa_handler = on_winch }, hup = { .sa_handler = on_hangup }, old[3];
+	sigaction(SIGWINCH, &sa, &old[0]);
+	sigaction(SIGHUP, &hup, &old[1]);
+	sigaction(SIGTERM, &hup, &old[2]);
+	int rc = pi_apply_term_relay(b, t, 0, 1, &winched, &hung_up);
+	sigaction(SIGWINCH, &old[0], NULL);
+	sigaction(SIGHUP, &old[1], NULL);
+	sigaction(SIGTERM, &old[2], NULL);
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	int status = pi_apply_term_close(b, t);
+	if (rc && rc != -ECANCELED)
+		fprintf(stderr, "pocketinternet shell: %s\n", strerror(-rc));
+	return rc || status < 0 ? PI_EXIT_FAIL : status;
+}
+
 int pi_cmd_shell(struct pi_cli *cli, int argc, char **argv)
 {
 	int c;
@@ -120,24 +164,29 @@ int pi_cmd_shell(struct pi_cli *cli, int argc, char **argv)
 		fprintf(stderr, "pocketinternet shell: needs a terminal; use 'pocketinternet exec NODE -- CMD' in scripts\n");
 		return PI_EXIT_USAGE;
 	}
-	char lab[128];
 	struct pi_backend b;
-	int rc = open_lab(cli, &b, lab, sizeof(lab));
+	int rc = pi_cli_backend(&b);
 	if (rc)
 		return rc;
+	struct pi_lab *lab = NULL;
+	struct pi_plan *plan = NULL;
+	if ((rc = pi_cli_current_plan(cli, &b, &lab, &plan)))
+		goto out;
+	struct winsize ws = { .ws_col = 80, .ws_row = 24 };
+	if (ioctl(1, TIOCGWINSZ, &ws) || !ws.ws_col || !ws.ws_row)
+		ws = (struct winsize){ .ws_col = 80, .ws_row = 24 };
 	struct pi_diag diag;
 	pi_diag_init(&diag);
-	static const char *const sh[] = { "/bin/bash", "-l" };
-	int exit_code = 0;
-	rc = b.ops->exec_tty(&b, lab, argv[optind], sh, 2, &exit_code, &diag);
-	if (rc) {
-		pi_diag_print(&diag, stderr);
-		node_hint(rc, lab, argv[optind]);
-		rc = PI_EXIT_FAIL;
-	} else {
-		rc = exit_code;
-	}
+	struct pi_tty *t = NULL;
+	int orc = pi_apply_term_open(&b, plan, argv[optind], ws.ws_col, ws.ws_row, &t, &diag);
+	pi_diag_print(&diag, stderr);
 	pi_diag_free(&diag);
+	rc = orc == -ENOENT && pi_plan_node_by_name(plan, argv[optind]) == PI_NONE ? PI_EXIT_USAGE
+	     : orc ? PI_EXIT_FAIL
+		   : shell_session(&b, t);
+out:
+	pi_plan_free(plan);
+	pi_lab_free(lab);
 	pi_backend_close(&b);
 	return rc;
 }

@@ -24,6 +24,11 @@ void pi_exec_result_free(struct pi_exec_result *r)
 	pi_buf_free(&r->err);
 }
 
+int pi_tty_fd(const struct pi_tty *t)
+{
+	return t->fd;
+}
+
 const struct pi_backend_ops *pi_backend_find(const char *name)
 {
 	static const struct pi_backend_ops *const all[] = { &pi_backend_docker, &pi_backend_fake };
@@ -240,16 +245,27 @@ static int d_exec_stream(struct pi_backend *b, const char *lab, const char *node
 	return pi_docker_exec_stream(b->priv, name, argv, argc, opts, in_fd, out, ctx, exit_code, cancel, diag);
 }
 
-static int d_exec_tty(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
-		      size_t argc, int *exit_code, struct pi_diag *diag)
+static int d_tty_open(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+		      size_t argc, unsigned cols, unsigned rows, struct pi_tty **out, struct pi_diag *diag)
 {
 	char name[256];
 	cname(lab, node, name, sizeof(name));
-	return pi_docker_exec_tty(b->priv, name, argv, argc, exit_code, diag);
+	return pi_docker_tty_open(b->priv, name, argv, argc, cols, rows, out, diag);
+}
+
+static int d_tty_resize(struct pi_backend *b, struct pi_tty *t, unsigned cols, unsigned rows, struct pi_diag *diag)
+{
+	return pi_docker_tty_resize(b->priv, t, cols, rows, diag);
+}
+
+static int d_tty_close(struct pi_backend *b, struct pi_tty *t)
+{
+	return pi_docker_tty_close(b->priv, t);
 }
 
 const struct pi_backend_ops pi_backend_docker = {
 	.name = "docker", .host_kernel = true, .open = d_open, .close = d_close, .prepare = d_prepare, .preflight = d_preflight, .list = d_list,
 	.create = d_create, .start = d_start, .inspect = d_inspect, .stop = d_stop, .remove = d_remove,
-	.exec = d_exec, .exec_stream = d_exec_stream, .exec_tty = d_exec_tty,
+	.exec = d_exec, .exec_stream = d_exec_stream,
+	.tty_open = d_tty_open, .tty_resize = d_tty_resize, .tty_close = d_tty_close,
 };

@@ -278,12 +278,13 @@ int pi_image_ensure(struct pi_docker *d, pi_image_progress_fn progress, void *ct
 int pi_image_find_mirror(const char *etc_apt, char *buf, size_t len);
 
 /*
- * Interactive exec with a terminal (pocketinternet shell): the engine
- * hijacks the connection and the user's terminal is relayed raw until the
- * program exits; *exit_code receives its status. stdin/stdout must be a tty.
+ * A terminal session in a container: the backend table's tty_open,
+ * tty_resize and tty_close (see backend.h) on a container (docker_tty.c).
  */
-int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
-		       int *exit_code, struct pi_diag *diag);
+int pi_docker_tty_open(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
+		       unsigned cols, unsigned rows, struct pi_tty **out, struct pi_diag *diag);
+int pi_docker_tty_resize(struct pi_docker *d, struct pi_tty *t, unsigned cols, unsigned rows, struct pi_diag *diag);
+int pi_docker_tty_close(struct pi_docker *d, struct pi_tty *t);
 
 /*
  * exec with streamed output, stdin passed through and cancel: the backend

@@ -131,6 +131,18 @@ void pi_jsonlines_feed(struct pi_jsonlines *jl, const char *p, size_t n);
 void pi_jsonlines_finish(struct pi_jsonlines *jl);
 void pi_jsonlines_free(struct pi_jsonlines *jl);
 
+/* ---- exec on a hijacked connection (docker_stream.c, docker_tty.c) ---- */
+/* A blocking, close-on-exec connection to the engine's unix socket, for a
+ * request whose connection the engine hijacks. */
+int pi_docker_connect_raw(struct pi_docker *d, int *fd, struct pi_diag *diag);
+/* GET /exec/{eid}/json: running, pid (host namespace), exit code (-1 unknown). */
+int pi_docker_exec_state(struct pi_docker *d, const char *eid, bool *running, int *pid, int *code);
+/* Sends sig to exec eid in container: kill(2) of its host pid, else (not
+ * allowed: not root) the node's own kill on the pid as the node sees it.
+ * -EAGAIN when it has not started yet, -ESRCH when it has ended. The
+ * Engine API itself cannot signal an exec. */
+int pi_docker_exec_kill(struct pi_docker *d, const char *container, const char *eid, int sig);
+
 /* ---- tar (ustar) writer for small build contexts ---- */
 void pi_tar_add_file(struct pi_buf *tar, const char *name, const void *data, size_t len, unsigned mode);
 void pi_tar_finish(struct pi_buf *tar);

@@ -69,8 +69,7 @@ static int to_caller(void *ctx, int stream, const char *p, size_t n)
 	return r->out(r->ctx, stream == 1 ? PI_EXEC_STDOUT : PI_EXEC_STDERR, p, n);
 }
 
-/* A connection to the engine's socket, blocking. */
-static int stream_connect(struct pi_docker *d, int *fd, struct pi_diag *diag)
+int pi_docker_connect_raw(struct pi_docker *d, int *fd, struct pi_diag *diag)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = pi_docker_socket(d);
@@ -183,13 +182,12 @@ static int stream_start(struct stream_run *r, struct pi_buf *head, size_t *off, 
 	return pi_docker_status_error(status, head->data + end, what, diag);
 }
 
-/* GET /exec/{eid}/json: running, pid (host namespace), exit code (-1 unknown). */
-static int exec_state(struct stream_run *r, bool *running, int *pid, int *code)
+int pi_docker_exec_state(struct pi_docker *d, const char *eid, bool *running, int *pid, int *code)
 {
 	char path[256];
-	snprintf(path, sizeof(path), "/v" PI_DOCKER_API "/exec/%s/json", r->eid);
+	snprintf(path, sizeof(path), "/v" PI_DOCKER_API "/exec/%s/json", eid);
 	json_t *j = NULL;
-	int rc = pi_docker_call(r->d, "GET", path, NULL, &j, "reading the command's state", NULL);
+	int rc = pi_docker_call(d, "GET", path, NULL, &j, "reading the command's state", NULL);
 	if (rc)
 		return rc;
 	*running = json_is_true(json_object_get(j, "Running"));
@@ -198,6 +196,11 @@ static int exec_state(struct stream_run *r, bool *running, int *pid, int *code)
 	*code = json_is_integer(ec) ? (int)json_integer_value(ec) : -1;
 	json_decref(j);
 	return 0;
+}
+
+static int exec_state(struct stream_run *r, bool *running, int *pid, int *code)
+{
+	return pi_docker_exec_state(r->d, r->eid, running, pid, code);
 }
 
 /* The pid as the node sees it: the last NSpid of /proc/<pid>/status. */
@@ -218,13 +221,11 @@ static int ns_pid(int pid)
 	return inner;
 }
 
-/* Sends sig to the command: kill(2) from the host, else the node's own kill.
- * -EAGAIN when it has not started yet, -ESRCH when it has ended. */
-static int stream_signal(struct stream_run *r, int sig)
+int pi_docker_exec_kill(struct pi_docker *d, const char *container, const char *eid, int sig)
 {
 	bool running;
 	int pid, code;
-	int rc = exec_state(r, &running, &pid, &code);
+	int rc = pi_docker_exec_state(d, eid, &running, &pid, &code);
 	if (rc)
 		return rc;
 	if (!running)
@@ -240,15 +241,21 @@ static int stream_signal(struct stream_run *r, int sig)
 		return -EPERM;
 	char num[16], sname[8];
 	snprintf(num, sizeof(num), "%d", inner);
-	snprintf(sname, sizeof(sname), "%s", sig == SIGINT ? "INT" : sig == SIGTERM ? "TERM" : "KILL");
+	snprintf(sname, sizeof(sname), "%s",
+		 sig == SIGINT ? "INT" : sig == SIGTERM ? "TERM" : sig == SIGHUP ? "HUP" : "KILL");
 	const char *const argv[] = { "sh", "-c", "kill -s \"$1\" \"$2\"", "kill", sname, num };
 	struct pi_exec_result res;
 	pi_exec_result_init(&res);
-	rc = pi_docker_exec(r->d, r->container, argv, 6, NULL, &res, NULL);
+	rc = pi_docker_exec(d, container, argv, 6, NULL, &res, NULL);
 	if (!rc && res.exit_code != 0)
 		rc = -EPERM;
 	pi_exec_result_free(&res);
 	return rc;
+}
+
+static int stream_signal(struct stream_run *r, int sig)
+{
+	return pi_docker_exec_kill(r->d, r->container, r->eid, sig);
 }
 
 /* Acts on a raised cancel or a passed deadline. 0 to go on relaying. */
@@ -401,7 +408,7 @@ int pi_docker_exec_stream(struct pi_docker *d, const char *container, const char
 	snprintf(what, sizeof(what), "cannot run %s in container %s", argv[0], container);
 	int rc = stream_create(&r, argv, argc, opts, what, diag);
 	if (!rc)
-		rc = stream_connect(d, &r.sock, diag);
+		rc = pi_docker_connect_raw(d, &r.sock, diag);
 	if (!rc)
 		rc = stream_session(&r, exit_code, what, diag);
 	if (r.sock >= 0)

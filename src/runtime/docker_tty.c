@@ -1,234 +1,243 @@
 /*
- * docker_tty: an interactive exec with a terminal (`pocketinternet shell`).
- * The engine hijacks the HTTP connection of POST /exec/{id}/start: after its
- * "101 UPGRADED" reply the socket carries raw terminal bytes both ways.
- * libcurl's CONNECT_ONLY gives us that socket; we speak the one request
- * ourselves and then relay between the user's terminal and the engine.
+ * docker_tty: a terminal session in a container (the backend table's
+ * tty_open / tty_resize / tty_close), for `pocketinternet shell` and the
+ * web terminal. The exec is created with Tty and stdin attached; POST
+ * /exec/{id}/start is sent by hand on our own unix socket with "Upgrade:
+ * tcp", and after the engine's "101 UPGRADED" that socket carries the raw
+ * terminal bytes both ways. The reply head is read byte by byte so that no
+ * terminal byte is taken with it: the socket then goes to the caller as is.
+ *
+ * Closing the socket does not end the program: with a terminal the engine
+ * keeps the exec's stdin open. So close hangs up as a terminal would: it
+ * sends the exec's process SIGHUP (pi_docker_exec_kill: kill(2) of its
+ * host pid, else the node's kill), then SIGKILL if it has not gone within
+ * a second.
  */
-#include <curl/curl.h>
 #include <errno.h>
-#include <jansson.h>
+#include <stdarg.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "docker_internal.h"
+#include "pocketinternet/log.h"
 
-static volatile sig_atomic_t winch;
-
-static void on_winch(int sig)
+/* diag may be NULL. */
+static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...) PI_PRINTF(3, 4);
+static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...)
 {
-	(void)sig;
-	winch = 1;
-}
-
-static void resize(struct pi_docker *d, const char *eid)
-{
-	struct winsize ws;
-	if (ioctl(1, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+	if (!diag)
 		return;
-	char path[256];
-	snprintf(path, sizeof(path), "/v" PI_DOCKER_API "/exec/%s/resize?h=%u&w=%u", eid, ws.ws_row, ws.ws_col);
-	pi_docker_call(d, "POST", path, NULL, NULL, "resizing the terminal", NULL);
+	va_list ap;
+	va_start(ap, fmt);
+	pi_diag_vadd(diag, (struct pi_pos){ 0 }, hint, fmt, ap);
+	va_end(ap);
 }
 
-static int send_all(CURL *c, const char *p, size_t n)
+struct docker_tty {
+	struct pi_tty base;
+	char container[256];
+	char eid[PI_DOCKER_ID_LEN];
+};
+
+static void sleep_ms(long ms)
 {
-	while (n) {
-		size_t sent = 0;
-		CURLcode cc = curl_easy_send(c, p, n, &sent);
-		if (cc == CURLE_AGAIN) {
-			curl_socket_t fd;
-			curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd);
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			poll(&pf, 1, 1000);
-			continue;
-		}
-		if (cc != CURLE_OK)
-			return -EIO;
-		p += sent;
-		n -= sent;
-	}
-	return 0;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
 }
 
-/* Relays until the engine closes the stream (the shell exited). */
-static int relay(struct pi_docker *d, CURL *c, const char *eid, const char *pending, size_t n_pending)
-{
-	curl_socket_t sock;
-	curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sock);
-	if (n_pending)
-		(void)!write(1, pending, n_pending);
-	char buf[16384];
-	for (;;) {
-		if (winch) {
-			winch = 0;
-			resize(d, eid);
-		}
-		struct pollfd pf[2] = { { .fd = 0, .events = POLLIN }, { .fd = sock, .events = POLLIN } };
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (pf[1].revents) {
-			size_t got = 0;
-			CURLcode cc = curl_easy_recv(c, buf, sizeof(buf), &got);
-			if (cc == CURLE_AGAIN)
-				continue;
-			if (cc != CURLE_OK || got == 0)
-				return 0;
-			if (write(1, buf, got) < 0)
-				return -errno;
-		}
-		if (pf[0].revents) {
-			ssize_t r = read(0, buf, sizeof(buf));
-			if (r <= 0)
-				return 0;
-			if (send_all(c, buf, (size_t)r))
-				return 0;
-		}
-	}
-}
-
-/* Creates the exec instance with a terminal and stdin attached; eid gets its id. */
-static int tty_exec_create(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
-			   char eid[PI_DOCKER_ID_LEN], struct pi_diag *diag)
+/* Creates the exec instance with a terminal and stdin attached. */
+static int tty_create(struct pi_docker *d, struct docker_tty *t, const char *const *argv, size_t argc,
+		      struct pi_diag *diag)
 {
 	static const char *const env[] = { "TERM=xterm-256color" };
 	struct pi_exec_opts o = { .env = env, .n_env = 1 };
 	json_t *body = pi_docker_exec_json(argv, argc, &o);
 	json_object_set_new(body, "AttachStdin", json_true());
 	json_object_set_new(body, "Tty", json_true());
-	struct pi_buf path;
-	pi_buf_init(&path);
-	pi_buf_printf(&path, "/v" PI_DOCKER_API "/containers/");
-	pi_url_escape(&path, container);
-	pi_buf_puts(&path, "/exec");
-	json_t *resp = NULL;
-	int rc = pi_docker_call(d, "POST", pi_buf_str(&path), body, &resp, "creating the shell", diag);
+	json_t *j = NULL;
+	struct pi_docker_at at = { "POST", "/containers/", t->container, "/exec", false, body, 0 };
+	int rc = pi_docker_call_at(d, &at, &j, diag, "cannot open a terminal in container %s", t->container);
+	if (!rc)
+		pi_json_copy(j, "Id", t->eid, PI_DOCKER_ID_LEN);
+	json_decref(j);
 	json_decref(body);
-	pi_buf_free(&path);
-	if (rc)
-		return rc;
-	pi_json_copy(resp, "Id", eid, PI_DOCKER_ID_LEN);
-	json_decref(resp);
+	return rc;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }
 
-/* Reads the reply head: "HTTP/1.1 101 UPGRADED" ... blank line. Returns where
- * the blank line starts in head, or NULL if the stream ended before it. */
-static char *read_reply_head(CURL *c, struct pi_buf *head)
+/* Reads the reply head one byte at a time (nothing past it is taken), and
+ * want more bytes after it (an error's body). 0, or -EIO when it ended. */
+static int read_exact_head(int fd, struct pi_buf *b)
 {
-	char *end = NULL;
-	while (!end) {
-		char chunk[1024];
-		size_t got = 0;
-		CURLcode cc = curl_easy_recv(c, chunk, sizeof(chunk), &got);
-		if (cc == CURLE_AGAIN) {
-			curl_socket_t fd;
-			curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd);
-			struct pollfd pf = { .fd = fd, .events = POLLIN };
-			poll(&pf, 1, 5000);
+	size_t want = 0;
+	const char *e = NULL;
+	while (!e || b->len < want) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 30000) <= 0)
+			return -EIO;
+		char c;
+		ssize_t got = read(fd, &c, 1);
+		if (got < 0 && errno == EINTR)
 			continue;
+		if (got <= 0)
+			return e ? 0 : -EIO;
+		pi_buf_putc(b, c);
+		if (!e && b->len >= 4 && memcmp(b->data + b->len - 4, "\r\n\r\n", 4) == 0) {
+			e = b->data + b->len;
+			const char *cl = strstr(b->data, "Content-Length:");
+			bool ok = strncmp(b->data, "HTTP/1.1 101", 12) == 0 || strncmp(b->data, "HTTP/1.1 200", 12) == 0;
+			if (ok)
+				return 0; /* the terminal's bytes follow: leave them on the socket */
+			want = b->len + (cl ? strtoul(cl + 15, NULL, 10) : 0);
 		}
-		if (cc != CURLE_OK || got == 0)
-			break;
-		pi_buf_write(head, chunk, got);
-		end = strstr(head->data, "\r\n\r\n");
 	}
-	return end;
+	return 0;
 }
 
-/* Sends POST /exec/{eid}/start and reads the reply head into head; *off is
- * where the terminal bytes that came with it begin. */
-static int tty_start(CURL *c, const char *eid, struct pi_buf *head, size_t *off, struct pi_diag *diag)
+/* Sends the start request; 0 when the socket now carries the terminal. */
+static int tty_start(struct pi_docker *d, struct docker_tty *t, struct pi_diag *diag)
 {
-	static const char start_body[] = "{\"Detach\":false,\"Tty\":true}";
-	char req[512];
-	int rc;
+	static const char body[] = "{\"Detach\":false,\"Tty\":true}";
+	char req[512], what[320];
+	snprintf(what, sizeof(what), "cannot open a terminal in container %s", t->container);
 	int n = snprintf(req, sizeof(req),
 			 "POST /v" PI_DOCKER_API "/exec/%s/start HTTP/1.1\r\nHost: docker\r\n"
 			 "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
 			 "Content-Length: %zu\r\n\r\n%s",
-			 eid, sizeof(start_body) - 1, start_body);
-	if ((rc = send_all(c, req, (size_t)n)))
-		return rc;
-	char *end = read_reply_head(c, head);
-	if (!end || (strncmp(head->data, "HTTP/1.1 101", 12) && strncmp(head->data, "HTTP/1.1 200", 12))) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "the engine refused the shell: %.120s",
-			    head->data ? head->data : "(no reply)");
-		return -EIO;
+			 t->eid, sizeof(body) - 1, body);
+	struct pi_buf head;
+	pi_buf_init(&head);
+	int rc = send_all(t->base.fd, req, (size_t)n);
+	if (!rc)
+		rc = read_exact_head(t->base.fd, &head);
+	if (rc) {
+		note(diag, "check the engine with `pocketinternet status`",
+			    "%s: the engine closed the connection", what);
+	} else if (strncmp(pi_buf_str(&head), "HTTP/1.1 101", 12) && strncmp(head.data, "HTTP/1.1 200", 12)) {
+		const char *end = strstr(head.data, "\r\n\r\n");
+		long status = strtol(head.data + (head.len > 9 ? 9 : head.len), NULL, 10);
+		rc = pi_docker_status_error(status, end ? end + 4 : "", what, diag);
 	}
-	*off = (size_t)(end + 4 - head->data);
+	pi_buf_free(&head);
+	return rc;
+}
+
+/* POST /exec/{id}/resize; the engine refuses until the process runs. */
+static int tty_resize_once(struct pi_docker *d, const struct docker_tty *t, unsigned cols, unsigned rows,
+			   struct pi_diag *diag)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/v" PI_DOCKER_API "/exec/%s/resize?h=%u&w=%u", t->eid, rows, cols);
+	return pi_docker_call(d, "POST", path, NULL, NULL, "resizing the terminal", diag);
+}
+
+int pi_docker_tty_resize(struct pi_docker *d, struct pi_tty *tty, unsigned cols, unsigned rows, struct pi_diag *diag)
+{
+	if (cols == 0 || rows == 0 || cols > 4096 || rows > 4096) {
+		note(diag, NULL, "terminal size %ux%u is out of range (1..4096)", cols, rows);
+		return -EINVAL;
+	}
+	return tty_resize_once(d, (struct docker_tty *)tty, cols, rows, diag);
+}
+
+int pi_docker_tty_open(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
+		       unsigned cols, unsigned rows, struct pi_tty **out, struct pi_diag *diag)
+{
+	*out = NULL;
+	if (argc == 0) {
+		note(diag, NULL, "terminal in %s: empty command", container);
+		return -EINVAL;
+	}
+	struct docker_tty *t = pi_xcalloc(1, sizeof(*t));
+	t->base.fd = -1;
+	snprintf(t->container, sizeof(t->container), "%s", container);
+	int rc = tty_create(d, t, argv, argc, diag);
+	if (!rc)
+		rc = pi_docker_connect_raw(d, &t->base.fd, diag);
+	if (!rc)
+		rc = tty_start(d, t, diag);
+	if (rc) {
+		if (t->base.fd >= 0)
+			close(t->base.fd);
+		free(t);
+		return rc;
+	}
+	fcntl(t->base.fd, F_SETFL, fcntl(t->base.fd, F_GETFL) | O_NONBLOCK);
+	/* As docker's own client does: a few tries while the process starts. */
+	for (int i = 0; i < 10 && cols && rows; i++) {
+		if (tty_resize_once(d, t, cols, rows, NULL) == 0)
+			break;
+		sleep_ms(10L * (i + 1));
+	}
+	*out = &t->base;
 	return 0;
 }
 
-/* Puts the user's terminal in raw mode and follows its size while relaying,
- * then restores both. */
-static int tty_session(struct pi_docker *d, CURL *c, const char *eid, const char *pending, size_t n_pending)
+/* The exit status once the engine has it (it may trail the stream's end), or -1. */
+static int tty_exit_status(struct pi_docker *d, const struct docker_tty *t)
 {
-	struct termios saved;
-	bool raw = false;
-	if (tcgetattr(0, &saved) == 0) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		raw = tcsetattr(0, TCSANOW, &t) == 0;
+	for (int i = 0; i < 30; i++) {
+		bool running;
+		int pid, code;
+		if (pi_docker_exec_state(d, t->eid, &running, &pid, &code))
+			return -1;
+		if (!running && code >= 0)
+			return code;
+		sleep_ms(100);
 	}
-	struct sigaction sa = { .sa_handler = on_winch };
-	sigaction(SIGWINCH, &sa, NULL);
-	resize(d, eid);
-	int rc = relay(d, c, eid, pending, n_pending);
-	signal(SIGWINCH, SIG_DFL);
-	if (raw)
-		tcsetattr(0, TCSANOW, &saved);
-	return rc;
+	return -1;
 }
 
-/* The exit status of the shell; *exit_code is left alone if the engine does not say. */
-static void tty_exit_code(struct pi_docker *d, const char *eid, int *exit_code)
+/* SIGHUP, as a terminal hanging up; SIGKILL when it is still there after a second. */
+static void tty_hang_up(struct pi_docker *d, const struct docker_tty *t)
 {
-	char ipath[256];
-	snprintf(ipath, sizeof(ipath), "/v" PI_DOCKER_API "/exec/%s/json", eid);
-	json_t *info = NULL;
-	if (pi_docker_call(d, "GET", ipath, NULL, &info, "reading the shell's exit status", NULL) == 0) {
-		*exit_code = (int)json_integer_value(json_object_get(info, "ExitCode"));
-		json_decref(info);
+	int rc = -EAGAIN;
+	for (int i = 0; i < 10 && rc == -EAGAIN; i++)
+		if ((rc = pi_docker_exec_kill(d, t->container, t->eid, SIGHUP)) == -EAGAIN)
+			sleep_ms(50);
+	for (int i = 0; rc == 0 && i < 20; i++) {
+		bool running;
+		int pid, code;
+		if (pi_docker_exec_state(d, t->eid, &running, &pid, &code) || !running)
+			return;
+		sleep_ms(50);
 	}
+	if (rc == 0)
+		rc = pi_docker_exec_kill(d, t->container, t->eid, SIGKILL);
+	if (rc && rc != -ESRCH)
+		pi_log_warn("docker", "the terminal's program in %s may still run: %s", t->container, strerror(-rc));
 }
 
-int pi_docker_exec_tty(struct pi_docker *d, const char *container, const char *const *argv, size_t argc,
-		       int *exit_code, struct pi_diag *diag)
+int pi_docker_tty_close(struct pi_docker *d, struct pi_tty *tty)
 {
-	char eid[PI_DOCKER_ID_LEN];
-	int rc = tty_exec_create(d, container, argv, argc, eid, diag);
-	if (rc)
-		return rc;
-
-	CURL *c = curl_easy_init();
-	if (!c)
-		return -ENOMEM;
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, pi_docker_socket(d));
-	curl_easy_setopt(c, CURLOPT_URL, "http://localhost/");
-	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-	if (curl_easy_perform(c) != CURLE_OK) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, "is dockerd running?", "cannot connect to %s", pi_docker_socket(d));
-		curl_easy_cleanup(c);
-		return -ECONNREFUSED;
-	}
-	struct pi_buf head;
-	size_t off = 0;
-	pi_buf_init(&head);
-	rc = tty_start(c, eid, &head, &off, diag);
-	if (!rc) {
-		rc = tty_session(d, c, eid, head.data + off, head.len - off);
-		tty_exit_code(d, eid, exit_code);
-	}
-	pi_buf_free(&head);
-	curl_easy_cleanup(c);
-	return rc;
+	if (!tty)
+		return -1;
+	struct docker_tty *t = (struct docker_tty *)tty;
+	char c;
+	bool ended = recv(t->base.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	close(t->base.fd);
+	int status = ended ? tty_exit_status(d, t) : -1;
+	if (status < 0)
+		tty_hang_up(d, t);
+	free(t);
+	return status;
 }

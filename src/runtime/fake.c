@@ -4,6 +4,7 @@
  * or Docker. Tests read the call log and make one operation fail on cue.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "pocketinternet/backend.h"
 
@@ -72,7 +74,8 @@ static int f_call(struct pi_fake_backend *f, const char *op, const char *node, s
 		f->fail_after--;
 		return 0;
 	}
-	pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "fake %s of %s fails as asked", op, node ? node : "-");
+	if (diag)
+		pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "fake %s of %s fails as asked", op, node ? node : "-");
 	return -(f->fail_errno ? f->fail_errno : EIO);
 }
 
@@ -274,17 +277,138 @@ static int f_exec_stream(struct pi_backend *b, const char *lab, const char *node
 	return rc;
 }
 
-static int f_exec_tty(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
-		      size_t argc, int *exit_code, struct pi_diag *diag)
+/* ---- tty: a socketpair whose far end a thread serves ---- */
+
+struct fake_tty {
+	struct pi_tty base;
+	int peer;              /* the "program's" end */
+	pthread_t th;
+	pthread_mutex_t wlock; /* writes to peer: the echo and resize notes */
+	char node[128];
+	int status;            /* 0 once ^D ended it; -1 while it runs */
+};
+
+static void peer_send(struct fake_tty *t, const char *p, size_t n)
 {
-	(void)argv;
-	(void)argc;
-	*exit_code = 0;
-	return f_node_op(b, "exec_tty", lab, node, NULL, diag);
+	pthread_mutex_lock(&t->wlock);
+	while (n) {
+		ssize_t w = send(t->peer, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* the caller's end is closed */
+		p += w;
+		n -= (size_t)w;
+	}
+	pthread_mutex_unlock(&t->wlock);
+}
+
+/* Echoes until the caller's end closes or a ^D ends the "program". */
+static void *fake_tty_main(void *arg)
+{
+	struct fake_tty *t = arg;
+	char buf[4096];
+	for (;;) {
+		ssize_t got = read(t->peer, buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return NULL;
+		char *eot = memchr(buf, 0x04, (size_t)got);
+		peer_send(t, buf, eot ? (size_t)(eot - buf) : (size_t)got);
+		if (eot) {
+			pthread_mutex_lock(&t->wlock);
+			t->status = 0;
+			shutdown(t->peer, SHUT_WR); /* end of file at the caller */
+			pthread_mutex_unlock(&t->wlock);
+			return NULL;
+		}
+	}
+}
+
+static int f_tty_open(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+		      size_t argc, unsigned cols, unsigned rows, struct pi_tty **out, struct pi_diag *diag)
+{
+	*out = NULL;
+	struct pi_buf what;
+	pi_buf_init(&what);
+	pi_buf_puts(&what, node);
+	for (size_t i = 0; i < argc; i++)
+		pi_buf_printf(&what, " %s", argv[i]);
+	pi_buf_printf(&what, " %ux%u", cols, rows);
+	struct pi_fake_backend *f = b->priv;
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, "tty_open", pi_buf_str(&what), diag);
+	struct pi_node_state *s = rc ? NULL : f_find(f, lab, node);
+	if (!rc && (!s || !s->running)) {
+		if (diag)
+			pi_diag_add(diag, (struct pi_pos){ 0 }, NULL, "fake node %s is %s", node,
+				    s ? "stopped" : "absent");
+		rc = s ? -ESRCH : -ENOENT;
+	}
+	pthread_mutex_unlock(&f->lock);
+	pi_buf_free(&what);
+	if (rc)
+		return rc;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	struct fake_tty *t = pi_xcalloc(1, sizeof(*t));
+	t->base.fd = sv[0];
+	t->peer = sv[1];
+	t->status = -1;
+	snprintf(t->node, sizeof(t->node), "%s", node);
+	pthread_mutex_init(&t->wlock, NULL);
+	if ((rc = pthread_create(&t->th, NULL, fake_tty_main, t))) {
+		close(sv[0]);
+		close(sv[1]);
+		pthread_mutex_destroy(&t->wlock);
+		free(t);
+		return -rc;
+	}
+	*out = &t->base;
+	return 0;
+}
+
+static int f_tty_resize(struct pi_backend *b, struct pi_tty *tty, unsigned cols, unsigned rows, struct pi_diag *diag)
+{
+	struct fake_tty *t = (struct fake_tty *)tty;
+	struct pi_fake_backend *f = b->priv;
+	char what[160], note[64];
+	snprintf(what, sizeof(what), "%s %ux%u", t->node, cols, rows);
+	pthread_mutex_lock(&f->lock);
+	int rc = f_call(f, "tty_resize", what, diag);
+	pthread_mutex_unlock(&f->lock);
+	if (rc)
+		return rc;
+	int n = snprintf(note, sizeof(note), "resize %ux%u\r\n", cols, rows);
+	peer_send(t, note, (size_t)n);
+	return 0;
+}
+
+static int f_tty_close(struct pi_backend *b, struct pi_tty *tty)
+{
+	if (!tty)
+		return -1;
+	struct fake_tty *t = (struct fake_tty *)tty;
+	struct pi_fake_backend *f = b->priv;
+	pthread_mutex_lock(&f->lock);
+	f_call(f, "tty_close", t->node, NULL);
+	pthread_mutex_unlock(&f->lock);
+	/* The thread sees end of file (or a failed send) and returns. */
+	close(t->base.fd);
+	pthread_join(t->th, NULL);
+	close(t->peer);
+	int status = t->status;
+	pthread_mutex_destroy(&t->wlock);
+	free(t);
+	return status;
 }
 
 const struct pi_backend_ops pi_backend_fake = {
 	.name = "fake", .open = f_open, .close = f_close, .prepare = f_prepare, .preflight = f_preflight, .list = f_list,
 	.create = f_create, .start = f_start, .inspect = f_inspect, .stop = f_stop, .remove = f_remove,
-	.exec = f_exec, .exec_stream = f_exec_stream, .exec_tty = f_exec_tty,
+	.exec = f_exec, .exec_stream = f_exec_stream,
+	.tty_open = f_tty_open, .tty_resize = f_tty_resize, .tty_close = f_tty_close,
 };

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "apply_pending.h"
+#include "pocketinternet/apply.h"
 #include "web_int.h"
 
 #define CAPTURES_MAX 64

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "apply_pending.h"
+#include "pocketinternet/apply.h"
 #include "web_int.h"
 
 #define TERM_BUF 16384

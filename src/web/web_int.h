@@ -174,7 +174,7 @@ int web_events_start(struct pi_web *w);
 void web_events_stop(struct pi_web *w);
 int web_events_writeable(struct pi_web *w, struct lws *wsi, struct web_conn *c);
 
-/* term.c / capture.c, or pending.c while apply lacks them (apply_pending.h) */
+/* term.c / capture.c */
 /* 0 when account may open a terminal at uri, else an HTTP status and why. */
 int web_term_check(struct pi_web *w, const char *uri, const struct pi_web_account *a, const char **why);
 int web_term_establish(struct pi_web *w, struct lws *wsi, struct web_conn *c, size_t account);

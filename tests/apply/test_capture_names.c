@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "lab_fixture.h"
 #include "pocketinternet/apply.h"
@@ -101,11 +102,59 @@ static void test_unknown_names(void **state)
 	pi_backend_close(&b);
 }
 
+/* A background job refuses the same way, and makes no file. */
+static void expect_job(struct pi_backend *b, const char *node, const char *iface, int err, const char *w1,
+		       const char *w2)
+{
+	char path[] = "/tmp/pi-capjob-names-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	struct pi_diag d;
+	pi_diag_init(&d);
+	struct pi_capture_job *j = (struct pi_capture_job *)&j;
+	assert_int_equal(pi_apply_capture_job_start(b, plan, node, iface, NULL, path, &j, &d), err);
+	assert_null(j);
+	assert_int_equal(access(path, F_OK), -1);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	pi_diag_print(&d, m);
+	fclose(m);
+	pi_diag_free(&d);
+	if (!strstr(text, w1) || (w2 && !strstr(text, w2)))
+		fail_msg("for '%s' expected '%s' and '%s' in: %s", node, w1, w2 ? w2 : "", text);
+	free(text);
+}
+
+static void test_job_refusals(void **state)
+{
+	(void)state;
+	struct pi_backend b;
+	assert_int_equal(pi_backend_open(&b, &pi_backend_fake, NULL), 0);
+	const struct pi_plan_iface *f = &plan->ifaces[first_p2p()->ifaces[0]];
+	const char *node = plan->nodes[f->node].name;
+	char typo[300];
+	snprintf(typo, sizeof(typo), "%.*s", (int)strlen(node) - 1, node);
+	expect_job(&b, typo, NULL, -ENOENT, "has no node", node);
+	/* a link's name is no node here */
+	expect_job(&b, first_p2p()->name, NULL, -ENOENT, "has no node", NULL);
+	expect_job(&b, node, NULL, -ENOENT, "is not running", "pocketinternet setup");
+	add_node(&b, node, false);
+	expect_job(&b, node, f->name, -ESRCH, "is stopped", "node start");
+	char bad[300];
+	snprintf(bad, sizeof(bad), "%sX", f->name);
+	expect_job(&b, node, bad, -ENOENT, "has no interface", f->name);
+	pi_backend_close(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_not_running),
 		cmocka_unit_test(test_unknown_names),
+		cmocka_unit_test(test_job_refusals),
 	};
 	return cmocka_run_group_tests(tests, apply_fixture_setup, apply_fixture_teardown);
 }
