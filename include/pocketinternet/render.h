@@ -77,6 +77,9 @@ const struct pi_render_file *pi_render_set_find(const struct pi_render_set *s, c
 
 /* Renderers of files that are no daemon's own; each appends to out. */
 void pi_render_zone(const struct pi_plan *plan, uint32_t zone, struct pi_buf *out);
+/* The plan's ROAs as the VRP JSON the RPKI cache (stayrtr) serves:
+ * {"metadata":{...},"roas":[{"prefix":"10.0.0.0/16","maxLength":16,"asn":"AS64500"}, ...]}. */
+void pi_render_vrps_json(const struct pi_plan *plan, struct pi_buf *out);
 void pi_render_nft(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_resolv(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_hosts(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
