@@ -644,6 +644,10 @@ struct pi_lg_route {
 	uint32_t origin_pod; /* the pod of the AS path's origin (the router's own pod for an empty
 			      * path or a route of its own), PI_NONE when outside the lab */
 	enum pi_rib_crit crit; /* not best: the first criterion on which its network's best route wins */
+	/* BGP routes of a lab with RPKI: the origin's validation state against the
+	 * plan's ROAs (the VRPs the lab's cache serves; pi_plan_roa_state), as a
+	 * validating router sees it; PI_ROA_NONE otherwise. */
+	enum pi_roa_state rpki;
 	char why[256];         /* "best", or the reason it lost, e.g. "local preference 200 (customer) beats 100 (peer)" */
 	char comm[PI_RIB_MAX_COMM][128]; /* what r.large[i] means here, or the community raw */
 	bool comm_known[PI_RIB_MAX_COMM]; /* comm[i] is a meaning (the lab's), not raw */

@@ -4,7 +4,8 @@
  * "RPKI"). A pod's ROAs say what it really originates: each aggregate
  * with maxLength its own length, the anycast prefixes for each anycast pod,
  * a generated table's block with maxLength its longest prefix. A lab's
- * `mistakes` then break some on purpose. Routes replayed from an MRT dump
+ * `mistakes` then break some on purpose (a pod's own prefixes, never the
+ * shared anycast ones). Routes replayed from an MRT dump
  * get no ROA (their origins are not the lab's ASes): they are unknown.
  */
 #include <string.h>
@@ -125,9 +126,9 @@ void pl_roas(struct pl_ctx *c, uint32_t cache_pod)
 		const struct pi_lab_rpki_mistake *m = mistake_of(c, pod->name);
 		roa_add(&v, &pod->v4, pod->v4.len, pod->asn, p, m, stranger);
 		roa_add(&v, &pod->v6, pod->v6.len, pod->asn, p, m, stranger);
-		if (pod->anycast) {
-			roa_add(&v, &plan->anycast4, plan->anycast4.len, pod->asn, p, m, stranger);
-			roa_add(&v, &plan->anycast6, plan->anycast6.len, pod->asn, p, m, stranger);
+		if (pod->anycast) { /* shared by every anycast pod: a mistake would break the others' too */
+			roa_add(&v, &plan->anycast4, plan->anycast4.len, pod->asn, p, NULL, stranger);
+			roa_add(&v, &plan->anycast6, plan->anycast6.len, pod->asn, p, NULL, stranger);
 		}
 		const struct pi_plan_table *t = pod->table;
 		if (t && !t->mrt) {
