@@ -239,7 +239,29 @@ static json_t *jpod(const struct pi_plan *plan, uint32_t p)
 	SET(o, "nat64_pool", jpfx(&pod->nat64_pool));
 	SET(o, "anycast", json_boolean(pod->anycast));
 	SET(o, "cone", jidx_array(pod->cone, pod->n_cone));
+	/* Only where used, so plans of labs without them keep their shape. */
+	if (plan->rpki)
+		SET(o, "rov", json_boolean(pod->rov));
+	if (pod->table) /* the counts and blocks; the routes are in the node's table.conf */
+		SET(o, "table", json_pack("{s:b, s:i, s:i, s:o, s:o}", "mrt", pod->table->mrt, "ipv4",
+					  (json_int_t)pod->table->n4, "ipv6", (json_int_t)pod->table->n6, "block4",
+					  jpfx(&pod->table->block4), "block6", jpfx(&pod->table->block6)));
 	return o;
+}
+
+static json_t *jrpki(const struct pi_plan *plan)
+{
+	json_t *roas = json_array();
+	char b[PI_PREFIX_STRLEN];
+	for (uint32_t i = 0; i < plan->n_roas; i++) {
+		const struct pi_plan_roa *r = &plan->roas[i];
+		json_array_append_new(roas, json_pack("{s:s, s:i, s:i, s:s}", "prefix", pi_prefix_fmt(&r->net, b),
+						      "max_length", (json_int_t)r->max_len, "asn", (json_int_t)r->asn,
+						      "pod", plan->pods[r->pod].name));
+	}
+	return json_pack("{s:o, s:o}", "cache",
+			 plan->rpki_cache == PI_NONE ? json_null() : json_string(plan->nodes[plan->rpki_cache].name),
+			 "roas", roas);
 }
 
 static json_t *jrel(const struct pi_plan *plan, uint32_t i)
@@ -412,5 +434,7 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 	SET(root, "sessions", jlist(plan, plan->n_sessions, jsession));
 	SET(root, "routes", jlist(plan, plan->n_routes, jroute));
 	SET(root, "zones", jlist(plan, plan->n_zones, jzone));
+	if (plan->rpki)
+		SET(root, "rpki", jrpki(plan));
 	return pl_json_write(root, out);
 }
