@@ -12,17 +12,31 @@
 
 static const char *const announce_keys[] = { "count", "count6", "lengths", "lengths6", "mrt", NULL };
 
+static unsigned ceil_log2(uint64_t n)
+{
+	unsigned bits = 0;
+	while ((1ull << bits) < n)
+		bits++;
+	return bits;
+}
+
 unsigned pi_lab_table_block_len(uint8_t family, uint32_t count, unsigned fixed_len)
 {
 	bool v4 = family == PI_AF_V4;
 	unsigned base = fixed_len ? fixed_len : v4 ? 24 : 48;
 	/* Twice the prefixes' room, so random placement rarely probes far. */
-	uint64_t units = 2 * (uint64_t)(count ? count : 1);
-	unsigned bits = 0;
-	while ((1ull << bits) < units)
-		bits++;
-	int len = (int)base - (int)bits;
-	/* Realistic lengths reach /16 and /29: the block must hold them. */
+	int len = (int)base - (int)ceil_log2(2 * (uint64_t)(count ? count : 1));
+	if (!fixed_len && !v4) {
+		/* IPv6 space is plenty: room for the realistic share of /32s
+		 * (15 %) and /29s (3 %) too, twice over (plan/announce.c). */
+		int l32 = 32 - (int)ceil_log2(2 * (uint64_t)count * 150 / 1000 + 1);
+		int l29 = 29 - (int)ceil_log2(2 * (uint64_t)count * 30 / 1000 + 1);
+		len = l32 < len ? l32 : len;
+		len = l29 < len ? l29 : len;
+	}
+	/* Realistic lengths reach /16 and /29: the block must hold them. In
+	 * IPv4 there is no room for the real table's share of short prefixes
+	 * at a million routes; those that do not fit become /24s. */
 	int cap = v4 ? 16 : 28;
 	if (!fixed_len && len > cap)
 		len = cap;

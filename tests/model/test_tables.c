@@ -84,8 +84,11 @@ static void test_block_len(void **state)
 	assert_int_equal(pi_lab_table_block_len(PI_AF_V4, 5000, 0), 10);       /* 10,000 /24s: a /10 */
 	assert_int_equal(pi_lab_table_block_len(PI_AF_V4, 1000000, 0), 3);     /* the whole 32.0.0.0/3 */
 	assert_int_equal(pi_lab_table_block_len(PI_AF_V4, 1000, 24), 13);      /* fixed: no /16 floor */
-	assert_int_equal(pi_lab_table_block_len(PI_AF_V6, 200000, 0), 29 - 1); /* 400,000 /48s: a /29, floor /28 */
-	assert_int_equal(pi_lab_table_block_len(PI_AF_V6, 2000000, 0), 26);
+	/* IPv6: room for the realistic /32s (15 %) and /29s (3 %) too. */
+	assert_int_equal(pi_lab_table_block_len(PI_AF_V6, 1000, 0), 23);      /* 300 /32s */
+	assert_int_equal(pi_lab_table_block_len(PI_AF_V6, 200000, 0), 15);    /* 12,000 /29s */
+	assert_int_equal(pi_lab_table_block_len(PI_AF_V6, 2000000, 0), 12);
+	assert_int_equal(pi_lab_table_block_len(PI_AF_V6, 1000, 48), 37);    /* fixed: twice the /48s */
 }
 
 static void test_announce_errors(void **state)
