@@ -663,6 +663,15 @@ struct pi_lg_route {
  */
 int pi_apply_lg_routes(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
 		       struct pi_vec *out, struct pi_diag *diag);
+/* A router's size, read over its control socket (routerstat.c). */
+struct pi_router_stat {
+	uint64_t networks4, networks6;      /* networks in its IPv4 and IPv6 tables */
+	uint64_t mem_effective, mem_overhead; /* the daemon's own memory, bytes */
+};
+/* 0, -ENOTSUP (no router daemon), -ESRCH/-ENOENT (not running), -EPROTO (a reply not understood),
+ * or -errno; diag says which. */
+int pi_apply_router_stat(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, struct pi_router_stat *out,
+			 struct pi_diag *diag);
 /* One BGP session of a router: what its daemon says, and what the plan says it is. */
 struct pi_lg_session {
 	struct pi_bgp_state st; /* st.state "absent" when the plan has it but the daemon does not */

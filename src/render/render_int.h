@@ -34,6 +34,11 @@ void pi_bird_emit_rpki(struct pi_buf *b, const struct pi_plan *plan, uint32_t no
 void pi_bird_rov_filter(struct pi_buf *flt, const struct pi_plan *plan, uint32_t node, int f);
 void pi_bird_rov_channel(struct pi_buf *b, const struct pi_plan *plan, uint32_t node);
 
+/* BIRD's size (bird_stats.c): memory and networks per table. */
+bool pi_bird_parse_memory(const char *text, uint64_t *effective, uint64_t *overhead);
+void pi_bird_count_cmd(uint8_t family, char *buf, size_t len);
+bool pi_bird_parse_count(const char *text, uint64_t *networks);
+
 /* ---- incidents (incident.c) ---- */
 /* Does node hold eBGP sessions (or the ebgp service)? Its router originates and filters. */
 bool pi_r_is_border(const struct pi_plan *plan, uint32_t node);

@@ -198,6 +198,29 @@ static void test_mrt_table(void **state)
 	pi_buf_free(&b);
 }
 
+/* BIRD's own words for its size (2.0.12), through the daemon table. */
+static void test_size_parsers(void **state)
+{
+	(void)state;
+	const struct pi_router_daemon *d = &pi_router_bird;
+	uint64_t e = 0, o = 0, n = 0;
+	assert_true(d->parse_memory("BIRD memory usage\n                  Effective    Overhead\n"
+				    "Routing tables:     19.5 kB     13.1 kB\nTotal:             512.0 MB     57.7 kB\n",
+				    &e, &o));
+	assert_int_equal(e, 512ull * 1024 * 1024);
+	assert_int_equal(o, (uint64_t)(57.7 * 1024));
+	assert_true(d->parse_memory("Total:              984.0  B   9216.0  B\n", &e, &o));
+	assert_int_equal(e, 984);
+	assert_false(d->parse_memory("Routing tables: 1 kB 2 kB\n", &e, &o));
+	char cmd[64];
+	d->count_cmd(PI_AF_V6, cmd, sizeof(cmd));
+	assert_string_equal(cmd, "show route table master6 count");
+	assert_true(d->parse_count("1000123 of 1000200 routes for 1000001 networks in table master4\n", &n));
+	assert_int_equal(n, 1000001);
+	assert_false(d->parse_count("syntax error\n", &n));
+	assert_string_equal(d->memory_cmd, "show memory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_rov_config),
 		cmocka_unit_test(test_vrps_schema),
 		cmocka_unit_test(test_mrt_table),
+		cmocka_unit_test(test_size_parsers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
