@@ -5,6 +5,8 @@
  * lab carries the dump's routes, not its file name.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
@@ -105,7 +107,11 @@ static void load_mrt(struct pi_ld *ld, const struct pi_ynode *n, const struct pi
 	const char *path = mrt_path(ld, a->mrt);
 	char *data = NULL, err[160];
 	size_t len = 0;
-	int rc = pi_read_file(path, &data, &len);
+	/* A regular file (symlinks resolved first), never a FIFO or a device
+	 * that never ends; one byte over the limit tells a file too big. */
+	char *real = realpath(path, NULL);
+	int rc = real ? pi_file_read_at(AT_FDCWD, real, &data, &len, (size_t)PI_MRT_FILE_MAX + 1) : -errno;
+	free(real);
 	if (rc < 0) {
 		pi_ld_err(ld, n->pos, "give the path of an MRT RIB dump, relative to the lab file",
 			  "cannot read MRT file '%s': %s", pi_ld_val(ld, path), strerror(-rc));
