@@ -81,6 +81,17 @@ uint32_t pi_plan_peer_iface(const struct pi_plan *plan, uint32_t iface)
 
 /* ---- text ---- */
 
+static void write_rpki_text(const struct pi_plan *plan, struct pi_buf *out)
+{
+	pi_buf_printf(out, "\nrpki: %u ROAs, cache %s; validating:", plan->n_roas,
+		      plan->rpki_cache == PI_NONE ? "none" : plan->nodes[plan->rpki_cache].name);
+	unsigned n = 0;
+	for (uint32_t p = 0; p < plan->n_pods; p++)
+		if (plan->pods[p].rov && ++n)
+			pi_buf_printf(out, " %s", plan->pods[p].name);
+	pi_buf_puts(out, n ? "\n" : " none\n");
+}
+
 void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 {
 	char b1[PI_PREFIX_STRLEN], b2[PI_PREFIX_STRLEN];
@@ -98,7 +109,15 @@ void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 		pi_buf_printf(out, "  %-16s AS%-10u %-8s %-18s %-22s %2u nodes  cone %u\n", pod->name, pod->asn,
 			      pi_tier_name(pod->tier), pi_prefix_fmt(&pod->v4, b1), pi_prefix_fmt(&pod->v6, b2), pod->n_nodes,
 			      pod->n_cone);
+		if (pod->table && pod->table->mrt)
+			pi_buf_printf(out, "  %-16s announces %u + %u routes replayed from an MRT dump\n", "", pod->table->n4,
+				      pod->table->n6);
+		else if (pod->table)
+			pi_buf_printf(out, "  %-16s announces %u + %u generated prefixes in %s %s\n", "", pod->table->n4,
+				      pod->table->n6, pi_prefix_fmt(&pod->table->block4, b1), pi_prefix_fmt(&pod->table->block6, b2));
 	}
+	if (plan->rpki)
+		write_rpki_text(plan, out);
 	pi_buf_puts(out, "\nrelationships:\n");
 	for (uint32_t i = 0; i < plan->n_rels; i++) {
 		const struct pi_plan_rel *r = &plan->rels[i];
