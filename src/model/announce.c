@@ -122,6 +122,9 @@ static void load_mrt(struct pi_ld *ld, const struct pi_ynode *n, const struct pi
 	if (len > PI_MRT_FILE_MAX)
 		pi_ld_err(ld, n->pos, "use a smaller dump", "MRT file '%s' is over %u bytes", pi_ld_val(ld, path),
 			  PI_MRT_FILE_MAX);
+	else if (len >= 3 && ((data[0] == '\x1f' && data[1] == '\x8b') || memcmp(data, "BZh", 3) == 0))
+		pi_ld_err(ld, n->pos, "decompress it first (gunzip or bunzip2), then name the plain file",
+			  "MRT file '%s' is compressed", pi_ld_val(ld, path));
 	else if (pi_mrt_read((const uint8_t *)data, len, mrt_route, &m, &st, err, sizeof(err)) < 0)
 		pi_ld_err(ld, n->pos, "give an MRT TABLE_DUMP_V2 RIB dump (bgpdump -m FILE reads it)",
 			  "MRT file '%s': %s", pi_ld_val(ld, path), err);

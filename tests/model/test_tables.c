@@ -160,6 +160,12 @@ static void test_announce_mrt(void **state)
 	assert_int_equal(a->asns[a->routes[1].path_off + 2], 15169);
 	pi_lab_free(lab);
 	pi_diag_free(&d);
+	/* Compressed, as collectors publish them: say so. */
+	assert_int_equal(pi_write_file(file, "\x1f\x8b\x08\x00rest", 8, 0644), 0);
+	lab = load(labf, text, &d);
+	assert_null(lab);
+	assert_non_null(strstr(((const struct pi_diag_entry *)pi_vec_at(&d.entries, 0))->msg, "is compressed"));
+	pi_diag_free(&d);
 	/* Not an MRT dump: refused at the mrt value. */
 	assert_int_equal(pi_write_file(file, "not mrt at all", 14, 0644), 0);
 	lab = load(labf, text, &d);
