@@ -23,6 +23,9 @@ CHECKERS="$CHECKERS tshark"
 # The browser test drives headless Chromium over WebDriver (chromedriver);
 # bgpdump reads MRT RIB dumps for table injection.
 CHECKERS="$CHECKERS chromium chromium-driver bgpdump"
+# stayrtr loads the rendered VRPs (vrps.json) of the RPKI cache in the checkers,
+# as it does in the node image.
+CHECKERS="$CHECKERS stayrtr"
 # The Docker engine, and debootstrap for building the base image without a registry.
 RUNTIME="docker.io debootstrap ca-certificates curl"
 

@@ -708,6 +708,10 @@ struct pi_lg_route {
 	uint32_t origin_pod; /* the pod of the AS path's origin (the router's own pod for an empty
 			      * path or a route of its own), PI_NONE when outside the lab */
 	enum pi_rib_crit crit; /* not best: the first criterion on which its network's best route wins */
+	/* BGP routes of a lab with RPKI: the origin's validation state against the
+	 * plan's ROAs (the VRPs the lab's cache serves; pi_plan_roa_state), as a
+	 * validating router sees it; PI_ROA_NONE otherwise. */
+	enum pi_roa_state rpki;
 	char why[256];         /* "best", or the reason it lost, e.g. "local preference 200 (customer) beats 100 (peer)" */
 	char comm[PI_RIB_MAX_COMM][128]; /* what r.large[i] means here, or the community raw */
 	bool comm_known[PI_RIB_MAX_COMM]; /* comm[i] is a meaning (the lab's), not raw */
@@ -723,6 +727,15 @@ struct pi_lg_route {
  */
 int pi_apply_lg_routes(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const struct pi_prefix *dst,
 		       struct pi_vec *out, struct pi_diag *diag);
+/* A router's size, read over its control socket (routerstat.c). */
+struct pi_router_stat {
+	uint64_t networks4, networks6;      /* networks in its IPv4 and IPv6 tables */
+	uint64_t mem_effective, mem_overhead; /* the daemon's own memory, bytes */
+};
+/* 0, -ENOTSUP (no router daemon), -ESRCH/-ENOENT (not running), -EPROTO (a reply not understood),
+ * or -errno; diag says which. */
+int pi_apply_router_stat(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, struct pi_router_stat *out,
+			 struct pi_diag *diag);
 /* One BGP session of a router: what its daemon says, and what the plan says it is. */
 struct pi_lg_session {
 	struct pi_bgp_state st; /* st.state "absent" when the plan has it but the daemon does not */

@@ -35,6 +35,7 @@ enum pi_service {
 	PI_SVC_NAT64 = 1u << 7,    /* "nat64": tayga, 64:ff9b::/96 */
 	PI_SVC_HTTP = 1u << 8,     /* "http": web server */
 	PI_SVC_CLIENT = 1u << 9,   /* "client": subscriber host, addresses by DHCP/RA */
+	PI_SVC_RPKI = 1u << 10,    /* "rpki": RPKI cache (stayrtr) serving the lab's VRPs over RTR */
 };
 /* Name <-> bit; pi_service_from_name returns 0 for an unknown name. */
 unsigned pi_service_from_name(const char *name);
@@ -166,6 +167,67 @@ enum pi_exercise {
 };
 /* "none", "bgp", "all" */
 const char *pi_exercise_name(enum pi_exercise e);
+/* ---- full tables (docs/lab-format.md, "announce") ---- */
+
+/* The reserved spaces generated tables come from (docs/testing-bgp.md,
+ * "Full tables"): never a lab's address space (the loader refuses a lab
+ * whose space overlaps them), never a bogon. */
+#define PI_TABLE_SPACE4 "32.0.0.0/3"
+#define PI_TABLE_SPACE6 "3000::/8"
+#define PI_TABLE_MAX4 2000000u /* generated prefixes of one family in a lab */
+#define PI_TABLE_MAX6 2000000u
+#define PI_MRT_FILE_MAX (1024u * 1024 * 1024) /* bytes of an MRT dump */
+
+/* One route of a replayed MRT dump: its prefix and the AS path the
+ * collector saw (neighbour first, origin last). */
+struct pi_lab_mrt_route {
+	struct pi_prefix net;
+	uint32_t path_off, n_path; /* into pi_lab_announce.asns */
+};
+
+/* A pod's `announce:`: generated prefixes (count4/count6 > 0), or an MRT
+ * dump's routes (mrt set), besides its aggregates. */
+struct pi_lab_announce {
+	uint32_t count4, count6;
+	unsigned len4, len6;  /* fixed prefix length, 0 = realistic (mostly /24 and /48) */
+	const char *mrt;      /* the file as written, or NULL */
+	struct pi_lab_mrt_route *routes; /* read at load time, in file order */
+	uint32_t n_routes;
+	uint32_t *asns;
+	uint32_t n_asns;
+	struct pi_pos pos;
+};
+
+/* The length of the block of PI_TABLE_SPACE4/6 that holds count generated
+ * prefixes of one family (fixed_len: their fixed length, 0 realistic): room
+ * for twice as many, and for the shortest realistic length (/16, /29). */
+unsigned pi_lab_table_block_len(uint8_t family, uint32_t count, unsigned fixed_len);
+
+/* ---- RPKI (docs/lab-format.md, "rpki") ---- */
+
+enum pi_rpki_mistake_kind {
+	PI_RPKI_WRONG_ORIGIN,     /* "wrong-origin": the ROAs name another AS: the pod's routes are invalid */
+	PI_RPKI_TOO_SHORT_MAXLEN, /* "too-short-maxlen": a covering ROA whose maxLength stops short: invalid */
+	PI_RPKI_MISSING,          /* "missing": no ROA: the pod's routes are unknown */
+};
+struct pi_lab_rpki_mistake {
+	const char *pod;
+	enum pi_rpki_mistake_kind kind;
+	struct pi_pos pos;
+};
+struct pi_lab_rpki {
+	bool enabled;        /* the lab has an `rpki:` section */
+	bool rov_all;        /* rov: all */
+	const char **rov;    /* pod names doing route origin validation */
+	struct pi_pos *rov_pos;
+	size_t n_rov;
+	const char *cache;   /* the pod holding the cache node; NULL: the first transit pod */
+	struct pi_pos cache_pos;
+	struct pi_lab_rpki_mistake *mistakes;
+	size_t n_mistakes;
+	struct pi_pos pos;
+};
+const char *pi_rpki_mistake_name(enum pi_rpki_mistake_kind k);
 
 /* One explicit pod, or one entry of generated pods (`count` > 0 and no name). */
 struct pi_lab_pod {
@@ -184,6 +246,7 @@ struct pi_lab_pod {
 	struct pi_role_override *overrides;
 	size_t n_overrides;
 	enum pi_exercise exercise; /* explicit pods only */
+	struct pi_lab_announce *announce; /* explicit pods only; NULL: just the aggregates */
 	struct pi_pos pos;
 };
 
@@ -286,6 +349,7 @@ struct pi_lab {
 	size_t n_blueprints;
 	bool is_legacy;
 	struct pi_legacy legacy;
+	struct pi_lab_rpki rpki;
 };
 
 /*

@@ -39,6 +39,22 @@ const char *pi_rel_name(enum pi_rel r);  /* "customer", "peer", ... */
 
 enum pi_rel pi_rel_invert(enum pi_rel r); /* customer<->provider, rs<->rs-client */
 
+/* What a pod announces beyond its aggregates (a lab's `announce:`;
+ * docs/testing-bgp.md, "Full tables"). */
+struct pi_plan_troute {
+	struct pi_prefix net;
+	uint32_t path_off, n_path; /* MRT: its path in pi_plan_table.asns (neighbour first, origin
+				    * last), before the pod's own ASN; generated: 0, 0 (the pod originates it) */
+};
+struct pi_plan_table {
+	bool mrt;                        /* replayed from an MRT dump; else generated */
+	struct pi_prefix block4, block6; /* generated: the blocks of PI_TABLE_SPACE4/6 they lie in */
+	struct pi_plan_troute *routes;   /* IPv4 (n4 of them) first, then IPv6 (n6) */
+	uint32_t n4, n6;
+	uint32_t *asns;
+	uint8_t maxlen4, maxlen6;        /* the longest prefix of each family (0: none) */
+};
+
 struct pi_plan_pod {
 	const char *name;   /* [a-z0-9-], unique: "transit1", "bb3", or the lab's name */
 	const struct pi_blueprint *bp;
@@ -58,6 +74,8 @@ struct pi_plan_pod {
 	uint32_t n_cone;
 	enum pi_exercise exercise; /* students configure it (lab's `configure:`); NONE: generated */
 	const char *team;          /* the team owning it (lab's `teams:`), or NULL */
+	const struct pi_plan_table *table; /* NULL: it announces its aggregates only */
+	bool rov;                          /* its borders drop RPKI-invalid routes (lab `rpki: {rov:}`) */
 	struct pi_pos pos; /* the lab entry it came from */
 };
 
@@ -210,6 +228,20 @@ struct pi_plan_route {
 	struct pi_prefix via; /* a lab address on a directly connected link */
 };
 
+/* RPKI (docs/testing-bgp.md, "RPKI"): one route origin authorisation. */
+struct pi_plan_roa {
+	struct pi_prefix net;
+	uint8_t max_len;
+	uint32_t asn;
+	uint32_t pod; /* whose prefix it is about */
+};
+#define PI_RPKI_RTR_PORT 323
+
+/* Route origin validation (RFC 6811) against the plan's ROAs. NONE: the
+ * lab has no RPKI. */
+enum pi_roa_state { PI_ROA_NONE, PI_ROA_UNKNOWN, PI_ROA_VALID, PI_ROA_INVALID };
+const char *pi_roa_state_name(enum pi_roa_state s); /* "", "unknown", "valid", "invalid" */
+
 struct pi_plan {
 	struct pi_arena arena;
 	const char *lab_name;
@@ -240,7 +272,23 @@ struct pi_plan {
 	uint32_t n_routes;
 	struct pi_plan_rel *rels;
 	uint32_t n_rels;
+	/* RPKI: the lab has an `rpki:` section; its ROAs (pod order: aggregates,
+	 * anycast, generated blocks), and the cache node serving them. */
+	bool rpki;
+	struct pi_plan_roa *roas;
+	uint32_t n_roas;
+	uint32_t rpki_cache; /* node running the RPKI cache, PI_NONE without rpki */
+	uint64_t table_routes4, table_routes6; /* every pod's table together */
 };
+
+/* The validation state of a route to net whose AS path ends in origin
+ * (RFC 6811): VALID when a ROA covering it names origin and allows its
+ * length, INVALID when ROAs cover it but none does, UNKNOWN when none
+ * covers it; PI_ROA_NONE when plan->rpki is false. */
+enum pi_roa_state pi_plan_roa_state(const struct pi_plan *plan, const struct pi_prefix *net, uint32_t origin);
+/* The address ROV routers reach the cache at (the cache node's first
+ * address of that family); unset when there is no cache or none. */
+struct pi_prefix pi_plan_rpki_cache_addr(const struct pi_plan *plan, uint8_t family);
 
 /* Builds the plan. On error returns -EINVAL with every problem in diag.
  * The same as pi_plan_build_pinned(lab, NULL, out, diag). */

@@ -77,6 +77,9 @@ const struct pi_render_file *pi_render_set_find(const struct pi_render_set *s, c
 
 /* Renderers of files that are no daemon's own; each appends to out. */
 void pi_render_zone(const struct pi_plan *plan, uint32_t zone, struct pi_buf *out);
+/* The plan's ROAs as the VRP JSON the RPKI cache (stayrtr) serves:
+ * {"metadata":{...},"roas":[{"prefix":"10.0.0.0/16","maxLength":16,"asn":"AS64500"}, ...]}. */
+void pi_render_vrps_json(const struct pi_plan *plan, struct pi_buf *out);
 void pi_render_nft(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_resolv(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
 void pi_render_hosts(const struct pi_plan *plan, uint32_t node, struct pi_buf *out);
@@ -274,6 +277,15 @@ struct pi_router_daemon {
 	 * (ASN, PI_LC_REL, kind) on the route. */
 	void (*parse_rib)(const char *text, uint32_t local_as, struct pi_vec *out);
 	const char *user_rib_cmd; /* for hints: "birdc show route all for" */
+
+	/* ---- size (full tables; docs/testing-bgp.md) ---- */
+	const char *memory_cmd; /* "show memory" */
+	/* The daemon's own memory in bytes from memory_cmd's reply text: in use, and overhead. */
+	bool (*parse_memory)(const char *text, uint64_t *effective, uint64_t *overhead);
+	/* The command that counts the networks of one family's table, into buf ... */
+	void (*count_cmd)(uint8_t family, char *buf, size_t len);
+	/* ... and the count in its reply text. */
+	bool (*parse_count)(const char *text, uint64_t *networks);
 };
 
 extern const struct pi_router_daemon pi_router_bird;

@@ -100,6 +100,9 @@ static void fill_route(const struct pi_plan *plan, uint32_t node, const struct p
 	o->origin_pod = !r->bgp || r->as_path_len == 0 ? own
 			: r->as_path_truncated	     ? PI_NONE
 						     : pi_plan_pod_by_asn(plan, r->as_path[r->as_path_len - 1]);
+	if (r->bgp && !r->as_path_truncated)
+		o->rpki = pi_plan_roa_state(plan, &r->net, r->as_path_len ? r->as_path[r->as_path_len - 1]
+									  : plan->pods[own].asn);
 	for (unsigned i = 0; i < r->n_large; i++)
 		o->comm_known[i] = pi_rib_large_meaning(plan, plan->pods[own].asn, r, i, o->comm[i], sizeof(o->comm[i]));
 }

@@ -54,6 +54,8 @@ static void print_route(const struct pi_plan *plan, const struct pi_lg_route *g)
 		if (r->has_med)
 			printf(", MED %u", r->med);
 		printf("%s%s\n", r->from_kind[0] ? ", learned from: " : "", r->from_kind);
+		if (g->rpki != PI_ROA_NONE)
+			printf("      RPKI %s\n", pi_roa_state_name(g->rpki));
 	}
 	for (unsigned i = 0; i < r->n_large; i++)
 		printf("      community (%u, %u, %u): %s\n", r->large[i].a, r->large[i].b, r->large[i].c,

@@ -15,7 +15,7 @@
 
 static const char *const service_names[] = {
 	"router", "ebgp", "route-server", "resolver", "auth-dns",
-	"dhcp",   "nat44", "nat64",       "http",     "client", NULL,
+	"dhcp",   "nat44", "nat64",       "http",     "client", "rpki", NULL,
 };
 
 unsigned pi_service_from_name(const char *name)

@@ -16,13 +16,13 @@
 #include "model.h"
 
 static const char *const lab_keys[] = { "name",	    "title", "seed",	      "tld", "address_space",
-					"pods",	    "relationships", "limits", "impairments", "teams", NULL };
+					"pods",	    "relationships", "limits", "impairments", "teams", "rpki", NULL };
 static const char *const limit_keys[] = { "memory", "pids", NULL };
 static const char *const class_names[] = { "router", "resolver", "server", "client", "default", NULL };
 
 static void parse_limits(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab_limits *lim);
 static const char *const space_keys[] = { "ipv4", "ipv6", NULL };
-static const char *const pod_keys[] = { "name", "blueprint", "count", "asn", "roles", "configure", NULL };
+static const char *const pod_keys[] = { "name", "blueprint", "count", "asn", "roles", "configure", "announce", NULL };
 static const char *const rel_keys[] = { "provider", "customer", "peers", "ixp", "members", NULL };
 
 /* Every pod name the lab will have (explicit and generated), for uniqueness
@@ -214,6 +214,12 @@ static void parse_pod_entry(struct native *nt, const struct pi_ynode *n)
 		parse_overrides(nt, roles, &pod);
 	if (pi_y_get(n, "configure"))
 		pi_lab_parse_configure(ld, pi_y_get(n, "configure"), name != NULL, &pod);
+	const struct pi_ynode *ann = pi_y_get(n, "announce");
+	if (ann && !name)
+		pi_ld_err(ld, pi_y_key(n, "announce")->pos, "add name: to make it one named pod",
+			  "only a named pod can announce a table");
+	else if (ann)
+		pi_lab_parse_announce(ld, ann, nt->lab, &pod);
 	if (name)
 		*(struct pi_lab_pod *)pi_vec_push(&nt->explicit_) = pod;
 	else if (pod.count > 0 && pod.blueprint)
@@ -750,6 +756,9 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	native_finish(&nt);
 	if ((n = pi_y_get(root, "teams")) && pods_ok)
 		pi_lab_parse_teams(ld, n, lab);
+	if ((n = pi_y_get(root, "rpki")))
+		pi_lab_parse_rpki(ld, n, lab);
+	pi_lab_check_tables(ld, lab);
 }
 
 const char *pi_node_class_name(enum pi_node_class c)

@@ -115,6 +115,13 @@ void pi_lab_parse_impairments(struct pi_ld *ld, const struct pi_ynode *n, struct
  * `teams:` once lab->pods is final. */
 void pi_lab_parse_configure(struct pi_ld *ld, const struct pi_ynode *n, bool named, struct pi_lab_pod *pod);
 void pi_lab_parse_teams(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
+/* A pod's `announce:` (announce.c); an MRT dump is read here. */
+void pi_lab_parse_announce(struct pi_ld *ld, const struct pi_ynode *n, const struct pi_lab *lab,
+			   struct pi_lab_pod *pod);
+/* Generated tables fit PI_TABLE_SPACE4/6 and stay clear of the lab's space. */
+void pi_lab_check_tables(struct pi_ld *ld, const struct pi_lab *lab);
+/* The lab's `rpki:` section (rpki.c). */
+void pi_lab_parse_rpki(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
 /* "my_Lab.v2" -> "my-lab-v2": a lab name from a file name. */
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path);
 

@@ -87,6 +87,8 @@ int pi_plan_build_pinned(const struct pi_lab *lab, const struct pi_plan_pins *pi
 	c.xifaces = (struct pi_vec)PI_VEC_INIT(struct pl_iface);
 	c.sessions = (struct pi_vec)PI_VEC_INIT(struct pi_plan_session);
 	c.routes = (struct pi_vec)PI_VEC_INIT(struct pi_plan_route);
+	c.rpki_pod = PI_NONE;
+	plan->rpki_cache = PI_NONE;
 	/* Pins of another seed decided other things: a changed seed is a new lab. */
 	if (pins && pins->seed == lab->seed && pins->n_pods && !lab->is_legacy) {
 		c.pins = pins;
@@ -111,12 +113,20 @@ int pi_plan_build_pinned(const struct pi_lab *lab, const struct pi_plan_pins *pi
 			goto out;
 	} else {
 		struct pi_prefix parents[2] = { lab->v4, lab->v6 };
-		if ((rc = pl_check_size(&c)) || (rc = pl_pods(&c)) || (rc = pl_graph(&c)) || (rc = pl_nodes(&c)) || (rc = pl_links(&c)))
+		if ((rc = pl_check_size(&c)) || (rc = pl_pods(&c)) || (rc = pl_graph(&c)))
 			goto out;
+		c.rpki_pod = pl_rpki_pods(&c);
+		if (c.errors || (rc = pl_nodes(&c)) || (rc = pl_links(&c))) {
+			rc = rc ? rc : -EINVAL;
+			goto out;
+		}
 		pl_ifaces_finish(&c);
 		if ((rc = pl_addresses(&c)))
 			goto out;
+		pl_tables(&c);
+		pl_roas(&c, c.rpki_pod);
 		pl_sessions(&c);
+		pl_table_limits(&c);
 		pl_plan_rels(&c);
 		pl_hosts(&c);
 		pl_dns_duties(&c);

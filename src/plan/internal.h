@@ -138,6 +138,7 @@ struct pl_ctx {
 	uint32_t *adj_off, *adj;
 	uint32_t n_transit;
 	bool flat_dns; /* legacy: every record in the TLD and reverse parent zones */
+	uint32_t rpki_pod; /* the pod holding the RPKI cache node, PI_NONE */
 };
 
 /* Adds an error (capped at PI_PLAN_MAX_ERRORS, like the loader's). A
@@ -186,6 +187,18 @@ uint32_t pl_node_named(const struct pl_ctx *c, const char *name);
 int pl_check_size(struct pl_ctx *c);
 /* Sets every node's mem_limit_mb and pids_limit from its class. */
 void pl_node_limits(struct pl_ctx *c);
+
+/* announce.c: the pods' tables (after addresses), then the import
+ * limits that carry them (after sessions) and the routers' extra memory. */
+void pl_tables(struct pl_ctx *c);
+void pl_table_limits(struct pl_ctx *c);
+uint32_t pl_table_mem_mb(const struct pi_plan *plan);
+/* rpki.c: which pods validate and where the cache lives (after pods,
+ * before nodes; returns the cache's pod or PI_NONE), then the ROAs and the
+ * cache node (after tables). */
+uint32_t pl_rpki_pods(struct pl_ctx *c);
+void pl_roas(struct pl_ctx *c, uint32_t cache_pod);
+bool pl_rpki_wants_node(const struct pl_ctx *c, uint32_t pod, const struct pi_bp_role *role);
 
 /* graph.c */
 int pl_pods(struct pl_ctx *c);

@@ -154,5 +154,8 @@ void pl_node_limits(struct pl_ctx *c)
 		/* The class's own entry, else the lab's default, else ours. */
 		nd->mem_limit_mb = lim->mem_mb[k] ? lim->mem_mb[k] : lim->mem_mb[PI_CLASS_DEFAULT] ? lim->mem_mb[PI_CLASS_DEFAULT] : mem[k];
 		nd->pids_limit = lim->pids[k] ? lim->pids[k] : lim->pids[PI_CLASS_DEFAULT] ? lim->pids[PI_CLASS_DEFAULT] : pids[k];
+		/* Full tables (announce.c): routers hold every route; a lab that sets their memory decides. */
+		if (k == PI_CLASS_ROUTER && !lim->mem_mb[k] && !lim->mem_mb[PI_CLASS_DEFAULT])
+			nd->mem_limit_mb += pl_table_mem_mb(c->plan);
 	}
 }

@@ -81,6 +81,17 @@ uint32_t pi_plan_peer_iface(const struct pi_plan *plan, uint32_t iface)
 
 /* ---- text ---- */
 
+static void write_rpki_text(const struct pi_plan *plan, struct pi_buf *out)
+{
+	pi_buf_printf(out, "\nrpki: %u ROAs, cache %s; validating:", plan->n_roas,
+		      plan->rpki_cache == PI_NONE ? "none" : plan->nodes[plan->rpki_cache].name);
+	unsigned n = 0;
+	for (uint32_t p = 0; p < plan->n_pods; p++)
+		if (plan->pods[p].rov && ++n)
+			pi_buf_printf(out, " %s", plan->pods[p].name);
+	pi_buf_puts(out, n ? "\n" : " none\n");
+}
+
 void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 {
 	char b1[PI_PREFIX_STRLEN], b2[PI_PREFIX_STRLEN];
@@ -98,7 +109,15 @@ void pi_plan_write_text(const struct pi_plan *plan, struct pi_buf *out)
 		pi_buf_printf(out, "  %-16s AS%-10u %-8s %-18s %-22s %2u nodes  cone %u\n", pod->name, pod->asn,
 			      pi_tier_name(pod->tier), pi_prefix_fmt(&pod->v4, b1), pi_prefix_fmt(&pod->v6, b2), pod->n_nodes,
 			      pod->n_cone);
+		if (pod->table && pod->table->mrt)
+			pi_buf_printf(out, "  %-16s announces %u + %u routes replayed from an MRT dump\n", "", pod->table->n4,
+				      pod->table->n6);
+		else if (pod->table)
+			pi_buf_printf(out, "  %-16s announces %u + %u generated prefixes in %s %s\n", "", pod->table->n4,
+				      pod->table->n6, pi_prefix_fmt(&pod->table->block4, b1), pi_prefix_fmt(&pod->table->block6, b2));
 	}
+	if (plan->rpki)
+		write_rpki_text(plan, out);
 	pi_buf_puts(out, "\nrelationships:\n");
 	for (uint32_t i = 0; i < plan->n_rels; i++) {
 		const struct pi_plan_rel *r = &plan->rels[i];
@@ -244,7 +263,29 @@ static json_t *jpod(const struct pi_plan *plan, uint32_t p)
 		SET(o, "exercise", json_string(pi_exercise_name(pod->exercise)));
 	if (pod->team)
 		SET(o, "team", json_string(pod->team));
+	/* Only where used, so plans of labs without them keep their shape. */
+	if (plan->rpki)
+		SET(o, "rov", json_boolean(pod->rov));
+	if (pod->table) /* the counts and blocks; the routes are in the node's table.conf */
+		SET(o, "table", json_pack("{s:b, s:i, s:i, s:o, s:o}", "mrt", pod->table->mrt, "ipv4",
+					  (json_int_t)pod->table->n4, "ipv6", (json_int_t)pod->table->n6, "block4",
+					  jpfx(&pod->table->block4), "block6", jpfx(&pod->table->block6)));
 	return o;
+}
+
+static json_t *jrpki(const struct pi_plan *plan)
+{
+	json_t *roas = json_array();
+	char b[PI_PREFIX_STRLEN];
+	for (uint32_t i = 0; i < plan->n_roas; i++) {
+		const struct pi_plan_roa *r = &plan->roas[i];
+		json_array_append_new(roas, json_pack("{s:s, s:i, s:i, s:s}", "prefix", pi_prefix_fmt(&r->net, b),
+						      "max_length", (json_int_t)r->max_len, "asn", (json_int_t)r->asn,
+						      "pod", plan->pods[r->pod].name));
+	}
+	return json_pack("{s:o, s:o}", "cache",
+			 plan->rpki_cache == PI_NONE ? json_null() : json_string(plan->nodes[plan->rpki_cache].name),
+			 "roas", roas);
 }
 
 static json_t *jrel(const struct pi_plan *plan, uint32_t i)
@@ -417,5 +458,7 @@ int pi_plan_write_json(const struct pi_plan *plan, struct pi_buf *out)
 	SET(root, "sessions", jlist(plan, plan->n_sessions, jsession));
 	SET(root, "routes", jlist(plan, plan->n_routes, jroute));
 	SET(root, "zones", jlist(plan, plan->n_zones, jzone));
+	if (plan->rpki)
+		SET(root, "rpki", jrpki(plan));
 	return pl_json_write(root, out);
 }

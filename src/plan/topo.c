@@ -113,6 +113,10 @@ static size_t role_counts(struct pl_ctx *c, uint32_t p, size_t off)
 		}
 		c->role_count[off + r] = ov->count;
 	}
+	/* The lab's RPKI cache: one node of the role made for it (count 0 otherwise). */
+	for (size_t r = 0; r < bp->n_roles; r++)
+		if (pl_rpki_wants_node(c, p, &bp->roles[r]) && c->role_count[off + r] == 0)
+			c->role_count[off + r] = 1;
 	size_t total = 0;
 	for (size_t r = 0; r < bp->n_roles; r++)
 		total += c->role_count[off + r];

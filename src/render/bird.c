@@ -135,6 +135,8 @@ static void cone_add(const struct pi_plan *plan, uint32_t pod, uint8_t family, s
 	for (uint32_t i = 0; i < p->n_cone; i++) {
 		const struct pi_plan_pod *c = &plan->pods[p->cone[i]];
 		plist_add_exact(l, family == PI_AF_V4 ? &c->v4 : &c->v6);
+		if (c->table && !c->table->mrt) /* a generated table: its block (+ covers its prefixes) */
+			plist_add_exact(l, family == PI_AF_V4 ? &c->table->block4 : &c->table->block6);
 		bool *seen = family == PI_AF_V4 ? &l->any4 : &l->any6;
 		if (c->anycast && !*seen) {
 			plist_add_covering(l, family == PI_AF_V4 ? &plan->anycast4 : &plan->anycast6);
@@ -317,17 +319,17 @@ static void emit_border_filters(struct pi_buf *b)
 		       "\tbgp_local_pref = pref;\n}\n");
 	for (int f = 4; f <= 6; f += 2) {
 		pi_buf_printf(b,
-			      "\n# Our own prefixes, from the static protocol origin%d (and a hijack's,\n"
-			      "# from incidents.conf).\n"
-			      "function own_route%d()\n{\n\treturn (source = RTS_STATIC && net ~ OWN%d) || incident_own%d();\n}\n",
-			      f, f, f, f);
+			      "\n# Our own prefixes, from the static protocol origin%d (a generated table's,\n"
+			      "# from table.conf, and a hijack's, from incidents.conf).\n"
+			      "function own_route%d()\n{\n\treturn (source = RTS_STATIC && net ~ OWN%d) || table_own%d() || incident_own%d();\n}\n",
+			      f, f, f, f, f);
 		pi_buf_printf(b,
-			      "\n# To customers: everything we know.\n"
+			      "\n# To customers: everything we know (and a replayed table: learned from beyond us).\n"
 			      "filter export_all%d\n{\n"
-			      "\tif own_route%d() then accept;\n"
+			      "\tif own_route%d() || table_replay%d() then accept;\n"
 			      "\tif source = RTS_BGP then accept;\n"
 			      "\treject;\n}\n",
-			      f, f);
+			      f, f, f);
 		pi_buf_printf(b,
 			      "\n# To peers, route servers and providers: only our own prefixes and our\n"
 			      "# customers' routes, so that nobody transits through us for free.\n"
@@ -347,6 +349,13 @@ static void emit_include(struct pi_buf *b, const struct pi_render_opts *o)
 		      "\n# Trainer incidents (docs/routing-policy.md): no-ops unless `pocketinternet\n"
 		      "# incident` rewrote this file and reconfigured BIRD.\ninclude \"%s/%s\";\n",
 		      o->conf_dir, pi_router_bird.incidents_file);
+}
+
+/* A border's table beyond its aggregates (bird_table.c), before the export filters that use it. */
+static void emit_table_include(struct pi_buf *b, const struct pi_render_opts *o)
+{
+	pi_buf_printf(b, "\n# What this pod announces beyond its aggregates (docs/testing-bgp.md).\ninclude \"%s/%s\";\n",
+		      o->conf_dir, PI_BIRD_TABLE_FILE);
 }
 
 static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, bool border,
@@ -388,6 +397,9 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 	if (border)
 		emit_own(b, plan, pod);
 	emit_include(b, o);
+	if (border)
+		emit_table_include(b, o);
+	pi_bird_emit_rpki(b, plan, node);
 
 	pi_buf_puts(b, "\n# Sanity checks every eBGP import starts with.\n");
 	for (int f = 4; f <= 6; f += 2) {
@@ -556,6 +568,8 @@ static void import_filter(struct pi_buf *flt, const struct pi_plan *plan, uint32
 			pi_buf_printf(flt, "[ %s ]) then reject;\t# empty cone\n\t\t\treject;\n",
 				      f == 4 ? "0.0.0.0/32" : "::/128");
 	}
+	if (x->rel != PI_REL_RS_CLIENT)
+		pi_bird_rov_filter(flt, plan, node, f);
 	if (kind)
 		pi_buf_printf(flt, "\t\t\tlearned_from(%s, %s);\n", kind, lp);
 	pi_buf_puts(flt, "\t\t\taccept;\n\t\t};\n");
@@ -600,6 +614,8 @@ static void emit_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t 
 	if (x->max_prefix)
 		pi_buf_printf(b, "\t\timport limit (%u + INCIDENT_LIMIT_EXTRA) action restart;\t# max-prefix from the plan\n",
 			      x->max_prefix);
+	if (x->rel != PI_REL_IBGP && x->rel != PI_REL_RS_CLIENT)
+		pi_bird_rov_channel(b, plan, node);
 	switch (x->rel) {
 	case PI_REL_IBGP:
 		pi_buf_puts(b, "\t\timport all;\n\t\texport where source = RTS_BGP;\n");
@@ -713,6 +729,8 @@ void pi_bird_render_files(const struct pi_plan *plan, uint32_t node, const struc
 			  struct pi_render_set *out)
 {
 	pi_r_add_conf(out, "bird.conf", render_conf, plan, node, o);
+	if (pi_r_is_border(plan, node))
+		pi_r_add_conf(out, PI_BIRD_TABLE_FILE, pi_bird_render_table, plan, node, o);
 	struct pi_buf b;
 	pi_buf_init(&b);
 	pi_bird_render_incidents(plan, node, NULL, 0, &b);

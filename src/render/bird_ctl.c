@@ -252,4 +252,8 @@ const struct pi_router_daemon pi_router_bird = {
 	.rib_cmd = pi_bird_rib_cmd,
 	.parse_rib = pi_bird_parse_rib,
 	.user_rib_cmd = "birdc show route all for",
+	.memory_cmd = "show memory",
+	.parse_memory = pi_bird_parse_memory,
+	.count_cmd = pi_bird_count_cmd,
+	.parse_count = pi_bird_parse_count,
 };

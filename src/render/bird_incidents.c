@@ -140,7 +140,9 @@ void pi_bird_render_incidents(const struct pi_plan *plan, uint32_t node, const s
 			leak_in |= accept_line(b, plan, node, &inc[i], f);
 		pi_buf_puts(b, "\treturn false;\n}\n");
 	}
+	/* A leak can carry every full table of the lab too (announce:). */
+	uint64_t extra = (uint64_t)PI_PLAN_PROVIDER_LIMIT + plan->table_routes4 + plan->table_routes6;
 	pi_buf_printf(b, "\n# Added to every import limit: a leak accepted here is more routes than\n"
 			 "# the plan's limits allow for.\ndefine INCIDENT_LIMIT_EXTRA = %u;\n",
-		      leak_in ? PI_PLAN_PROVIDER_LIMIT : 0u);
+		      leak_in ? (unsigned)(extra > 2000000000u ? 2000000000u : extra) : 0u);
 }

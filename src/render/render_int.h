@@ -29,6 +29,22 @@ void pi_bird_skeleton_head(struct pi_buf *b, const struct pi_plan *plan, uint32_
 void pi_bird_skeleton_origin(struct pi_buf *b, const struct pi_plan *plan, uint32_t node);
 void pi_bird_skeleton_session(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, uint32_t k);
 void pi_bird_skeleton_ospf(struct pi_buf *b, const struct pi_plan *plan, uint32_t node, bool servers);
+/* table.conf: the pod's table beyond its aggregates (bird_table.c). */
+#define PI_BIRD_TABLE_FILE "table.conf"
+void pi_bird_render_table(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o,
+			  struct pi_buf *out);
+/* Route origin validation (bird_rpki.c): is it on at node (a border of a
+ * ROV pod, with a cache); the ROA tables and RTR session; the import filter
+ * line; the channel option it needs. Each writes nothing when it is off. */
+bool pi_bird_rov_on(const struct pi_plan *plan, uint32_t node);
+void pi_bird_emit_rpki(struct pi_buf *b, const struct pi_plan *plan, uint32_t node);
+void pi_bird_rov_filter(struct pi_buf *flt, const struct pi_plan *plan, uint32_t node, int f);
+void pi_bird_rov_channel(struct pi_buf *b, const struct pi_plan *plan, uint32_t node);
+
+/* BIRD's size (bird_stats.c): memory and networks per table. */
+bool pi_bird_parse_memory(const char *text, uint64_t *effective, uint64_t *overhead);
+void pi_bird_count_cmd(uint8_t family, char *buf, size_t len);
+bool pi_bird_parse_count(const char *text, uint64_t *networks);
 
 /* ---- incidents (incident.c) ---- */
 /* Does node hold eBGP sessions (or the ebgp service)? Its router originates and filters. */
@@ -68,7 +84,7 @@ struct pi_render_service {
 	const char *start_cmd, *pidfile, *user, *log;
 };
 extern const struct pi_render_service pi_svc_nat64, pi_svc_nat44, pi_svc_unbound, pi_svc_dnsmasq, pi_svc_http,
-	pi_svc_dhclient;
+	pi_svc_dhclient, pi_svc_rpki;
 extern const struct pi_render_service *const pi_render_services[];
 extern const size_t pi_render_n_services;
 bool pi_r_service_runs(const struct pi_render_service *s, const struct pi_plan *plan, uint32_t node);

@@ -42,6 +42,7 @@ static json_t *route_json(const struct pi_plan *plan, const struct pi_lg_route *
 		json_decref(pods);
 	}
 	json_object_set_new(o, "learned_from", json_string(r->from_kind));
+	json_object_set_new(o, "rpki", g->rpki == PI_ROA_NONE ? json_null() : json_string(pi_roa_state_name(g->rpki)));
 	json_object_set_new(o, "origin_pod", g->origin_pod == PI_NONE ? json_null() : json_string(plan->pods[g->origin_pod].name));
 	json_object_set_new(o, "large_communities", comm);
 	json_object_set_new(o, "communities", std);

@@ -17,6 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void parse_text(const char *text)
 {
 	const struct pi_router_daemon *bird = &pi_router_bird;
+	uint64_t e, o, n;
+	bird->parse_memory(text, &e, &o);
+	bird->parse_count(text, &n);
 	struct pi_vec s = PI_VEC_INIT(struct pi_bgp_state);
 	bird->parse_sessions(text, &s);
 	for (size_t i = 0; i < s.len; i++) {

@@ -245,8 +245,12 @@ static void test_blueprints(void **state)
 
 	const struct pi_blueprint *tr = pi_lab_blueprint(lab, "transit");
 	assert_int_equal(tr->tier, PI_TIER_TRANSIT);
-	assert_int_equal(tr->n_roles, 4);
+	assert_int_equal(tr->n_roles, 5);
 	assert_string_equal(tr->roles[0].name, "border"); /* file order */
+	/* The RPKI cache's role: no node unless a lab's rpki section asks. */
+	assert_string_equal(tr->roles[4].name, "rpki");
+	assert_int_equal(tr->roles[4].services, PI_SVC_RPKI);
+	assert_int_equal(tr->roles[4].count.value, 0);
 	assert_int_equal(tr->roles[0].services, PI_SVC_ROUTER | PI_SVC_EBGP);
 	assert_int_equal(tr->n_links, 1);
 	assert_string_equal(tr->links[0].a, "border");

@@ -14,7 +14,9 @@
  * Zone files are loaded for real: an Unbound with the node's auth-zone
  * sections listens on 127.0.0.1 and must answer the SOA of each zone
  * authoritatively. The fixture's web page is fetched from a real lighttpd
- * and must show the client's address.
+ * and must show the client's address. A lab with a generated table and ROV
+ * everywhere (tests/data/tables) goes through the same, and its cache's
+ * vrps.json is loaded by stayrtr (when installed), which must take every ROA.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -548,6 +550,75 @@ static const char *cannot_run(char *why, size_t len)
 	return NULL;
 }
 
+/* stayrtr loads the cache node's vrps.json: its log says how many VRPs it took. */
+static void check_vrps_in_stayrtr(const struct pi_plan *p, const char *dir)
+{
+	if (run("command -v stayrtr >/dev/null") != 0) {
+		fprintf(stderr, "tables: stayrtr not installed, vrps.json checked by its schema only (test_tables.c)\n");
+		return;
+	}
+	char json[8300], logp[8300], port[32], metrics[32], want[64];
+	snprintf(json, sizeof(json), "%s/%s/vrps.json", dir, p->nodes[p->rpki_cache].name);
+	snprintf(logp, sizeof(logp), "%s/stayrtr.log", dir);
+	unsigned base = 20000 + (unsigned)getpid() % 20000;
+	snprintf(port, sizeof(port), "127.0.0.1:%u", base);
+	snprintf(metrics, sizeof(metrics), "127.0.0.1:%u", base + 1);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		freopen(logp, "w", stderr);
+		execlp("stayrtr", "stayrtr", "-cache", json, "-bind", port, "-checktime=false", "-protocol", "1",
+		       "-metrics.addr", metrics, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(want, sizeof(want), "New update (%u uniques", p->n_roas);
+	bool seen = false;
+	for (int i = 0; i < 100 && !seen; i++) {
+		char *log = NULL;
+		size_t len;
+		if (pi_read_file(logp, &log, &len) == 0)
+			seen = strstr(log, want) != NULL;
+		free(log);
+		if (!seen)
+			usleep(100000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if (!seen) {
+		char *log = NULL;
+		size_t len;
+		if (pi_read_file(logp, &log, &len) == 0)
+			fprintf(stderr, "stayrtr:\n%s\n", log);
+		free(log);
+	}
+	assert_true(seen);
+}
+
+/* A generated table of 6,000 prefixes and ROV on every pod (tests/data/tables):
+ * every bird.conf with its table.conf through bird -p, the VRPs through stayrtr. */
+static void test_tables(void **state)
+{
+	(void)state;
+	char path[4096], dir[4096];
+	snprintf(path, sizeof(path), "%s/tests/data/tables/tables.yml", getenv("PI_SOURCE_DIR"));
+	struct pi_diag d;
+	pi_diag_init(&d);
+	struct pi_lab *lab = NULL;
+	struct pi_plan *p = NULL;
+	int rc = pi_lab_load(path, pi_default_blueprint_dir(), &lab, &d);
+	if (rc == 0)
+		rc = pi_plan_build(lab, &p, &d);
+	if (rc)
+		pi_diag_print(&d, stderr);
+	pi_diag_free(&d);
+	assert_int_equal(rc, 0);
+	check_plan(p, "tables");
+	snprintf(dir, sizeof(dir), "%s/tables", tmpdir);
+	check_vrps_in_stayrtr(p, dir);
+	pi_plan_free(p);
+	pi_lab_free(lab);
+}
+
 int main(void)
 {
 	char why[256];
@@ -561,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_web_page),
 		cmocka_unit_test(test_labs),
 		cmocka_unit_test(test_incidents),
+		cmocka_unit_test(test_tables),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
