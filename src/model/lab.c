@@ -16,7 +16,7 @@
 #include "model.h"
 
 static const char *const lab_keys[] = { "name",	    "title", "seed",	      "tld", "address_space",
-					"pods",	    "relationships", "limits", "impairments", NULL };
+					"pods",	    "relationships", "limits", "impairments", "external", NULL };
 static const char *const limit_keys[] = { "memory", "pids", NULL };
 static const char *const class_names[] = { "router", "resolver", "server", "client", "default", NULL };
 
@@ -744,7 +744,11 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	if ((n = pi_y_get(root, "relationships")) && pi_y_is(ld, n, PI_Y_SEQ, "relationships"))
 		for (size_t i = 0, m = pi_y_cap(ld, n, PI_LAB_MAX_RELS, "relationships"); i < m && !pi_ld_full(ld); i++)
 			parse_rel(&nt, n->kids[i]);
+	bool names_ok = nt.names_ok;
 	native_finish(&nt);
+	/* After every pod and relationship: an external never moves them. */
+	if ((n = pi_y_get(root, "external")) && names_ok)
+		pi_lab_parse_externals(ld, n, lab);
 }
 
 const char *pi_node_class_name(enum pi_node_class c)

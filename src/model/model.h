@@ -111,6 +111,9 @@ void pi_lab_parse_title(struct pi_ld *ld, const struct pi_ynode *root, struct pi
 /* Reads `impairments:` (a list of {match: {...}, rate: ..., delay: ...})
  * into lab->impairments (impairments.c). */
 void pi_lab_parse_impairments(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
+/* Reads `external:` into lab->externals, appending each speaker's pod and
+ * relationship (external.c); after every pod and relationship is read. */
+void pi_lab_parse_externals(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
 /* "my_Lab.v2" -> "my-lab-v2": a lab name from a file name. */
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path);
 

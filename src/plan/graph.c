@@ -397,7 +397,9 @@ static void lab_rels(struct gctx *g)
 			continue;
 		if (lr->kind == PI_LAB_REL_PROVIDER) {
 			rel_add(c, PL_TRANSIT, a, b, true, lr->pos);
-			c->px[b].pinned_providers = true;
+			/* An external provider is extra: the pod keeps its generated ones. */
+			if (g->plan->pods[a].tier != PI_TIER_EXTERNAL)
+				c->px[b].pinned_providers = true;
 		} else if (lr->kind == PI_LAB_REL_PEER) {
 			rel_add(c, PL_PEER, a, b, true, lr->pos);
 		} else {
@@ -575,7 +577,7 @@ static void build_rels(struct gctx *g)
 			g->transit[g->nt++] = p;
 		else if (plan->pods[p].tier == PI_TIER_IXP)
 			g->ixp[g->ni++] = p;
-		else
+		else if (plan->pods[p].tier != PI_TIER_EXTERNAL) /* externals: only what the lab says */
 			g->stub[g->ns++] = p;
 	}
 	/* 2. The transit clique. */

@@ -190,6 +190,8 @@ void pl_node_limits(struct pl_ctx *c);
 /* graph.c */
 int pl_pods(struct pl_ctx *c);
 int pl_graph(struct pl_ctx *c);
+/* External speakers' pods: speaker, image, command, extra prefixes (external.c). */
+void pl_externals(struct pl_ctx *c);
 /* topo.c */
 int pl_nodes(struct pl_ctx *c);
 int pl_links(struct pl_ctx *c);

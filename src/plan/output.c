@@ -239,6 +239,19 @@ static json_t *jpod(const struct pi_plan *plan, uint32_t p)
 	SET(o, "nat64_pool", jpfx(&pod->nat64_pool));
 	SET(o, "anycast", json_boolean(pod->anycast));
 	SET(o, "cone", jidx_array(pod->cone, pod->n_cone));
+	if (pod->tier == PI_TIER_EXTERNAL) { /* only then: other plans' JSON stays as it was */
+		json_t *x = json_object(), *cmd = json_array(), *px = json_array();
+		SET(x, "speaker", json_string(pi_speaker_name(pod->speaker)));
+		if (pod->image)
+			SET(x, "image", json_string(pod->image));
+		for (uint32_t i = 0; i < pod->n_command; i++)
+			json_array_append_new(cmd, json_string(pod->command[i]));
+		SET(x, "command", cmd);
+		for (uint32_t i = 0; i < pod->n_extra; i++)
+			json_array_append_new(px, jpfx(&pod->extra[i]));
+		SET(x, "prefixes", px);
+		SET(o, "external", x);
+	}
 	return o;
 }
 
