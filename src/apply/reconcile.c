@@ -42,6 +42,8 @@ static void changed_files(struct recon *r, uint32_t i)
 	r->changed[i] = (struct pi_vec)PI_VEC_INIT(char *);
 	for (size_t k = 0; k < set.files.len; k++) {
 		const struct pi_render_file *f = pi_vec_at(&set.files, k);
+		if (strncmp(f->path, PI_SPEAKER_SUBDIR "/", sizeof(PI_SPEAKER_SUBDIR)) == 0)
+			continue; /* an external speaker's own files: the tester's, never rewritten */
 		char path[8192], *old = NULL;
 		size_t len = 0;
 		snprintf(path, sizeof(path), "%s/%s/%s", r->s.state_dir, r->s.plan->nodes[i].name, f->path);

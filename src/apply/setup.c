@@ -97,6 +97,10 @@ int pi_setup_create_one(void *ctx, size_t i)
 		{ "net.ipv4.ip_forward", router || (n->services & (PI_SVC_NAT44 | PI_SVC_NAT64)) ? "1" : "0" },
 		{ "net.ipv6.conf.all.forwarding", router || (n->services & PI_SVC_NAT64) ? "1" : "0" },
 	};
+	char rw_dir[4300];
+	snprintf(rw_dir, sizeof(rw_dir), "%s/" PI_SPEAKER_SUBDIR, host_dir);
+	const struct pi_plan_pod *pod = &p->pods[n->pod];
+	bool own = setup_own_image(p, (uint32_t)i);
 	struct pi_node_spec spec = {
 		.lab = p->lab_name, .node = n->name, .role = n->role, .pod = p->pods[n->pod].name,
 		.image = s->opts->image, .conf_dir = host_dir, .conf_mount = PI_NODE_CONF_DIR,
@@ -104,8 +108,14 @@ int pi_setup_create_one(void *ctx, size_t i)
 		.cmd = node_cmd, .n_cmd = PI_ARRAY_LEN(node_cmd),
 		.sysctls = sysctls, .n_sysctls = PI_ARRAY_LEN(sysctls),
 		.tun = (n->services & PI_SVC_NAT64) != 0,
+		.rw_dir = setup_is_speaker(p, (uint32_t)i) ? rw_dir : NULL, .rw_mount = PI_SPEAKER_DIR,
 		.mem_limit_mb = n->mem_limit_mb, .pids_limit = n->pids_limit,
 	};
+	if (own) { /* the tester's image runs its own command (none: the image's) */
+		spec.image = pod->image;
+		spec.cmd = pod->command;
+		spec.n_cmd = pod->n_command;
+	}
 	struct pi_diag local;
 	pi_diag_init(&local);
 	pi_log_info("create", "%s", n->name);

@@ -38,6 +38,18 @@ struct setup {
 	bool fresh;            /* a new lab: the lab netns and bridges are made here */
 };
 
+/* An external speaker (PI_SVC_SPEAKER): the tester's, so setup neither waits
+ * for its sessions nor, when it runs the tester's own image, signals a
+ * start.sh it does not have. */
+static inline bool setup_is_speaker(const struct pi_plan *p, uint32_t node)
+{
+	return (p->nodes[node].services & PI_SVC_SPEAKER) != 0;
+}
+static inline bool setup_own_image(const struct pi_plan *p, uint32_t node)
+{
+	return setup_is_speaker(p, node) && p->pods[p->nodes[node].pod].speaker == PI_SPEAKER_IMAGE;
+}
+
 static inline bool setup_wants(const struct setup *s, uint32_t node)
 {
 	return !s->want || s->want[node];
