@@ -21,6 +21,9 @@ CHECKERS="$CHECKERS tshark"
 # The browser test drives headless Chromium over WebDriver (chromedriver);
 # bgpdump reads MRT RIB dumps for table injection.
 CHECKERS="$CHECKERS chromium chromium-driver bgpdump"
+# External speakers' starting configs are checked by the speakers themselves
+# (exabgp --validate, gobgpd -d, vtysh -C: tests/render/test_speaker.c).
+CHECKERS="$CHECKERS gobgpd exabgp frr"
 # The Docker engine, and debootstrap for building the base image without a registry.
 RUNTIME="docker.io debootstrap ca-certificates curl"
 
