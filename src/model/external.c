@@ -387,8 +387,9 @@ int pi_lab_add_external(struct pi_lab *lab, const struct pi_lab_external *ext, s
 {
 	struct pi_ld ld;
 	pi_ld_init(&ld, &lab->arena, diag);
-	ld.file = ext->pos.file;
+	ld.file = ext->pos.file ? ext->pos.file : lab->file;
 	struct pi_lab_external e = *ext;
+	e.pos.file = copy_str(&lab->arena, ext->pos.file);
 	e.name = copy_str(&lab->arena, ext->name);
 	e.to = copy_str(&lab->arena, ext->to);
 	e.image = copy_str(&lab->arena, ext->image);
