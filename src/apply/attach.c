@@ -54,8 +54,10 @@ static bool ext_from_json(json_t *o, struct pi_lab_external *e, const char **arg
 	e->command = argv;
 	e->prefixes = px;
 	for (size_t i = 0; i < json_array_size(cmd); i++) {
-		if (!json_is_string(json_array_get(cmd, i)))
+		if (!json_is_string(json_array_get(cmd, i))) {
+			pi_diag_add(diag, pos, NULL, "external '%s': a command word is not a string", e->name);
 			return false;
+		}
 		argv[e->n_command++] = json_string_value(json_array_get(cmd, i));
 	}
 	for (size_t i = 0; i < json_array_size(pfx); i++) {

@@ -18,7 +18,7 @@ WORK=${WORK:-$(mktemp -d /tmp/pi-fuzz.XXXXXX)}
 # from the lab corpus (their input is a lab file); pins needs room for a
 # whole plan.json (lab.yml's is 140 kB).
 TARGETS="lab:lab:yaml:8192 blueprint:blueprint:yaml:8192 plan:lab:yaml:8192 render:lab:yaml:8192
-pins:pins:json:160000 birdctl:birdctl:bird:8192 ops:ops:ops:8192 dns:dns:net:4096 http:http:net:16384"
+pins:pins:json:160000 externals:externals:json:8192 birdctl:birdctl:bird:8192 ops:ops:ops:8192 dns:dns:net:4096 http:http:net:16384"
 [ $# -gt 0 ] && TARGETS=$(for w in "$@"; do echo "$TARGETS" | tr ' ' '\n' | grep "^$w:"; done)
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
