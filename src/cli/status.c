@@ -48,10 +48,37 @@ static json_t *status_json(const struct pi_plan *plan, const struct pi_status *s
 						    "relationship", pi_rel_name(s->rel), "family", s->family, "a_state",
 						    ss->state[0], "b_state", ss->state[1], "established", ss->established));
 	}
-	return json_pack("{s:s, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i, s:i}}", "lab", plan->lab_name, "nodes", jn,
-			 "sessions", js, "resolvers", jr, "summary", "nodes", plan->n_nodes, "running", st->running,
+	json_t *jx = json_array();
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		const struct pi_plan_pod *pod = &plan->pods[p];
+		if (pod->tier == PI_TIER_EXTERNAL)
+			json_array_append_new(jx, json_pack("{s:s, s:i, s:s, s:s, s:s, s:b}", "name", pod->name, "asn",
+							    (json_int_t)pod->asn, "speaker", pi_speaker_name(pod->speaker),
+							    "node", plan->nodes[pod->first_node].name, "state",
+							    st->nodes[pod->first_node].state, "running",
+							    st->nodes[pod->first_node].running));
+	}
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i, s:i}}", "lab", plan->lab_name, "nodes", jn,
+			 "sessions", js, "resolvers", jr, "externals", jx, "summary", "nodes", plan->n_nodes, "running", st->running,
 			 "sessions", plan->n_sessions, "established", st->established, "resolvers", st->resolvers,
 			 "answering", st->answering);
+}
+
+/* External speakers: the tester's, so what runs there is theirs to say;
+ * here what they are and where they attach (docs/testing-bgp.md). */
+static void externals_text(const struct pi_plan *plan, const struct pi_status *st)
+{
+	bool any = false;
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		const struct pi_plan_pod *pod = &plan->pods[p];
+		if (pod->tier != PI_TIER_EXTERNAL)
+			continue;
+		if (!any)
+			printf("\n%-16s %-12s %-8s %-24s %s\n", "EXTERNAL", "ASN", "SPEAKER", "NODE", "STATE");
+		any = true;
+		printf("%-16s %-12u %-8s %-24s %s\n", pod->name, pod->asn, pi_speaker_name(pod->speaker),
+		       plan->nodes[pod->first_node].name, st->nodes[pod->first_node].state);
+	}
 }
 
 static void status_text(const struct pi_plan *plan, const struct pi_status *st)
@@ -70,6 +97,7 @@ static void status_text(const struct pi_plan *plan, const struct pi_status *st)
 		snprintf(b, sizeof(b), "%s %s", plan->nodes[s->b].name, st->sessions[k].state[1]);
 		printf("%-36s %-9s %-42s %s\n", s->name, pi_rel_name(s->rel), a, b);
 	}
+	externals_text(plan, st);
 	printf("\n%-32s %s\n", "RESOLVER", "ANSWERS");
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		if (plan->nodes[i].services & PI_SVC_RESOLVER)

@@ -269,6 +269,9 @@ static void speaker_start(const struct pi_plan *plan, uint32_t node, const struc
 	(void)o;
 	switch (pi_r_pod(plan, node)->speaker) {
 	case PI_SPEAKER_EXABGP:
+		/* The named pipes exabgpcli talks through, where exabgp looks for them. */
+		pi_buf_puts(b, "mkdir -p /run/exabgp && for p in in out; do [ -p /run/exabgp/exabgp.$p ] || "
+			       "mkfifo -m 600 /run/exabgp/exabgp.$p; done || fail \"exabgp's pipes\"\n");
 		pi_r_start_daemon(b, "exabgp", "$RUN/exabgp.pid",
 				  "env exabgp.daemon.daemonize=true exabgp.daemon.pid=\"$RUN/exabgp.pid\" "
 				  "exabgp.daemon.user=root exabgp.log.destination=\"$LOG/exabgp.log\" "
