@@ -109,6 +109,84 @@ static void test_moves_nothing(void **state)
 	pi_plan_free(b);
 }
 
+/* The pins of plan (its plan.json read back), as setup keeps them. */
+static struct pi_plan_pins *pins_of(const struct pi_plan *plan)
+{
+	struct pi_buf j;
+	struct pi_diag d;
+	struct pi_plan_pins *pins = NULL;
+	pi_buf_init(&j);
+	pi_diag_init(&d);
+	assert_int_equal(pi_plan_write_json(plan, &j), 0);
+	assert_int_equal(pi_plan_pins_load(j.data, j.len, &pins, &d), 0);
+	pi_buf_free(&j);
+	pi_diag_free(&d);
+	return pins;
+}
+
+/* attach and detach as reconcile sees them: the running plan's pins, the
+ * lab with one speaker more (or less), the difference. Only the speaker's
+ * node, link and sessions come or go; no link of the others changes. */
+static void test_attach_detach_diff(void **state)
+{
+	(void)state;
+	struct pi_plan *before = plan_of(BASE);
+	struct pi_lab *lab = kept_labs[n_kept_labs - 1];
+	struct pi_plan_pins *pins = pins_of(before);
+	static const enum pi_attach where[] = { PI_ATTACH_IXP, PI_ATTACH_CUSTOMER_OF, PI_ATTACH_PEER_OF,
+						PI_ATTACH_PROVIDER_OF };
+	static const char *const to[] = { "ixp1", "transit2", "content1", "broadband1" };
+	for (size_t k = 0; k < 4; k++) {
+		char name[16];
+		snprintf(name, sizeof(name), "x%zu", k);
+		struct pi_lab_external e = { .name = name, .asn = 65100 + (uint32_t)k, .speaker = PI_SPEAKER_GOBGPD,
+					     .attach = where[k], .to = to[k], .pos = { "attach", 0, 0 } };
+		struct pi_diag d;
+		pi_diag_init(&d);
+		assert_int_equal(pi_lab_add_external(lab, &e, &d), 0);
+		struct pi_plan *after = NULL;
+		assert_int_equal(pi_plan_build_pinned(lab, pins, &after, &d), 0);
+		struct pi_plan_diff diff;
+		assert_int_equal(pi_plan_diff(pins, after, &diff), 0);
+		assert_int_equal(diff.n_nodes_added, 1);
+		assert_string_equal(after->nodes[diff.nodes_added[0]].role, "speaker");
+		assert_int_equal(diff.n_nodes_removed, 0);
+		/* An IXP's peering LAN gains a member: reconcile remakes no kept
+		 * interface for a LAN (only for changed p2p links, of which there are none). */
+		assert_int_equal(diff.n_links_changed, where[k] == PI_ATTACH_IXP ? 1 : 0);
+		for (uint32_t c = 0; c < diff.n_links_changed; c++)
+			assert_int_equal(after->links[diff.links_changed[c]].kind, PI_LINK_LAN);
+		assert_int_equal(diff.n_links_removed, 0);
+		assert_int_equal(diff.n_sessions_removed, 0);
+		assert_int_equal(diff.n_sessions_added, 2); /* dual-stack */
+		assert_int_equal(diff.n_links_added, where[k] == PI_ATTACH_IXP ? 0 : 1);
+		pi_plan_diff_free(&diff);
+		/* detach: back to the running plan exactly. */
+		struct pi_plan_pins *apins = pins_of(after);
+		assert_int_equal(pi_lab_remove_external(lab, name), 0);
+		struct pi_plan *back = NULL;
+		assert_int_equal(pi_plan_build_pinned(lab, apins, &back, &d), 0);
+		assert_int_equal(pi_plan_diff(apins, back, &diff), 0);
+		assert_int_equal(diff.n_nodes_removed, 1);
+		assert_int_equal(diff.n_nodes_added + diff.n_links_added + diff.n_sessions_added, 0);
+		assert_int_equal(diff.n_links_changed, where[k] == PI_ATTACH_IXP ? 1 : 0);
+		pi_plan_diff_free(&diff);
+		struct pi_plan_pins *bpins = pins_of(back);
+		assert_int_equal(pi_plan_diff(pins, back, &diff), 0);
+		assert_int_equal(diff.n_nodes_added + diff.n_nodes_removed + diff.n_links_added + diff.n_links_removed +
+					 diff.n_links_changed + diff.n_sessions_added + diff.n_sessions_removed,
+				 0);
+		pi_plan_diff_free(&diff);
+		pi_plan_pins_free(apins);
+		pi_plan_pins_free(bpins);
+		pi_plan_free(after);
+		pi_plan_free(back);
+		pi_diag_free(&d);
+	}
+	pi_plan_pins_free(pins);
+	pi_plan_free(before);
+}
+
 /* The import filter text of one session in a bird.conf. */
 static char *filter_of(const char *conf, const char *session)
 {
@@ -289,6 +367,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_moves_nothing),
+		cmocka_unit_test(test_attach_detach_diff),
 		cmocka_unit_test(test_customer_cone),
 		cmocka_unit_test(test_speaker_files),
 	};
