@@ -191,6 +191,13 @@ int pi_apply_attach(struct pi_backend *b, struct pi_lab *lab, const struct pi_pl
 			    "lab '%s' does not run", lab->name);
 		return -ENOENT;
 	}
+	/* A running pod's ASN, even one the planner drew: taking it would renumber that pod. */
+	for (uint32_t i = 0; i < pins->n_pods; i++)
+		if (pins->pods[i].asn == ext->asn) {
+			pi_diag_add(diag, ext->pos, "give the speaker an ASN of its own, e.g. a private one (64512-65534)",
+				    "asn %u is pod '%s''s in the running lab", ext->asn, pins->pods[i].name);
+			return -EINVAL;
+		}
 	struct pi_lab_external e = *ext;
 	e.pos = (struct pi_pos){ path, 0, 0 }; /* marks it as stored */
 	int rc = pi_lab_add_external(lab, &e, diag);
