@@ -202,8 +202,8 @@ static const char *reload_line(enum pi_speaker s)
 	case PI_SPEAKER_EXABGP:
 		return "kill -USR1 $(cat " PI_NODE_RUN_DIR "/exabgp.pid)    # exabgp re-reads exabgp.conf";
 	case PI_SPEAKER_GOBGPD:
-		return "gobgp neighbor; gobgp global rib add -a ipv4 PREFIX    # or: kill $(cat " PI_NODE_RUN_DIR
-		       "/gobgpd.pid) && sh " PI_NODE_CONF_DIR "/start.sh";
+		return "kill -HUP $(cat " PI_NODE_RUN_DIR "/gobgpd.pid)    # gobgpd re-reads gobgpd.toml; routes: sh "
+		       PI_SPEAKER_DIR "/announce.sh or the gobgp CLI";
 	case PI_SPEAKER_FRR:
 		return "vtysh -f " PI_SPEAKER_DIR "/frr.conf && vtysh -c 'clear bgp * soft'";
 	case PI_SPEAKER_IMAGE:
