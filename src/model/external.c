@@ -131,10 +131,15 @@ static const struct pi_lab_pod *names_find(const struct ext_names *t, const char
 }
 
 /* The pod ext attaches to: known, and of the right kind. */
-static bool check_target(struct pi_ld *ld, const struct ext_names *t, const struct pi_lab_external *e,
-			 struct pi_pos pos)
+static bool check_target(struct pi_ld *ld, const struct pi_lab *lab, const struct ext_names *t,
+			 const struct pi_lab_external *e, struct pi_pos pos)
 {
 	const struct pi_lab_pod *p = names_find(t, e->to);
+	if (!p && pi_lab_external(lab, e->to)) {
+		pi_ld_err(ld, pos, "attach it to a pod of the lab; connect your speakers to each other yourself",
+			  "'%s' is an external speaker: externals attach to the lab's pods", e->to);
+		return false;
+	}
 	if (!p) {
 		const char *near = t->n <= 2000 ? pi_nearest(e->to, t->names, t->n) : NULL;
 		const char *list = pi_ld_join(ld, t->names, t->n, 12);
@@ -223,7 +228,7 @@ static bool ext_admit(struct pi_ld *ld, struct pi_lab *lab, const struct ext_nam
 		      struct pi_pos name_pos, struct pi_pos asn_pos, struct pi_pos to_pos)
 {
 	bool ok = check_unique(ld, lab, t, e, name_pos, asn_pos);
-	ok = check_target(ld, t, e, to_pos) && ok;
+	ok = check_target(ld, lab, t, e, to_pos) && ok;
 	if (ok)
 		ext_append(lab, e);
 	return ok;

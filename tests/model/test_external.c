@@ -141,6 +141,9 @@ static void test_errors(void **state)
 		     "more than one place", NULL);
 	expect_error("  - {name: x1, asn: 65001, speaker: frr, attach: {ixp: ixp1}, prefixes: [10.0.0.1/8]}\n", 1, "10.0.0.1",
 		     "host bits", "10.0.0.0/8");
+	expect_error("  - {name: x1, asn: 65001, speaker: frr, attach: {ixp: ixp1}}\n"
+		     "  - {name: x2, asn: 65002, speaker: frr, attach: {customer_of: x1}}\n",
+		     2, "x1}", "'x1' is an external speaker", NULL);
 	expect_error("  - {name: x1, asn: 65001, speaker: frr, atach: {ixp: ixp1}}\n", 1, "atach", "unknown key 'atach'",
 		     "attach");
 }
