@@ -114,9 +114,9 @@ static void print_result(const char *cmd, const char *lab, const char *name, con
 		free(t);
 		json_decref(j);
 	} else if (arc == 0) {
-		printf("%s %s %s lab '%s' in %.1fs: %u node created, %u removed, %u reconfigured, %u kept as they ran\n",
-		       name, strcmp(cmd, "attach") == 0 ? "attached to" : "detached from", "", lab, res->total_s,
-		       res->containers, res->removed, res->reconfigured, res->kept);
+		printf("%s %s lab '%s' in %.1fs: %u node%s created, %u removed, %u reconfigured, %u kept as they ran\n",
+		       name, strcmp(cmd, "attach") == 0 ? "attached to" : "detached from", lab, res->total_s,
+		       res->containers, res->containers == 1 ? "" : "s", res->removed, res->reconfigured, res->kept);
 		if (strcmp(cmd, "attach") == 0)
 			printf("Its starting configuration and README: pocketinternet exec %s-speaker1 -- cat /config/README\n",
 			       name);

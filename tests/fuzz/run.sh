@@ -1,5 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets (loader, blueprint, planner, renderer, pins,
+# attached speakers (externals.json),
 # BIRD control replies, ops state and impairment text, DNS replies, HTTP
 # responses) with clang + ASan/UBSan and runs each for DURATION seconds
 # (default 15: nine targets keep CI's total near two minutes) on a scratch copy of its seed corpus,
