@@ -3,7 +3,7 @@
 # attached speakers (externals.json),
 # BIRD control replies, ops state and impairment text, DNS replies, HTTP
 # responses) with clang + ASan/UBSan and runs each for DURATION seconds
-# (default 15: nine targets keep CI's total near two minutes) on a scratch copy of its seed corpus,
+# (default 15: ten targets keep CI's total near two minutes) on a scratch copy of its seed corpus,
 # so the committed corpus only changes on purpose. Exits non-zero on any
 # crash, leak or sanitizer report; the reproducer is left in $WORK.
 #
