@@ -282,8 +282,15 @@ struct pi_lab_external {
 	 * it (the lab side accepts these too); unusual lengths are allowed. */
 	struct pi_prefix *prefixes;
 	size_t n_prefixes;
+	/* A network namespace the tester already runs on the host (a name in
+	 * /run/netns, as `ip netns` makes): the speaker is wired into it
+	 * instead of a container. NULL: a container. */
+	const char *netns;
 	struct pi_pos pos;
 };
+#define PI_NETNS_NAME_MAX 64 /* [A-Za-z0-9_.-], not "." or ".." */
+/* Is s a netns name attach accepts? */
+bool pi_netns_name_ok(const char *s);
 
 /* The blueprint every external speaker's pod uses: tier external, one node
  * of role "speaker" (services ebgp and speaker), no links or LANs. */

@@ -66,6 +66,7 @@ struct pi_plan_pod {
 	uint32_t n_command;
 	struct pi_prefix *extra;
 	uint32_t n_extra;
+	const char *netns;     /* wired into this host netns, not a container; else NULL */
 };
 
 struct pi_plan_node {

@@ -37,9 +37,9 @@ static bool ext_from_json(json_t *o, struct pi_lab_external *e, const char **arg
 	json_t *cmd = NULL, *pfx = NULL;
 	json_error_t err;
 	memset(e, 0, sizeof(*e));
-	if (json_unpack_ex(o, &err, 0, "{s:s, s:I, s:s, s?s, s?o, s:s, s:s, s?o}", "name", &e->name, "asn", &asn,
+	if (json_unpack_ex(o, &err, 0, "{s:s, s:I, s:s, s?s, s?o, s:s, s:s, s?o, s?s}", "name", &e->name, "asn", &asn,
 			   "speaker", &speaker, "image", &e->image, "command", &cmd, "attach", &attach, "to", &e->to,
-			   "prefixes", &pfx) < 0) {
+			   "prefixes", &pfx, "netns", &e->netns) < 0) {
 		pi_diag_add(diag, pos, "detach the speaker and attach it again, or remove the file", "%s", err.text);
 		return false;
 	}
@@ -131,6 +131,8 @@ static json_t *ext_to_json(const struct pi_lab_external *e)
 			      "to", e->to, "prefixes", px);
 	if (o && e->image)
 		json_object_set_new(o, "image", json_string(e->image));
+	if (o && e->netns)
+		json_object_set_new(o, "netns", json_string(e->netns));
 	return o;
 }
 

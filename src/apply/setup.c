@@ -76,6 +76,8 @@ int pi_setup_create_one(void *ctx, size_t i)
 		return 0;
 	const struct pi_plan *p = s->plan;
 	const struct pi_plan_node *n = &p->nodes[i];
+	if (setup_netns(p, (uint32_t)i))
+		return 0; /* the tester's namespace: nothing to create */
 	char host_dir[4200];
 	snprintf(host_dir, sizeof(host_dir), "%s/%s", s->state_dir, n->name);
 	bool router = node_is_router(n);
@@ -138,6 +140,19 @@ static int open_ns(struct node_rt *rt, const char *name, struct pi_diag *d)
 	return rc;
 }
 
+int pi_setup_open_named_netns(const struct pi_plan *p, uint32_t node, int *nsfd, struct pi_diag *d)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/run/netns/%s", setup_netns(p, node));
+	*nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*nsfd >= 0)
+		return 0;
+	int rc = -errno;
+	pi_diag_add(d, (struct pi_pos){ 0 }, "create it first (ip netns add NAME) and start your speaker in it",
+		    "cannot open %s for external speaker %s: %s", path, p->nodes[node].name, strerror(-rc));
+	return rc;
+}
+
 int pi_setup_start_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
@@ -146,6 +161,11 @@ int pi_setup_start_one(void *ctx, size_t i)
 	const char *name = s->plan->nodes[i].name;
 	struct pi_diag local;
 	pi_diag_init(&local);
+	if (setup_netns(s->plan, (uint32_t)i)) { /* no process of ours: only its namespace */
+		int rc = pi_setup_open_named_netns(s->plan, (uint32_t)i, &s->rt[i].nsfd, &local);
+		pi_apply_diag_merge(s->diag, &local, &s->lock);
+		return rc;
+	}
 	int rc = s->b->ops->start(s->b, s->plan->lab_name, name, &s->rt[i].pid, &local);
 	if (!rc && !s->opts->start_only)
 		rc = open_ns(&s->rt[i], name, &local);
@@ -158,11 +178,17 @@ int pi_setup_start_one(void *ctx, size_t i)
 static int find_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
-	if (setup_wants(s, (uint32_t)i) || s->rt[i].pid > 0)
+	if (setup_wants(s, (uint32_t)i) || s->rt[i].pid > 0 || s->rt[i].nsfd >= 0)
 		return 0;
 	struct pi_node_state st;
 	struct pi_diag local;
 	pi_diag_init(&local);
+	if (setup_netns(s->plan, (uint32_t)i)) { /* gone: wired when it is back */
+		if (pi_setup_open_named_netns(s->plan, (uint32_t)i, &s->rt[i].nsfd, &local) != 0)
+			s->rt[i].nsfd = -1;
+		pi_diag_free(&local);
+		return 0;
+	}
 	int rc = s->b->ops->inspect(s->b, s->plan->lab_name, s->plan->nodes[i].name, &st, &local);
 	if (rc == 0 && st.running && st.pid > 0) {
 		s->rt[i].pid = st.pid;
@@ -230,7 +256,7 @@ static int check_existing(struct setup *s)
 	size_t running = 0;
 	for (size_t i = 0; i < found.len; i++)
 		running += ((struct pi_node_state *)pi_vec_at(&found, i))->running;
-	if (found.len && running == s->plan->n_nodes && found.len == running) {
+	if (found.len && running == setup_n_containers(s->plan) && found.len == running) {
 		s->res->already_up = true;
 		rc = 1;
 	} else if (found.len) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "apply_int.h"
 
 #define STATUS_PROBE_MS 1500
@@ -25,6 +26,15 @@ static int status_one(void *ctx, size_t i)
 	struct status_ctx *c = ctx;
 	const struct pi_plan_node *n = &c->plan->nodes[i];
 	struct pi_status_node *sn = &c->st->nodes[i];
+	const char *netns = (n->services & PI_SVC_SPEAKER) ? c->plan->pods[n->pod].netns : NULL;
+	c->bgp[i] = (struct pi_vec)PI_VEC_INIT(struct pi_bgp_state);
+	if (netns) { /* the tester's namespace: there or not, and nothing of ours runs in it */
+		char path[128];
+		snprintf(path, sizeof(path), "/run/netns/%s", netns);
+		sn->running = access(path, F_OK) == 0;
+		snprintf(sn->state, sizeof(sn->state), "%s", sn->running ? "netns" : "netns-gone");
+		return 0;
+	}
 	struct pi_node_state ns;
 	struct pi_diag local;
 	pi_diag_init(&local);

@@ -51,6 +51,11 @@ static int take_option(struct attach_args *a, int c, const char *arg)
 		a->have_speaker = true;
 		return PI_EXIT_OK;
 	case 'i': a->ext.image = arg; return PI_EXIT_OK;
+	case 'N':
+		if (!pi_netns_name_ok(arg))
+			return pi_cli_usage_error("attach", "--netns takes a name of /run/netns, not '%s'", arg);
+		a->ext.netns = arg;
+		return PI_EXIT_OK;
 	case 'C':
 		if (a->ext.n_command >= PI_EXT_MAX_ARGS)
 			return pi_cli_usage_error("attach", "at most %d --command words", PI_EXT_MAX_ARGS);
@@ -78,6 +83,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "command", required_argument, NULL, 'C' },	 { "prefix", required_argument, NULL, 'p' },
 		{ "ixp", required_argument, NULL, 'X' },	 { "customer-of", required_argument, NULL, 'U' },
 		{ "peer-of", required_argument, NULL, 'P' },	 { "provider-of", required_argument, NULL, 'V' },
+		{ "netns", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -98,6 +104,9 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		return pi_cli_usage_error("attach", "--image and --command go with --speaker image");
 	if (a->ext.speaker == PI_SPEAKER_IMAGE && !a->ext.image)
 		return pi_cli_usage_error("attach", "--speaker image needs --image NAME");
+	if (a->ext.netns && a->ext.speaker == PI_SPEAKER_IMAGE)
+		return pi_cli_usage_error("attach", "--netns runs what you started there: give --speaker exabgp, gobgpd "
+						    "or frr for its example configuration, not image");
 	a->ext.pos = (struct pi_pos){ "attach", 0, 0 };
 	return PI_EXIT_OK;
 }

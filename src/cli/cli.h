@@ -112,7 +112,8 @@ int pi_cmd_attach(struct pi_cli *cli, int argc, char **argv);
 #define PI_ATTACH_USAGE \
 	"usage: pocketinternet attach NAME --asn N --speaker exabgp|gobgpd|frr|image\n" \
 	"         (--ixp P | --customer-of P | --peer-of P | --provider-of P)\n" \
-	"         [--image IMAGE [--command WORD]...] [--prefix NET]... [--format text|json]\n" \
+	"         [--image IMAGE [--command WORD]...] [--netns NS] [--prefix NET]...\n" \
+	"         [--format text|json]\n" \
 	"\n" \
 	"Adds an external BGP speaker to the running lab: a node NAME-speaker1 of its\n" \
 	"own AS N, dual-stack, as a member of IXP P (a route-server client) or as a\n" \
@@ -130,6 +131,9 @@ int pi_cmd_attach(struct pi_cli *cli, int argc, char **argv);
 	"  -i, --image IMAGE   with --speaker image: a local Docker image to run\n" \
 	"  -C, --command WORD  its command, one word per option (default: the image's)\n" \
 	"  -p, --prefix NET    a prefix it may announce besides the two the lab gives it\n" \
+	"      --netns NS      wire it into network namespace NS (/run/netns/NS) that you\n" \
+	"                      run on the host, instead of a container: one veth per\n" \
+	"                      link, its addresses, no route anywhere else\n" \
 	"  -f, --format F      text (default) or json\n"
 int pi_cmd_detach(struct pi_cli *cli, int argc, char **argv);
 #define PI_DETACH_USAGE \

@@ -16,7 +16,8 @@
 #include <string.h>
 #include "model.h"
 
-static const char *const ext_keys[] = { "name", "asn", "speaker", "image", "command", "attach", "prefixes", NULL };
+static const char *const ext_keys[] = { "name", "asn", "speaker", "image", "command", "attach", "prefixes",
+					"netns", NULL };
 static const char *const speaker_names[] = { "exabgp", "gobgpd", "frr", "image", NULL };
 static const char *const attach_names[] = { "ixp", "customer_of", "peer_of", "provider_of", NULL };
 
@@ -38,6 +39,20 @@ static const struct pi_blueprint ext_bp = {
 const struct pi_blueprint *pi_external_blueprint(void)
 {
 	return &ext_bp;
+}
+
+bool pi_netns_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > PI_NETNS_NAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.'))
+			return false;
+	}
+	return true;
 }
 
 const char *pi_speaker_name(enum pi_speaker s)
@@ -363,9 +378,20 @@ static void parse_entry(struct pi_ld *ld, struct pi_lab *lab, const struct ext_n
 	ok = parse_speaker(ld, n, &e) && ok;
 	struct pi_pos to_pos = n->pos;
 	ok = (!at || parse_attach(ld, at, &e, &to_pos)) && ok;
-	const struct pi_ynode *px = pi_y_get(n, "prefixes");
+	const struct pi_ynode *px = pi_y_get(n, "prefixes"), *ns = pi_y_get(n, "netns");
 	if (px)
 		parse_prefixes(ld, px, &e);
+	if (ns && pi_y_str(ld, ns, "netns", &e.netns) && !pi_netns_name_ok(e.netns)) {
+		pi_ld_err(ld, ns->pos, "name a namespace of /run/netns (letters, digits, '_', '-', '.'; at most 64)",
+			  "invalid netns name '%s'", pi_ld_val(ld, e.netns));
+		ok = false;
+	}
+	if (e.netns && e.speaker == PI_SPEAKER_IMAGE) {
+		pi_ld_err(ld, ns->pos, "a namespace runs what you started in it: write speaker: exabgp, gobgpd or frr "
+				       "for the example configuration you want",
+			  "netns and speaker: image exclude each other");
+		ok = false;
+	}
 	if (ok && e.name && e.to)
 		ext_admit(ld, lab, t, &e, name->pos, asn->pos, to_pos);
 }
@@ -398,6 +424,7 @@ int pi_lab_add_external(struct pi_lab *lab, const struct pi_lab_external *ext, s
 	e.name = copy_str(&lab->arena, ext->name);
 	e.to = copy_str(&lab->arena, ext->to);
 	e.image = copy_str(&lab->arena, ext->image);
+	e.netns = copy_str(&lab->arena, ext->netns);
 	e.command = pi_arena_alloc(&lab->arena, (ext->n_command + 1) * sizeof(*e.command));
 	for (size_t i = 0; i < ext->n_command; i++)
 		e.command[i] = pi_arena_strdup(&lab->arena, ext->command[i]);
@@ -415,6 +442,9 @@ int pi_lab_add_external(struct pi_lab *lab, const struct pi_lab_external *ext, s
 			  "asn %u cannot be used", e.asn);
 	else if (e.speaker == PI_SPEAKER_IMAGE && !e.image)
 		pi_ld_err(&ld, ext->pos, "give --image NAME", "speaker 'image' needs an image");
+	else if (e.netns && (!pi_netns_name_ok(e.netns) || e.speaker == PI_SPEAKER_IMAGE))
+		pi_ld_err(&ld, ext->pos, "name a namespace of /run/netns, with --speaker exabgp, gobgpd or frr",
+			  "invalid netns '%s'", pi_ld_val(&ld, e.netns));
 	else if (!e.to)
 		pi_ld_err(&ld, ext->pos, "give --ixp, --customer-of, --peer-of or --provider-of", "no place to attach to");
 	else {

@@ -27,5 +27,6 @@ void pl_externals(struct pl_ctx *c)
 		if (e->n_prefixes)
 			memcpy(pod->extra, e->prefixes, e->n_prefixes * sizeof(*pod->extra));
 		pod->n_extra = (uint32_t)e->n_prefixes;
+		pod->netns = e->netns ? pi_arena_strdup(&plan->arena, e->netns) : NULL;
 	}
 }

@@ -244,6 +244,8 @@ static json_t *jpod(const struct pi_plan *plan, uint32_t p)
 		SET(x, "speaker", json_string(pi_speaker_name(pod->speaker)));
 		if (pod->image)
 			SET(x, "image", json_string(pod->image));
+		if (pod->netns)
+			SET(x, "netns", json_string(pod->netns));
 		for (uint32_t i = 0; i < pod->n_command; i++)
 			json_array_append_new(cmd, json_string(pod->command[i]));
 		SET(x, "command", cmd);

@@ -219,10 +219,17 @@ static void render_readme(const struct pi_plan *plan, uint32_t node, const struc
 	char v4[PI_PREFIX_STRLEN], v6[PI_PREFIX_STRLEN];
 	pi_buf_printf(b, "External speaker %s (AS %u, %s) of lab %s.\n\n", pod->name, pod->asn,
 		      pi_speaker_name(pod->speaker), plan->lab_name);
-	pi_buf_printf(b, "Reload: %s\n\n", reload_line(pod->speaker));
-	pi_buf_printf(b, "This directory is %s inside the node, writable: your edits stay; pocketinternet\n"
-			 "writes a file here only when it is missing.\n\n",
-		      PI_SPEAKER_DIR);
+	if (pod->netns) {
+		pi_buf_printf(b, "It is network namespace %s of the host, which you run: pocketinternet wired\n"
+				 "its links and addresses and started nothing there. These files (on the host,\n"
+				 "in the lab's state directory, %s/%s/) are examples for what you run.\n\n",
+			      pod->netns, plan->nodes[node].name, PI_SPEAKER_SUBDIR);
+	} else {
+		pi_buf_printf(b, "Reload: %s\n\n", reload_line(pod->speaker));
+		pi_buf_printf(b, "This directory is %s inside the node, writable: your edits stay; pocketinternet\n"
+				 "writes a file here only when it is missing.\n\n",
+			      PI_SPEAKER_DIR);
+	}
 	pi_buf_printf(b, "Your prefixes: %s %s", pi_r_net(&pod->v4, v4), pi_r_net(&pod->v6, v6));
 	for (uint32_t k = 0; k < pod->n_extra; k++)
 		pi_buf_printf(b, " %s", pi_r_net(&pod->extra[k], v4));
@@ -267,6 +274,8 @@ static void speaker_start(const struct pi_plan *plan, uint32_t node, const struc
 			  struct pi_buf *b)
 {
 	(void)o;
+	if (pi_r_pod(plan, node)->netns)
+		return; /* the tester's namespace: nothing of ours runs there */
 	switch (pi_r_pod(plan, node)->speaker) {
 	case PI_SPEAKER_EXABGP:
 		/* The named pipes exabgpcli talks through, where exabgp looks for them. */

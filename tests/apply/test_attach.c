@@ -114,12 +114,15 @@ static void test_state_roundtrip(void **state)
 	static const char text[] =
 		"[{\"name\": \"late\", \"asn\": 65010, \"speaker\": \"image\", \"image\": \"my/bgp\", \"command\": [\"a\", \"b\"],"
 		" \"attach\": \"peer_of\", \"to\": \"broadband1\", \"prefixes\": [\"10.250.0.0/24\"]},"
+		" {\"name\": \"inns\", \"asn\": 65011, \"speaker\": \"frr\", \"attach\": \"ixp\", \"to\": \"ixp1\","
+		" \"netns\": \"tester\"},"
 		" {\"name\": \"filed\", \"asn\": 65001, \"speaker\": \"exabgp\", \"attach\": \"ixp\", \"to\": \"ixp1\"}]";
 	assert_int_equal(pi_write_file(path, text, strlen(text), 0644), 0);
 	assert_int_equal(pi_apply_externals_load(root, lab, &d), 0);
 	assert_int_equal(pi_diag_errors(&d), 0);
 	/* The lab file's "filed" wins; "late" is added, whole. */
-	assert_int_equal(lab->n_externals, 2);
+	assert_int_equal(lab->n_externals, 3);
+	assert_string_equal(pi_lab_external(lab, "inns")->netns, "tester");
 	const struct pi_lab_external *x = pi_lab_external(lab, "late");
 	assert_non_null(x);
 	assert_int_equal(x->speaker, PI_SPEAKER_IMAGE);

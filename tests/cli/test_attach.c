@@ -97,6 +97,12 @@ static void test_usage_errors(void **state)
 	expect_usage((const char *[]){ "attach", "t", "--asn", "65001", "--speaker", "frr", "--ixp", "i", "--format",
 				       "xml", NULL },
 		     "--format takes text or json");
+	expect_usage((const char *[]){ "attach", "t", "--asn", "65001", "--speaker", "frr", "--ixp", "i", "--netns",
+				       "a/b", NULL },
+		     "--netns takes a name of /run/netns");
+	expect_usage((const char *[]){ "attach", "t", "--asn", "65001", "--speaker", "image", "--image", "x", "--ixp",
+				       "i", "--netns", "ns1", NULL },
+		     "--netns runs what you started there");
 	expect_usage((const char *[]){ "detach", NULL }, "expected the NAME");
 	expect_usage((const char *[]){ "detach", "a", "b", NULL }, "expected the NAME");
 	expect_usage((const char *[]){ "detach", "a", "--format", "yaml", NULL }, "--format takes text or json");

@@ -72,21 +72,24 @@ static void test_good(void **state)
 				  "  - {name: cust, asn: 65002, speaker: gobgpd, attach: {customer_of: transit1},"
 				  " prefixes: [192.0.2.0/24]}\n"
 				  "  - {name: own, asn: 65003, speaker: image, image: my/bgp, command: [bgpd, -d],"
-				  " attach: {provider_of: bb1}}\n",
+				  " attach: {provider_of: bb1}}\n"
+				  "  - {name: inns, asn: 65004, speaker: gobgpd, attach: {peer_of: bb1}, netns: tester.1}\n",
 				  &d, &rc);
 	assert_int_equal(rc, 0);
 	assert_non_null(lab);
-	assert_int_equal(lab->n_externals, 3);
+	assert_int_equal(lab->n_externals, 4);
+	assert_string_equal(lab->externals[3].netns, "tester.1");
+	assert_null(lab->externals[0].netns);
 	assert_string_equal(lab->externals[1].to, "transit1");
 	assert_int_equal(lab->externals[1].attach, PI_ATTACH_CUSTOMER_OF);
 	assert_int_equal(lab->externals[1].n_prefixes, 1);
 	assert_int_equal(lab->externals[2].n_command, 2);
 	/* Pods and relationships after every other one. */
-	assert_int_equal(lab->n_pods, 7);
+	assert_int_equal(lab->n_pods, 8);
 	assert_ptr_equal(lab->pods[4].bp, pi_external_blueprint());
 	assert_string_equal(lab->pods[6].name, "own");
 	assert_int_equal(lab->pods[6].asn, 65003);
-	assert_int_equal(lab->n_rels, 3);
+	assert_int_equal(lab->n_rels, 4);
 	assert_int_equal(lab->rels[0].kind, PI_LAB_REL_IXP);
 	assert_string_equal(lab->rels[1].a, "transit1"); /* provider first */
 	assert_string_equal(lab->rels[2].a, "own");
@@ -96,15 +99,18 @@ static void test_good(void **state)
 	struct pi_lab_external e = { .name = "late", .asn = 65010, .speaker = PI_SPEAKER_FRR,
 				     .attach = PI_ATTACH_PEER_OF, .to = "bb1", .pos = { "attach", 0, 0 } };
 	assert_int_equal(pi_lab_add_external(lab, &e, &d), 0);
-	assert_int_equal(lab->n_pods, 8);
+	assert_int_equal(lab->n_pods, 9);
 	e.name = "late2";
 	e.to = "bb2"; /* unknown: a hint names bb1 */
 	assert_int_equal(pi_lab_add_external(lab, &e, &d), -EINVAL);
-	assert_int_equal(lab->n_pods, 8);
+	e.to = "bb1";
+	e.netns = "../x"; /* not a name of /run/netns */
+	assert_int_equal(pi_lab_add_external(lab, &e, &d), -EINVAL);
+	assert_int_equal(lab->n_pods, 9);
 	assert_int_equal(pi_lab_remove_external(lab, "cust"), 0);
 	assert_int_equal(pi_lab_remove_external(lab, "cust"), -ENOENT);
-	assert_int_equal(lab->n_pods, 7);
-	assert_int_equal(lab->n_rels, 3);
+	assert_int_equal(lab->n_pods, 8);
+	assert_int_equal(lab->n_rels, 4);
 	assert_null(pi_lab_external(lab, "cust"));
 	for (size_t i = 0; i < lab->n_rels; i++)
 		assert_true(strcmp(lab->rels[i].b, "cust") != 0 && strcmp(lab->rels[i].a, "cust") != 0);
@@ -144,6 +150,10 @@ static void test_errors(void **state)
 	expect_error("  - {name: x1, asn: 65001, speaker: frr, attach: {ixp: ixp1}}\n"
 		     "  - {name: x2, asn: 65002, speaker: frr, attach: {customer_of: x1}}\n",
 		     2, "x1}", "'x1' is an external speaker", NULL);
+	expect_error("  - {name: x1, asn: 65001, speaker: frr, attach: {ixp: ixp1}, netns: ../etc}\n", 1, "../etc",
+		     "invalid netns name", NULL);
+	expect_error("  - {name: x1, asn: 65001, speaker: image, image: i, attach: {ixp: ixp1}, netns: ns1}\n", 1,
+		     "ns1", "netns and speaker: image exclude each other", NULL);
 	expect_error("  - {name: x1, asn: 65001, speaker: frr, atach: {ixp: ixp1}}\n", 1, "atach", "unknown key 'atach'",
 		     "attach");
 }

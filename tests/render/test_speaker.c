@@ -256,6 +256,18 @@ static void test_speaker_files(void **state)
 	assert_null(strstr(ost, "gobgpd"));
 	free(ex), free(rd), free(gb), free(fr), free(st), free(own), free(ost);
 	pi_plan_free(p);
+	/* In the tester's namespace: example files, nothing started, the README says where they are. */
+	p = plan_of(BASE "external:\n  - {name: ns, asn: 65009, speaker: gobgpd, attach: {peer_of: content1}, netns: lab-tester}\n");
+	uint32_t pod = pi_plan_pod_by_name(p, "ns");
+	assert_string_equal(p->pods[pod].netns, "lab-tester");
+	st = file_of(p, "ns-speaker1", "start.sh");
+	assert_null(strstr(st, "gobgpd"));
+	rd = file_of(p, "ns-speaker1", "config/README");
+	assert_non_null(strstr(rd, "network namespace lab-tester"));
+	gb = file_of(p, "ns-speaker1", "config/gobgpd.toml");
+	assert_non_null(gb);
+	free(st), free(rd), free(gb);
+	pi_plan_free(p);
 }
 
 /* ---- checkers ---- */
