@@ -12,7 +12,11 @@
  *    prefix of its own gets through, one outside its cone and a more
  *    specific of another AS's aggregate are dropped by its provider;
  *  - attach and detach on the running lab leave every other container's ID
- *    as it was, and the attached speaker's sessions come up.
+ *    as it was, and the attached speaker's sessions come up;
+ *  - attach --netns wires a namespace of the host (made here with ip netns)
+ *    with its addresses and no default route; a gobgpd the test runs in it
+ *    with the generated gobgpd.toml establishes its sessions; detach takes
+ *    its links away.
  * Needs root and a running Docker engine (the node image with exabgp and
  * gobgpd).
  */
@@ -25,6 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "e2e_common.h"
@@ -322,6 +329,104 @@ static void test_attach_detach_keep_ids(void **state)
 	free(after);
 }
 
+/* Runs argv (no shell); its exit code. */
+static int sh_argv(const char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define E2E_NS "pi-e2e-ext"
+
+static void test_attach_netns(void **state)
+{
+	(void)state;
+	sh_argv((const char *[]){ "ip", "netns", "del", E2E_NS, NULL });
+	assert_int_equal(sh_argv((const char *[]){ "ip", "netns", "add", E2E_NS, NULL }), 0);
+	sh_argv((const char *[]){ "ip", "-n", E2E_NS, "link", "set", "lo", "up", NULL });
+	struct pi_buf out;
+	pi_buf_init(&out);
+	int rc = run_bin_all(&out, (const char *[]){ "-c", lab_file, "attach", "nsx", "--asn", "65020", "--speaker",
+						     "gobgpd", "--customer-of", "transit2", "--netns", E2E_NS, NULL });
+	if (rc)
+		fprintf(stderr, "%s\n", pi_buf_str(&out));
+	assert_int_equal(rc, 0);
+	/* Its link is there with its addresses, and no default route. */
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execlp("ip", "ip", "-n", E2E_NS, "-o", "addr", "show", NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	char buf[8192];
+	ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
+	close(pfd[0]);
+	waitpid(pid, NULL, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_non_null(strstr(buf, "inet "));
+	assert_non_null(strstr(buf, "inet6 2001:db8:"));
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		execlp("sh", "sh", "-c", "ip -n " E2E_NS " route show default | grep -q . && exit 1; "
+					  "ip -n " E2E_NS " -6 route show default | grep -q . && exit 1; exit 0", NULL);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* gobgpd in it, with the generated starting config: the sessions with transit2 come up. */
+	char conf[4300], dir[4096];
+	pi_state_dir(NULL, plan->lab_name, dir, sizeof(dir));
+	snprintf(conf, sizeof(conf), "%s/nsx-speaker1/config/gobgpd.toml", dir);
+	pid_t gob = fork();
+	if (gob == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("ip", "ip", "netns", "exec", E2E_NS, "gobgpd", "-f", conf, "--api-hosts=127.0.0.1:50071", NULL);
+		_exit(127);
+	}
+	/* The planner picked one of transit2's borders for it: ask each, up to 90 s in all. */
+	const struct pi_plan_pod *tp = &plan->pods[pod_named("transit2")];
+	bool up = false;
+	for (int t = 0; t < 45 && !up; t++)
+		for (uint32_t k = tp->first_node; k < tp->first_node + tp->n_nodes && !up; k++)
+			if (plan->nodes[k].services & PI_SVC_EBGP)
+				up = speaker_sessions_up("nsx-speaker1", k, 1);
+	kill(gob, SIGTERM);
+	waitpid(gob, NULL, 0);
+	assert_true(up);
+	/* detach: its links go from the namespace, which stays the tester's. */
+	rc = run_bin_all(&out, (const char *[]){ "-c", lab_file, "detach", "nsx", NULL });
+	if (rc)
+		fprintf(stderr, "%s\n", pi_buf_str(&out));
+	assert_int_equal(rc, 0);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		execlp("sh", "sh", "-c", "ip -n " E2E_NS " -o addr show | grep -q 'inet6 2001:db8:' && exit 1; exit 0",
+		       NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	sh_argv((const char *[]){ "ip", "netns", "del", E2E_NS, NULL });
+	pi_buf_free(&out);
+}
+
 static int setup_lab(void **state)
 {
 	(void)state;
@@ -343,6 +448,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_exabgp_ixp_reach),
 		cmocka_unit_test(test_gobgpd_customer_cone),
 		cmocka_unit_test(test_attach_detach_keep_ids),
+		cmocka_unit_test(test_attach_netns),
 	};
 	return e2e_main(argc, argv, "external", tests, PI_ARRAY_LEN(tests), setup_lab, e2e_teardown_lab);
 }
