@@ -46,8 +46,9 @@ apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
 # Debian starts daemons from packages; lab nodes run their own copies in
-# containers, and a host bird/unbound/dnsmasq would only get in the way.
-for svc in bird unbound dnsmasq lighttpd; do
+# containers, and a host bird/unbound/dnsmasq (or the BGP speakers, installed
+# here only for their config checkers) would only get in the way.
+for svc in bird unbound dnsmasq lighttpd frr gobgpd exabgp; do
 	if [ -d /run/systemd/system ]; then
 		systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	fi
