@@ -26,6 +26,9 @@ CHECKERS="$CHECKERS chromium chromium-driver bgpdump"
 # stayrtr loads the rendered VRPs (vrps.json) of the RPKI cache in the checkers,
 # as it does in the node image.
 CHECKERS="$CHECKERS stayrtr"
+# External speakers' starting configs are checked by the speakers themselves
+# (exabgp --validate, gobgpd -d, vtysh -C: tests/render/test_speaker.c).
+CHECKERS="$CHECKERS gobgpd exabgp frr"
 # The Docker engine, and debootstrap for building the base image without a registry.
 RUNTIME="docker.io debootstrap ca-certificates curl"
 
@@ -48,8 +51,9 @@ apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
 # Debian starts daemons from packages; lab nodes run their own copies in
-# containers, and a host bird/unbound/dnsmasq would only get in the way.
-for svc in bird unbound dnsmasq lighttpd; do
+# containers, and a host bird/unbound/dnsmasq (or the BGP speakers, installed
+# here only for their config checkers) would only get in the way.
+for svc in bird unbound dnsmasq lighttpd frr gobgpd exabgp; do
 	if [ -d /run/systemd/system ]; then
 		systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	fi

@@ -26,6 +26,8 @@ const struct pi_command pi_commands[] = {
 	{ "verify", pi_cmd_verify, "prove the running lab works: reachability matrix, routing policy, sessions", PI_VERIFY_USAGE },
 	{ "incident", pi_cmd_incident, "stage a hijack, a route leak or a session failure; list and clear them", PI_INCIDENT_USAGE },
 	{ "node", pi_cmd_node, "stop, start or restart one node of the running lab", PI_NODE_USAGE },
+	{ "attach", pi_cmd_attach, "add an external BGP speaker (exabgp, gobgpd, FRR, your image) to the running lab", PI_ATTACH_USAGE },
+	{ "detach", pi_cmd_detach, "remove an external speaker that attach added", PI_DETACH_USAGE },
 	{ "lg", pi_cmd_lg, "looking glass: a router's routes and why it chose them, or its BGP sessions", PI_LG_USAGE },
 	{ "paths", pi_cmd_paths, "every path between two nodes, the allowed ones, BGP's choice and a traceroute", PI_PATHS_USAGE },
 	{ "labs", pi_cmd_labs, "list the labs running on this host", PI_LABS_USAGE },

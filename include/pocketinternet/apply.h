@@ -108,6 +108,28 @@ int pi_apply_reconcile(struct pi_backend *b, const struct pi_plan_pins *pins, co
  * when it has none (not set up, or set up before pins existed). */
 int pi_apply_load_pins(const char *state_root, const char *lab, struct pi_plan_pins **out, struct pi_diag *diag);
 
+/*
+ * External speakers on a running lab (src/apply/attach.c; docs/testing-bgp.md).
+ * Speakers added by attach are kept in the lab's state (externals.json) and
+ * merged into the lab wherever the running lab is planned. Both calls
+ * reconcile the running lab (pins: pi_apply_load_pins) to the lab with the
+ * speaker added or removed: its neighbour is reconfigured, every other
+ * container keeps its ID. 0, or a negative errno with diag filled (an
+ * unknown pod or speaker with near matches, an ASN in use, a lab that does
+ * not run, a speaker of the lab file, which only the file removes).
+ */
+int pi_apply_attach(struct pi_backend *b, struct pi_lab *lab, const struct pi_plan_pins *pins,
+		    const struct pi_lab_external *ext, const struct pi_apply_opts *opts, struct pi_apply_result *res,
+		    struct pi_diag *diag);
+int pi_apply_detach(struct pi_backend *b, struct pi_lab *lab, const struct pi_plan_pins *pins, const char *name,
+		    const struct pi_apply_opts *opts, struct pi_apply_result *res, struct pi_diag *diag);
+/* Adds the speakers stored in the lab's state to lab (ones the lab file
+ * also names are skipped: the file wins). 0 when there are none. */
+int pi_apply_externals_load(const char *state_root, struct pi_lab *lab, struct pi_diag *diag);
+/* The same from text (file names it in diagnostics); fuzzed. */
+int pi_apply_externals_from_json(const char *text, size_t len, const char *file, struct pi_lab *lab,
+				 struct pi_diag *diag);
+
 struct pi_teardown_result {
 	unsigned containers, netns, state_dirs;
 };

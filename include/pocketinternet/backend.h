@@ -40,6 +40,8 @@ struct pi_node_spec {
 	const char *conf_dir;   /* host directory the node sees read-only ... */
 	const char *conf_mount; /* ... at this path */
 	bool conf_rw;           /* ... or writable (an exercise pod's routers: students edit it) */
+	const char *rw_dir;     /* NULL, or a host directory the node sees read-write ... */
+	const char *rw_mount;   /* ... at this path (an external speaker's config) */
 	const char *lab_file; /* recorded so that commands find the lab again */
 	const char *const *cmd; /* the node's first process */
 	size_t n_cmd;

@@ -36,6 +36,9 @@ enum pi_service {
 	PI_SVC_HTTP = 1u << 8,     /* "http": web server */
 	PI_SVC_CLIENT = 1u << 9,   /* "client": subscriber host, addresses by DHCP/RA */
 	PI_SVC_RPKI = 1u << 10,    /* "rpki": RPKI cache (stayrtr) serving the lab's VRPs over RTR */
+	/* "speaker": an external BGP speaker (a lab's `external:`), never in a
+	 * blueprint: it runs what its entry says, not the router daemon. */
+	PI_SVC_SPEAKER = 1u << 11,
 };
 /* Name <-> bit; pi_service_from_name returns 0 for an unknown name. */
 unsigned pi_service_from_name(const char *name);
@@ -46,6 +49,7 @@ enum pi_tier {
 	PI_TIER_TRANSIT, /* "transit": the transit clique; sells transit */
 	PI_TIER_STUB,    /* "stub": buys transit from providers_min..max, joins ixps_min..max IXPs */
 	PI_TIER_IXP,     /* "ixp": a peering LAN with a route server */
+	PI_TIER_EXTERNAL, /* "external": one speaker of a lab's `external:`; never in a blueprint file */
 };
 /* "transit", "stub", "ixp"; pi_service_name's table likewise lives with the
  * blueprint loader, the one place these words are defined. */
@@ -326,6 +330,58 @@ struct pi_legacy {
 	size_t n_peerings;
 };
 
+/* ---- external speakers (docs/lab-format.md, "external") ---- */
+enum pi_speaker {
+	PI_SPEAKER_EXABGP, /* "exabgp", shipped in the node image */
+	PI_SPEAKER_GOBGPD, /* "gobgpd", likewise */
+	PI_SPEAKER_FRR,    /* "frr": FRR's bgpd, likewise */
+	PI_SPEAKER_IMAGE,  /* "image": any local image, with its command */
+};
+const char *pi_speaker_name(enum pi_speaker s);
+/* 0 and *out, or -EINVAL for an unknown word. */
+int pi_speaker_parse(const char *s, enum pi_speaker *out);
+
+/* Where an external speaker attaches (what it is to the named pod). */
+enum pi_attach {
+	PI_ATTACH_IXP,         /* "ixp": a member of IXP pod `to` (route-server client) */
+	PI_ATTACH_CUSTOMER_OF, /* "customer_of": buys transit from `to` */
+	PI_ATTACH_PEER_OF,     /* "peer_of": peers settlement-free with `to` */
+	PI_ATTACH_PROVIDER_OF, /* "provider_of": sells transit to `to` */
+};
+const char *pi_attach_name(enum pi_attach a);
+int pi_attach_parse(const char *s, enum pi_attach *out);
+
+#define PI_EXT_MAX 64          /* external speakers in a lab */
+#define PI_EXT_MAX_PREFIXES 64 /* prefixes: an entry may list */
+#define PI_EXT_MAX_ARGS 32     /* command: words */
+
+struct pi_lab_external {
+	const char *name;       /* a pod name: [a-z][a-z0-9-]*, unique among pods */
+	uint32_t asn;           /* fixed: no pod nor other external has it */
+	enum pi_speaker speaker;
+	const char *image;      /* PI_SPEAKER_IMAGE: the local image; else NULL */
+	const char **command;   /* PI_SPEAKER_IMAGE: argv (may be empty: the image's own) */
+	size_t n_command;
+	enum pi_attach attach;
+	const char *to;         /* the pod it attaches to */
+	/* More prefixes it may announce besides the aggregates the plan gives
+	 * it (the lab side accepts these too); unusual lengths are allowed. */
+	struct pi_prefix *prefixes;
+	size_t n_prefixes;
+	/* A network namespace the tester already runs on the host (a name in
+	 * /run/netns, as `ip netns` makes): the speaker is wired into it
+	 * instead of a container. NULL: a container. */
+	const char *netns;
+	struct pi_pos pos;
+};
+#define PI_NETNS_NAME_MAX 64 /* [A-Za-z0-9_.-], not "." or ".." */
+/* Is s a netns name attach accepts? */
+bool pi_netns_name_ok(const char *s);
+
+/* The blueprint every external speaker's pod uses: tier external, one node
+ * of role "speaker" (services ebgp and speaker), no links or LANs. */
+const struct pi_blueprint *pi_external_blueprint(void);
+
 struct pi_lab {
 	struct pi_arena arena; /* owns every string and array below */
 	const char *file;      /* as given on the command line */
@@ -345,6 +401,11 @@ struct pi_lab {
 	size_t n_impairments;                   /* rule matching a link gives its impairment */
 	struct pi_lab_team *teams; /* `teams:` in file order, generated teams where their entry stood */
 	size_t n_teams;
+	/* `external:` in file order. Each is also a pod (after every other pod,
+	 * blueprint pi_external_blueprint()) and a relationship (after the
+	 * others), so the planner treats it as any AS. */
+	struct pi_lab_external *externals;
+	size_t n_externals;
 	struct pi_blueprint *blueprints; /* the ones loaded, sorted by name */
 	size_t n_blueprints;
 	bool is_legacy;
@@ -367,6 +428,17 @@ void pi_lab_free(struct pi_lab *lab);
 const struct pi_blueprint *pi_lab_blueprint(const struct pi_lab *lab, const char *name);
 /* The team that owns pod (by name), or NULL. */
 const struct pi_lab_team *pi_lab_team_of_pod(const struct pi_lab *lab, const char *pod);
+/* The external entry of this name, or NULL. */
+const struct pi_lab_external *pi_lab_external(const struct pi_lab *lab, const char *name);
+/*
+ * Adds one external speaker to a loaded lab (`pocketinternet attach`), with
+ * the checks `external:` gets (name, ASN, pod, kind of pod); its position
+ * is ext->pos. 0, or -EINVAL with the problems in diag and the lab
+ * unchanged. Strings are copied into the lab's arena.
+ */
+int pi_lab_add_external(struct pi_lab *lab, const struct pi_lab_external *ext, struct pi_diag *diag);
+/* Removes the external speaker of this name (`detach`): 0, or -ENOENT. */
+int pi_lab_remove_external(struct pi_lab *lab, const char *name);
 const struct pi_bp_role *pi_blueprint_role(const struct pi_blueprint *bp, const char *name);
 
 /* Where blueprints are looked for when no -B is given: $POCKETINTERNET_BLUEPRINTS,

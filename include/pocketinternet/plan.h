@@ -77,6 +77,16 @@ struct pi_plan_pod {
 	const struct pi_plan_table *table; /* NULL: it announces its aggregates only */
 	bool rov;                          /* its borders drop RPKI-invalid routes (lab `rpki: {rov:}`) */
 	struct pi_pos pos; /* the lab entry it came from */
+	/* External speakers (tier PI_TIER_EXTERNAL; docs/lab-format.md, "external"):
+	 * what runs, and the prefixes it may announce besides v4 and v6 (the
+	 * lab side accepts these too: its cone holds them). */
+	enum pi_speaker speaker;
+	const char *image;     /* PI_SPEAKER_IMAGE: the image; else NULL */
+	const char **command;  /* PI_SPEAKER_IMAGE: its argv */
+	uint32_t n_command;
+	struct pi_prefix *extra;
+	uint32_t n_extra;
+	const char *netns;     /* wired into this host netns, not a container; else NULL */
 };
 
 struct pi_plan_node {

@@ -19,6 +19,10 @@
 
 /* Where a node's rendered directory is mounted inside its container. */
 #define PI_NODE_CONF_DIR "/etc/pocketinternet"
+/* An external speaker's writable directory: config/ in its set (written
+ * only when absent, so the tester's edits stay), mounted read-write here. */
+#define PI_SPEAKER_SUBDIR "config"
+#define PI_SPEAKER_DIR "/config"
 /* Where start.sh and the daemons log, and keep pid files and sockets. */
 #define PI_NODE_LOG_DIR "/var/log/pocketinternet"
 #define PI_NODE_RUN_DIR "/run/pocketinternet"

@@ -61,6 +61,8 @@ int pi_apply_unknown_node(const struct pi_plan *plan, const char *node, struct p
 
 /* link.c */
 void pi_apply_port_name(const struct pi_plan *p, uint32_t iface, char buf[PI_IFNAMSIZ]);
+/* The same from the node's and the interface's names (a node of an older plan). */
+void pi_apply_port_name_of(const char *node, const char *iface, char buf[PI_IFNAMSIZ]);
 int pi_apply_links_reapply(struct pi_backend *b, const struct pi_plan *plan, json_t *ops, uint32_t node,
 			   struct pi_diag *diag);
 /* After node started: the shaping link set recorded for its links. */

@@ -34,7 +34,7 @@ static void sleep_ms(unsigned ms)
 static int go_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
-	if (!setup_wants(s, (uint32_t)i))
+	if (!setup_wants(s, (uint32_t)i) || setup_no_start(s->plan, (uint32_t)i))
 		return 0;
 	int err = ENOENT;
 	/* The FIFO appears right after the container starts: wait for it briefly. */
@@ -117,7 +117,7 @@ int pi_setup_daemons(struct setup *s)
 	size_t n = s->plan->n_nodes, n_wanted = 0;
 	bool *done = pi_xcalloc(n ? n : 1, sizeof(bool));
 	for (size_t i = 0; i < n; i++) {
-		done[i] = !setup_wants(s, (uint32_t)i);
+		done[i] = !setup_wants(s, (uint32_t)i) || setup_no_start(s->plan, (uint32_t)i);
 		n_wanted += !done[i];
 	}
 	s->phase = PI_PHASE_DAEMONS;
@@ -194,7 +194,8 @@ static void converge_init(struct converge *c)
 	c->kicked = pi_xcalloc(p->n_nodes + 1, sizeof(bool));
 	for (uint32_t k = 0; k < p->n_sessions; k++) {
 		const struct pi_plan_session *x = &p->sessions[k];
-		if (!(setup_wants(s, x->a) || setup_wants(s, x->b)) || s->rt[x->a].pid <= 0 || s->rt[x->b].pid <= 0)
+		if (!(setup_wants(s, x->a) || setup_wants(s, x->b)) || s->rt[x->a].pid <= 0 || s->rt[x->b].pid <= 0 ||
+		    setup_is_speaker(p, x->a) || setup_is_speaker(p, x->b))
 			continue;
 		/* An exercise pod's students bring these up, not setup. */
 		if (pi_plan_session_by_students(p, k, x->a) || pi_plan_session_by_students(p, k, x->b))

@@ -149,6 +149,8 @@ static void enable_session(struct pi_backend *b, const struct pi_plan *plan, con
 	uint32_t ends[2] = { plan->sessions[k].a, plan->sessions[k].b };
 	for (int e = 0; e < 2; e++) {
 		int pid;
+		if (!pi_router_daemon_of(plan, ends[e]))
+			continue; /* an external speaker's end: the tester's */
 		struct pi_diag quiet;
 		pi_diag_init(&quiet);
 		if (pi_apply_node_pid(b, plan, ends[e], &pid, &quiet) == 0) {

@@ -19,7 +19,20 @@ static int router_of(struct pi_backend *b, const struct pi_plan *plan, uint32_t 
 	*d = pi_router_daemon_of(plan, node);
 	if (!*d) {
 		uint32_t gw = pi_plan_gateway(plan, node);
-		char hint[160];
+		char hint[320];
+		if ((n->services & PI_SVC_SPEAKER) && n->n_session_idx) {
+			/* The tester's speaker: its own tool answers; the lab sees it from its neighbour. */
+			const struct pi_plan_session *s = &plan->sessions[n->session_idx[0]];
+			static const char *const own[] = { "exabgpcli show adj-rib out", "gobgp global rib",
+							   "vtysh -c 'show bgp all'", "your speaker's own CLI" };
+			snprintf(hint, sizeof(hint), "ask its neighbour: pocketinternet lg %s --sessions; or the speaker: "
+						     "pocketinternet exec %s -- %s",
+				 plan->nodes[s->a == node ? s->b : s->a].name, n->name,
+				 own[plan->pods[n->pod].speaker <= PI_SPEAKER_IMAGE ? plan->pods[n->pod].speaker : 3]);
+			pi_diag_add(diag, (struct pi_pos){ 0 }, hint, "node %s is external speaker %s (%s), not a lab router",
+				    n->name, plan->pods[n->pod].name, pi_speaker_name(plan->pods[n->pod].speaker));
+			return -ENOTSUP;
+		}
 		if (gw != PI_NONE && gw != node)
 			snprintf(hint, sizeof(hint), "ask its gateway: pocketinternet lg %s", plan->nodes[gw].name);
 		else

@@ -119,6 +119,8 @@ int pi_apply_node_sessions(const struct pi_plan *plan, uint32_t node, int pid, s
 void pi_apply_session_name(const struct pi_plan *plan, uint32_t k, char *buf, size_t len)
 {
 	const struct pi_router_daemon *d = pi_router_daemon_of(plan, plan->sessions[k].a);
+	if (!d) /* an external speaker's end: the lab's end names it */
+		d = pi_router_daemon_of(plan, plan->sessions[k].b);
 	if (d)
 		d->session_name(plan, k, buf, len);
 	else

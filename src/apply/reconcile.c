@@ -42,6 +42,8 @@ static void changed_files(struct recon *r, uint32_t i)
 	r->changed[i] = (struct pi_vec)PI_VEC_INIT(char *);
 	for (size_t k = 0; k < set.files.len; k++) {
 		const struct pi_render_file *f = pi_vec_at(&set.files, k);
+		if (strncmp(f->path, PI_SPEAKER_SUBDIR "/", sizeof(PI_SPEAKER_SUBDIR)) == 0)
+			continue; /* an external speaker's own files: the tester's, never rewritten */
 		char path[8192], *old = NULL;
 		size_t len = 0;
 		if (pi_apply_students_file(r->s.plan, i, f->path))
@@ -105,13 +107,33 @@ static int delete_in(struct recon *r, int nsfd, const char *ifname)
 }
 
 /* A node the new plan no longer has: links cut, container removed. */
+/* A node without a container (a speaker in the tester's netns) leaves its
+ * LAN ports on the lab's bridges: they go with it. Its p2p ends go with the
+ * kept neighbour's end (cut_old_ends). */
+static int remove_ports(struct recon *r, const char *name)
+{
+	char ns[128];
+	pi_lab_netns_name(r->s.plan->lab_name, ns, sizeof(ns));
+	struct pi_nl *lab = NULL;
+	if (pi_nl_open_netns_name(ns, &lab) != 0)
+		return 0;
+	for (uint32_t i = 0; i < r->pins->n_ifaces; i++)
+		if (strcmp(r->pins->nodes[r->pins->ifaces[i].node].name, name) == 0) {
+			char port[PI_IFNAMSIZ];
+			pi_apply_port_name_of(name, r->pins->ifaces[i].name, port);
+			pi_nl_link_delete(lab, port); /* a p2p iface has none: -ENODEV, fine */
+		}
+	pi_nl_close(lab);
+	return 0;
+}
+
 static int remove_node(struct recon *r, const char *name)
 {
 	struct pi_node_state st;
 	struct setup *s = &r->s;
 	int rc = s->b->ops->inspect(s->b, s->plan->lab_name, name, &st, s->diag);
 	if (rc == -ENOENT)
-		return 0;
+		return remove_ports(r, name); /* no container: a speaker's netns (or gone already) */
 	if (rc == 0 && st.running && st.pid > 0) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", st.pid);
@@ -228,6 +250,8 @@ static int check_running(struct recon *r)
 	struct pi_vec found = PI_VEC_INIT(struct pi_node_state);
 	int rc = s->b->ops->list(s->b, s->plan->lab_name, &found, s->diag);
 	for (uint32_t k = 0; rc == 0 && k < r->diff.n_nodes_kept; k++) {
+		if (setup_netns(s->plan, r->diff.nodes_kept[k]))
+			continue; /* the tester's namespace, no container */
 		const char *name = s->plan->nodes[r->diff.nodes_kept[k]].name;
 		bool there = false;
 		for (size_t i = 0; i < found.len && !there; i++)
@@ -276,7 +300,7 @@ static bool unchanged(struct recon *r)
 	if (same && r->s.b->ops->list(r->s.b, r->s.plan->lab_name, &found, NULL) == 0)
 		for (size_t i = 0; i < found.len; i++)
 			same &= ((struct pi_node_state *)pi_vec_at(&found, i))->running;
-	same &= found.len == r->s.plan->n_nodes;
+	same &= found.len == setup_n_containers(r->s.plan);
 	pi_vec_free(&found);
 	/* The impairments: section may have changed alone. */
 	return same && pi_apply_impair_sync(r->s.b, r->s.plan, r->s.opts->state_root, true, NULL) == 0;

@@ -76,6 +76,8 @@ int pi_setup_create_one(void *ctx, size_t i)
 		return 0;
 	const struct pi_plan *p = s->plan;
 	const struct pi_plan_node *n = &p->nodes[i];
+	if (setup_netns(p, (uint32_t)i))
+		return 0; /* the tester's namespace: nothing to create */
 	char host_dir[4200];
 	snprintf(host_dir, sizeof(host_dir), "%s/%s", s->state_dir, n->name);
 	bool router = node_is_router(n);
@@ -97,6 +99,10 @@ int pi_setup_create_one(void *ctx, size_t i)
 		{ "net.ipv4.ip_forward", router || (n->services & (PI_SVC_NAT44 | PI_SVC_NAT64)) ? "1" : "0" },
 		{ "net.ipv6.conf.all.forwarding", router || (n->services & PI_SVC_NAT64) ? "1" : "0" },
 	};
+	char rw_dir[4300];
+	snprintf(rw_dir, sizeof(rw_dir), "%s/" PI_SPEAKER_SUBDIR, host_dir);
+	const struct pi_plan_pod *pod = &p->pods[n->pod];
+	bool own = setup_own_image(p, (uint32_t)i);
 	struct pi_node_spec spec = {
 		.lab = p->lab_name, .node = n->name, .role = n->role, .pod = p->pods[n->pod].name,
 		.image = s->opts->image, .conf_dir = host_dir, .conf_mount = PI_NODE_CONF_DIR,
@@ -104,10 +110,16 @@ int pi_setup_create_one(void *ctx, size_t i)
 		.cmd = node_cmd, .n_cmd = PI_ARRAY_LEN(node_cmd),
 		.sysctls = sysctls, .n_sysctls = PI_ARRAY_LEN(sysctls),
 		.tun = (n->services & PI_SVC_NAT64) != 0,
+		.rw_dir = setup_is_speaker(p, (uint32_t)i) ? rw_dir : NULL, .rw_mount = PI_SPEAKER_DIR,
 		.mem_limit_mb = n->mem_limit_mb, .pids_limit = n->pids_limit,
 		/* Students edit an exercise pod's router config in place (docs/workshop.md). */
 		.conf_rw = pi_plan_node_is_exercise(p, i),
 	};
+	if (own) { /* the tester's image runs its own command (none: the image's) */
+		spec.image = pod->image;
+		spec.cmd = pod->command;
+		spec.n_cmd = pod->n_command;
+	}
 	struct pi_diag local;
 	pi_diag_init(&local);
 	pi_log_info("create", "%s", n->name);
@@ -130,6 +142,19 @@ static int open_ns(struct node_rt *rt, const char *name, struct pi_diag *d)
 	return rc;
 }
 
+int pi_setup_open_named_netns(const struct pi_plan *p, uint32_t node, int *nsfd, struct pi_diag *d)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/run/netns/%s", setup_netns(p, node));
+	*nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*nsfd >= 0)
+		return 0;
+	int rc = -errno;
+	pi_diag_add(d, (struct pi_pos){ 0 }, "create it first (ip netns add NAME) and start your speaker in it",
+		    "cannot open %s for external speaker %s: %s", path, p->nodes[node].name, strerror(-rc));
+	return rc;
+}
+
 int pi_setup_start_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
@@ -138,6 +163,11 @@ int pi_setup_start_one(void *ctx, size_t i)
 	const char *name = s->plan->nodes[i].name;
 	struct pi_diag local;
 	pi_diag_init(&local);
+	if (setup_netns(s->plan, (uint32_t)i)) { /* no process of ours: only its namespace */
+		int rc = pi_setup_open_named_netns(s->plan, (uint32_t)i, &s->rt[i].nsfd, &local);
+		pi_apply_diag_merge(s->diag, &local, &s->lock);
+		return rc;
+	}
 	int rc = s->b->ops->start(s->b, s->plan->lab_name, name, &s->rt[i].pid, &local);
 	if (!rc && !s->opts->start_only)
 		rc = open_ns(&s->rt[i], name, &local);
@@ -150,11 +180,17 @@ int pi_setup_start_one(void *ctx, size_t i)
 static int find_one(void *ctx, size_t i)
 {
 	struct setup *s = ctx;
-	if (setup_wants(s, (uint32_t)i) || s->rt[i].pid > 0)
+	if (setup_wants(s, (uint32_t)i) || s->rt[i].pid > 0 || s->rt[i].nsfd >= 0)
 		return 0;
 	struct pi_node_state st;
 	struct pi_diag local;
 	pi_diag_init(&local);
+	if (setup_netns(s->plan, (uint32_t)i)) { /* gone: wired when it is back */
+		if (pi_setup_open_named_netns(s->plan, (uint32_t)i, &s->rt[i].nsfd, &local) != 0)
+			s->rt[i].nsfd = -1;
+		pi_diag_free(&local);
+		return 0;
+	}
 	int rc = s->b->ops->inspect(s->b, s->plan->lab_name, s->plan->nodes[i].name, &st, &local);
 	if (rc == 0 && st.running && st.pid > 0) {
 		s->rt[i].pid = st.pid;
@@ -222,7 +258,7 @@ static int check_existing(struct setup *s)
 	size_t running = 0;
 	for (size_t i = 0; i < found.len; i++)
 		running += ((struct pi_node_state *)pi_vec_at(&found, i))->running;
-	if (found.len && running == s->plan->n_nodes && found.len == running) {
+	if (found.len && running == setup_n_containers(s->plan) && found.len == running) {
 		s->res->already_up = true;
 		rc = 1;
 	} else if (found.len) {

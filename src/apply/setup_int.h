@@ -38,6 +38,40 @@ struct setup {
 	bool fresh;            /* a new lab: the lab netns and bridges are made here */
 };
 
+/* An external speaker (PI_SVC_SPEAKER): the tester's, so setup neither waits
+ * for its sessions nor, when it runs the tester's own image, signals a
+ * start.sh it does not have. */
+static inline bool setup_is_speaker(const struct pi_plan *p, uint32_t node)
+{
+	return (p->nodes[node].services & PI_SVC_SPEAKER) != 0;
+}
+static inline bool setup_own_image(const struct pi_plan *p, uint32_t node)
+{
+	return setup_is_speaker(p, node) && p->pods[p->nodes[node].pod].speaker == PI_SPEAKER_IMAGE;
+}
+
+/* The host netns an external speaker is wired into instead of a
+ * container (attach --netns), or NULL. */
+static inline const char *setup_netns(const struct pi_plan *p, uint32_t node)
+{
+	return setup_is_speaker(p, node) ? p->pods[p->nodes[node].pod].netns : NULL;
+}
+/* No start.sh to signal: the tester's image, or the tester's namespace. */
+static inline bool setup_no_start(const struct pi_plan *p, uint32_t node)
+{
+	return setup_own_image(p, node) || setup_netns(p, node);
+}
+/* Nodes that are containers (every node but the netns speakers). */
+static inline uint32_t setup_n_containers(const struct pi_plan *p)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < p->n_nodes; i++)
+		n += !setup_netns(p, i);
+	return n;
+}
+/* Opens /run/netns/<the node's netns> into *nsfd: 0, or -errno with a diagnostic. */
+int pi_setup_open_named_netns(const struct pi_plan *p, uint32_t node, int *nsfd, struct pi_diag *d);
+
 static inline bool setup_wants(const struct setup *s, uint32_t node)
 {
 	return !s->want || s->want[node];

@@ -52,6 +52,8 @@ static const char *exclusion(const struct pi_plan *p, uint32_t node, uint8_t fam
 	static const struct pi_prefix cgnat = { .family = PI_AF_V4, .len = 10, .addr = { 100, 64 } };
 	if (p->pods[p->nodes[node].pod].tier == PI_TIER_IXP)
 		return "IXP: its LAN is routed to the IXP's members only";
+	if (p->nodes[node].services & PI_SVC_SPEAKER)
+		return "external speaker: what it routes is the tester's";
 	if (!pi_prefix_is_set(a))
 		return fam == PI_AF_V4 ? "no IPv4 address (IPv6-only)" : "no IPv6 address";
 	if (fam == PI_AF_V4 && pi_prefix_contains(&cgnat, a))
@@ -99,7 +101,8 @@ void pi_verify_reach_init(const struct pi_plan *p, uint8_t fam, struct pi_verify
 		const char *why = exclusion(p, i, fam, &r->addr[i]);
 		r->why_not[i] = why;
 		r->target[i] = why == NULL;
-		r->source[i] = pi_prefix_is_set(&r->addr[i]) && p->pods[p->nodes[i].pod].tier != PI_TIER_IXP;
+		r->source[i] = pi_prefix_is_set(&r->addr[i]) && p->pods[p->nodes[i].pod].tier != PI_TIER_IXP &&
+			       !(p->nodes[i].services & PI_SVC_SPEAKER);
 		r->n_targets += r->target[i];
 		r->n_sources += r->source[i];
 	}

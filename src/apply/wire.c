@@ -15,7 +15,7 @@
 /* Is node k running (its netns open)? */
 static bool up(const struct setup *s, uint32_t k)
 {
-	return s->rt[k].pid > 0 && s->rt[k].nsfd >= 0;
+	return (s->rt[k].pid > 0 || setup_netns(s->plan, k)) && s->rt[k].nsfd >= 0;
 }
 
 /* Is iface f (re)wired in this run? Its node must run, and be wanted or the
@@ -40,10 +40,15 @@ bool pi_setup_iface_wired(const struct setup *s, uint32_t f)
 
 void pi_apply_port_name(const struct pi_plan *p, uint32_t iface, char buf[PI_IFNAMSIZ])
 {
-	/* Keyed by names, not indexes, so it survives reconcile: 'p' + 12 hex. */
 	const struct pi_plan_iface *f = &p->ifaces[iface];
+	pi_apply_port_name_of(p->nodes[f->node].name, f->name, buf);
+}
+
+void pi_apply_port_name_of(const char *node, const char *iface, char buf[PI_IFNAMSIZ])
+{
+	/* Keyed by names, not indexes, so it survives reconcile: 'p' + 12 hex. */
 	char key[256];
-	int n = snprintf(key, sizeof(key), "%s/%s", p->nodes[f->node].name, f->name);
+	int n = snprintf(key, sizeof(key), "%s/%s", node, iface);
 	uint64_t h = pi_hash64(key, (size_t)n, 0x706f7274);
 	snprintf(buf, PI_IFNAMSIZ, "p%012llx", (unsigned long long)(h & 0xffffffffffffull));
 }

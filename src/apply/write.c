@@ -255,8 +255,13 @@ static int write_set(struct lab_writer *w, const char *node, int nfd, bool fresh
 			fd = sfd;
 		}
 		const char *name = slash ? slash + 1 : file->path;
+		/* An external speaker's config/ is the tester's once written: only missing files. */
+		bool once = slash && strcmp(sub, PI_SPEAKER_SUBDIR) == 0;
 		rc = fresh ? pi_file_create_at(fd, name, file->data, file->len, file->mode)
-			   : pi_file_write_at(fd, name, file->data, file->len, file->mode);
+			   : once ? pi_file_create_at(fd, name, file->data, file->len, file->mode)
+				  : pi_file_write_at(fd, name, file->data, file->len, file->mode);
+		if (once && rc == -EEXIST)
+			rc = 0;
 		if (rc)
 			node_fail(w, rc, node, file->path);
 	}

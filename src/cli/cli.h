@@ -108,6 +108,43 @@ int pi_cmd_node(struct pi_cli *cli, int argc, char **argv);
 	"\n" \
 	"  -t, --timeout S    seconds to wait for its sessions (default 180)\n" \
 	"  -f, --format F     text (default) or json\n"
+int pi_cmd_attach(struct pi_cli *cli, int argc, char **argv);
+#define PI_ATTACH_USAGE \
+	"usage: pocketinternet attach NAME --asn N --speaker exabgp|gobgpd|frr|image\n" \
+	"         (--ixp P | --customer-of P | --peer-of P | --provider-of P)\n" \
+	"         [--image IMAGE [--command WORD]...] [--netns NS] [--prefix NET]...\n" \
+	"         [--format text|json]\n" \
+	"\n" \
+	"Adds an external BGP speaker to the running lab: a node NAME-speaker1 of its\n" \
+	"own AS N, dual-stack, as a member of IXP P (a route-server client) or as a\n" \
+	"customer, peer or provider of pod P. The lab side is configured as for any\n" \
+	"neighbour (sessions, max-prefix, filters by relationship and cone); the\n" \
+	"speaker gets a starting configuration and a README in /config, writable.\n" \
+	"Every other container keeps running as it was. The speaker is kept in the\n" \
+	"lab's state: a later setup keeps it; 'detach NAME' removes it. See\n" \
+	"docs/testing-bgp.md.\n" \
+	"\n" \
+	"  -a, --asn N         its AS number (no pod of the lab may have it)\n" \
+	"  -s, --speaker S     exabgp, gobgpd or frr (in the node image), or image\n" \
+	"      --ixp P         join IXP pod P         --customer-of P  buy transit from P\n" \
+	"      --peer-of P     peer with P            --provider-of P  sell transit to P\n" \
+	"  -i, --image IMAGE   with --speaker image: a local Docker image to run\n" \
+	"  -C, --command WORD  its command, one word per option (default: the image's)\n" \
+	"  -p, --prefix NET    a prefix it may announce besides the two the lab gives it\n" \
+	"      --netns NS      wire it into network namespace NS (/run/netns/NS) that you\n" \
+	"                      run on the host, instead of a container: one veth per\n" \
+	"                      link, its addresses, no route anywhere else\n" \
+	"  -f, --format F      text (default) or json\n"
+int pi_cmd_detach(struct pi_cli *cli, int argc, char **argv);
+#define PI_DETACH_USAGE \
+	"usage: pocketinternet detach NAME [--format text|json]\n" \
+	"\n" \
+	"Removes an external speaker that 'attach' added from the running lab: its\n" \
+	"node and its link go, its neighbour is reconfigured, every other container\n" \
+	"keeps running as it was. A speaker listed in the lab file's external: is\n" \
+	"removed by taking it out of the file and running setup.\n" \
+	"\n" \
+	"  -f, --format F      text (default) or json\n"
 int pi_cmd_monitor(struct pi_cli *cli, int argc, char **argv);
 #define PI_MONITOR_USAGE \
 	"usage: pocketinternet monitor [--interval S] [--from NODES] [--to NODES] [--report FILE]\n" \

@@ -39,6 +39,9 @@ int pi_cli_load_plan(struct pi_cli *cli, struct pi_lab **lab, struct pi_plan **p
 	*lab = NULL;
 	*plan = NULL;
 	int rc = pi_lab_load(file, cli->blueprint_dir, lab, &diag);
+	/* Speakers `attach` added to the running lab are part of it (attach.c). */
+	if (rc == 0)
+		rc = pi_apply_externals_load(NULL, *lab, &diag);
 	if (rc == 0 && cli->pinned) {
 		/* What the running lab decided stays decided (docs/plan.md). */
 		struct pi_diag quiet;

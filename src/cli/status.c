@@ -30,6 +30,23 @@ static int parse_format(const char *cmd, int argc, char **argv, bool *json)
 	return PI_EXIT_OK;
 }
 
+/* External speakers: the tester's, so what runs there is theirs to say;
+ * here what they are and where they attach (docs/testing-bgp.md). */
+static void externals_text(const struct pi_plan *plan, const struct pi_status *st)
+{
+	bool any = false;
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		const struct pi_plan_pod *pod = &plan->pods[p];
+		if (pod->tier != PI_TIER_EXTERNAL)
+			continue;
+		if (!any)
+			printf("\n%-16s %-12s %-8s %-24s %s\n", "EXTERNAL", "ASN", "SPEAKER", "NODE", "STATE");
+		any = true;
+		printf("%-16s %-12u %-8s %-24s %s\n", pod->name, pod->asn, pi_speaker_name(pod->speaker),
+		       plan->nodes[pod->first_node].name, st->nodes[pod->first_node].state);
+	}
+}
+
 static void status_text(const struct pi_plan *plan, const struct pi_status *st)
 {
 	printf("lab %s: %u/%u nodes running, %u/%u BGP sessions Established, %u/%u resolvers answer\n\n",
@@ -46,6 +63,7 @@ static void status_text(const struct pi_plan *plan, const struct pi_status *st)
 		snprintf(b, sizeof(b), "%s %s", plan->nodes[s->b].name, st->sessions[k].state[1]);
 		printf("%-36s %-9s %-42s %s\n", s->name, pi_rel_name(s->rel), a, b);
 	}
+	externals_text(plan, st);
 	printf("\n%-32s %s\n", "RESOLVER", "ANSWERS");
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		if (plan->nodes[i].services & PI_SVC_RESOLVER)

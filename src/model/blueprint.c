@@ -28,6 +28,8 @@ unsigned pi_service_from_name(const char *name)
 
 const char *pi_service_name(unsigned bit)
 {
+	if (bit == PI_SVC_SPEAKER) /* the model's own: no blueprint role may ask for it */
+		return "speaker";
 	for (unsigned i = 0; service_names[i]; i++)
 		if (bit == 1u << i)
 			return service_names[i];
@@ -52,6 +54,8 @@ static const char *const tier_names[] = { "transit", "stub", "ixp", NULL }; /* e
 
 const char *pi_tier_name(enum pi_tier t)
 {
+	if (t == PI_TIER_EXTERNAL) /* not a word blueprint files may use */
+		return "external";
 	return (unsigned)t < PI_ARRAY_LEN(tier_names) - 1 ? tier_names[t] : "?";
 }
 static const char *const pattern_names[] = { "full", "chain", "pair", NULL };

@@ -16,7 +16,7 @@
 #include "model.h"
 
 static const char *const lab_keys[] = { "name",	    "title", "seed",	      "tld", "address_space",
-					"pods",	    "relationships", "limits", "impairments", "teams", "rpki", NULL };
+					"pods",	    "relationships", "limits", "impairments", "teams", "rpki", "external", NULL };
 static const char *const limit_keys[] = { "memory", "pids", NULL };
 static const char *const class_names[] = { "router", "resolver", "server", "client", "default", NULL };
 
@@ -759,6 +759,9 @@ void pi_native_parse(struct pi_ld *ld, const struct pi_ynode *root, struct pi_la
 	if ((n = pi_y_get(root, "rpki")))
 		pi_lab_parse_rpki(ld, n, lab);
 	pi_lab_check_tables(ld, lab);
+	/* After every pod and relationship: an external never moves them. */
+	if ((n = pi_y_get(root, "external")) && pods_ok)
+		pi_lab_parse_externals(ld, n, lab);
 }
 
 const char *pi_node_class_name(enum pi_node_class c)

@@ -122,6 +122,9 @@ void pi_lab_parse_announce(struct pi_ld *ld, const struct pi_ynode *n, const str
 void pi_lab_check_tables(struct pi_ld *ld, const struct pi_lab *lab);
 /* The lab's `rpki:` section (rpki.c). */
 void pi_lab_parse_rpki(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
+/* Reads `external:` into lab->externals, appending each speaker's pod and
+ * relationship (external.c); after every pod and relationship is read. */
+void pi_lab_parse_externals(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab *lab);
 /* "my_Lab.v2" -> "my-lab-v2": a lab name from a file name. */
 const char *pi_lab_name_from_file(struct pi_arena *a, const char *path);
 

@@ -113,7 +113,10 @@ int pi_plan_build_pinned(const struct pi_lab *lab, const struct pi_plan_pins *pi
 			goto out;
 	} else {
 		struct pi_prefix parents[2] = { lab->v4, lab->v6 };
-		if ((rc = pl_check_size(&c)) || (rc = pl_pods(&c)) || (rc = pl_graph(&c)))
+		if ((rc = pl_check_size(&c)) || (rc = pl_pods(&c)))
+			goto out;
+		pl_externals(&c);
+		if ((rc = pl_graph(&c)))
 			goto out;
 		c.rpki_pod = pl_rpki_pods(&c);
 		if (c.errors || (rc = pl_nodes(&c)) || (rc = pl_links(&c))) {

@@ -400,7 +400,9 @@ static void lab_rels(struct gctx *g)
 			continue;
 		if (lr->kind == PI_LAB_REL_PROVIDER) {
 			rel_add(c, PL_TRANSIT, a, b, true, lr->pos);
-			c->px[b].pinned_providers = true;
+			/* An external provider is extra: the pod keeps its generated ones. */
+			if (g->plan->pods[a].tier != PI_TIER_EXTERNAL)
+				c->px[b].pinned_providers = true;
 		} else if (lr->kind == PI_LAB_REL_PEER) {
 			rel_add(c, PL_PEER, a, b, true, lr->pos);
 		} else {
@@ -578,7 +580,7 @@ static void build_rels(struct gctx *g)
 			g->transit[g->nt++] = p;
 		else if (plan->pods[p].tier == PI_TIER_IXP)
 			g->ixp[g->ni++] = p;
-		else
+		else if (plan->pods[p].tier != PI_TIER_EXTERNAL) /* externals: only what the lab says */
 			g->stub[g->ns++] = p;
 	}
 	/* 2. The transit clique. */
@@ -603,7 +605,7 @@ static void build_rels(struct gctx *g)
  * been generated and a plan built from its own pins lists the same things
  * in the same order (docs/plan.md, "Stable plans and pins"). */
 struct rel_key {
-	uint32_t group; /* 0 lab, 1 transit clique, 2 a stub's choices, 3 an IXP's anchors */
+	uint32_t group; /* 0 lab, 1 transit clique, 2 a stub's choices, 3 an IXP's anchors, 4 externals */
 	uint32_t pod;   /* the pod whose step made it */
 	uint32_t sub;   /* stubs: 0 providers, 1 IXPs */
 	uint64_t rank;  /* the chooser's ranking (pick: highest affinity first) */
@@ -613,6 +615,10 @@ struct rel_key {
 static struct rel_key rel_key_of(const struct pl_ctx *c, const struct pl_rel *r, uint32_t seq)
 {
 	const struct pi_plan *plan = c->plan;
+	/* An external speaker's comes last, so that its link takes space after
+	 * everything else in the pod that numbers it: it moves nothing. */
+	if (plan->pods[r->a].tier == PI_TIER_EXTERNAL || plan->pods[r->b].tier == PI_TIER_EXTERNAL)
+		return (struct rel_key){ 4, 0, 0, 0, 0, seq };
 	if (r->from_lab) /* lab_rels comes first, in lab order, with or without pins */
 		return (struct rel_key){ 0, 0, 0, 0, 0, seq };
 	if (r->kind == PL_PEER)

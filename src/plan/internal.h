@@ -203,6 +203,8 @@ bool pl_rpki_wants_node(const struct pl_ctx *c, uint32_t pod, const struct pi_bp
 /* graph.c */
 int pl_pods(struct pl_ctx *c);
 int pl_graph(struct pl_ctx *c);
+/* External speakers' pods: speaker, image, command, extra prefixes (external.c). */
+void pl_externals(struct pl_ctx *c);
 /* topo.c */
 int pl_nodes(struct pl_ctx *c);
 int pl_links(struct pl_ctx *c);

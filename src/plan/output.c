@@ -270,6 +270,21 @@ static json_t *jpod(const struct pi_plan *plan, uint32_t p)
 		SET(o, "table", json_pack("{s:b, s:i, s:i, s:o, s:o}", "mrt", pod->table->mrt, "ipv4",
 					  (json_int_t)pod->table->n4, "ipv6", (json_int_t)pod->table->n6, "block4",
 					  jpfx(&pod->table->block4), "block6", jpfx(&pod->table->block6)));
+	if (pod->tier == PI_TIER_EXTERNAL) { /* only then: other plans' JSON stays as it was */
+		json_t *x = json_object(), *cmd = json_array(), *px = json_array();
+		SET(x, "speaker", json_string(pi_speaker_name(pod->speaker)));
+		if (pod->image)
+			SET(x, "image", json_string(pod->image));
+		if (pod->netns)
+			SET(x, "netns", json_string(pod->netns));
+		for (uint32_t i = 0; i < pod->n_command; i++)
+			json_array_append_new(cmd, json_string(pod->command[i]));
+		SET(x, "command", cmd);
+		for (uint32_t i = 0; i < pod->n_extra; i++)
+			json_array_append_new(px, jpfx(&pod->extra[i]));
+		SET(x, "prefixes", px);
+		SET(o, "external", x);
+	}
 	return o;
 }
 

@@ -137,6 +137,9 @@ static void cone_add(const struct pi_plan *plan, uint32_t pod, uint8_t family, s
 		plist_add_exact(l, family == PI_AF_V4 ? &c->v4 : &c->v6);
 		if (c->table && !c->table->mrt) /* a generated table: its block (+ covers its prefixes) */
 			plist_add_exact(l, family == PI_AF_V4 ? &c->table->block4 : &c->table->block6);
+		for (uint32_t k = 0; k < c->n_extra; k++) /* an external speaker's own prefixes */
+			if (c->extra[k].family == family)
+				plist_add_exact(l, &c->extra[k]);
 		bool *seen = family == PI_AF_V4 ? &l->any4 : &l->any6;
 		if (c->anycast && !*seen) {
 			plist_add_covering(l, family == PI_AF_V4 ? &plan->anycast4 : &plan->anycast6);

@@ -105,7 +105,10 @@ static void check_hijack(const struct pi_plan *plan, const struct pi_incident *i
 	if (a == v)
 		pi_diag_add(diag, no_pos, "name another pod as the victim", "hijack: %s cannot hijack its own prefixes",
 			    ap->name);
-	if (ap->tier == PI_TIER_IXP || !has_border(plan, a))
+	if (ap->tier == PI_TIER_EXTERNAL)
+		pi_diag_add(diag, no_pos, "announce the victim's prefixes from the speaker itself (docs/testing-bgp.md)",
+			    "hijack: %s is an external speaker; the lab does not configure it", ap->name);
+	else if (ap->tier == PI_TIER_IXP || !has_border(plan, a))
 		pi_diag_add(diag, no_pos, "pick an attacker with eBGP sessions (a transit, broadband or content pod)",
 			    "hijack: %s has no border router to announce anything from", ap->name);
 	if (vp->tier == PI_TIER_IXP)
@@ -131,6 +134,11 @@ static void check_leak(const struct pi_plan *plan, const struct pi_incident *inc
 	if (plan->legacy) {
 		pi_diag_add(diag, no_pos, "leaks need a lab with relationships (providers, peers)",
 			    "leak: original-format labs pass every route on already; there is nothing to leak");
+		return;
+	}
+	if (pp->tier == PI_TIER_EXTERNAL) {
+		pi_diag_add(diag, no_pos, "configure the leak in the speaker itself (docs/testing-bgp.md)",
+			    "leak: %s is an external speaker; the lab does not configure it", pp->name);
 		return;
 	}
 	if (pp->tier == PI_TIER_IXP || !has_border(plan, p)) {

@@ -46,6 +46,7 @@ static const struct pi_render_service svc_router = {
  * DHCP clients last. */
 const struct pi_render_service *const pi_render_services[] = {
 	&pi_svc_nat64, &pi_svc_nat44, &svc_router, &pi_svc_unbound, &pi_svc_dnsmasq, &pi_svc_http, &pi_svc_rpki, &pi_svc_dhclient,
+	&pi_svc_speaker,
 };
 const size_t pi_render_n_services = PI_ARRAY_LEN(pi_render_services);
 

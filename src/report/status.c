@@ -26,9 +26,26 @@ static json_t *status_json(const struct pi_plan *plan, const struct pi_status *s
 			 "answering", st->answering);
 }
 
+/* External speakers (docs/testing-bgp.md): what they are, where they run. */
+static json_t *externals_json(const struct pi_plan *plan, const struct pi_status *st)
+{
+	json_t *jx = json_array();
+	for (uint32_t p = 0; p < plan->n_pods; p++) {
+		const struct pi_plan_pod *pod = &plan->pods[p];
+		if (pod->tier == PI_TIER_EXTERNAL)
+			json_array_append_new(jx, json_pack("{s:s, s:i, s:s, s:s, s:s, s:b}", "name", pod->name, "asn",
+							    (json_int_t)pod->asn, "speaker", pi_speaker_name(pod->speaker),
+							    "node", plan->nodes[pod->first_node].name, "state",
+							    st->nodes[pod->first_node].state, "running",
+							    st->nodes[pod->first_node].running));
+	}
+	return jx;
+}
+
 json_t *pi_report_status(const struct pi_plan *plan, const struct pi_status *st, const struct pi_vec *incidents)
 {
 	json_t *j = status_json(plan, st);
+	json_object_set_new(j, "externals", externals_json(plan, st));
 	json_t *ji = json_array();
 	for (size_t i = 0; incidents && i < incidents->len; i++) {
 		char text[512];

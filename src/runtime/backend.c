@@ -158,11 +158,11 @@ static int d_create(struct pi_backend *b, const struct pi_node_spec *n, struct p
 		{ PI_LABEL_LAB, n->lab }, { PI_LABEL_NODE, n->node }, { PI_LABEL_ROLE, n->role },
 		{ PI_LABEL_POD, n->pod }, { PI_LABEL_LAB_FILE, n->lab_file ? n->lab_file : "" },
 	};
-	const struct pi_docker_bind binds[] = { { n->conf_dir, n->conf_mount, n->conf_rw } };
+	const struct pi_docker_bind binds[] = { { n->conf_dir, n->conf_mount, n->conf_rw }, { n->rw_dir, n->rw_mount, true } };
 	struct pi_container_spec spec = {
 		.name = name, .image = n->image ? n->image : pi_image_default_tag(), .hostname = n->node,
 		.labels = labels, .n_labels = PI_ARRAY_LEN(labels),
-		.binds = binds, .n_binds = n->conf_dir ? 1 : 0,
+		.binds = binds, .n_binds = n->conf_dir ? (n->rw_dir ? 2 : 1) : 0,
 		.cap_add = node_caps, .n_cap_add = PI_ARRAY_LEN(node_caps),
 		.cap_drop = drop_all, .n_cap_drop = 1,
 		/* struct pi_kv and struct pi_docker_kv have the same layout. */
