@@ -5,8 +5,8 @@ It implements the JSON/WebSocket contract of docs/web.md over a static fake
 lab generated here (no Docker, no daemons): login and the session cookie,
 /api/v1/lab, verify, lg, paths, captures (a real pcapng of fake ICMP
 packets), the events WebSocket and a terminal WebSocket that echoes what is
-typed and answers a few commands with canned text (`echo` as a shell would). Only for developing and
-testing the page: every answer is made up.
+typed and answers a few commands with canned text (`echo` as a shell would).
+Only for developing and testing the page: every answer is made up.
 
 Mock-only, outside the contract: POST /mock/link {"name":..,"state":"up"|"down"}
 changes a link's state, as `pocketinternet link down|up` does in a real lab;
