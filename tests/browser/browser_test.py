@@ -574,6 +574,43 @@ class Test:
         self.check(self.wd.js('return document.querySelectorAll(".term-pane").length') == n,
                    'closing a terminal tab left its pane')
 
+    def shots(self):
+        """For docs/: the whole lab fitted, a zoomed map and the matrix, as the
+        page shows them (no checks beyond the page having drawn them)."""
+        name = self.a.shots_name
+        want = len(self.lab['pods'])
+        wait_until('the map', lambda: self.wd.js('return document.querySelectorAll("#map [data-pod]").length') == want, 30)
+        wait_until('live state on the map', lambda: self.wd.js(
+            'return document.querySelector("#live").getAttribute("data-live") === "on"'), 30)
+        self.wd.click('#zoom-fit')
+        self.settle_map()
+        self.wd.screenshot(os.path.join(self.a.out, 'map-%s.png' % name))
+        top = sorted(self.lab['pods'], key=lambda p: (p['tier'] != 'transit', p['name']))[0]['name']
+        self.zoom_at(top, 2.0)
+        self.settle_map()
+        self.wd.screenshot(os.path.join(self.a.out, 'map-%s-zoom.png' % name))
+        self.wd.click('#zoom-fit')
+        self.wd.click('#tabs [data-tab="matrix"]')
+        ok, bad, _ = self.matrix_result(0, 600)
+        log('the matrix: %d ok, %d failing cells' % (ok, bad))
+        self.wd.screenshot(os.path.join(self.a.out, 'matrix-%s.png' % name))
+
+    def zoom_at(self, pod, factor):
+        """Zoom with the mouse wheel over a pod until the map is factor times larger."""
+        k0 = self.wd.js('return window.pocketinternet.view.k')
+        for _ in range(50):
+            if self.wd.js('return window.pocketinternet.view.k') >= factor * k0:
+                return
+            self.wd.js('const r = document.querySelector(`#map [data-pod="${arguments[0]}"]`).getBoundingClientRect();'
+                       'document.querySelector("#map").dispatchEvent(new WheelEvent("wheel", {clientX: r.x + r.width / 2,'
+                       ' clientY: r.y + r.height / 2, deltaY: -100, bubbles: true, cancelable: true}));', pod)
+        raise Fail('the map did not zoom on the mouse wheel')
+
+    def settle_map(self):
+        """The page draws the map sharp 160 ms after the last zoom step."""
+        time.sleep(0.6)
+        wait_until('the map drawn', lambda: self.wd.js('return document.querySelector("#map").style.transform === ""'), 10)
+
 
 def need(path_or_name):
     p = shutil.which(path_or_name)
@@ -642,6 +679,11 @@ def run(a):
         wd = WebDriver(chromium, chromedriver, tmp)
         t = Test(a, wd, srv)
         t.link_is_down = None
+        if a.shots_only:
+            t.step('login through the form', t.login)
+            if t.cookie:
+                t.step('screenshots of the map and the matrix', t.shots)
+            return finish(t)
         t.step('401 without a session', t.no_cookie)
         t.step('login through the form', t.login)
         if not t.cookie:
@@ -673,6 +715,10 @@ def run(a):
         if a.set_up:
             pi(a, '-c', a.setup, 'teardown')
         shutil.rmtree(tmp, ignore_errors=True)
+    return finish(t)
+
+
+def finish(t):
     if t.failures:
         log('failed: ' + '; '.join(t.failures))
     print('browser: %d passed, %d failed' % (t.passed, len(t.failures)), flush=True)
@@ -691,6 +737,10 @@ def main():
     ap.add_argument('--pods', default='3,2,4,3', help='with --mock: transit,ixp,broadband,content pod counts')
     ap.add_argument('--password', default=os.environ.get('POCKETINTERNET_WEB_PASSWORD'),
                     help="the trainer's password, when serve does not print one (default: $POCKETINTERNET_WEB_PASSWORD)")
+    ap.add_argument('--shots-only', action='store_true',
+                    help='only log in and save map-NAME.png, map-NAME-zoom.png and matrix-NAME.png of the '
+                         'running lab to --out (for docs/img), then exit')
+    ap.add_argument('--shots-name', help="NAME in those files (default: --lab as given, 'mock' with --mock)")
     ap.add_argument('--chromium', default='chromium')
     ap.add_argument('--chromedriver', default='chromedriver')
     a = ap.parse_args()
@@ -698,6 +748,11 @@ def main():
         ap.error('give --binary, or --mock')
     if a.plain_terminal and not a.mock:
         ap.error('--plain-terminal is for --mock only')
+    if a.shots_only and a.setup:
+        ap.error('--shots-only takes the lab that runs; it does not set one up')
+    a.shots_name = a.shots_name or ('mock' if a.mock else a.lab)
+    if not re.fullmatch(r'[\w.-]+', a.shots_name):
+        ap.error('--shots-name: letters, digits, ".", "-" and "_" only')
     a.set_up = False
     try:
         return run(a)

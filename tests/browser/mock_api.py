@@ -5,14 +5,14 @@ It implements the JSON/WebSocket contract of docs/web.md over a static fake
 lab generated here (no Docker, no daemons): login and the session cookie,
 /api/v1/lab, verify, lg, paths, captures (a real pcapng of fake ICMP
 packets), the events WebSocket and a terminal WebSocket that echoes what is
-typed and answers a few commands with canned text. Only for developing and
-testing the page: every answer is made up.
+typed and answers a few commands with canned text (`echo` as a shell would).
+Only for developing and testing the page: every answer is made up.
 
 Mock-only, outside the contract: POST /mock/link {"name":..,"state":"up"|"down"}
 changes a link's state, as `pocketinternet link down|up` does in a real lab;
 POST /mock/incident {"kind":..,...} adds an incident, {"clear":true} ends them.
 
-usage: mock_api.py [--listen 127.0.0.1:PORT] [--web DIR] [--pods T,I,B,C]
+usage: mock_api.py [--listen 127.0.0.1:PORT] [--web DIR] [--pods T,I,B,C] [--no-xterm]
 Prints `listening: URL` and `password: PW` on stdout.
 """
 import argparse
@@ -22,6 +22,7 @@ import http.server
 import json
 import os
 import secrets
+import shlex
 import socket
 import socketserver
 import struct
@@ -212,6 +213,7 @@ def pcapng(n):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'mock-pocketinternet'
+    disable_nagle_algorithm = True   # else a small body waits out the client's delayed ACK (40 ms)
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -487,6 +489,12 @@ def canned(cmd):
         return b'3 packets transmitted, 3 received, 0% packet loss\r\n'
     if cmd == '':
         return b''
+    if cmd == 'echo' or cmd.startswith('echo '):   # as a shell would: quotes removed (bench/web_bench.py)
+        try:
+            words = shlex.split(cmd)[1:]
+        except ValueError:
+            return b'mock: echo: unbalanced quotes\r\n'
+        return (' '.join(words) + '\r\n').encode()
     return ('mock: %s: canned answers only\r\n' % cmd).encode()
 
 
@@ -531,6 +539,7 @@ class WS:
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128   # 30 browsers and 30 terminals connect at once (bench/web_bench.py)
 
 
 def xterm_script(debian_stub):
@@ -556,6 +565,8 @@ def main():
     ap.add_argument('--verbose', action='store_true')
     ap.add_argument('--debian-xterm', action='store_true',
                     help="serve Debian's xterm.js as it is (the page then has a plain text terminal)")
+    ap.add_argument('--no-xterm', action='store_true',
+                    help='serve no xterm.js at all (for API clients such as bench/web_bench.py: starts at once)')
     a = ap.parse_args()
     host, _, port = a.listen.rpartition(':')
     if host not in ('127.0.0.1', 'localhost'):
@@ -568,7 +579,7 @@ def main():
     srv.sessions = set()
     srv.captures = {}
     srv.resizes = []
-    srv.xterm_js = xterm_script(a.debian_xterm)
+    srv.xterm_js = b'/* --no-xterm */' if a.no_xterm else xterm_script(a.debian_xterm)
     print('listening: http://127.0.0.1:%d/' % srv.server_address[1], flush=True)
     print('password: %s' % srv.password, flush=True)
     try:
