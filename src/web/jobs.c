@@ -21,9 +21,13 @@ struct web_job *web_job_new(struct pi_web *w, struct lws *wsi, web_job_fn run, w
 	return j;
 }
 
+/* On the service thread. A request waiting for its job must outlive lws's
+ * idle timeout (5 s): verify of a lab with failures runs longer. */
 void web_job_queue(struct web_job *j)
 {
 	struct pi_web *w = j->w;
+	if (j->wsi)
+		lws_set_timeout(j->wsi, PENDING_TIMEOUT_USER_OK, WEB_JOB_TIMEOUT_S);
 	pthread_mutex_lock(&w->lock);
 	if (w->queue_tail)
 		w->queue_tail->next = j;

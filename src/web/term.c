@@ -29,7 +29,8 @@ struct web_term {
 	size_t out_len;
 	unsigned char in[TERM_BUF];            /* to the shell */
 	size_t in_len;
-	unsigned cols, rows;
+	unsigned cols, rows;     /* the size it opens with (read by the opening worker) */
+	unsigned want_cols, want_rows; /* a resize asked before it opened, or 0 */
 	char error[256];
 };
 
@@ -95,6 +96,8 @@ static void open_run(struct web_job *j)
 	pi_diag_free(&d);
 }
 
+static void queue_resize(struct pi_web *w, struct web_term *t, unsigned cols, unsigned rows);
+
 static void open_done(struct web_job *j)
 {
 	struct web_term *t = j->out;
@@ -108,9 +111,13 @@ static void open_done(struct web_job *j)
 		fd.filefd = dup(pi_tty_fd(t->t)); /* lws closes its own copy */
 		if (fd.filefd >= 0)
 			t->tty = lws_adopt_descriptor_vhost(t->w->vh, LWS_ADOPT_RAW_FILE_DESC, fd, "pi-tty", t->ws);
-		if (t->tty)
+		if (t->tty) {
 			lws_set_opaque_user_data(t->tty, t);
-		else
+			if (t->in_len)
+				lws_callback_on_writable(t->tty);
+			if (t->want_cols)
+				queue_resize(t->w, t, t->want_cols, t->want_rows);
+		} else
 			snprintf(t->error, sizeof(t->error), "the terminal could not be attached");
 	}
 	if (!t->tty) {
@@ -158,28 +165,39 @@ static void resize_done(struct web_job *j)
 	term_release(t);
 }
 
+static void queue_resize(struct pi_web *w, struct web_term *t, unsigned cols, unsigned rows)
+{
+	struct web_job *j = web_job_new(w, NULL, resize_run, resize_done);
+	j->out = t;
+	j->n = cols;
+	j->parts = rows;
+	t->jobs++;
+	web_job_queue(j);
+}
+
+/* Bytes typed and a resize asked before the shell opened are kept, as a
+ * terminal keeps type-ahead, and given to it once it is there. */
 static int on_receive(struct pi_web *w, struct lws *wsi, struct web_term *t, const void *in, size_t len)
 {
 	unsigned cols, rows;
 	if (!lws_frame_is_binary(wsi)) {
-		if (pi_web_parse_resize(in, len, &cols, &rows) == 0 && t->t) {
-			struct web_job *j = web_job_new(w, NULL, resize_run, resize_done);
-			j->out = t;
-			j->n = cols;
-			j->parts = rows;
-			t->jobs++;
-			web_job_queue(j);
+		if (pi_web_parse_resize(in, len, &cols, &rows) == 0) {
+			if (t->t)
+				queue_resize(w, t, cols, rows);
+			else {
+				t->want_cols = cols;
+				t->want_rows = rows;
+			}
 		}
 		return 0;
 	}
-	if (!t->tty)
-		return 0; /* typed before the shell opened: dropped, as a terminal would */
 	size_t n = len < sizeof(t->in) - t->in_len ? len : sizeof(t->in) - t->in_len;
 	memcpy(t->in + t->in_len, in, n);
 	t->in_len += n;
 	if (t->in_len == sizeof(t->in))
 		lws_rx_flow_control(wsi, 0); /* the shell reads slower than the browser types */
-	lws_callback_on_writable(t->tty);
+	if (t->tty)
+		lws_callback_on_writable(t->tty);
 	return 0;
 }
 

@@ -74,6 +74,7 @@ struct web_job {
 	void *out;          /* a kind's own result (login: the account index + 1) */
 };
 /* A job for run, holding wsi's client; queued at once. */
+#define WEB_JOB_TIMEOUT_S 600 /* longest a request waits for its job */
 struct web_job *web_job_new(struct pi_web *w, struct lws *wsi, web_job_fn run, web_job_fn done);
 void web_job_queue(struct web_job *j);
 /* The worker's reply: status and the JSON j (reference taken). */
