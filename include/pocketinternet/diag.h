@@ -57,6 +57,8 @@ void pi_diag_vadd_capped(struct pi_diag *d, unsigned *count, unsigned max, struc
 /* A diagnostic that does not fail the operation (an ignored key, a slip read
  * as what was meant). */
 void pi_diag_warn(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, ...) PI_PRINTF(4, 5);
+/* An error without a position into d, which may be NULL (then nothing). */
+void pi_diag_note(struct pi_diag *d, const char *hint, const char *fmt, ...) PI_PRINTF(3, 4);
 void pi_diag_vwarn(struct pi_diag *d, struct pi_pos pos, const char *hint, const char *fmt, va_list ap)
 	PI_PRINTF(4, 0);
 /* Every entry, warnings included. */

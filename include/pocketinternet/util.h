@@ -91,6 +91,8 @@ size_t pi_near_matches(const char *word, const char *const *words, size_t n, con
  * trusted paths; what the tool writes as root goes through pi_dir_open and
  * the *_at functions below (docs/security.md). */
 int pi_write_file(const char *path, const char *data, size_t len, unsigned mode);
+/* Sends all n bytes on a socket (MSG_NOSIGNAL, EINTR retried): 0 or -errno. */
+int pi_send_all(int fd, const char *p, size_t n);
 int pi_mkdir_p(const char *path, unsigned mode);
 
 /*

@@ -15,17 +15,6 @@
 #include <unistd.h>
 #include "apply_int.h"
 
-/* diag may be NULL. */
-static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...) PI_PRINTF(3, 4);
-static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...)
-{
-	if (!diag)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	pi_diag_vadd(diag, (struct pi_pos){ 0 }, hint, fmt, ap);
-	va_end(ap);
-}
 
 struct pi_capture_job {
 	struct pi_capture *cap;
@@ -90,18 +79,18 @@ static int job_begin(struct pi_capture_job *j, const char *path, struct pi_diag 
 	j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (j->fd < 0) {
 		int e = errno;
-		note(diag, NULL, "capture file %s: %s", path, strerror(e));
+		pi_diag_note(diag, NULL, "capture file %s: %s", path, strerror(e));
 		return -e;
 	}
 	int rc = pi_apply_capture_writer_begin(j->cap, &j->w, false, job_write, j);
 	if (rc) {
-		note(diag, NULL, "capture file %s: %s", path, strerror(-rc));
+		pi_diag_note(diag, NULL, "capture file %s: %s", path, strerror(-rc));
 		return rc;
 	}
 	j->st.running = true;
 	if ((rc = pthread_create(&j->th, NULL, job_main, j))) {
 		j->st.running = false;
-		note(diag, NULL, "capture: cannot start its thread: %s", strerror(rc));
+		pi_diag_note(diag, NULL, "capture: cannot start its thread: %s", strerror(rc));
 		return -rc;
 	}
 	j->started = true;

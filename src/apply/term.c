@@ -16,17 +16,6 @@
 #include <unistd.h>
 #include "apply_int.h"
 
-/* diag may be NULL. */
-static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...) PI_PRINTF(3, 4);
-static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...)
-{
-	if (!diag)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	pi_diag_vadd(diag, (struct pi_pos){ 0 }, hint, fmt, ap);
-	va_end(ap);
-}
 
 /* bash as a login shell where the node has it (the node image does), else sh. */
 static const char *const login_shell[] = {
@@ -45,7 +34,7 @@ int pi_apply_unknown_node(const struct pi_plan *plan, const char *node, struct p
 	for (size_t i = 0; i < k; i++)
 		pi_buf_printf(&hint, "%s%s", i ? ", " : "did you mean ", near[i]);
 	pi_buf_puts(&hint, k ? "?" : "'pocketinternet status' lists the nodes");
-	note(diag, pi_buf_str(&hint), "lab %s has no node '%s'", plan->lab_name, node);
+	pi_diag_note(diag, pi_buf_str(&hint), "lab %s has no node '%s'", plan->lab_name, node);
 	pi_buf_free(&hint);
 	free(names);
 	return -ENOENT;
@@ -59,12 +48,12 @@ static int node_running(struct pi_backend *b, const struct pi_plan *plan, const 
 	pi_diag_init(&quiet);
 	int rc = b->ops->inspect(b, plan->lab_name, node, &st, &quiet);
 	if (rc == -ENOENT) {
-		note(diag, "bring the lab up with 'pocketinternet setup'",
+		pi_diag_note(diag, "bring the lab up with 'pocketinternet setup'",
 			    "lab %s is not running: node %s does not exist", plan->lab_name, node);
 	} else if (rc) {
 		pi_diag_move(diag, &quiet);
 	} else if (!st.running) {
-		note(diag, "start it with 'pocketinternet node start NODE'",
+		pi_diag_note(diag, "start it with 'pocketinternet node start NODE'",
 			    "node %s is stopped (%s): there is no shell to open", node, st.state);
 		rc = -ESRCH;
 	}
@@ -79,7 +68,7 @@ int pi_apply_term_open(struct pi_backend *b, const struct pi_plan *plan, const c
 	if (pi_plan_node_by_name(plan, node) == PI_NONE)
 		return pi_apply_unknown_node(plan, node, diag);
 	if (cols == 0 || rows == 0 || cols > PI_TERM_MAX || rows > PI_TERM_MAX) {
-		note(diag, NULL, "terminal size %ux%u is out of range (1..%u)", cols, rows,
+		pi_diag_note(diag, NULL, "terminal size %ux%u is out of range (1..%u)", cols, rows,
 			    PI_TERM_MAX);
 		return -EINVAL;
 	}
@@ -93,7 +82,7 @@ int pi_apply_term_open(struct pi_backend *b, const struct pi_plan *plan, const c
 int pi_apply_term_resize(struct pi_backend *b, struct pi_tty *t, unsigned cols, unsigned rows, struct pi_diag *diag)
 {
 	if (cols == 0 || rows == 0 || cols > PI_TERM_MAX || rows > PI_TERM_MAX) {
-		note(diag, NULL, "terminal size %ux%u is out of range (1..%u)", cols, rows,
+		pi_diag_note(diag, NULL, "terminal size %ux%u is out of range (1..%u)", cols, rows,
 			    PI_TERM_MAX);
 		return -EINVAL;
 	}

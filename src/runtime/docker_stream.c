@@ -112,19 +112,6 @@ static int stream_create(struct stream_run *r, const char *const *argv, size_t a
 	return rc;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Reads until the reply head is complete (and, for an error, its body):
  * returns where the head ends in b, or 0 when the stream ended first. */
@@ -167,7 +154,7 @@ static int stream_start(struct stream_run *r, struct pi_buf *head, size_t *off, 
 			 "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
 			 "Content-Length: %zu\r\n\r\n%s",
 			 r->eid, sizeof(body) - 1, body);
-	int rc = send_all(r->sock, req, (size_t)n);
+	int rc = pi_send_all(r->sock, req, (size_t)n);
 	size_t end = rc ? 0 : read_head(r->sock, head);
 	if (!end) {
 		sdiag(diag, "check the engine with `pocketinternet status`", "%s: the engine closed the connection",

@@ -27,17 +27,6 @@
 #include "docker_internal.h"
 #include "pocketinternet/log.h"
 
-/* diag may be NULL. */
-static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...) PI_PRINTF(3, 4);
-static void note(struct pi_diag *diag, const char *hint, const char *fmt, ...)
-{
-	if (!diag)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	pi_diag_vadd(diag, (struct pi_pos){ 0 }, hint, fmt, ap);
-	va_end(ap);
-}
 
 struct docker_tty {
 	struct pi_tty base;
@@ -70,19 +59,6 @@ static int tty_create(struct pi_docker *d, struct docker_tty *t, const char *con
 	return rc;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Reads the reply head one byte at a time (nothing past it is taken), and
  * want more bytes after it (an error's body). 0, or -EIO when it ended. */
@@ -126,11 +102,11 @@ static int tty_start(struct pi_docker *d, struct docker_tty *t, struct pi_diag *
 			 t->eid, sizeof(body) - 1, body);
 	struct pi_buf head;
 	pi_buf_init(&head);
-	int rc = send_all(t->base.fd, req, (size_t)n);
+	int rc = pi_send_all(t->base.fd, req, (size_t)n);
 	if (!rc)
 		rc = read_exact_head(t->base.fd, &head);
 	if (rc) {
-		note(diag, "check the engine with `pocketinternet status`",
+		pi_diag_note(diag, "check the engine with `pocketinternet status`",
 			    "%s: the engine closed the connection", what);
 	} else if (strncmp(pi_buf_str(&head), "HTTP/1.1 101", 12) && strncmp(head.data, "HTTP/1.1 200", 12)) {
 		const char *end = strstr(head.data, "\r\n\r\n");
@@ -153,7 +129,7 @@ static int tty_resize_once(struct pi_docker *d, const struct docker_tty *t, unsi
 int pi_docker_tty_resize(struct pi_docker *d, struct pi_tty *tty, unsigned cols, unsigned rows, struct pi_diag *diag)
 {
 	if (cols == 0 || rows == 0 || cols > 4096 || rows > 4096) {
-		note(diag, NULL, "terminal size %ux%u is out of range (1..4096)", cols, rows);
+		pi_diag_note(diag, NULL, "terminal size %ux%u is out of range (1..4096)", cols, rows);
 		return -EINVAL;
 	}
 	return tty_resize_once(d, (struct docker_tty *)tty, cols, rows, diag);
@@ -164,7 +140,7 @@ int pi_docker_tty_open(struct pi_docker *d, const char *container, const char *c
 {
 	*out = NULL;
 	if (argc == 0) {
-		note(diag, NULL, "terminal in %s: empty command", container);
+		pi_diag_note(diag, NULL, "terminal in %s: empty command", container);
 		return -EINVAL;
 	}
 	struct docker_tty *t = pi_xcalloc(1, sizeof(*t));

@@ -135,6 +135,16 @@ void pi_diag_warn(struct pi_diag *d, struct pi_pos pos, const char *hint, const 
 	va_end(ap);
 }
 
+void pi_diag_note(struct pi_diag *d, const char *hint, const char *fmt, ...)
+{
+	if (!d)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	add(d, PI_DIAG_ERROR, (struct pi_pos){ 0 }, hint, fmt, ap);
+	va_end(ap);
+}
+
 void pi_diag_move(struct pi_diag *dst, struct pi_diag *src)
 {
 	for (size_t i = 0; dst && i < src->entries.len; i++) {

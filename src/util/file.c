@@ -5,6 +5,7 @@
  * pi_dir_open (docs/security.md).
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,4 +191,18 @@ int pi_write_file(const char *path, const char *data, size_t len, unsigned mode)
 	int rc = pi_file_write_at(dfd, base, data, len, mode);
 	close(dfd);
 	return rc;
+}
+
+int pi_send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
