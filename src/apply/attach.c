@@ -18,6 +18,7 @@
 #include <string.h>
 #include "apply_int.h"
 #include "pocketinternet/apply.h"
+#include "pocketinternet/netlink.h"
 
 #define EXT_FILE "externals.json"
 
@@ -214,6 +215,42 @@ int pi_apply_attach(struct pi_backend *b, struct pi_lab *lab, const struct pi_pl
 	return rc;
 }
 
+/* The addresses attach put on the tester's netns's lo (its loopbacks), so
+ * that detach takes them away again: the namespace itself is the tester's
+ * and stays. */
+static size_t netns_loopbacks(const struct pi_lab *lab, const struct pi_plan_pins *pins, const char *name,
+			      struct pi_prefix out[2])
+{
+	struct pi_plan *plan = NULL;
+	struct pi_diag quiet;
+	pi_diag_init(&quiet);
+	size_t n = 0;
+	if (pi_plan_build_pinned(lab, pins, &plan, &quiet) == 0)
+		for (uint32_t i = 0; i < plan->n_nodes && n == 0; i++) {
+			const struct pi_plan_node *nd = &plan->nodes[i];
+			if (strcmp(plan->pods[nd->pod].name, name) != 0)
+				continue;
+			if (pi_prefix_is_set(&nd->lo4))
+				out[n++] = pi_prefix_as_host(&nd->lo4);
+			if (pi_prefix_is_set(&nd->lo6))
+				out[n++] = pi_prefix_as_host(&nd->lo6);
+		}
+	pi_plan_free(plan);
+	pi_diag_free(&quiet);
+	return n;
+}
+
+/* Best effort: a netns removed meanwhile has nothing left to clean. */
+static void netns_addrs_remove(const char *netns, const struct pi_prefix *a, size_t n)
+{
+	struct pi_nl *nl = NULL;
+	if (pi_nl_open_netns_name(netns, &nl) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		pi_nl_addr_del(nl, "lo", &a[i]);
+	pi_nl_close(nl);
+}
+
 int pi_apply_detach(struct pi_backend *b, struct pi_lab *lab, const struct pi_plan_pins *pins, const char *name,
 		    const struct pi_apply_opts *opts, struct pi_apply_result *res, struct pi_diag *diag)
 {
@@ -243,11 +280,20 @@ int pi_apply_detach(struct pi_backend *b, struct pi_lab *lab, const struct pi_pl
 	free(stored);
 	if (rc)
 		return rc;
+	char ns[PI_NETNS_NAME_MAX] = "";
+	struct pi_prefix los[2];
+	size_t n_los = 0;
+	if (x->netns) {
+		snprintf(ns, sizeof(ns), "%s", x->netns);
+		n_los = netns_loopbacks(lab, pins, name, los);
+	}
 	pi_lab_remove_external(lab, name);
 	stored = stored_of(root, lab);
 	rc = ext_save(root, lab->name, lab, stored, diag);
 	free(stored);
 	if (rc == 0)
 		rc = ext_reconcile(b, lab, pins, opts, res, diag);
+	if (rc == 0 && ns[0])
+		netns_addrs_remove(ns, los, n_los);
 	return rc;
 }

@@ -7,7 +7,8 @@
  *  - what the tool made carries a marker, .pocketinternet, holding
  *    "pocketinternet <lab>", in the output directory and in each node's;
  *  - an existing output directory is reused only when marked, and only its
- *    marked node directories, plan.json, ops.json (what operations changed) and the tool's temporaries may be
+ *    marked node directories, plan.json, ops.json (what operations changed), externals.json (attached
+ *    speakers), web/ (serve's accounts and captures) and the tool's temporaries may be
  *    in it: anything else is named and the write refused before any change;
  *  - files go in with O_EXCL (fresh directories) or through a temporary and
  *    renameat (existing ones), relative to directory fds.
@@ -114,8 +115,11 @@ static void in_way(struct scan *s, const char *name)
 static void scan_entry(struct lab_writer *w, struct scan *s, const struct dirent *e)
 {
 	const char *name = e->d_name;
-	if (strcmp(name, PI_MARKER) == 0 || strcmp(name, "plan.json") == 0 || strcmp(name, "ops.json") == 0)
-		return;
+	/* The lab's records: pins, operations, attached speakers (attach.c). */
+	static const char *const records[] = { PI_MARKER, "plan.json", "ops.json", "externals.json" };
+	for (size_t i = 0; i < PI_ARRAY_LEN(records); i++)
+		if (strcmp(name, records[i]) == 0)
+			return;
 	if (strncmp(name, PI_TMP_PREFIX, strlen(PI_TMP_PREFIX)) == 0) {
 		pi_buf_write(&s->remove, name, strlen(name) + 1);
 		return;
@@ -125,6 +129,10 @@ static void scan_entry(struct lab_writer *w, struct scan *s, const struct dirent
 		in_way(s, name);
 		return;
 	}
+	/* serve's accounts and captures (src/web), a real directory of ours. */
+	if (strcmp(name, "web") == 0 && fstatat(w->dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid())
+		return;
 	if (is_node(w, name)) {
 		/* Rewritten in place later (files by rename): only need to be ours.
 		 * The directory is not writable by others, so nobody swaps it. */

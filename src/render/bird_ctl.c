@@ -44,8 +44,11 @@ static int bird_ctl_reply_done(const char *raw, size_t len, bool greeting)
 		if (raw[i] != '\n')
 			continue;
 		const char *l = raw + start;
-		if (is_code(l, i - start) && l[4] == ' ')
+		if (is_code(l, i - start) && l[4] == ' ') {
+			if (strncmp(l, "8001", 4) == 0) /* "Network not found": an answer, no routes */
+				return 1;
 			return l[0] == '8' || l[0] == '9' ? -EPROTO : 1;
+		}
 		start = i + 1;
 	}
 	return 0;
