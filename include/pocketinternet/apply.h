@@ -1035,6 +1035,12 @@ int pi_apply_restore(struct pi_backend *b, const struct pi_plan *plan, const str
  * for exercise pods), then reconfigured. */
 int pi_apply_reset(struct pi_backend *b, const struct pi_plan *plan, const struct pi_save_opts *o,
 		   struct pi_save_result *res, struct pi_diag *diag);
+/* The current router daemon config of node (*file: "bird.conf"), read as
+ * save reads it (from the running node, else its config directory under
+ * state_root, NULL: pi_state_root()); *out is malloc'd. -ENOENT for a node
+ * without a router daemon. 0 or -errno with a diagnostic. */
+int pi_apply_node_config(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const char *state_root,
+			 const char **file, char **out, size_t *len, struct pi_diag *diag);
 struct pi_save_entry {
 	char owner[64];
 	char stamp[PI_SAVE_STAMP_MAX];

@@ -346,6 +346,6 @@ void web_api(struct pi_web *w, struct lws *wsi, struct web_conn *c)
 		paths(w, wsi, c, a, account);
 	else if (strcmp(c->uri, "/api/v1/capture") == 0 || strncmp(c->uri, "/api/v1/capture/", 16) == 0)
 		web_capture_route(w, wsi, c, a);
-	else
+	else if (!web_exercise_route(w, wsi, c, a, account))
 		web_reply_error(wsi, c, 404, "no such API", "docs/web.md lists the API");
 }

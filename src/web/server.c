@@ -107,6 +107,7 @@ int pi_web_start(struct pi_backend *b, const struct pi_plan *plan, const struct 
 	w->sessions = (struct pi_vec)PI_VEC_INIT(struct web_session);
 	w->next_capture = 1;
 	snprintf(w->state_dir, sizeof(w->state_dir), "%s", o->state_dir);
+	snprintf(w->state_root, sizeof(w->state_root), "%s", o->state_root ? o->state_root : "");
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	pthread_cond_init(&w->poll_cond, NULL);
@@ -116,6 +117,8 @@ int pi_web_start(struct pi_backend *b, const struct pi_plan *plan, const struct 
 			    "--listen takes ADDR:PORT, not '%s'", o->listen);
 		rc = -EINVAL;
 	}
+	if (!rc)
+		rc = pi_web_teams_ensure(w->state_dir, plan, diag);
 	if (!rc)
 		rc = ensure_trainer(w, password, len, diag);
 	if (!rc)
