@@ -181,7 +181,10 @@ int pi_apply_team_ssh_keys_push(struct pi_backend *b, const struct pi_plan *plan
 				unsigned *pushed, struct pi_diag *diag)
 {
 	*pushed = 0;
-	int fd = ssh_dir(state_dir, false, NULL), rc = 0;
+	struct pi_diag quiet;
+	pi_diag_init(&quiet);
+	int fd = ssh_dir(state_dir, false, &quiet), rc = 0;
+	pi_diag_free(&quiet);
 	if (fd < 0)
 		return 0; /* no keys given yet */
 	struct pi_vec teams = PI_VEC_INIT(struct pi_team_info);

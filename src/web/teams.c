@@ -92,24 +92,25 @@ static bool has_account(const struct pi_vec *accounts, const char *user)
 /* Makes the accounts of the teams named (team NULL: every team without one). */
 static int teams_set(const char *state_dir, const struct pi_plan *plan, const char *team, struct pi_diag *diag)
 {
-	struct pi_vec teams = PI_VEC_INIT(struct pi_team_info), accounts;
+	struct pi_vec teams = PI_VEC_INIT(struct pi_team_info), accounts, pods = PI_VEC_INIT(uint32_t);
+	if (team && !pi_plan_team_pods(plan, team, &pods)) {
+		pi_vec_free(&pods);
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "see the teams with: pocketinternet teams",
+			    "lab %s has no team '%s'", plan->lab_name, team);
+		return -ENOENT;
+	}
+	pi_vec_free(&pods);
 	pi_apply_teams(plan, &teams);
 	int rc = pi_web_accounts_load(state_dir, &accounts, diag);
 	int fd = rc ? rc : dir_open(state_dir, diag);
 	rc = fd < 0 ? fd : 0;
 	json_t *pw = fd >= 0 ? passwords_load(fd) : NULL;
-	bool changed = false, found = false;
+	bool changed = false;
 	for (size_t i = 0; i < teams.len && !rc; i++) {
 		const struct pi_team_info *t = pi_vec_at(&teams, i);
 		bool want = team ? strcmp(team, t->name) == 0 : !has_account(&accounts, t->name);
-		found |= team && want;
 		if (want && (rc = team_set(state_dir, plan, t, pw, diag)) == 0)
 			changed = true;
-	}
-	if (!rc && team && !found) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, "see the teams with: pocketinternet teams",
-			    "lab %s has no team '%s'", plan->lab_name, team);
-		rc = -ENOENT;
 	}
 	if (changed) /* also after a failure: the accounts made so far need their passwords */
 		rc = passwords_save(fd, pw, state_dir, diag) ? -EIO : rc;
