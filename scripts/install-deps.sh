@@ -23,6 +23,10 @@ CHECKERS="$CHECKERS tshark"
 # The browser test drives headless Chromium over WebDriver (chromedriver);
 # bgpdump reads MRT RIB dumps for table injection.
 CHECKERS="$CHECKERS chromium chromium-driver bgpdump"
+# The teams SSH test logs in through the ssh-gateway with ssh and ssh-keygen
+# (openssh-client only: the host's own sshd is never needed; the render test
+# runs `sshd -t` when an sshd is present, e.g. PI_SSHD from an unpacked .deb).
+CHECKERS="$CHECKERS openssh-client"
 # The Docker engine, and debootstrap for building the base image without a registry.
 RUNTIME="docker.io debootstrap ca-certificates curl"
 

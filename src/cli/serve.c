@@ -91,6 +91,7 @@ static int serve(struct pi_backend *b, const struct pi_plan *plan, struct pi_web
 		 bool json)
 {
 	char state[4096], password[64];
+	signal(SIGPIPE, SIG_IGN); /* a reader of our output may go (tests read the first lines only) */
 	pi_state_dir(pi_state_root(), plan->lab_name, state, sizeof(state));
 	o->state_dir = state;
 	struct pi_diag diag;
@@ -118,7 +119,6 @@ static int serve(struct pi_backend *b, const struct pi_plan *plan, struct pi_web
 	serving = w;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	rc = pi_web_run(w);
 	serving = NULL;
 	if (g) {
