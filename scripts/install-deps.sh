@@ -13,7 +13,8 @@ fi
 BUILD="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev valgrind
 libyaml-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev libpcap-dev
 libbpf-dev python3
-libwebsockets-dev libsodium-dev libjs-xterm node-xterm"
+libwebsockets-dev libsodium-dev libjs-xterm node-xterm libcrypt-dev"
+# libcrypt-dev: yescrypt hashes of the teams' SSH passwords (crypt_r).
 # node-xterm: libjs-xterm's xterm.js is a CommonJS stub that cannot run in a
 # page; web/xterm_bundle.py bundles node-xterm's modules of the same release.
 # The daemons' own checkers validate every rendered config in the tests.

@@ -1104,7 +1104,14 @@ int pi_apply_ssh_keys_parse(const char *text, size_t len, struct pi_buf *out, st
  * them from pi_apply_team_ssh_keys_push later). 0 or -errno. */
 int pi_apply_team_ssh_key_set(struct pi_backend *b, const struct pi_plan *plan, const char *state_dir,
 			      const char *team, const char *text, size_t len, unsigned *pushed, struct pi_diag *diag);
-/* Every team's kept keys into its running nodes (the gateway's start). */
+/* password's yescrypt hash ("$y$...", a fresh salt) into out. 0 or -EINVAL. */
+int pi_apply_ssh_password_hash(const char *password, char *out, size_t len);
+/* Team's SSH password (12 characters at least): its hash is kept
+ * (<state_dir>/ssh/<team>.hash, 0600) and set as root's password in the
+ * team's running nodes (chpasswd -e). The password is not kept. */
+int pi_apply_team_ssh_password_set(struct pi_backend *b, const struct pi_plan *plan, const char *state_dir,
+				   const char *team, const char *password, unsigned *pushed, struct pi_diag *diag);
+/* Every team's kept keys and password hash into its running nodes (the gateway's start). */
 int pi_apply_team_ssh_keys_push(struct pi_backend *b, const struct pi_plan *plan, const char *state_dir,
 				unsigned *pushed, struct pi_diag *diag);
 

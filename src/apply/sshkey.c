@@ -7,7 +7,13 @@
  * nodes ever hold its keys, so any other node's sshd refuses them. The run
  * directory is the node's own (a restart empties it): the gateway writes
  * the kept keys again when it starts.
+ *
+ * A team may also log in with a password (`teams --ssh-password`): its
+ * yescrypt hash (crypt_r, libxcrypt's own salt) is kept beside the keys in
+ * <team>.hash and set as root's password in the team's nodes with
+ * `chpasswd -e`; the password itself is never stored here.
  */
+#include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -100,29 +106,37 @@ static int discard(void *ctx, enum pi_exec_stream s, const char *p, size_t n)
 	return 0;
 }
 
-/* keys into node's run directory, replacing what was there. */
-static int push_node(struct pi_backend *b, const char *lab, const char *node, const char *keys, size_t len,
-		     struct pi_diag *diag)
+/* Keys into the node's run directory, replacing what was there ... */
+static const char *const keys_argv[] = { "sh", "-c",
+					 "umask 077 && mkdir -p " PI_NODE_RUN_DIR "/ssh && cat >" PI_NODE_RUN_DIR
+					 "/ssh/authorized_keys.new && mv -f " PI_NODE_RUN_DIR
+					 "/ssh/authorized_keys.new " PI_NODE_RUN_DIR "/ssh/authorized_keys",
+					 NULL };
+/* ... or "root:HASH" as root's password. */
+static const char *const password_argv[] = { "chpasswd", "-e", NULL };
+
+/* Runs argv in node with data as its stdin. */
+static int push_node(struct pi_backend *b, const char *lab, const char *node, const char *const *argv,
+		     const char *data, size_t len, struct pi_diag *diag)
 {
-	static const char *const argv[] = { "sh", "-c",
-					    "umask 077 && mkdir -p " PI_NODE_RUN_DIR "/ssh && cat >" PI_NODE_RUN_DIR
-					    "/ssh/authorized_keys.new && mv -f " PI_NODE_RUN_DIR
-					    "/ssh/authorized_keys.new " PI_NODE_RUN_DIR "/ssh/authorized_keys" };
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
 	int p[2], status = 0;
 	if (len > KEYS_MAX || pipe2(p, O_CLOEXEC) != 0)
 		return -EINVAL;
-	ssize_t w = write(p[1], keys, len); /* fits the pipe: KEYS_MAX */
+	ssize_t w = write(p[1], data, len); /* fits the pipe: KEYS_MAX */
 	close(p[1]);
-	int rc = w == (ssize_t)len ? b->ops->exec_stream(b, lab, node, argv, 3, NULL, p[0], discard, NULL, &status,
+	int rc = w == (ssize_t)len ? b->ops->exec_stream(b, lab, node, argv, argc, NULL, p[0], discard, NULL, &status,
 							  NULL, diag)
 				   : -EIO;
 	close(p[0]);
 	return rc ? rc : status ? -EIO : 0;
 }
 
-/* Team t's keys to its running nodes; *pushed counts them. */
-static int push_team(struct pi_backend *b, const struct pi_plan *plan, const char *team, const char *keys,
-		     size_t len, unsigned *pushed, struct pi_diag *diag)
+/* argv with data to team's running nodes; *pushed counts them. */
+static int push_team(struct pi_backend *b, const struct pi_plan *plan, const char *team, const char *const *argv,
+		     const char *keys, size_t len, unsigned *pushed, struct pi_diag *diag)
 {
 	struct pi_vec pods = PI_VEC_INIT(uint32_t);
 	pi_plan_team_pods(plan, team, &pods);
@@ -135,7 +149,7 @@ static int push_team(struct pi_backend *b, const struct pi_plan *plan, const cha
 			continue;
 		struct pi_diag quiet; /* a stopped node is no error; others are summed up below */
 		pi_diag_init(&quiet);
-		int r = push_node(b, plan->lab_name, plan->nodes[n].name, keys, len, &quiet);
+		int r = push_node(b, plan->lab_name, plan->nodes[n].name, argv, keys, len, &quiet);
 		pi_diag_free(&quiet);
 		if (r == 0)
 			(*pushed)++;
@@ -144,8 +158,56 @@ static int push_team(struct pi_backend *b, const struct pi_plan *plan, const cha
 	}
 	if (rc)
 		pi_diag_add(diag, (struct pi_pos){ 0 }, "is the lab set up with an image that has sshd? pocketinternet status",
-			    "cannot give team %s's keys to its nodes: %s", team, strerror(-rc));
+			    "cannot give team %s's credentials to its nodes: %s", team, strerror(-rc));
 	pi_vec_free(&pods);
+	return rc;
+}
+
+static bool team_known(const struct pi_plan *plan, const char *team, struct pi_diag *diag)
+{
+	struct pi_vec pods = PI_VEC_INIT(uint32_t);
+	bool known = pi_plan_team_pods(plan, team, &pods);
+	pi_vec_free(&pods);
+	if (!known)
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "see the teams with: pocketinternet teams", "lab %s has no team '%s'",
+			    plan->lab_name, team);
+	return known;
+}
+
+int pi_apply_ssh_password_hash(const char *password, char *out, size_t len)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd = pi_xcalloc(1, sizeof(*cd)); /* 32 kB: not for the stack */
+	/* NULL random bytes: libxcrypt draws the salt from the OS itself. */
+	const char *h = crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) ? crypt_r(password, salt, cd) : NULL;
+	int rc = h && strncmp(h, "$y$", 3) == 0 && strlen(h) < len ? 0 : -EINVAL;
+	if (!rc)
+		snprintf(out, len, "%s", h);
+	sodium_memzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+int pi_apply_team_ssh_password_set(struct pi_backend *b, const struct pi_plan *plan, const char *state_dir,
+				   const char *team, const char *password, unsigned *pushed, struct pi_diag *diag)
+{
+	*pushed = 0;
+	if (!team_known(plan, team, diag))
+		return -ENOENT;
+	char hash[256], line[300], name[128];
+	if (strlen(password) < 12 || pi_apply_ssh_password_hash(password, hash, sizeof(hash)) != 0) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "use the team's generated web password (teams --passwords)",
+			    "cannot make an SSH password hash for team %s", team);
+		return -EINVAL;
+	}
+	int n = snprintf(line, sizeof(line), "root:%s\n", hash);
+	snprintf(name, sizeof(name), "%s.hash", team);
+	int fd = ssh_dir(state_dir, true, diag);
+	int rc = fd < 0 ? fd : pi_file_write_at(fd, name, line, (size_t)n, 0600);
+	if (fd >= 0)
+		close(fd);
+	if (!rc)
+		rc = push_team(b, plan, team, password_argv, line, (size_t)n, pushed, diag);
 	return rc;
 }
 
@@ -153,14 +215,8 @@ int pi_apply_team_ssh_key_set(struct pi_backend *b, const struct pi_plan *plan, 
 			      const char *team, const char *text, size_t len, unsigned *pushed, struct pi_diag *diag)
 {
 	*pushed = 0;
-	struct pi_vec pods = PI_VEC_INIT(uint32_t);
-	bool known = pi_plan_team_pods(plan, team, &pods);
-	pi_vec_free(&pods);
-	if (!known) {
-		pi_diag_add(diag, (struct pi_pos){ 0 }, "see the teams with: pocketinternet teams", "lab %s has no team '%s'",
-			    plan->lab_name, team);
+	if (!team_known(plan, team, diag))
 		return -ENOENT;
-	}
 	struct pi_buf keys;
 	pi_buf_init(&keys);
 	int rc = pi_apply_ssh_keys_parse(text, len, &keys, diag);
@@ -172,7 +228,7 @@ int pi_apply_team_ssh_key_set(struct pi_backend *b, const struct pi_plan *plan, 
 	if (fd >= 0)
 		close(fd);
 	if (!rc)
-		rc = push_team(b, plan, team, keys.data, keys.len, pushed, diag);
+		rc = push_team(b, plan, team, keys_argv, keys.data, keys.len, pushed, diag);
 	pi_buf_free(&keys);
 	return rc;
 }
@@ -191,14 +247,16 @@ int pi_apply_team_ssh_keys_push(struct pi_backend *b, const struct pi_plan *plan
 	pi_apply_teams(plan, &teams);
 	for (size_t i = 0; i < teams.len; i++) {
 		const struct pi_team_info *t = pi_vec_at(&teams, i);
-		char name[128], *keys = NULL;
-		size_t len = 0;
-		snprintf(name, sizeof(name), "%s.keys", t->name);
-		if (pi_file_read_at(fd, name, &keys, &len, KEYS_MAX) == 0) {
-			int r = push_team(b, plan, t->name, keys, len, pushed, diag);
-			rc = rc ? rc : r;
+		for (int k = 0; k < 2; k++) {
+			char name[128], *data = NULL;
+			size_t len = 0;
+			snprintf(name, sizeof(name), "%s.%s", t->name, k ? "hash" : "keys");
+			if (pi_file_read_at(fd, name, &data, &len, KEYS_MAX) == 0) {
+				int r = push_team(b, plan, t->name, k ? password_argv : keys_argv, data, len, pushed, diag);
+				rc = rc ? rc : r;
+			}
+			free(data);
 		}
-		free(keys);
 	}
 	pi_apply_teams_free(&teams);
 	close(fd);

@@ -462,7 +462,7 @@ int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv);
 #define PI_TEAMS_USAGE \
 	"usage: pocketinternet [-c LAB.yml] teams [--passwords] [--reset-password TEAM]\n" \
 	"                                         [--base-port N] [--format text|json]\n" \
-	"       pocketinternet teams --ssh-key TEAM FILE.pub\n" \
+	"       pocketinternet teams --ssh-key TEAM FILE.pub | --ssh-password TEAM\n" \
 	"\n" \
 	"Lists the lab's teams (its teams: section), the pods each owns, which of\n" \
 	"them the students configure (configure: bgp or all), and how each team\n" \
@@ -475,6 +475,8 @@ int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv);
 	"                       it when restarted)\n" \
 	"  --ssh-key T FILE     team T's public key(s): kept, and written into the\n" \
 	"                       team's running nodes (its nodes only)\n" \
+	"  --ssh-password T     team T logs in over SSH with its web password too\n" \
+	"                       (its hash set as root's in the team's nodes only)\n" \
 	"  --base-port N        the ssh-gateway's first port, to show (default 2200)\n" \
 	"  -f, --format F       text (default) or json\n"
 int pi_cmd_ssh_gateway(struct pi_cli *cli, int argc, char **argv);
@@ -486,7 +488,8 @@ int pi_cmd_ssh_gateway(struct pi_cli *cli, int argc, char **argv);
 	"team (base + the team's place in `pocketinternet teams`) and runs, for each\n" \
 	"connection, `sshd -i` inside the team's border router through the container\n" \
 	"runtime, relaying the bytes; no network path joins the host and the lab.\n" \
-	"The team logs in as root with its key (teams --ssh-key) and reaches its\n" \
+	"The team logs in as root with its key (teams --ssh-key) or password\n" \
+	"(teams --ssh-password) and reaches its\n" \
 	"other nodes with `ssh -A` from there. Ctrl-C or SIGTERM stops it.\n" \
 	"See docs/security.md.\n" \
 	"\n" \

@@ -11,7 +11,7 @@
 
 struct teams_args {
 	bool json, passwords;
-	const char *reset, *key_team, *key_file;
+	const char *reset, *key_team, *key_file, *pw_team;
 	unsigned base_port;
 };
 
@@ -67,6 +67,7 @@ static int parse(int argc, char **argv, struct teams_args *a)
 					      { "passwords", no_argument, NULL, 'P' },
 					      { "reset-password", required_argument, NULL, 'R' },
 					      { "ssh-key", required_argument, NULL, 'K' },
+					      { "ssh-password", required_argument, NULL, 'S' },
 					      { "base-port", required_argument, NULL, 'b' },
 					      { NULL, 0, NULL, 0 } };
 	int c;
@@ -78,6 +79,8 @@ static int parse(int argc, char **argv, struct teams_args *a)
 			a->reset = optarg;
 		else if (c == 'K')
 			a->key_team = optarg;
+		else if (c == 'S')
+			a->pw_team = optarg;
 		else if (c == 'b' && (a->base_port = (unsigned)strtoul(optarg, NULL, 10)) > 0 && a->base_port < 65536)
 			continue;
 		else if (c != 'f' || !pi_cli_format_json("teams", optarg, &a->json))
@@ -109,12 +112,51 @@ static int accounts(const struct pi_plan *plan, const struct teams_args *a, stru
 	return rc == -ENOENT || rc == -EINVAL ? PI_EXIT_USAGE : rc ? PI_EXIT_FAIL : PI_EXIT_OK;
 }
 
-/* --ssh-key TEAM FILE: kept and given to the team's running nodes. */
-static int set_key(struct pi_cli *cli, const struct teams_args *a)
+/* The team's web password (the account made when missing) into pw. */
+static int web_password(const struct pi_plan *plan, const char *team, char *pw, size_t len)
+{
+	struct teams_args q = { .json = true };
+	struct pi_vec v = PI_VEC_INIT(struct pi_web_team_login);
+	int rc = accounts(plan, &q, &v);
+	const char *p = rc ? NULL : password_of(&v, team);
+	snprintf(pw, len, "%s", p ? p : "");
+	pi_web_team_passwords_free(&v);
+	if (!rc && !p)
+		fprintf(stderr, "pocketinternet teams: lab %s has no team '%s'\n  hint: see the teams with: pocketinternet teams\n",
+			plan->lab_name, team);
+	return rc ? rc : p ? PI_EXIT_OK : PI_EXIT_USAGE;
+}
+
+/* --ssh-key TEAM FILE (text) or --ssh-password TEAM (text NULL): kept and
+ * given to the team's running nodes. */
+static int set_credential(struct pi_backend *b, const struct pi_plan *plan, const struct teams_args *a,
+			  const char *text, size_t len)
+{
+	char state[4096], pw[64] = "";
+	unsigned pushed = 0;
+	pi_state_dir(pi_state_root(), plan->lab_name, state, sizeof(state));
+	int rc = text ? 0 : web_password(plan, a->pw_team, pw, sizeof(pw));
+	if (rc)
+		return rc;
+	struct pi_diag d;
+	pi_diag_init(&d);
+	int arc = text ? pi_apply_team_ssh_key_set(b, plan, state, a->key_team, text, len, &pushed, &d)
+		       : pi_apply_team_ssh_password_set(b, plan, state, a->pw_team, pw, &pushed, &d);
+	memset(pw, 0, sizeof(pw));
+	pi_diag_print(&d, stderr);
+	pi_diag_free(&d);
+	if (!arc && text)
+		printf("team %s's key is set (%u running nodes have it)\n", a->key_team, pushed);
+	else if (!arc)
+		printf("team %s's SSH password is its web password (%u running nodes have it)\n", a->pw_team, pushed);
+	return arc == -EINVAL || arc == -ENOENT ? PI_EXIT_USAGE : arc ? PI_EXIT_FAIL : PI_EXIT_OK;
+}
+
+static int set_ssh(struct pi_cli *cli, const struct teams_args *a)
 {
 	char *text = NULL;
 	size_t len = 0;
-	if (pi_read_file(a->key_file, &text, &len) != 0) {
+	if (a->key_team && pi_read_file(a->key_file, &text, &len) != 0) {
 		fprintf(stderr, "pocketinternet teams: cannot read %s\n  hint: give the team's .pub file\n", a->key_file);
 		return PI_EXIT_USAGE;
 	}
@@ -126,19 +168,8 @@ static int set_key(struct pi_cli *cli, const struct teams_args *a)
 		free(text);
 		return rc;
 	}
-	if ((rc = pi_cli_current_plan(cli, &b, &lab, &plan)) == 0) {
-		char state[4096];
-		unsigned pushed = 0;
-		struct pi_diag d;
-		pi_diag_init(&d);
-		pi_state_dir(pi_state_root(), plan->lab_name, state, sizeof(state));
-		int arc = pi_apply_team_ssh_key_set(&b, plan, state, a->key_team, text, len, &pushed, &d);
-		pi_diag_print(&d, stderr);
-		pi_diag_free(&d);
-		if (!arc)
-			printf("team %s's key is set (%u running nodes have it)\n", a->key_team, pushed);
-		rc = arc == -EINVAL || arc == -ENOENT ? PI_EXIT_USAGE : arc ? PI_EXIT_FAIL : PI_EXIT_OK;
-	}
+	if ((rc = pi_cli_current_plan(cli, &b, &lab, &plan)) == 0)
+		rc = set_credential(&b, plan, a, a->key_team ? text : NULL, len);
 	free(text);
 	pi_plan_free(plan);
 	pi_lab_free(lab);
@@ -166,8 +197,8 @@ int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv)
 	int rc = parse(argc, argv, &a);
 	if (rc)
 		return rc;
-	if (a.key_team)
-		return set_key(cli, &a);
+	if (a.key_team || a.pw_team)
+		return set_ssh(cli, &a);
 	struct pi_lab *lab = NULL;
 	struct pi_plan *plan = NULL;
 	if ((rc = pi_cli_load_plan(cli, &lab, &plan)))

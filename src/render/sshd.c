@@ -9,9 +9,10 @@
  * The way in from outside is `pocketinternet ssh-gateway`: it runs
  * `sshd -i -f <conf>/sshd_config` in the team's border router through the
  * backend's exec stream, so no network path joins the host and the lab.
- * Keys only: the team's public key is written into each of its nodes'
- * authorized_keys (under the run directory) by apply (sshgw.c), so other
- * teams' nodes never hold it and refuse it.
+ * The team's credentials are written into each of its nodes by apply
+ * (sshkey.c): its public keys into authorized_keys under the run
+ * directory, its password's hash as root's; other teams' nodes never hold
+ * them and refuse them.
  */
 #include "render_int.h"
 
@@ -29,12 +30,13 @@ void pi_render_sshd_config(const struct pi_plan *plan, uint32_t node, const stru
 	pi_buf_puts(b, "Port 22\nAddressFamily any\nListenAddress 0.0.0.0\nListenAddress ::\n");
 	pi_buf_printf(b, "HostKey %s/ssh/ssh_host_ed25519_key\n", o->run_dir);
 	pi_buf_printf(b, "PidFile %s/sshd.pid\n", o->run_dir);
-	pi_buf_puts(b, "\n# The team's key alone, written in by pocketinternet (teams --ssh-key).\n");
+	pi_buf_puts(b, "\n# The team's keys (teams --ssh-key) and password (teams --ssh-password)\n"
+		       "# alone, written in by pocketinternet; root's password is locked until then.\n");
 	pi_buf_printf(b, "AuthorizedKeysFile %s/ssh/authorized_keys\n", o->run_dir);
-	pi_buf_puts(b, "AuthenticationMethods publickey\nPubkeyAuthentication yes\nPasswordAuthentication no\n"
+	pi_buf_puts(b, "PubkeyAuthentication yes\nPasswordAuthentication yes\nPermitEmptyPasswords no\n"
 		       "KbdInteractiveAuthentication no\nUsePAM no\n");
 	pi_buf_puts(b, "# Students are root in their nodes: they edit the router's config and reload it.\n"
-		       "PermitRootLogin prohibit-password\nAllowUsers root\nPermitEmptyPasswords no\n");
+		       "PermitRootLogin yes\nAllowUsers root\n");
 	pi_buf_puts(b, "\n# A shell and the agent (ssh -A, to hop to the team's other nodes); no\n"
 		       "# tunnels that would carry other traffic through the gateway.\n"
 		       "AllowAgentForwarding yes\nAllowTcpForwarding no\nAllowStreamLocalForwarding no\n"

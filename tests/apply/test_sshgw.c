@@ -7,6 +7,7 @@
  * what is a public key, where it is kept, which nodes get it.
  */
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
@@ -234,6 +235,52 @@ static void test_keys_go_to_the_team_only(void **state)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static void test_password_hash_to_the_team_only(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pitest-sshpw-XXXXXX", path[128], hash[256];
+	assert_non_null(mkdtemp(dir));
+	/* yescrypt, a fresh salt each time, and crypt(3) agrees with it. */
+	char h2[256];
+	assert_int_equal(pi_apply_ssh_password_hash("correct horse battery", hash, sizeof(hash)), 0);
+	assert_int_equal(pi_apply_ssh_password_hash("correct horse battery", h2, sizeof(h2)), 0);
+	assert_memory_equal(hash, "$y$", 3);
+	assert_string_not_equal(hash, h2);
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	assert_string_equal(crypt_r("correct horse battery", hash, cd), hash);
+	assert_string_not_equal(crypt_r("wrong horse battery", hash, cd), hash);
+	free(cd);
+	struct pi_fake_backend *f = pi_backend_fake_state(&backend);
+	pi_buf_reset(&f->calls);
+	struct pi_diag d;
+	pi_diag_init(&d);
+	unsigned pushed;
+	assert_int_equal(pi_apply_team_ssh_password_set(&backend, plan, dir, "blue", "short", &pushed, &d), -EINVAL);
+	assert_int_equal(pi_apply_team_ssh_password_set(&backend, plan, dir, "blue", "correct horse battery", &pushed, &d),
+			 0);
+	uint32_t blue = pi_plan_pod_by_name(plan, "blue-isp");
+	unsigned blues = 0;
+	for (uint32_t n = 0; n < plan->n_nodes; n++) {
+		char call[256];
+		snprintf(call, sizeof(call), "exec_stream %s\n", plan->nodes[n].name);
+		blues += plan->nodes[n].pod == blue;
+		assert_int_equal(strstr(pi_buf_str(&f->calls), call) != NULL, plan->nodes[n].pod == blue);
+	}
+	assert_int_equal(pushed, blues);
+	/* The hash is kept (never the password), as chpasswd -e reads it. */
+	char *text;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/ssh/blue.hash", dir);
+	assert_int_equal(pi_read_file(path, &text, &len), 0);
+	assert_memory_equal(text, "root:$y$", 8);
+	assert_null(strstr(text, "horse"));
+	free(text);
+	pi_diag_free(&d);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_port_in_use),
 		cmocka_unit_test(test_keys_parse),
 		cmocka_unit_test(test_keys_go_to_the_team_only),
+		cmocka_unit_test(test_password_hash_to_the_team_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

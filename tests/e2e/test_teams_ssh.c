@@ -4,7 +4,8 @@
  * throwaway key (ssh-keygen on the host, `teams --ssh-key`); `serve --ssh`
  * runs the web server and the SSH gateway. Then, over SSH (openssh-client):
  * red's key on red's port lands on red's border router; red's key on
- * blue's port is refused; from red's border router, ssh (with red's key
+ * blue's port is refused, and so is red's password (teams --ssh-password)
+ * while it works on red's port; from red's border router, ssh (with red's key
  * forwarded by the agent) reaches red's other router but not blue's; the
  * team's shell reaches none of the host's addresses. And over the web API
  * logged in as red: 403 on blue's terminal, capture and config, 200 on its
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -149,6 +151,17 @@ static int group_setup(void **state)
 	}
 	json_decref(j);
 	pi_buf_free(&out);
+	/* Red may also log in with its web password (ssh reads it from an askpass script). */
+	if (!red_pw[0] || run_bin(NULL, (const char *[]){ "--lab", plan->lab_name, "teams", "--ssh-password", "red", NULL }))
+		return -1;
+	char askpass[128];
+	snprintf(askpass, sizeof(askpass), "%s/askpass", keydir);
+	FILE *f = fopen(askpass, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "#!/bin/sh\nprintf '%%s\\n' '%s'\n", red_pw);
+	fclose(f);
+	chmod(askpass, 0700);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return red_pw[0] ? start_serve() : -1;
 }
@@ -187,6 +200,23 @@ static void test_red_refused_on_blues_port(void **state)
 			 255);
 	/* ... and blue's own key works there. */
 	assert_int_equal(sh(NULL, "ssh " SSH_OPTS " -i %s/blue -p %d root@127.0.0.1 true", keydir, blue_port), 0);
+}
+
+static int password_login(int port)
+{
+	return sh(NULL,
+		  "SSH_ASKPASS=%s/askpass SSH_ASKPASS_REQUIRE=force setsid -w ssh -o StrictHostKeyChecking=no "
+		  "-o UserKnownHostsFile=/dev/null -o ConnectTimeout=30 -o PubkeyAuthentication=no "
+		  "-o PreferredAuthentications=password -o NumberOfPasswordPrompts=1 -p %d root@127.0.0.1 true "
+		  "</dev/null 2>/dev/null",
+		  keydir, port);
+}
+
+static void test_password_on_own_port_only(void **state)
+{
+	(void)state;
+	assert_int_equal(password_login(red_port), 0);
+	assert_int_equal(password_login(blue_port), 255);
 }
 
 /* From red's border router, with red's key in a forwarded agent: ssh to addr. */
@@ -337,6 +367,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_red_lands_on_its_border_router),
 		cmocka_unit_test(test_red_refused_on_blues_port),
+		cmocka_unit_test(test_password_on_own_port_only),
 		cmocka_unit_test(test_hops_to_own_nodes_only),
 		cmocka_unit_test(test_no_path_to_the_host),
 		cmocka_unit_test(test_web_isolation),

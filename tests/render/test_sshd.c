@@ -1,7 +1,7 @@
 /*
  * render/sshd: the team nodes' sshd_config and start.sh lines, for
- * labs/teams.yml. Keys only, host key and authorized_keys under the run
- * directory, no forwarding; nodes of pods no team owns get no sshd. The
+ * labs/teams.yml. Keys or root's password, host key and authorized_keys
+ * under the run directory, no forwarding; nodes of pods no team owns get no sshd. The
  * file goes through `sshd -t` when an sshd is found ($PI_SSHD, else
  * /usr/sbin/sshd; a test is skipped without one): with a throwaway host
  * key in a temporary directory, as an unprivileged user when run as root
@@ -45,7 +45,7 @@ static void test_team_nodes_only(void **state)
 	}
 }
 
-static void test_keys_only_no_tunnels(void **state)
+static void test_team_credentials_no_tunnels(void **state)
 {
 	(void)state;
 	struct pi_render_opts o;
@@ -57,7 +57,7 @@ static void test_keys_only_no_tunnels(void **state)
 	static const char *const lines[] = {
 		"\nAuthorizedKeysFile /run/pocketinternet/ssh/authorized_keys\n",
 		"\nHostKey /run/pocketinternet/ssh/ssh_host_ed25519_key\n",
-		"\nPasswordAuthentication no\n", "\nAuthenticationMethods publickey\n", "\nAllowTcpForwarding no\n",
+		"\nPasswordAuthentication yes\n", "\nUsePAM no\n", "\nPermitEmptyPasswords no\n", "\nAllowTcpForwarding no\n",
 		"\nPermitTunnel no\n", "\nAllowUsers root\n", "team red",
 	};
 	for (size_t i = 0; i < PI_ARRAY_LEN(lines); i++)
@@ -114,7 +114,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_team_nodes_only),
-		cmocka_unit_test(test_keys_only_no_tunnels),
+		cmocka_unit_test(test_team_credentials_no_tunnels),
 		cmocka_unit_test(test_sshd_accepts_it),
 	};
 	return cmocka_run_group_tests(tests, setup, apply_fixture_teardown);
