@@ -472,7 +472,7 @@ int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv);
 	"  --passwords          show the teams' web passwords (the accounts are made\n" \
 	"                       when missing; kept 0600 in the lab's state directory)\n" \
 	"  --reset-password T   a new web password for team T (a running serve takes\n" \
-	"                       it when restarted)\n" \
+	"                       it at once; open sessions stay)\n" \
 	"  --ssh-key T FILE     team T's public key(s): kept, and written into the\n" \
 	"                       team's running nodes (its nodes only)\n" \
 	"  --ssh-password T     team T logs in over SSH with its web password too\n" \

@@ -108,7 +108,7 @@ static int accounts(const struct pi_plan *plan, const struct teams_args *a, stru
 	pi_diag_print(&d, stderr);
 	pi_diag_free(&d);
 	if (!rc && a->reset && !a->json)
-		printf("team %s has a new web password (a running serve takes it when restarted)\n", a->reset);
+		printf("team %s has a new web password (a running serve takes it at once)\n", a->reset);
 	return rc == -ENOENT || rc == -EINVAL ? PI_EXIT_USAGE : rc ? PI_EXIT_FAIL : PI_EXIT_OK;
 }
 

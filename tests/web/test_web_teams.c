@@ -203,6 +203,19 @@ static int setup(void **state)
 	}
 	struct pi_diag d;
 	pi_diag_init(&d);
+	/* A stale accounts file: red's made when it owned transit1. The plan decides. */
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/web/accounts.json", state_dir);
+	if (pi_web_teams_ensure(state_dir, plan, &d) != 0)
+		return -1;
+	json_t *acc = json_load_file(path, 0, NULL);
+	json_t *arr = json_object_get(acc, "accounts");
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(arr, i), "user")), "red") == 0)
+			json_object_set_new(json_array_get(arr, i), "pods", json_pack("[s]", "transit1"));
+	if (json_dump_file(acc, path, 0) != 0)
+		return -1;
+	json_decref(acc);
 	int rc = pi_backend_open(&backend, &pi_backend_fake, &d);
 	struct pi_web_opts o = { .listen = "127.0.0.1:0", .state_dir = state_dir, .state_root = root, .poll_ms = 100 };
 	if (!rc)
@@ -249,7 +262,8 @@ static void test_team_accounts_made_and_kept(void **state)
 		if (a->role == PI_WEB_TRAINER)
 			continue;
 		assert_int_equal(a->n_pods, 1);
-		assert_string_equal(a->pods[0], strcmp(a->user, "red") == 0 ? "red-isp" : "blue-isp");
+		/* red's file entry is the stale one setup planted; /me shows the plan's (below). */
+		assert_string_equal(a->pods[0], strcmp(a->user, "red") == 0 ? "transit1" : "blue-isp");
 		team_password(a->user, pw, sizeof(pw));
 		assert_true(pi_web_account_check(a, pw));
 	}
@@ -328,6 +342,8 @@ static void test_team_acts_on_its_own_pods_only(void **state)
 	snprintf(path, sizeof(path), "/api/v1/config/%s", router_of("transit1"));
 	assert_int_equal(status_of("GET", path, cookie, NULL), 403);
 	assert_int_equal(status_of("GET", "/api/v1/check/no-such-pod", cookie, NULL), 404);
+	/* The accounts file said red owns transit1 (setup): the lab file says not. */
+	assert_int_equal(status_of("POST", "/api/v1/reset/transit1", cookie, ""), 403);
 }
 
 static void test_trainer_does_everything(void **state)
@@ -360,6 +376,13 @@ static void test_reset_password(void **state)
 	}
 	pi_web_accounts_free(&v);
 	pi_diag_free(&d);
+	/* The running server takes the new password at once, and not the old one. */
+	char cookie[128];
+	login("blue", after, cookie, sizeof(cookie));
+	struct reply r;
+	snprintf(cookie, sizeof(cookie), "{\"user\":\"blue\",\"password\":\"%s\"}", before);
+	assert_int_equal(request(&r, "POST", "/api/v1/login", NULL, cookie), 401);
+	pi_buf_free(&r.body);
 }
 
 int main(void)
