@@ -350,6 +350,13 @@ void web_api(struct pi_web *w, struct lws *wsi, struct web_conn *c)
 		web_reply_error(wsi, c, 401, "login required", "POST /api/v1/login with {\"user\": ..., \"password\": ...}");
 		return;
 	}
+	/* The public routes (lab, verify; lg and paths per node below) ask too,
+	 * so a future role that may not view is refused everywhere at once. */
+	bool pub = is(c, "/api/v1/lab", false) || is(c, "/api/v1/verify", false);
+	if (pub && !pi_web_may(a, PI_WEB_VIEW, NULL)) {
+		web_reply_error(wsi, c, 403, "this account may not view the lab", NULL);
+		return;
+	}
 	if (is(c, "/api/v1/logout", true))
 		logout(w, wsi, c);
 	else if (is(c, "/api/v1/me", false))
