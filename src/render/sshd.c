@@ -62,7 +62,9 @@ static void sshd_start(const struct pi_plan *plan, uint32_t node, const struct p
 		       "\tmkdir -p /run/sshd \"$RUN/ssh\" && chmod 0700 \"$RUN/ssh\" || fail \"cannot make sshd's directories\"\n"
 		       "\t[ -s \"$RUN/ssh/ssh_host_ed25519_key\" ] ||\n"
 		       "\t\tssh-keygen -q -t ed25519 -N '' -f \"$RUN/ssh/ssh_host_ed25519_key\" || fail \"cannot make the host key\"\n"
-		       "\t[ -e \"$RUN/ssh/authorized_keys\" ] || install -m 0600 /dev/null \"$RUN/ssh/authorized_keys\"\n");
+		       "\t[ -e \"$RUN/ssh/authorized_keys\" ] || install -m 0600 /dev/null \"$RUN/ssh/authorized_keys\"\n"
+		       "\t# Without PAM, sshd refuses a locked (\"!\") account even its keys: \"*\" is no password.\n"
+		       "\tcase \"$(getent shadow root | cut -d: -f2)\" in '!'*) usermod -p '*' root ;; esac\n");
 	pi_r_start_daemon(b, "sshd", "$RUN/sshd.pid", "/usr/sbin/sshd -f \"$CONF/sshd_config\" -E \"$LOG/sshd.log\"");
 	pi_buf_puts(b, "else\n\tlog \"note: no sshd in this image (rebuild it: pocketinternet image build)\"\nfi\n");
 }
