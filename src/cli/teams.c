@@ -145,7 +145,14 @@ static int set_credential(struct pi_backend *b, const struct pi_plan *plan, cons
 	memset(pw, 0, sizeof(pw));
 	pi_diag_print(&d, stderr);
 	pi_diag_free(&d);
-	if (!arc && text)
+	if (!arc && a->json) {
+		json_t *j = json_pack("{s:s, s:s, s:i}", "team", text ? a->key_team : a->pw_team, "set",
+				      text ? "ssh-key" : "ssh-password", "nodes", (json_int_t)pushed);
+		char *t = json_dumps(j, JSON_COMPACT);
+		printf("%s\n", t);
+		free(t);
+		json_decref(j);
+	} else if (!arc && text)
 		printf("team %s's key is set (%u running nodes have it)\n", a->key_team, pushed);
 	else if (!arc)
 		printf("team %s's SSH password is its web password (%u running nodes have it)\n", a->pw_team, pushed);
