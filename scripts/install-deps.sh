@@ -13,7 +13,8 @@ fi
 BUILD="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev valgrind
 libyaml-dev libmnl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev libpcap-dev
 libbpf-dev python3
-libwebsockets-dev libsodium-dev libjs-xterm node-xterm"
+libwebsockets-dev libsodium-dev libjs-xterm node-xterm libcrypt-dev"
+# libcrypt-dev: yescrypt hashes of the teams' SSH passwords (crypt_r).
 # node-xterm: libjs-xterm's xterm.js is a CommonJS stub that cannot run in a
 # page; web/xterm_bundle.py bundles node-xterm's modules of the same release.
 # The daemons' own checkers validate every rendered config in the tests.
@@ -29,6 +30,10 @@ CHECKERS="$CHECKERS stayrtr"
 # External speakers' starting configs are checked by the speakers themselves
 # (exabgp --validate, gobgpd -d, vtysh -C: tests/render/test_speaker.c).
 CHECKERS="$CHECKERS gobgpd exabgp frr"
+# The teams SSH test logs in through the ssh-gateway with ssh and ssh-keygen
+# (openssh-client only: the host's own sshd is never needed; the render test
+# runs `sshd -t` when an sshd is present, e.g. PI_SSHD from an unpacked .deb).
+CHECKERS="$CHECKERS openssh-client"
 # The Docker engine, and debootstrap for building the base image without a registry.
 RUNTIME="docker.io debootstrap ca-certificates curl"
 
@@ -37,12 +42,29 @@ if [ "${1:-}" != "--build" ]; then
 	pkgs="$pkgs $CHECKERS $RUNTIME"
 fi
 
+# The checker of the rendered sshd_config (tests/render/test_sshd.c) is
+# `sshd -t` from openssh-server, unpacked and never installed: installing it
+# would start an sshd on the host, and the tool must not touch the host's.
+SSHD_DIR=/opt/pocketinternet/sshd
+unpack_sshd() {
+	[ "${1:-}" != "--build" ] || return 0
+	[ ! -x "$SSHD_DIR/usr/sbin/sshd" ] || return 0
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -q openssh-server libwrap0 >/dev/null 2>&1) || apt-get update -q
+	(cd "$tmp" && ls ./*.deb >/dev/null 2>&1) || (cd "$tmp" && apt-get download -q openssh-server libwrap0)
+	mkdir -p "$SSHD_DIR"
+	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$SSHD_DIR"; done
+	rm -rf "$tmp"
+	echo "install-deps: sshd (for its config checker) unpacked in $SSHD_DIR"
+}
+
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
+	unpack_sshd "${1:-}"
 	exit 0
 fi
 echo "install-deps: installing:$missing"
@@ -59,3 +81,4 @@ for svc in bird unbound dnsmasq lighttpd frr gobgpd exabgp; do
 	fi
 done
 echo "install-deps: done"
+unpack_sshd "${1:-}"

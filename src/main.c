@@ -35,6 +35,7 @@ const struct pi_command pi_commands[] = {
 	{ "image", pi_cmd_image, "build or show the node image (no registry needed)", PI_IMAGE_USAGE },
 	{ "serve", pi_cmd_serve, "the lab in a browser: map, matrix, looking glass, terminals, captures", PI_SERVE_USAGE },
 	{ "capture", pi_cmd_capture, "capture packets on nodes, links and LANs as pcapng (for Wireshark)", PI_CAPTURE_USAGE },
+	{ "ssh-gateway", pi_cmd_ssh_gateway, "SSH per team: one port each, landing on the team's border router", PI_SSHGW_USAGE },
 	{ "teams", pi_cmd_teams, "list the lab's teams, their pods and how each logs in", PI_TEAMS_USAGE },
 	{ "save", pi_cmd_save, "keep the router configs of a pod or team (every save is kept)", PI_SAVE_USAGE },
 	{ "restore", pi_cmd_restore, "put a saved pod or team config back and reconfigure", PI_RESTORE_USAGE },

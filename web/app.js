@@ -144,6 +144,7 @@ function stopApp() {
 async function startApp(me) {
   S.me = me;
   $('#me').textContent = me.user + (me.role ? ' (' + me.role + ')' : '');
+  $('#tabs button[data-tab="mypods"]').hidden = me.role !== 'team';
   $('#login').hidden = true;
   $('#app').hidden = false;
   await loadLab();
@@ -710,15 +711,49 @@ function showIncidents() {
 
 /* ------------------------------------------------------------ tabs */
 
-const TABS = ['map', 'matrix', 'lg', 'paths', 'terms', 'captures'];
+const TABS = ['map', 'matrix', 'lg', 'paths', 'terms', 'captures', 'mypods'];
 function showTab(name) {
-  if (!TABS.includes(name)) name = 'map';
+  if (!TABS.includes(name) || (name === 'mypods' && (!S.me || S.me.role !== 'team'))) name = 'map';
   TABS.forEach(t => { $('#tab-' + t).hidden = t !== name; });
   $$('#tabs button').forEach(b => b.setAttribute('aria-selected', b.getAttribute('data-tab') === name));
   if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
   if (name === 'map' && S.lab && !S.mapFitted) { S.mapFitted = true; fitMap(); }
   if (name === 'matrix' && !S.verify && !S.verifyBusy) refreshMatrix();
   if (name === 'terms' && S.activeTerm) setTimeout(() => fitTerm(S.activeTerm), 0);
+  if (name === 'mypods') renderMyPods();
+}
+
+/* ------------------------------------------------------------ my pods (teams) */
+
+/* One box per pod of the team: check results, save and reset. The server
+ * enforces who may do what (docs/web.md); this only shows the team's own. */
+function renderMyPods() {
+  const list = $('#mypods-list');
+  list.textContent = '';
+  (S.me.pods || []).forEach(pod => {
+    const status = el('span', { class: 'status' });
+    const say = (text, isError) => { status.textContent = text; status.classList.toggle('error', !!isError); };
+    const results = el('div', { class: 'mypod-results' });
+    const act = (method, what, label) => el('button', { type: 'button', class: 'mypod-' + what, onclick: async () => {
+      if (what === 'reset' && !confirm('Reset ' + pod + ' to its skeleton config? Save first to keep your work.')) return;
+      say(label + '…');
+      try {
+        const r = await api(method, what + '/' + encodeURIComponent(pod));
+        if (what === 'check') { showCheck(results, r); say(r.pass ? 'all checks pass' : r.failed + ' checks fail'); }
+        else say(what === 'save' ? 'saved as ' + r.stamp : 'reset (' + r.nodes + ' routers)');
+      } catch (e) { say(errText(e), true); }
+    } }, label);
+    list.appendChild(el('section', { class: 'mypod', 'data-pod': pod }, el('h2', null, pod),
+      el('div', { class: 'toolbar' }, act('GET', 'check', 'Check'), act('POST', 'save', 'Save'), act('POST', 'reset', 'Reset'), status),
+      results));
+  });
+}
+
+function showCheck(box, r) {
+  box.textContent = '';
+  (r.pods || []).forEach(p => box.appendChild(table(['', 'Check', 'What', 'Found', 'Hint'], p.items.map(i =>
+    el('tr', { class: i.pass ? 'pass' : 'fail' }, el('td', null, i.pass ? '✔' : '✘'), el('td', null, i.check),
+      el('td', null, i.what), el('td', null, i.detail), el('td', null, i.hint))))));
 }
 
 /* ------------------------------------------------------------ matrix */

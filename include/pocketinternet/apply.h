@@ -1070,6 +1070,12 @@ int pi_apply_restore(struct pi_backend *b, const struct pi_plan *plan, const str
  * for exercise pods), then reconfigured. */
 int pi_apply_reset(struct pi_backend *b, const struct pi_plan *plan, const struct pi_save_opts *o,
 		   struct pi_save_result *res, struct pi_diag *diag);
+/* The current router daemon config of node (*file: "bird.conf"), read as
+ * save reads it (from the running node, else its config directory under
+ * state_root, NULL: pi_state_root()); *out is malloc'd. -ENOENT for a node
+ * without a router daemon. 0 or -errno with a diagnostic. */
+int pi_apply_node_config(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const char *state_root,
+			 const char **file, char **out, size_t *len, struct pi_diag *diag);
 struct pi_save_entry {
 	char owner[64];
 	char stamp[PI_SAVE_STAMP_MAX];
@@ -1091,6 +1097,58 @@ struct pi_team_info {
  * each one's pods). */
 void pi_apply_teams(const struct pi_plan *plan, struct pi_vec *out);
 void pi_apply_teams_free(struct pi_vec *teams);
+
+/* ---- SSH per team (sshgw.c, sshkey.c; docs/security.md) ---- */
+/*
+ * The gateway listens on one TCP port per team (base + the team's index in
+ * pi_apply_teams order) and runs, for each connection, `sshd -i` inside
+ * the team's border router through the backend's exec_stream, relaying
+ * the bytes. No network path joins the host and the lab.
+ */
+#define PI_SSHGW_BASE_PORT 2200
+struct pi_sshgw_opts {
+	const char *listen;       /* an IPv4 or IPv6 address; NULL: 127.0.0.1 */
+	unsigned base_port;       /* 0: PI_SSHGW_BASE_PORT */
+	bool any_port;            /* tests: every port chosen by the kernel */
+	const char *const *argv;  /* tests: run this instead of sshd -i (argc words) */
+	size_t argc;
+};
+struct pi_sshgw;
+/* The team's landing node: the border router of its first pod that has one. */
+uint32_t pi_apply_team_entry(const struct pi_plan *plan, const struct pi_team_info *t);
+/* Binds every team's port (nothing is accepted before pi_sshgw_run).
+ * -ENOENT when the lab has no teams, -EADDRINUSE etc. with a diagnostic. */
+int pi_sshgw_start(struct pi_backend *b, const struct pi_plan *plan, const struct pi_sshgw_opts *o,
+		   struct pi_sshgw **out, struct pi_diag *diag);
+size_t pi_sshgw_teams(const struct pi_sshgw *g);
+/* Team i's port, name and landing node. */
+int pi_sshgw_port(const struct pi_sshgw *g, size_t team, const char **name, const char **node);
+/* Accepts and relays until pi_sshgw_stop; then ends every connection. */
+int pi_sshgw_run(struct pi_sshgw *g);
+/* Async-signal-safe: a flag and a pipe write. */
+void pi_sshgw_stop(struct pi_sshgw *g);
+void pi_sshgw_free(struct pi_sshgw *g);
+
+/* OpenSSH public keys, one "TYPE BASE64 [COMMENT]" line each (blank
+ * lines and # comments skipped; no options): each key's blob must decode
+ * and name its type. The keys, one per line, into out. 0, or -EINVAL with
+ * the line of the first bad key. Fuzzed (tests/fuzz/fuzz_sshkey.c). */
+int pi_apply_ssh_keys_parse(const char *text, size_t len, struct pi_buf *out, struct pi_diag *diag);
+/* Checks and keeps team's keys (<state_dir>/ssh/<team>.keys, 0600) and
+ * writes them into its running nodes (*pushed of them; stopped ones get
+ * them from pi_apply_team_ssh_keys_push later). 0 or -errno. */
+int pi_apply_team_ssh_key_set(struct pi_backend *b, const struct pi_plan *plan, const char *state_dir,
+			      const char *team, const char *text, size_t len, unsigned *pushed, struct pi_diag *diag);
+/* password's yescrypt hash ("$y$...", a fresh salt) into out. 0 or -EINVAL. */
+int pi_apply_ssh_password_hash(const char *password, char *out, size_t len);
+/* Team's SSH password (12 characters at least): its hash is kept
+ * (<state_dir>/ssh/<team>.hash, 0600) and set as root's password in the
+ * team's running nodes (chpasswd -e). The password is not kept. */
+int pi_apply_team_ssh_password_set(struct pi_backend *b, const struct pi_plan *plan, const char *state_dir,
+				   const char *team, const char *password, unsigned *pushed, struct pi_diag *diag);
+/* Every team's kept keys and password hash into its running nodes (the gateway's start). */
+int pi_apply_team_ssh_keys_push(struct pi_backend *b, const struct pi_plan *plan, const char *state_dir,
+				unsigned *pushed, struct pi_diag *diag);
 
 /* ---- check: grading an exercise pod (check.c) ---- */
 enum pi_check_kind {

@@ -55,6 +55,12 @@ struct pi_render_opts {
 	const char *run_dir;  /* PI_NODE_RUN_DIR: pid files, control sockets, tayga's data dir */
 };
 void pi_render_opts_default(struct pi_render_opts *o);
+/* sshd_config of a node of a team's pod (sshd.c; docs/security.md): the
+ * team's keys from <run_dir>/ssh/authorized_keys or root's password; the
+ * host key under run_dir; no forwarding but the agent. */
+void pi_render_sshd_config(const struct pi_plan *plan, uint32_t node, const struct pi_render_opts *o, struct pi_buf *b);
+/* The sshd the gateway runs in inetd mode inside a node. */
+#define PI_NODE_SSHD "/usr/sbin/sshd"
 
 struct pi_render_file {
 	char *path; /* relative to the node's directory, owned */

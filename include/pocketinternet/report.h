@@ -18,6 +18,9 @@ json_t *pi_report_verify(const struct pi_plan *plan, const struct pi_verify *v);
 /* status --format json: nodes, sessions, resolvers, summary, and the
  * incidents (struct pi_incident) described in words. */
 json_t *pi_report_status(const struct pi_plan *plan, const struct pi_status *st, const struct pi_vec *incidents);
+/* check --format json: {"lab", "pass", "passed", "failed", "pods": [{"pod",
+ * "team", "configure", "pass", "passed", "failed", "items"}]} for pods[0..n). */
+json_t *pi_report_check(const struct pi_plan *plan, const uint32_t *pods, size_t n, const struct pi_check_result *r);
 /* lg NODE [PREFIX] --format json: routes (struct pi_lg_route); query is
  * what the user asked for (NULL: every route). */
 json_t *pi_report_lg_routes(const struct pi_plan *plan, uint32_t node, const char *query, const struct pi_vec *routes);

@@ -23,7 +23,8 @@
 /* ---- accounts and what they may do (auth.c) ---- */
 
 enum pi_web_role { PI_WEB_TRAINER, PI_WEB_TEAM };
-enum pi_web_action { PI_WEB_VIEW, PI_WEB_TERM, PI_WEB_CAPTURE, PI_WEB_CONFIG, PI_WEB_SAVE, PI_WEB_RESET };
+enum pi_web_action { PI_WEB_VIEW, PI_WEB_TERM, PI_WEB_CAPTURE, PI_WEB_CONFIG, PI_WEB_SAVE, PI_WEB_RESET,
+		      PI_WEB_CHECK };
 
 #define PI_WEB_USER_MAX 64
 #define PI_WEB_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
@@ -62,12 +63,35 @@ void pi_web_accounts_free(struct pi_vec *v);
 /* Whether password is account's (constant time in libsodium). */
 bool pi_web_account_check(const struct pi_web_account *account, const char *password);
 
+/* ---- team accounts (teams.c) ---- */
+/*
+ * Every team of plan (pi_apply_teams) gets an account named after it, role
+ * team, owning the team's pods, with a generated password; the passwords
+ * are also kept for the trainer in <state_dir>/web/team-passwords.json
+ * (0600; docs/web.md says why). Teams that have an account keep it.
+ * 0 or -errno with a diagnostic.
+ */
+int pi_web_teams_ensure(const char *state_dir, const struct pi_plan *plan, struct pi_diag *diag);
+/* A new password for team (its pods taken from plan again): the old one
+ * stops working. -ENOENT when plan has no such team. */
+int pi_web_team_reset(const char *state_dir, const struct pi_plan *plan, const char *team, struct pi_diag *diag);
+struct pi_web_team_login {
+	char team[PI_WEB_USER_MAX];
+	char password[64];
+};
+/* The kept team passwords (struct pi_web_team_login into out, by team
+ * name); none before the first pi_web_teams_ensure. Free with
+ * pi_web_team_passwords_free (wipes them). 0 or -errno. */
+int pi_web_team_passwords(const char *state_dir, struct pi_vec *out, struct pi_diag *diag);
+void pi_web_team_passwords_free(struct pi_vec *v);
+
 /* ---- the server (server.c) ---- */
 
 struct pi_web_opts {
 	const char *listen;    /* "ADDR:PORT", "[ADDR6]:PORT"; NULL: 127.0.0.1:8080. Port 0: any free one */
 	const char *cert, *key; /* TLS: both, or neither */
 	const char *state_dir; /* the lab's state directory (accounts, captures) */
+	const char *state_root; /* where saves and node configs live; NULL: pi_state_root() */
 	unsigned poll_ms;      /* live state polling for the events socket; 0: 2000 */
 	unsigned workers;      /* worker threads; 0: 4 */
 };
@@ -77,7 +101,8 @@ struct pi_web;
  * Binds and prepares the server for plan's lab, acting through b (shared
  * with the workers; backends are thread-safe). Nothing is served until
  * pi_web_run. The trainer account is made on first use: *password (may be
- * NULL) then gets its password, else "" (len >= 32). 0 or -errno with a
+ * NULL) then gets its password, else "" (len >= 32); so is an account per
+ * team of the lab (pi_web_teams_ensure). 0 or -errno with a
  * diagnostic (a port in use says so).
  */
 int pi_web_start(struct pi_backend *b, const struct pi_plan *plan, const struct pi_web_opts *opts,

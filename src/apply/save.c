@@ -130,6 +130,24 @@ static int read_conf(struct pi_backend *b, const struct pi_plan *plan, uint32_t 
 	return rc;
 }
 
+int pi_apply_node_config(struct pi_backend *b, const struct pi_plan *plan, uint32_t node, const char *state_root,
+			 const char **file, char **out, size_t *len, struct pi_diag *diag)
+{
+	*file = conf_file(plan, node);
+	*out = NULL;
+	*len = 0;
+	if (!*file) {
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "only routers have a daemon config to read",
+			    "%s runs no router daemon", plan->nodes[node].name);
+		return -ENOENT;
+	}
+	int rc = read_conf(b, plan, node, state_root ? state_root : pi_state_root(), out, len);
+	if (rc)
+		pi_diag_add(diag, (struct pi_pos){ 0 }, "is the lab set up? pocketinternet status",
+			    "cannot read %s of %s: %s", *file, plan->nodes[node].name, strerror(-rc));
+	return rc;
+}
+
 /* Writes data as dir/<node>/<file>, creating the directories. */
 static int put_copy(const char *dir, unsigned flags, const char *node, const char *file, const char *data, size_t len,
 		    struct pi_diag *diag)

@@ -2,7 +2,8 @@
  * apply/teams: the lab's teams and how each logs in, for `pocketinternet
  * teams` and the web server. The plan knows the teams (lab `teams:`);
  * the logins are what this build offers: a web account on `serve` named
- * after the team, and no SSH access yet (docs/workshop.md).
+ * after the team, and SSH with the team's key through `ssh-gateway`, one
+ * port per team in this order (docs/workshop.md, docs/security.md).
  */
 #include <string.h>
 #include "apply_int.h"
@@ -24,7 +25,7 @@ void pi_apply_teams(const struct pi_plan *plan, struct pi_vec *out)
 			ti->name = t;
 			ti->pods = (struct pi_vec)PI_VEC_INIT(uint32_t);
 			ti->web = "web account (serve)";
-			ti->ssh = "not yet (no SSH access per team in this version)";
+			ti->ssh = "team key (teams --ssh-key) on the ssh-gateway port";
 		}
 		*(uint32_t *)pi_vec_push(&ti->pods) = p;
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "pocketinternet/report.h"
 
 struct check_args {
 	struct pi_save_opts o;
@@ -73,37 +74,9 @@ static int pods_of(const struct pi_plan *plan, const struct check_args *a, struc
 	return PI_EXIT_OK;
 }
 
-static json_t *items_json(const struct pi_plan *plan, const struct pi_check_result *r, uint32_t pod,
-			  unsigned *passed, unsigned *failed)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; i < r->items.len; i++) {
-		const struct pi_check_item *it = pi_vec_at(&r->items, i);
-		if (it->pod != pod)
-			continue;
-		*(it->pass ? passed : failed) += 1;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:s, s:s}", "check", pi_check_kind_name(it->kind),
-						     "what", it->what, "pass", it->pass, "detail", it->detail, "hint",
-						     it->hint));
-	}
-	(void)plan;
-	return arr;
-}
-
 static void print_json(const struct pi_plan *plan, const struct pi_vec *pods, const struct pi_check_result *r)
 {
-	json_t *arr = json_array();
-	for (size_t i = 0; i < pods->len; i++) {
-		uint32_t p = *(uint32_t *)pi_vec_at(pods, i);
-		unsigned ok = 0, bad = 0;
-		json_t *items = items_json(plan, r, p, &ok, &bad);
-		json_array_append_new(arr, json_pack("{s:s, s:s?, s:s, s:b, s:i, s:i, s:o}", "pod", plan->pods[p].name, "team",
-						     plan->pods[p].team, "configure",
-						     pi_exercise_name(plan->pods[p].exercise), "pass", bad == 0, "passed",
-						     (json_int_t)ok, "failed", (json_int_t)bad, "items", items));
-	}
-	json_t *j = json_pack("{s:s, s:b, s:i, s:i, s:o}", "lab", plan->lab_name, "pass", r->failed == 0, "passed",
-			      (json_int_t)r->passed, "failed", (json_int_t)r->failed, "pods", arr);
+	json_t *j = pi_report_check(plan, pods->data, pods->len, r);
 	char *t = json_dumps(j, JSON_INDENT(2));
 	printf("%s\n", t);
 	free(t);

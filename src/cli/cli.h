@@ -469,13 +469,14 @@ int pi_cmd_trace(struct pi_cli *cli, int argc, char **argv);
 int pi_cmd_serve(struct pi_cli *cli, int argc, char **argv);
 #define PI_SERVE_USAGE \
 	"usage: pocketinternet [-c LAB.yml | --lab NAME] serve [--listen ADDR:PORT] [--cert FILE --key FILE]\n" \
-	"                                                      [--format text|json]\n" \
+	"                                                      [--ssh [--ssh-base-port N]] [--format text|json]\n" \
 	"\n" \
 	"Serves the running lab to browsers: a map of the Internet coloured by live\n" \
 	"session state, the verify matrix, the looking glass and paths, terminals\n" \
 	"into nodes and packet captures, and the JSON API they use (docs/web.md).\n" \
 	"Nothing is served without a login. The first time, a trainer account is\n" \
 	"made and its password printed once, on a line starting with 'password: '.\n" \
+	"An account per team is made too (`pocketinternet teams --passwords`).\n" \
 	"Accounts are kept in the lab's state directory (web/accounts.json).\n" \
 	"Ctrl-C or SIGTERM stops it; sessions and captures end with it.\n" \
 	"\n" \
@@ -484,6 +485,9 @@ int pi_cmd_serve(struct pi_cli *cli, int argc, char **argv);
 	"                      use --cert and --key there\n" \
 	"  --cert FILE         TLS certificate (PEM), with --key: serve https\n" \
 	"  --key FILE          its private key\n" \
+	"  --ssh               also run the ssh-gateway (one port per team on\n" \
+	"                      127.0.0.1, see `pocketinternet ssh-gateway --help`)\n" \
+	"  --ssh-base-port N   its first port (default 2200; implies --ssh)\n" \
 	"  -f, --format F      text (default) or json: the URL (and first password)\n" \
 	"                      as one JSON line\n"
 
@@ -493,14 +497,48 @@ extern const struct pi_command pi_commands[];
 /* Teams and exercise pods (docs/workshop.md): teams.c, save.c, check.c. */
 int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv);
 #define PI_TEAMS_USAGE \
-	"usage: pocketinternet [-c LAB.yml] teams [--format text|json]\n" \
+	"usage: pocketinternet [-c LAB.yml] teams [--passwords] [--reset-password TEAM]\n" \
+	"                                         [--base-port N] [--format text|json]\n" \
+	"       pocketinternet teams --ssh-key TEAM FILE.pub | --ssh-password TEAM\n" \
 	"\n" \
 	"Lists the lab's teams (its teams: section), the pods each owns, which of\n" \
 	"them the students configure (configure: bgp or all), and how each team\n" \
-	"logs in: a web account on `pocketinternet serve` named after the team.\n" \
-	"SSH access per team is not built yet. Needs neither root nor Docker.\n" \
+	"logs in: a web account on `pocketinternet serve` named after the team,\n" \
+	"and SSH with the team's key on its ssh-gateway port (docs/workshop.md).\n" \
 	"\n" \
-	"  -f, --format F     text (default) or json\n"
+	"  --passwords          show the teams' web passwords (the accounts are made\n" \
+	"                       when missing; kept 0600 in the lab's state directory)\n" \
+	"  --reset-password T   a new web password for team T (a running serve takes\n" \
+	"                       it at once; open sessions stay)\n" \
+	"  --ssh-key T FILE     team T's public key(s): kept, and written into the\n" \
+	"                       team's running nodes (its nodes only)\n" \
+	"  --ssh-password T     team T logs in over SSH with its web password too\n" \
+	"                       (its hash set as root's in the team's nodes only)\n" \
+	"  --base-port N        the ssh-gateway's first port, to show (default 2200)\n" \
+	"  -f, --format F       text (default) or json\n"
+int pi_cmd_ssh_gateway(struct pi_cli *cli, int argc, char **argv);
+#define PI_SSHGW_USAGE \
+	"usage: pocketinternet [-c LAB.yml] ssh-gateway [--listen ADDR] [--base-port N]\n" \
+	"                                               [--format text|json]\n" \
+	"\n" \
+	"SSH per team without touching the host's sshd: listens on one TCP port per\n" \
+	"team (base + the team's place in `pocketinternet teams`) and runs, for each\n" \
+	"connection, `sshd -i` inside the team's border router through the container\n" \
+	"runtime, relaying the bytes; no network path joins the host and the lab.\n" \
+	"The team logs in as root with its key (teams --ssh-key) or password\n" \
+	"(teams --ssh-password) and reaches its\n" \
+	"other nodes with `ssh -A` from there. Ctrl-C or SIGTERM stops it.\n" \
+	"See docs/security.md.\n" \
+	"\n" \
+	"  --listen ADDR      the address to listen on (default 127.0.0.1)\n" \
+	"  --base-port N      the first team's port (default 2200)\n" \
+	"  -f, --format F     text (default) or json: the ports as one JSON line\n"
+/* The gateway's start for ssh-gateway and serve --ssh: the kept keys
+ * pushed, the ports bound and printed. A PI_EXIT_* code. */
+int pi_cli_sshgw_start(struct pi_backend *b, const struct pi_plan *plan, const struct pi_sshgw_opts *o, bool json,
+		       struct pi_sshgw **out);
+/* --listen (c 'L') or --base-port (c 'b') into o. */
+int pi_cli_sshgw_opt(int c, const char *arg, struct pi_sshgw_opts *o);
 int pi_cmd_save(struct pi_cli *cli, int argc, char **argv);
 #define PI_SAVE_USAGE \
 	"usage: pocketinternet save POD|--team TEAM [-o DIR] [--format text|json]\n" \

@@ -1,5 +1,6 @@
 /* serve: the classroom in a browser (library: src/web, docs/web.md). */
 #include <getopt.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,24 +11,40 @@
 #include "pocketinternet/web.h"
 
 static struct pi_web *serving;
+static struct pi_sshgw *gateway;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	if (serving)
 		pi_web_stop(serving);
+	if (gateway)
+		pi_sshgw_stop(gateway);
 }
 
-static int parse(int argc, char **argv, struct pi_web_opts *o, bool *json)
+struct serve_ssh {
+	bool on;
+	struct pi_sshgw_opts o;
+};
+
+static int parse(int argc, char **argv, struct pi_web_opts *o, struct serve_ssh *ssh, bool *json)
 {
 	static const struct option opts[] = { { "listen", required_argument, NULL, 'L' },
 					      { "cert", required_argument, NULL, 'C' },
 					      { "key", required_argument, NULL, 'K' },
 					      { "format", required_argument, NULL, 'f' },
+					      { "ssh", no_argument, NULL, 'S' },
+					      { "ssh-base-port", required_argument, NULL, 'b' },
 					      { NULL, 0, NULL, 0 } };
-	int c;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
-		if (c == 'L')
+		if (c == 'S')
+			ssh->on = true;
+		else if (c == 'b' && (rc = pi_cli_sshgw_opt(c, optarg, &ssh->o)))
+			return rc;
+		else if (c == 'b')
+			ssh->on = true;
+		else if (c == 'L')
 			o->listen = optarg;
 		else if (c == 'C')
 			o->cert = optarg;
@@ -64,9 +81,17 @@ static void announce(const struct pi_plan *plan, struct pi_web *w, const char *p
 	fflush(stdout);
 }
 
-static int serve(struct pi_backend *b, const struct pi_plan *plan, struct pi_web_opts *o, bool json)
+static void *gateway_main(void *arg)
+{
+	pi_sshgw_run(arg);
+	return NULL;
+}
+
+static int serve(struct pi_backend *b, const struct pi_plan *plan, struct pi_web_opts *o, struct serve_ssh *ssh,
+		 bool json)
 {
 	char state[4096], password[64];
+	signal(SIGPIPE, SIG_IGN); /* a reader of our output may go (tests read the first lines only) */
 	pi_state_dir(pi_state_root(), plan->lab_name, state, sizeof(state));
 	o->state_dir = state;
 	struct pi_diag diag;
@@ -79,13 +104,29 @@ static int serve(struct pi_backend *b, const struct pi_plan *plan, struct pi_web
 		return rc == -EINVAL ? PI_EXIT_USAGE : PI_EXIT_FAIL;
 	announce(plan, w, password, json);
 	memset(password, 0, sizeof(password));
+	pthread_t th;
+	struct pi_sshgw *g = NULL;
+	if (ssh->on && (rc = pi_cli_sshgw_start(b, plan, &ssh->o, json, &g)) == 0 &&
+	    pthread_create(&th, NULL, gateway_main, g) != 0)
+		rc = PI_EXIT_FAIL;
+	if (rc) {
+		pi_sshgw_free(g);
+		pi_web_free(w);
+		return rc;
+	}
 	struct sigaction sa = { .sa_handler = on_signal };
+	gateway = g;
 	serving = w;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	rc = pi_web_run(w);
 	serving = NULL;
+	if (g) {
+		pi_sshgw_stop(g);
+		pthread_join(th, NULL);
+		gateway = NULL;
+		pi_sshgw_free(g);
+	}
 	pi_web_free(w);
 	if (rc)
 		fprintf(stderr, "pocketinternet serve: the server stopped: %s\n", strerror(-rc));
@@ -95,15 +136,16 @@ static int serve(struct pi_backend *b, const struct pi_plan *plan, struct pi_web
 int pi_cmd_serve(struct pi_cli *cli, int argc, char **argv)
 {
 	struct pi_web_opts o = { 0 };
+	struct serve_ssh ssh = { 0 };
 	bool json = false;
-	int rc = parse(argc, argv, &o, &json);
+	int rc = parse(argc, argv, &o, &ssh, &json);
 	struct pi_backend b;
 	if (rc || (rc = pi_cli_backend(&b)))
 		return rc;
 	struct pi_lab *lab = NULL;
 	struct pi_plan *plan = NULL;
 	if ((rc = pi_cli_current_plan(cli, &b, &lab, &plan)) == 0)
-		rc = serve(&b, plan, &o, json);
+		rc = serve(&b, plan, &o, &ssh, json);
 	pi_plan_free(plan);
 	pi_lab_free(lab);
 	pi_backend_close(&b);

@@ -84,7 +84,7 @@ struct pi_render_service {
 	const char *start_cmd, *pidfile, *user, *log;
 };
 extern const struct pi_render_service pi_svc_nat64, pi_svc_nat44, pi_svc_unbound, pi_svc_dnsmasq, pi_svc_http,
-	pi_svc_dhclient, pi_svc_rpki, pi_svc_speaker;
+	pi_svc_dhclient, pi_svc_rpki, pi_svc_speaker, pi_svc_sshd;
 extern const struct pi_render_service *const pi_render_services[];
 extern const size_t pi_render_n_services;
 bool pi_r_service_runs(const struct pi_render_service *s, const struct pi_plan *plan, uint32_t node);

@@ -43,10 +43,10 @@ static const struct pi_render_service svc_router = {
 
 /* Start order: NAT devices and rules before the routes and the router
  * daemon that use them, routing before the services reached through it,
- * DHCP clients last. */
+ * DHCP clients, then the team's sshd, last. */
 const struct pi_render_service *const pi_render_services[] = {
 	&pi_svc_nat64, &pi_svc_nat44, &svc_router, &pi_svc_unbound, &pi_svc_dnsmasq, &pi_svc_http, &pi_svc_rpki, &pi_svc_dhclient,
-	&pi_svc_speaker,
+	&pi_svc_speaker, &pi_svc_sshd,
 };
 const size_t pi_render_n_services = PI_ARRAY_LEN(pi_render_services);
 

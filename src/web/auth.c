@@ -23,7 +23,7 @@ const char *pi_web_role_name(enum pi_web_role r)
 
 const char *pi_web_action_name(enum pi_web_action a)
 {
-	static const char *const names[] = { "view", "term", "capture", "config", "save", "reset" };
+	static const char *const names[] = { "view", "term", "capture", "config", "save", "reset", "check" };
 	return (unsigned)a < PI_ARRAY_LEN(names) ? names[a] : "?";
 }
 

@@ -156,8 +156,11 @@ void web_capture_route(struct pi_web *w, struct lws *wsi, struct web_conn *c, co
 	struct web_capture *cap = w->captures;
 	while (cap && cap->id != id)
 		cap = cap->next;
-	if (!cap || !pi_web_may(a, PI_WEB_CAPTURE, cap->pod)) {
+	if (!cap) {
 		web_reply_error(wsi, c, 404, "no such capture", "POST /api/v1/capture starts one");
+	} else if (!pi_web_may(a, PI_WEB_CAPTURE, cap->pod)) {
+		/* Stats, stop and download alike: another team's capture is theirs. */
+		web_reply_error(wsi, c, 403, "this account may not read captures on this pod", NULL);
 	} else if (!*end && !c->post) {
 		web_reply_json(wsi, c, 200, capture_json(cap));
 	} else if (strcmp(end, "/stop") == 0 && c->post && !cap->stopping) {

@@ -239,6 +239,8 @@ static int confirm_upgrade(struct pi_web *w, struct lws *wsi, struct web_conn *c
 		status = web_term_check(w, uri, a, &why);
 	else if (strcmp(uri, "/api/v1/events") != 0)
 		status = 404, why = "no such WebSocket";
+	else if (!pi_web_may(a, PI_WEB_VIEW, NULL))
+		why = "this account may not watch the lab";
 	if (!why)
 		return 0;
 	char *t = web_error_text(why, "open the page from the server's own address");

@@ -51,6 +51,27 @@ static int ensure_trainer(struct pi_web *w, char *password, size_t len, struct p
 	return rc ? rc : pi_web_accounts_load(w->state_dir, &w->accounts, diag);
 }
 
+/* A team's pods are the plan's (the lab file may have changed since its
+ * account was made): the accounts file only names the team. */
+static void team_pods_from_plan(struct pi_web *w)
+{
+	for (size_t i = 0; i < w->accounts.len; i++) {
+		struct pi_web_account *a = pi_vec_at(&w->accounts, i);
+		struct pi_vec pods = PI_VEC_INIT(uint32_t);
+		if (a->role != PI_WEB_TEAM)
+			continue;
+		pi_plan_team_pods(w->plan, a->user, &pods); /* none: not a team of this lab, owns nothing */
+		for (size_t k = 0; k < a->n_pods; k++)
+			free(a->pods[k]);
+		free(a->pods);
+		a->pods = pi_xcalloc(pods.len ? pods.len : 1, sizeof(char *));
+		a->n_pods = 0;
+		for (size_t k = 0; k < pods.len; k++)
+			a->pods[a->n_pods++] = pi_xstrdup(w->plan->pods[*(uint32_t *)pi_vec_at(&pods, k)].name);
+		pi_vec_free(&pods);
+	}
+}
+
 static int make_context(struct pi_web *w, const struct pi_web_opts *o, struct pi_diag *diag)
 {
 	struct lws_context_creation_info info;
@@ -107,6 +128,7 @@ int pi_web_start(struct pi_backend *b, const struct pi_plan *plan, const struct 
 	w->sessions = (struct pi_vec)PI_VEC_INIT(struct web_session);
 	w->next_capture = 1;
 	snprintf(w->state_dir, sizeof(w->state_dir), "%s", o->state_dir);
+	snprintf(w->state_root, sizeof(w->state_root), "%s", o->state_root ? o->state_root : "");
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	pthread_cond_init(&w->poll_cond, NULL);
@@ -117,7 +139,11 @@ int pi_web_start(struct pi_backend *b, const struct pi_plan *plan, const struct 
 		rc = -EINVAL;
 	}
 	if (!rc)
+		rc = pi_web_teams_ensure(w->state_dir, plan, diag);
+	if (!rc)
 		rc = ensure_trainer(w, password, len, diag);
+	if (!rc)
+		team_pods_from_plan(w);
 	if (!rc)
 		rc = make_context(w, o, diag);
 	if (rc) {

@@ -120,6 +120,7 @@ struct pi_web {
 	struct pi_backend *b;
 	const struct pi_plan *plan;
 	char state_dir[4096];
+	char state_root[4096]; /* "": pi_state_root() */
 	char listen_host[128];
 	int port;
 	bool tls;
@@ -169,6 +170,10 @@ void web_session_drop(struct pi_web *w, const char *hex);
 /* api.c: the JSON routes */
 void web_api(struct pi_web *w, struct lws *wsi, struct web_conn *c);
 bool web_origin_ok(struct lws *wsi, bool tls);
+
+/* exercise.c: check, save, reset, config; false when c is none of them */
+bool web_exercise_route(struct pi_web *w, struct lws *wsi, struct web_conn *c, const struct pi_web_account *a,
+			size_t account);
 
 /* events.c */
 int web_events_start(struct pi_web *w);

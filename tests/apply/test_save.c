@@ -232,7 +232,7 @@ static void test_teams(void **state)
 	assert_int_equal(red->pods.len, 1);
 	assert_string_equal(plan->pods[*(uint32_t *)pi_vec_at(&red->pods, 0)].name, "red-isp");
 	assert_non_null(strstr(red->web, "serve"));
-	assert_non_null(strstr(red->ssh, "not yet"));
+	assert_non_null(strstr(red->ssh, "ssh-gateway"));
 	pi_apply_teams_free(&t);
 }
 

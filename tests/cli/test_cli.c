@@ -336,14 +336,17 @@ static void test_teams_and_saves(void **state)
 	assert_non_null(mkdtemp(root));
 	struct pi_buf out;
 	pi_buf_init(&out);
-	static const char *const cmds[] = { "teams", "save", "restore", "reset", "check" };
+	static const char *const cmds[] = { "teams", "save", "restore", "reset", "check", "ssh-gateway" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(cmds); i++) {
 		assert_int_equal(run(&out, (const char *[]){ cmds[i], "--help", NULL }), 0);
 		assert_non_null(strstr(pi_buf_str(&out), "--format"));
 	}
 	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "red-isp (bgp)"));
-	assert_non_null(strstr(pi_buf_str(&out), "web account (serve)"));
+	assert_non_null(strstr(pi_buf_str(&out), "user red "));
+	assert_non_null(strstr(pi_buf_str(&out), "port 2200 -> red-isp-border1"));
+	assert_non_null(strstr(pi_buf_str(&out), "port 2201 -> blue-isp-border1"));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--ssh-key", "red", NULL }), 2);
 	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--format", "json", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "\"configure\": \"all\""));
 	assert_int_equal(run(&out, (const char *[]){ "save", NULL }), 2);
@@ -354,6 +357,7 @@ static void test_teams_and_saves(void **state)
 	setenv("POCKETINTERNET_BACKEND", "fake", 1);
 	setenv("POCKETINTERNET_FAKE_NODES", "teams/red-isp-border1,teams/red-isp-access1", 1);
 	setenv("POCKETINTERNET_STATE", root, 1);
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--reset-password", "green", NULL }), 2);
 	snprintf(dir, sizeof(dir), "%s/teams", root);
 	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "render", "-o", dir, NULL }), 0);
 	snprintf(conf, sizeof(conf), "%s/red-isp-border1/bird.conf", dir);
@@ -373,6 +377,8 @@ static void test_teams_and_saves(void **state)
 	free(s);
 	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "restore", "--team", "blue", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "blue has no save yet"));
+	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--passwords", NULL }), 0);
+	assert_non_null(strstr(pi_buf_str(&out), "user blue password "));
 	unsetenv("POCKETINTERNET_STATE");
 	unsetenv("POCKETINTERNET_FAKE_NODES");
 	unsetenv("POCKETINTERNET_BACKEND");

@@ -2,9 +2,8 @@
 # Builds the libFuzzer targets (loader, blueprint, planner, renderer, pins,
 # attached speakers (externals.json),
 # BIRD control replies, ops state and impairment text, DNS replies, HTTP
-# responses, what browsers send serve, MRT dumps) with clang + ASan/UBSan and runs each for
-# DURATION seconds (default 15: twelve targets keep CI's total near three minutes) on a scratch copy of its seed corpus,
-
+# responses, what browsers send serve, MRT dumps, team SSH keys) with clang + ASan/UBSan and runs each for
+# DURATION seconds (default 15: thirteen targets keep CI's total near three and a half minutes) on a scratch copy of its seed corpus,
 # so the committed corpus only changes on purpose. Exits non-zero on any
 # crash, leak or sanitizer report; the reproducer is left in $WORK.
 #
@@ -21,7 +20,7 @@ WORK=${WORK:-$(mktemp -d /tmp/pi-fuzz.XXXXXX)}
 # whole plan.json (lab.yml's is 140 kB).
 TARGETS="lab:lab:yaml:8192 blueprint:blueprint:yaml:8192 plan:lab:yaml:8192 render:lab:yaml:8192
 pins:pins:json:160000 birdctl:birdctl:bird:8192 ops:ops:ops:8192 dns:dns:net:4096 http:http:net:16384
-web:web:json:4096 mrt:mrt:mrt:16384 externals:externals:json:8192"
+web:web:json:4096 mrt:mrt:mrt:16384 externals:externals:json:8192 sshkey:sshkey:sshkey:8192"
 [ $# -gt 0 ] && TARGETS=$(for w in "$@"; do echo "$TARGETS" | tr ' ' '\n' | grep "^$w:"; done)
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
