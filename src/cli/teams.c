@@ -198,6 +198,20 @@ static void print_json(const struct pi_plan *plan, const struct pi_vec *teams, u
 	json_decref(j);
 }
 
+/* The lab file given (-c), or with --lab the running lab's own. */
+static int load(struct pi_cli *cli, struct pi_lab **lab, struct pi_plan **plan)
+{
+	if (!cli->lab_name || cli->lab_file)
+		return pi_cli_load_plan(cli, lab, plan);
+	struct pi_backend b;
+	int rc = pi_cli_backend(&b);
+	if (rc == 0) {
+		rc = pi_cli_current_plan(cli, &b, lab, plan);
+		pi_backend_close(&b);
+	}
+	return rc;
+}
+
 int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv)
 {
 	struct teams_args a = { 0 };
@@ -208,7 +222,7 @@ int pi_cmd_teams(struct pi_cli *cli, int argc, char **argv)
 		return set_ssh(cli, &a);
 	struct pi_lab *lab = NULL;
 	struct pi_plan *plan = NULL;
-	if ((rc = pi_cli_load_plan(cli, &lab, &plan)))
+	if ((rc = load(cli, &lab, &plan)))
 		return rc;
 	struct pi_vec teams = PI_VEC_INIT(struct pi_team_info), pw = PI_VEC_INIT(struct pi_web_team_login);
 	pi_apply_teams(plan, &teams);

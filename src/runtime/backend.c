@@ -143,10 +143,12 @@ static int d_list(struct pi_backend *b, const char *lab, struct pi_vec *out, str
  * set: NET_ADMIN for addresses, routes, tun and nftables; NET_RAW for OSPF,
  * ping, traceroute, dhclient and tcpdump; NET_BIND_SERVICE for ports 53,
  * 67, 80 and 179; SETUID/SETGID for daemons that drop privileges; CHOWN,
- * DAC_OVERRIDE, FOWNER for their files; KILL so start.sh can check on them.
+ * DAC_OVERRIDE, FOWNER for their files; KILL so start.sh can check on them;
+ * SYS_CHROOT for sshd (team nodes), whose pre-authentication child chroots
+ * into /run/sshd and refuses to run otherwise.
  */
 static const char *const node_caps[] = { "NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SETUID", "SETGID",
-					 "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL" };
+					 "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SYS_CHROOT" };
 static const char *const drop_all[] = { "ALL" };
 static const char *const tun_dev[] = { "/dev/net/tun" };
 

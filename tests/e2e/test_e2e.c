@@ -88,8 +88,8 @@ static void test_container_confinement(void **state)
 	pi_buf_init(&out);
 	const char *caps[] = { "grep", "CapBnd", "/proc/1/status", NULL };
 	assert_int_equal(node_exec(router, &out, caps), 0);
-	/* CHOWN DAC_OVERRIDE FOWNER KILL SETGID SETUID NET_BIND_SERVICE NET_ADMIN NET_RAW */
-	assert_non_null(strstr(pi_buf_str(&out), "00000000000034eb"));
+	/* CHOWN DAC_OVERRIDE FOWNER KILL SETGID SETUID NET_BIND_SERVICE NET_ADMIN NET_RAW SYS_CHROOT */
+	assert_non_null(strstr(pi_buf_str(&out), "00000000000434eb"));
 	const char *links[] = { "ip", "-o", "link", "show", NULL };
 	assert_int_equal(node_exec(router, &out, links), 0);
 	const struct pi_plan_node *n = &plan->nodes[router];
