@@ -80,10 +80,20 @@ static int account_from_json(json_t *o, struct pi_web_account *a)
 	return 0;
 }
 
-/* <state_dir>/web, made 0700 when missing. An fd or -errno. */
-static int web_dir_open(const char *state_dir, bool create, struct pi_diag *diag)
+/*
+ * <state_dir>/web, made 0700 when missing. Only inside a state directory
+ * setup made (it holds the marker): accounts never create a lab's state
+ * directory, which setup would then refuse as not its own. An fd or -errno.
+ */
+int web_dir_open(const char *state_dir, bool create, struct pi_diag *diag)
 {
 	char path[4200];
+	snprintf(path, sizeof(path), "%s/" PI_MARKER, state_dir);
+	if (create && access(path, F_OK) != 0) {
+		pi_diag_add(diag, (struct pi_pos){ state_dir, 0, 0 }, "bring the lab up with 'pocketinternet setup' first",
+			    "the lab's state directory is not there (or not made by setup)");
+		return -ENOENT;
+	}
 	pi_web_dir(state_dir, path, sizeof(path));
 	bool created = false;
 	int fd = pi_dir_open(path, (create ? PI_DIR_CREATE : 0) | PI_DIR_OWNED, &created, diag);

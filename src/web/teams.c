@@ -23,16 +23,6 @@
 #define PASSWORDS_FILE "team-passwords.json"
 #define PASSWORDS_MAX (1u << 20)
 
-static int dir_open(const char *state_dir, struct pi_diag *diag)
-{
-	char path[4200];
-	pi_web_dir(state_dir, path, sizeof(path));
-	bool created = false;
-	int fd = pi_dir_open(path, PI_DIR_CREATE | PI_DIR_OWNED, &created, diag);
-	if (fd >= 0 && created)
-		fchmod(fd, 0700);
-	return fd;
-}
 
 /* The passwords file as an object (absent: empty). */
 static json_t *passwords_load(int fd)
@@ -102,7 +92,7 @@ static int teams_set(const char *state_dir, const struct pi_plan *plan, const ch
 	pi_vec_free(&pods);
 	pi_apply_teams(plan, &teams);
 	int rc = pi_web_accounts_load(state_dir, &accounts, diag);
-	int fd = rc ? rc : dir_open(state_dir, diag);
+	int fd = rc ? rc : web_dir_open(state_dir, true, diag);
 	rc = fd < 0 ? fd : 0;
 	json_t *pw = fd >= 0 ? passwords_load(fd) : NULL;
 	bool changed = false;
@@ -139,7 +129,7 @@ int pi_web_team_reset(const char *state_dir, const struct pi_plan *plan, const c
 int pi_web_team_passwords(const char *state_dir, struct pi_vec *out, struct pi_diag *diag)
 {
 	*out = (struct pi_vec)PI_VEC_INIT(struct pi_web_team_login);
-	int fd = dir_open(state_dir, diag);
+	int fd = web_dir_open(state_dir, true, diag);
 	if (fd < 0)
 		return fd;
 	json_t *pw = passwords_load(fd);

@@ -74,6 +74,8 @@ struct web_job {
 	void *out;          /* a kind's own result (login: the account index + 1) */
 };
 /* A job for run, holding wsi's client; queued at once. */
+/* auth.c: <state_dir>/web (created 0700 only inside a state directory setup made) */
+int web_dir_open(const char *state_dir, bool create, struct pi_diag *diag);
 #define WEB_JOB_TIMEOUT_S 600 /* longest a request waits for its job */
 struct web_job *web_job_new(struct pi_web *w, struct lws *wsi, web_job_fn run, web_job_fn done);
 void web_job_queue(struct web_job *j);

@@ -107,6 +107,11 @@ static int setup(void **state)
 		return -1;
 	if (!mkdtemp(state_dir))
 		return -1;
+	/* A state directory as setup leaves it: accounts go only into such a one. */
+	char marker[256];
+	snprintf(marker, sizeof(marker), "%s/" PI_MARKER, state_dir);
+	if (pi_write_file(marker, "pocketinternet pocket\n", 22, 0644))
+		return -1;
 	struct pi_diag d;
 	pi_diag_init(&d);
 	int rc = pi_backend_open(&backend, &pi_backend_fake, &d);
@@ -460,6 +465,23 @@ static void test_may(void **state)
 	assert_string_equal(pi_web_action_name(PI_WEB_CAPTURE), "capture");
 }
 
+/* Accounts never make a lab's state directory: setup would refuse it later. */
+static void test_no_accounts_without_setup(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pitest-web-nosetup-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char labdir[300], pw[64];
+	snprintf(labdir, sizeof(labdir), "%s/pocket", dir);
+	struct pi_diag d;
+	pi_diag_init(&d);
+	assert_int_equal(pi_web_account_set(labdir, "trainer", "trainer", NULL, 0, pw, sizeof(pw), &d), -ENOENT);
+	assert_true(pi_diag_count(&d) > 0);
+	assert_int_not_equal(access(labdir, F_OK), 0);
+	pi_diag_free(&d);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_team_account(void **state)
 {
 	(void)state;
@@ -497,6 +519,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_password_and_account_file),
+		cmocka_unit_test(test_no_accounts_without_setup),
 		cmocka_unit_test(test_nothing_without_a_session),
 		cmocka_unit_test(test_login_refuses_wrong_password),
 		cmocka_unit_test(test_login_cookie_and_me),

@@ -193,6 +193,10 @@ static int setup(void **state)
 	pi_state_dir(root, plan->lab_name, state_dir, sizeof(state_dir));
 	if (mkdir(state_dir, 0700) != 0)
 		return -1;
+	char marker[4400];
+	snprintf(marker, sizeof(marker), "%s/" PI_MARKER, state_dir);
+	if (pi_write_file(marker, "pocketinternet teams\n", 21, 0644))
+		return -1;
 	seed_nodes();
 	/* The nodes' config directories, as setup leaves them (reset writes there). */
 	for (uint32_t n = 0; n < plan->n_nodes; n++) {
