@@ -462,11 +462,12 @@ static void list_owner(int labfd, const char *owner, struct pi_vec *out)
 	subdirs(fd, &stamps);
 	for (size_t off = 0; off < stamps.len; off += strlen(stamps.data + off) + 1) {
 		const char *st = stamps.data + off;
-		if (strlen(owner) >= 64 || strlen(st) >= PI_SAVE_STAMP_MAX)
+		size_t n = strlen(st);
+		if (strlen(owner) >= 64 || n >= PI_SAVE_STAMP_MAX)
 			continue;
 		struct pi_save_entry *e = pi_vec_push(out);
 		snprintf(e->owner, sizeof(e->owner), "%s", owner);
-		snprintf(e->stamp, sizeof(e->stamp), "%s", st);
+		memcpy(e->stamp, st, n + 1);
 		e->nodes = count_subdirs(fd, st);
 	}
 	pi_buf_free(&stamps);
