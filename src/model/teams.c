@@ -140,7 +140,7 @@ static void parse_generator(struct pi_ld *ld, const struct pi_ynode *g, struct t
 		return;
 	size_t made = 0;
 	for (size_t i = 0; i < np; i++) {
-		if (strcmp(t[i].bp, bp) != 0)
+		if (!t[i].bp || strcmp(t[i].bp, bp) != 0) /* a pod whose blueprint did not load */
 			continue;
 		size_t ti = teams->len;
 		if (!claim(ld, &t[i], ti, t[i].name, g->pos, teams))
