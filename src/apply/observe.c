@@ -44,7 +44,8 @@ static int ctl_read(const struct pi_router_daemon *d, int fd, struct pi_buf *raw
  * is resolved inside the node's root, so a symlink planted there never
  * leads to a socket of the host. The reply's text goes to out.
  */
-static int ctl_exchange(const struct pi_router_daemon *d, int pid, const char *cmd, struct pi_buf *raw)
+static int ctl_exchange(const struct pi_router_daemon *d, int pid, const char *cmd, struct pi_buf *raw,
+			unsigned reply_ms)
 {
 	int fd = pi_root_connect_unix(pid, d->ctl_socket);
 	if (fd < 0)
@@ -60,7 +61,7 @@ static int ctl_exchange(const struct pi_router_daemon *d, int pid, const char *c
 	}
 	pi_buf_reset(raw);
 	if (rc == 0)
-		rc = ctl_read(d, fd, raw, false, 10000);
+		rc = ctl_read(d, fd, raw, false, reply_ms);
 	close(fd);
 	return rc;
 }
@@ -69,7 +70,7 @@ static int ctl_query(const struct pi_router_daemon *d, int pid, const char *cmd,
 {
 	struct pi_buf raw;
 	pi_buf_init(&raw);
-	int rc = ctl_exchange(d, pid, cmd, &raw);
+	int rc = ctl_exchange(d, pid, cmd, &raw, 10000);
 	if (rc == 0)
 		d->ctl_reply_text(raw.data ? raw.data : "", raw.len, out);
 	pi_buf_free(&raw);
@@ -85,7 +86,11 @@ int pi_apply_ctl_command(const struct pi_plan *plan, uint32_t node, int pid, con
 	struct pi_buf raw;
 	pi_buf_init(&raw);
 	snprintf(why, whylen, "no answer");
-	int rc = ctl_exchange(d, pid, cmd, &raw);
+	/* A command (a reconfigure) answers once the daemon has read its whole
+	 * configuration: 10 s, and 1 s more per 20,000 routes of generated tables. */
+	uint64_t tables = plan->table_routes4 + plan->table_routes6;
+	unsigned reply_ms = 10000 + (unsigned)(tables < 12000000 ? tables / 20 : 600000);
+	int rc = ctl_exchange(d, pid, cmd, &raw, reply_ms);
 	if (rc == 0 || rc == -EPROTO)
 		rc = d->ctl_reply_check(raw.data ? raw.data : "", raw.len, why, whylen);
 	else
