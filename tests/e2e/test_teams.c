@@ -44,6 +44,8 @@ static int group_teardown(void **state)
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/saves/teams'", pi_state_root());
 	(void)!system(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/saves", pi_state_root());
+	(void)rmdir(cmd); /* only when no other lab's saves are kept there */
 	return e2e_teardown_lab(state);
 }
 
