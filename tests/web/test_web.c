@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "web_client.h"
 #include "../apply/lab_fixture.h"
 #include "pocketinternet/report.h"
 #include "pocketinternet/web.h"
@@ -34,50 +35,12 @@ static char password[64];
 static char base[64];
 static int port;
 
-struct reply {
-	long status;
-	struct pi_buf body, headers;
-};
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-	pi_buf_write(ctx, p, size * n);
-	return size * n;
-}
 
-/* method "GET"/"POST"; cookie NULL or "pi_session=..."; body for POST. */
-static void request(struct reply *r, const char *method, const char *path, const char *cookie, const char *body)
-{
-	char url[512];
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	pi_buf_init(&r->body);
-	pi_buf_init(&r->headers);
-	CURL *c = curl_easy_init();
-	assert_non_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-	if (cookie)
-		curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
-	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(c);
-}
 
-static void reply_free(struct reply *r)
-{
-	pi_buf_free(&r->body);
-	pi_buf_free(&r->headers);
-}
 
 /* The value of header name (lower case) in r, or NULL; into buf. */
-static const char *header(struct reply *r, const char *name, char *buf, size_t len)
+static const char *header(struct web_reply *r, const char *name, char *buf, size_t len)
 {
 	size_t n = strlen(name);
 	for (const char *p = pi_buf_str(&r->headers); p && *p;) {
@@ -148,14 +111,14 @@ static int teardown(void **state)
 /* Logs in as trainer; the cookie ("pi_session=HEX") into buf. */
 static void login(char *cookie, size_t len)
 {
-	struct reply r;
+	struct web_reply r;
 	char body[256], set[256];
 	snprintf(body, sizeof(body), "{\"user\":\"trainer\",\"password\":\"%s\"}", password);
-	request(&r, "POST", "/api/v1/login", NULL, body);
+	web_request(base, &r, "POST", "/api/v1/login", NULL, body);
 	assert_int_equal(r.status, 200);
 	assert_non_null(header(&r, "set-cookie", set, sizeof(set)));
 	snprintf(cookie, len, "%.75s", set);
-	reply_free(&r);
+	web_reply_free(&r);
 }
 
 static void test_first_password_and_account_file(void **state)
@@ -190,20 +153,20 @@ static void test_nothing_without_a_session(void **state)
 	static const char *const paths[] = { "/api/v1/me", "/api/v1/lab", "/api/v1/verify", "/api/v1/lg/transit1-border1",
 					     "/api/v1/paths?from=a&to=b", "/api/v1/capture/1" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(paths); i++) {
-		struct reply r;
+		struct web_reply r;
 		char buf[128];
-		request(&r, "GET", paths[i], NULL, NULL);
+		web_request(base, &r, "GET", paths[i], NULL, NULL);
 		assert_int_equal(r.status, 401);
 		assert_string_equal(header(&r, "content-type", buf, sizeof(buf)), "application/json");
 		json_t *j = json_loads(pi_buf_str(&r.body), 0, NULL);
 		assert_string_equal(json_string_value(json_object_get(j, "error")), "login required");
 		json_decref(j);
-		reply_free(&r);
+		web_reply_free(&r);
 	}
-	struct reply r;
-	request(&r, "GET", "/api/v1/me", "pi_session=00000000000000000000000000000000000000000000000000000000000000", NULL);
+	struct web_reply r;
+	web_request(base, &r, "GET", "/api/v1/me", "pi_session=00000000000000000000000000000000000000000000000000000000000000", NULL);
 	assert_int_equal(r.status, 401);
-	reply_free(&r);
+	web_reply_free(&r);
 }
 
 static void test_login_refuses_wrong_password(void **state)
@@ -212,29 +175,29 @@ static void test_login_refuses_wrong_password(void **state)
 	static const char *const bodies[] = { "{\"user\":\"trainer\",\"password\":\"not-it\"}",
 					      "{\"user\":\"nobody\",\"password\":\"x\"}" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(bodies); i++) {
-		struct reply r;
+		struct web_reply r;
 		char buf[256];
-		request(&r, "POST", "/api/v1/login", NULL, bodies[i]);
+		web_request(base, &r, "POST", "/api/v1/login", NULL, bodies[i]);
 		assert_int_equal(r.status, 401);
 		assert_null(header(&r, "set-cookie", buf, sizeof(buf)));
-		reply_free(&r);
+		web_reply_free(&r);
 	}
 	static const char *const bad[] = { "", "{", "[]", "{\"user\":1,\"password\":\"x\"}", "{\"user\":\"trainer\"}" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(bad); i++) {
-		struct reply r;
-		request(&r, "POST", "/api/v1/login", NULL, bad[i]);
+		struct web_reply r;
+		web_request(base, &r, "POST", "/api/v1/login", NULL, bad[i]);
 		assert_int_equal(r.status, 400);
-		reply_free(&r);
+		web_reply_free(&r);
 	}
 }
 
 static void test_login_cookie_and_me(void **state)
 {
 	(void)state;
-	struct reply r;
+	struct web_reply r;
 	char body[256], set[256], cookie[128], buf[128];
 	snprintf(body, sizeof(body), "{\"user\":\"trainer\",\"password\":\"%s\"}", password);
-	request(&r, "POST", "/api/v1/login", NULL, body);
+	web_request(base, &r, "POST", "/api/v1/login", NULL, body);
 	assert_int_equal(r.status, 200);
 	assert_non_null(header(&r, "set-cookie", set, sizeof(set)));
 	/* pi_session=<64 hex>; HttpOnly; SameSite=Strict; Path=/ and, without TLS, not Secure */
@@ -243,24 +206,24 @@ static void test_login_cookie_and_me(void **state)
 		assert_non_null(strchr("0123456789abcdef", set[11 + i]));
 	assert_string_equal(set + 75, "; HttpOnly; SameSite=Strict; Path=/");
 	assert_string_equal(header(&r, "cache-control", buf, sizeof(buf)), "no-store");
-	reply_free(&r);
+	web_reply_free(&r);
 	snprintf(cookie, sizeof(cookie), "%.75s", set);
-	request(&r, "GET", "/api/v1/me", cookie, NULL);
+	web_request(base, &r, "GET", "/api/v1/me", cookie, NULL);
 	assert_int_equal(r.status, 200);
 	json_t *j = json_loads(pi_buf_str(&r.body), 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "user")), "trainer");
 	assert_string_equal(json_string_value(json_object_get(j, "role")), "trainer");
 	assert_true(json_is_null(json_object_get(j, "pods")));
 	json_decref(j);
-	reply_free(&r);
+	web_reply_free(&r);
 	/* logout ends the session for good */
-	request(&r, "POST", "/api/v1/logout", cookie, "");
+	web_request(base, &r, "POST", "/api/v1/logout", cookie, "");
 	assert_int_equal(r.status, 204);
 	assert_non_null(strstr(header(&r, "set-cookie", set, sizeof(set)), "Max-Age=0"));
-	reply_free(&r);
-	request(&r, "GET", "/api/v1/me", cookie, NULL);
+	web_reply_free(&r);
+	web_request(base, &r, "GET", "/api/v1/me", cookie, NULL);
 	assert_int_equal(r.status, 401);
-	reply_free(&r);
+	web_reply_free(&r);
 }
 
 static bool one_of(const char *s, const char *const *words)
@@ -293,9 +256,9 @@ static void test_lab_shape(void **state)
 	static const char *const kinds[] = { "provider", "peer", "ixp-member", NULL };
 	static const char *const states[] = { "running", "stopped", "absent", NULL };
 	char cookie[128];
-	struct reply r;
+	struct web_reply r;
 	login(cookie, sizeof(cookie));
-	request(&r, "GET", "/api/v1/lab", cookie, NULL);
+	web_request(base, &r, "GET", "/api/v1/lab", cookie, NULL);
 	assert_int_equal(r.status, 200);
 	json_t *j = json_loads(pi_buf_str(&r.body), 0, NULL);
 	assert_non_null(j);
@@ -314,7 +277,7 @@ static void test_lab_shape(void **state)
 	json_t *s0 = json_array_get(json_object_get(j, "sessions"), 0);
 	assert_string_equal(json_string_value(json_object_get(s0, "a")), plan->nodes[plan->sessions[0].a].name);
 	json_decref(j);
-	reply_free(&r);
+	web_reply_free(&r);
 }
 
 /* The provider relation points from the provider: the pod that sells
@@ -352,28 +315,28 @@ static void test_static_assets(void **state)
 	};
 	char buf[128], file[512];
 	for (size_t i = 0; i < PI_ARRAY_LEN(assets); i++) {
-		struct reply r;
-		request(&r, "GET", assets[i].path, NULL, NULL); /* the login page needs them: no session */
+		struct web_reply r;
+		web_request(base, &r, "GET", assets[i].path, NULL, NULL); /* the login page needs them: no session */
 		assert_int_equal(r.status, 200);
 		assert_string_equal(header(&r, "content-type", buf, sizeof(buf)), assets[i].type);
 		assert_string_equal(header(&r, "x-content-type-options", buf, sizeof(buf)), "nosniff");
 		assert_true(r.body.len > 0);
-		reply_free(&r);
+		web_reply_free(&r);
 	}
 	/* The page is the file in web/, byte for byte. */
-	struct reply r;
+	struct web_reply r;
 	char *text;
 	size_t len;
 	snprintf(file, sizeof(file), "%s/web/index.html", getenv("PI_SOURCE_DIR"));
 	assert_int_equal(pi_read_file(file, &text, &len), 0);
-	request(&r, "GET", "/", NULL, NULL);
+	web_request(base, &r, "GET", "/", NULL, NULL);
 	assert_int_equal(r.body.len, len);
 	assert_memory_equal(pi_buf_str(&r.body), text, len);
 	free(text);
-	reply_free(&r);
-	request(&r, "GET", "/no-such-file.js", NULL, NULL);
+	web_reply_free(&r);
+	web_request(base, &r, "GET", "/no-such-file.js", NULL, NULL);
 	assert_int_equal(r.status, 404);
-	reply_free(&r);
+	web_reply_free(&r);
 }
 
 /* A raw WebSocket upgrade of path; the status line's code. */
@@ -431,21 +394,21 @@ static void test_api_headers_and_errors(void **state)
 {
 	(void)state;
 	char cookie[128], buf[128];
-	struct reply r;
+	struct web_reply r;
 	login(cookie, sizeof(cookie));
-	request(&r, "GET", "/api/v1/lg/no-such-node", cookie, NULL);
+	web_request(base, &r, "GET", "/api/v1/lg/no-such-node", cookie, NULL);
 	assert_int_equal(r.status, 404);
 	assert_string_equal(header(&r, "cache-control", buf, sizeof(buf)), "no-store");
-	reply_free(&r);
-	request(&r, "GET", "/api/v1/verify?only=nonsense", cookie, NULL);
+	web_reply_free(&r);
+	web_request(base, &r, "GET", "/api/v1/verify?only=nonsense", cookie, NULL);
 	assert_int_equal(r.status, 400);
-	reply_free(&r);
-	request(&r, "GET", "/api/v1/paths?from=transit1-border1", cookie, NULL);
+	web_reply_free(&r);
+	web_request(base, &r, "GET", "/api/v1/paths?from=transit1-border1", cookie, NULL);
 	assert_int_equal(r.status, 400);
-	reply_free(&r);
-	request(&r, "GET", "/api/v1/no-such-api", cookie, NULL);
+	web_reply_free(&r);
+	web_request(base, &r, "GET", "/api/v1/no-such-api", cookie, NULL);
 	assert_int_equal(r.status, 404);
-	reply_free(&r);
+	web_reply_free(&r);
 }
 
 static void test_may(void **state)

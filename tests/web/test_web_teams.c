@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "web_client.h"
 #include "../apply/lab_fixture.h"
 #include "pocketinternet/web.h"
 
@@ -35,81 +36,34 @@ static char trainer_pw[64], base[64];
 static int port;
 static const char *red_node, *blue_node; /* a router of each team's pod */
 
-struct reply {
-	long status;
-	struct pi_buf body;
-};
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-	pi_buf_write(ctx, p, size * n);
-	return size * n;
-}
 
-static long request(struct reply *r, const char *method, const char *path, const char *cookie, const char *body)
-{
-	char url[512];
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	pi_buf_init(&r->body);
-	CURL *c = curl_easy_init();
-	assert_non_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-	if (cookie)
-		curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
-	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(c);
-	return r->status;
-}
 
 /* The status of one request; the body is dropped. A 403 must be JSON with an error. */
 static long status_of(const char *method, const char *path, const char *cookie, const char *body)
 {
-	struct reply r;
-	long s = request(&r, method, path, cookie, body);
+	struct web_reply r;
+	long s = web_request(base, &r, method, path, cookie, body);
 	if (s == 403) {
 		json_t *j = json_loads(pi_buf_str(&r.body), 0, NULL);
 		assert_non_null(json_string_value(json_object_get(j, "error")));
 		json_decref(j);
 	}
-	pi_buf_free(&r.body);
+	web_reply_free(&r);
 	return s;
 }
 
 /* Logs user in; the cookie ("pi_session=HEX") into buf. */
 static void login(const char *user, const char *pw, char *cookie, size_t len)
 {
-	struct pi_buf hdr;
-	pi_buf_init(&hdr);
-	char url[512], body[256];
-	snprintf(url, sizeof(url), "%s/api/v1/login", base);
+	char body[256];
 	snprintf(body, sizeof(body), "{\"user\":\"%s\",\"password\":\"%s\"}", user, pw);
-	CURL *c = curl_easy_init();
-	struct pi_buf out;
-	pi_buf_init(&out);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	long st;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_easy_cleanup(c);
-	assert_int_equal(st, 200);
-	const char *p = strcasestr(pi_buf_str(&hdr), "set-cookie: ");
+	struct web_reply r;
+	assert_int_equal(web_request(base, &r, "POST", "/api/v1/login", NULL, body), 200);
+	const char *p = strcasestr(pi_buf_str(&r.headers), "set-cookie: ");
 	assert_non_null(p);
 	snprintf(cookie, len, "%.75s", p + strlen("set-cookie: "));
-	pi_buf_free(&hdr);
-	pi_buf_free(&out);
+	web_reply_free(&r);
 }
 
 /* The kept password of team. */
@@ -294,15 +248,15 @@ static void test_me_shows_the_teams_pods(void **state)
 	char pw[64], cookie[128];
 	team_password("red", pw, sizeof(pw));
 	login("red", pw, cookie, sizeof(cookie));
-	struct reply r;
-	assert_int_equal(request(&r, "GET", "/api/v1/me", cookie, NULL), 200);
+	struct web_reply r;
+	assert_int_equal(web_request(base, &r, "GET", "/api/v1/me", cookie, NULL), 200);
 	json_t *j = json_loads(pi_buf_str(&r.body), 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "role")), "team");
 	json_t *pods = json_object_get(j, "pods");
 	assert_int_equal(json_array_size(pods), 1);
 	assert_string_equal(json_string_value(json_array_get(pods, 0)), "red-isp");
 	json_decref(j);
-	pi_buf_free(&r.body);
+	web_reply_free(&r);
 }
 
 /* What red may do to node (of pod): expect its statuses. */
@@ -383,10 +337,10 @@ static void test_reset_password(void **state)
 	/* The running server takes the new password at once, and not the old one. */
 	char cookie[128];
 	login("blue", after, cookie, sizeof(cookie));
-	struct reply r;
+	struct web_reply r;
 	snprintf(cookie, sizeof(cookie), "{\"user\":\"blue\",\"password\":\"%s\"}", before);
-	assert_int_equal(request(&r, "POST", "/api/v1/login", NULL, cookie), 401);
-	pi_buf_free(&r.body);
+	assert_int_equal(web_request(base, &r, "POST", "/api/v1/login", NULL, cookie), 401);
+	web_reply_free(&r);
 }
 
 int main(void)
