@@ -8,6 +8,7 @@
 #define POCKETINTERNET_PREFIX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PI_AF_V4 4
@@ -75,5 +76,12 @@ uint64_t pi_alloc_remaining(const struct pi_alloc *a);
 char *pi_prefix_ptr_name(const struct pi_prefix *addr, char *buf, unsigned bufsz);
 /* The reverse zone name for a prefix whose len is a multiple of 8 (v4) or 4 (v6). */
 char *pi_prefix_rev_zone(const struct pi_prefix *p, char *buf, unsigned bufsz);
+
+/* Special-purpose space (RFC 6890 and friends) that every lab router's eBGP
+ * import drops unless it lies in the lab's own address space, as
+ * "ADDR/LEN" strings; n_out gets the count. */
+const char *const *pi_bogons(unsigned family, size_t *n_out);
+/* The bogon p lies in, as its string; NULL when p is in none. */
+const char *pi_prefix_bogon(const struct pi_prefix *p);
 
 #endif

@@ -296,7 +296,23 @@ static void parse_command(struct pi_ld *ld, const struct pi_ynode *n, struct pi_
 			e->n_command++;
 }
 
-static void parse_prefixes(struct pi_ld *ld, const struct pi_ynode *n, struct pi_lab_external *e)
+/* A prefix every lab router would drop: said at load, not found later. */
+static void warn_bogon(struct pi_ld *ld, const struct pi_lab *lab, const struct pi_ynode *n, const struct pi_prefix *p)
+{
+	const struct pi_prefix *space = p->family == PI_AF_V4 ? &lab->v4 : &lab->v6;
+	const char *bogon = pi_prefix_bogon(p);
+	char buf[PI_PREFIX_STRLEN];
+	if (bogon && !pi_prefix_contains(space, p))
+		pi_ld_warn(ld, n->pos,
+			   pi_ld_fmt(ld, "announce a prefix outside special-purpose space, or inside the lab's "
+					 "address_space (%s), which the filters accept",
+				     pi_prefix_fmt(space, buf)),
+			   "%s is special-purpose space (in %s): every lab router's import filter drops it",
+			   pi_ld_val(ld, n->str), bogon);
+}
+
+static void parse_prefixes(struct pi_ld *ld, const struct pi_lab *lab, const struct pi_ynode *n,
+			   struct pi_lab_external *e)
 {
 	if (!pi_y_is(ld, n, PI_Y_SEQ, "prefixes"))
 		return;
@@ -319,6 +335,7 @@ static void parse_prefixes(struct pi_ld *ld, const struct pi_ynode *n, struct pi
 				  "%s has host bits set", s);
 			continue;
 		}
+		warn_bogon(ld, lab, n->kids[i], &p);
 		e->prefixes[e->n_prefixes++] = p;
 	}
 }
@@ -380,7 +397,7 @@ static void parse_entry(struct pi_ld *ld, struct pi_lab *lab, const struct ext_n
 	ok = (!at || parse_attach(ld, at, &e, &to_pos)) && ok;
 	const struct pi_ynode *px = pi_y_get(n, "prefixes"), *ns = pi_y_get(n, "netns");
 	if (px)
-		parse_prefixes(ld, px, &e);
+		parse_prefixes(ld, lab, px, &e);
 	if (ns && pi_y_str(ld, ns, "netns", &e.netns) && !pi_netns_name_ok(e.netns)) {
 		pi_ld_err(ld, ns->pos, "name a namespace of /run/netns (letters, digits, '_', '-', '.'; at most 64)",
 			  "invalid netns name '%s'", pi_ld_val(ld, e.netns));

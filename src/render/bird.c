@@ -34,19 +34,6 @@ struct bsess {
 	char name[MAX_SESS_NAME];
 };
 
-/* Bogons (RFC 6890 special-purpose space and friends). The lab's own space
- * is checked first and exempt, because labs use private and documentation
- * ranges on purpose. */
-static const char *const bogons4[] = {
-	"0.0.0.0/8",	  "10.0.0.0/8",	    "100.64.0.0/10",   "127.0.0.0/8",	 "169.254.0.0/16",
-	"172.16.0.0/12",  "192.0.0.0/24",   "192.0.2.0/24",    "192.168.0.0/16", "198.18.0.0/15",
-	"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",	"240.0.0.0/4",
-};
-static const char *const bogons6[] = {
-	"::/8",	      "100::/64",   "2001:2::/48", "2001:10::/28", "2001:db8::/32", "2002::/16",
-	"3ffe::/16", "fc00::/7",    "fe80::/10",   "fec0::/10",	   "ff00::/8",
-};
-
 /* The sessions of one node, seen from its side, with unique names. */
 static size_t collect_sessions(const struct pi_plan *plan, uint32_t node, struct pi_vec *v)
 {
@@ -394,8 +381,12 @@ static void emit_policy_defs(struct pi_buf *b, const struct pi_plan *plan, uint3
 	pi_buf_puts(b, ";\n");
 	pi_vec_free(&lab4.v);
 	pi_vec_free(&lab6.v);
-	print_list_define(b, "BOGONS4", bogons4, PI_ARRAY_LEN(bogons4));
-	print_list_define(b, "BOGONS6", bogons6, PI_ARRAY_LEN(bogons6));
+	/* Bogons (util/prefix.c): checked after the lab's space, which is exempt
+	 * because labs use private and documentation ranges on purpose. */
+	size_t n4, n6;
+	const char *const *bogons4 = pi_bogons(PI_AF_V4, &n4), *const *bogons6 = pi_bogons(PI_AF_V6, &n6);
+	print_list_define(b, "BOGONS4", bogons4, n4);
+	print_list_define(b, "BOGONS6", bogons6, n6);
 
 	if (border)
 		emit_own(b, plan, pod);

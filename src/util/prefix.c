@@ -232,3 +232,33 @@ char *pi_prefix_rev_zone(const struct pi_prefix *p, char *buf, unsigned bufsz)
 	snprintf(buf + off, bufsz - off, "ip6.arpa.");
 	return buf;
 }
+
+/* Kept in one place: render prints them into every router's filters and the
+ * loader warns about announcements they would drop. */
+static const char *const bogons4[] = {
+	"0.0.0.0/8",	  "10.0.0.0/8",	    "100.64.0.0/10",   "127.0.0.0/8",	 "169.254.0.0/16",
+	"172.16.0.0/12",  "192.0.0.0/24",   "192.0.2.0/24",    "192.168.0.0/16", "198.18.0.0/15",
+	"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",	"240.0.0.0/4",
+};
+static const char *const bogons6[] = {
+	"::/8",	      "100::/64",   "2001:2::/48", "2001:10::/28", "2001:db8::/32", "2002::/16",
+	"3ffe::/16", "fc00::/7",    "fe80::/10",   "fec0::/10",	   "ff00::/8",
+};
+
+const char *const *pi_bogons(unsigned family, size_t *n_out)
+{
+	*n_out = family == PI_AF_V4 ? sizeof(bogons4) / sizeof(*bogons4) : sizeof(bogons6) / sizeof(*bogons6);
+	return family == PI_AF_V4 ? bogons4 : bogons6;
+}
+
+const char *pi_prefix_bogon(const struct pi_prefix *p)
+{
+	size_t n;
+	const char *const *list = pi_bogons(p->family, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct pi_prefix b;
+		if (pi_prefix_parse(list[i], &b) == 0 && pi_prefix_contains(&b, p))
+			return list[i];
+	}
+	return NULL;
+}

@@ -158,6 +158,42 @@ static void test_errors(void **state)
 		     "attach");
 }
 
+/* Announcements in special-purpose space load, with a warning at each one
+ * the routers' filters would drop; the lab's own space and public space
+ * pass quietly. */
+static void test_bogon_warning(void **state)
+{
+	(void)state;
+	const char *ext = "  - {name: x1, asn: 65001, speaker: frr, attach: {ixp: ixp1},\n"
+			  "     prefixes: [192.0.2.0/24, 10.99.0.0/16, 2a00:1::/32, 2001:db8:ff::/48,\n"
+			  "                203.0.113.128/25, fc00:1::/48]}\n";
+	struct pi_diag d;
+	int rc;
+	pi_diag_init(&d);
+	struct pi_lab *lab = load(ext, &d, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(lab);
+	assert_int_equal(lab->externals[0].n_prefixes, 6);
+	static const struct {
+		unsigned line, col;
+		const char *msg, *space;
+	} want[] = { { HEAD_LINES + 2, 17, "192.0.2.0/24 is special-purpose space (in 192.0.2.0/24)", "10.0.0.0/8" },
+		     { HEAD_LINES + 3, 17, "203.0.113.128/25 is special-purpose space (in 203.0.113.0/24)", "10.0.0.0/8" },
+		     { HEAD_LINES + 3, 35, "fc00:1::/48 is special-purpose space (in fc00::/7)", "2001:db8::/32" } };
+	assert_int_equal(pi_diag_count(&d), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct pi_diag_entry *e = pi_vec_at(&d.entries, i);
+		assert_int_equal(e->severity, PI_DIAG_WARNING);
+		assert_int_equal(e->pos.line, want[i].line);
+		assert_int_equal(e->pos.col, want[i].col);
+		assert_non_null(strstr(e->msg, want[i].msg));
+		assert_non_null(strstr(e->hint, "address_space ("));
+		assert_non_null(strstr(e->hint, want[i].space));
+	}
+	pi_lab_free(lab);
+	pi_diag_free(&d);
+}
+
 int main(void)
 {
 	const char *s = getenv("PI_SOURCE_DIR");
@@ -165,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_bogon_warning),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
