@@ -131,6 +131,12 @@ int pi_setup_daemons(struct setup *s)
 
 /* ---- converge ---- */
 
+/* A round probes each awaited resolver this long at most, and rounds are at
+ * most CONVERGE_ROUND_MS apart: the last session or resolver is seen within
+ * about half a second of coming up, not after a round of a second or more. */
+#define CONVERGE_PROBE_MS 300
+#define CONVERGE_ROUND_MS 300
+
 struct converge {
 	struct setup *s;
 	/* Per node: awaited sessions still to see Established / resolver still silent. */
@@ -177,7 +183,9 @@ static int converge_one(void *ctx, size_t i)
 		}
 		pi_vec_free(&st);
 	}
-	if (c->resolver_pending[i] && pi_apply_resolver_answers(s->plan, (uint32_t)i, s->rt[i].pid, 1000))
+	/* A resolver still walking from the root goes on after the probe gives
+	 * up, and answers the next round's probe from its cache. */
+	if (c->resolver_pending[i] && pi_apply_resolver_answers(s->plan, (uint32_t)i, s->rt[i].pid, CONVERGE_PROBE_MS))
 		c->resolver_pending[i] = false;
 	return 0;
 }
@@ -291,7 +299,7 @@ int pi_setup_converge(struct setup *s)
 			break;
 		kick_resolvers(&c);
 		sleep_ms(delay_ms);
-		if (delay_ms < 1000)
+		if (delay_ms < CONVERGE_ROUND_MS)
 			delay_ms = delay_ms * 3 / 2;
 	}
 	free(c.pending);
