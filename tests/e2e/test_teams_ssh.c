@@ -339,6 +339,18 @@ static int upgrade(const char *path, const char *cookie)
 	return code;
 }
 
+/* The keys and the password hash live in the node's own filesystem, which
+ * the container keeps while it is stopped: `node restart` keeps them. */
+static void test_credentials_survive_node_restart(void **state)
+{
+	(void)state;
+	assert_int_equal(run_bin(NULL, (const char *[]){ "--lab", plan->lab_name, "node", "restart", red_border, NULL }), 0);
+	assert_int_equal(sh(NULL, "ssh " SSH_OPTS " -i %s/red -p %d root@127.0.0.1 true", keydir, red_port), 0);
+	assert_int_equal(password_login(red_port), 0);
+	assert_int_equal(sh(NULL, "ssh " SSH_OPTS " -i %s/red -p %d root@127.0.0.1 true 2>/dev/null", keydir, blue_port),
+			 255);
+}
+
 static void test_web_isolation(void **state)
 {
 	(void)state;
@@ -376,6 +388,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hops_to_own_nodes_only),
 		cmocka_unit_test(test_no_path_to_the_host),
 		cmocka_unit_test(test_web_isolation),
+		cmocka_unit_test(test_credentials_survive_node_restart),
 	};
 	return e2e_main(argc, argv, "test-teams-ssh", tests, sizeof(tests) / sizeof(tests[0]), group_setup,
 			group_teardown);
