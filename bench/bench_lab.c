@@ -8,12 +8,19 @@
  * IXP per 50 pods, the rest access and content networks. */
 char *bench_gen_lab(const char *name, unsigned n)
 {
+	return bench_gen_lab_more(name, n, 0, 0);
+}
+
+/* The same lab with more broadband and content pods: the planner's pins keep
+ * the first ones where they were, so the new pods come last. */
+char *bench_gen_lab_more(const char *name, unsigned n, unsigned more_bb, unsigned more_content)
+{
 	unsigned transit = n / 25 < 2 ? 2 : n / 25 > 12 ? 12 : n / 25;
 	unsigned ixp = n / 50 ? n / 50 : 1;
 	if (transit + ixp >= n)
 		ixp = n > transit ? n - transit - 1 : 0;
 	unsigned rest = n - transit - ixp;
-	unsigned bb = rest / 2, content = rest - bb;
+	unsigned bb = rest / 2 + more_bb, content = rest - rest / 2 + more_content;
 	struct pi_buf b;
 	pi_buf_init(&b);
 	pi_buf_printf(&b, "name: %s\nseed: 7\naddress_space:\n  ipv4: 10.0.0.0/8\n  ipv6: 2001:db8::/32\npods:\n", name);

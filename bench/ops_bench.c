@@ -244,9 +244,10 @@ static void bench_reroute(struct pi_backend *b, const struct pi_plan *p)
 	pi_nl_close(nl);
 }
 
-static struct pi_plan *pinned_plan(const char *name, unsigned pods, struct pi_lab **lab, struct pi_plan_pins *pins)
+static struct pi_plan *pinned_plan(const char *name, unsigned pods, unsigned more_bb, unsigned more_content,
+				    struct pi_lab **lab, struct pi_plan_pins *pins)
 {
-	char *text = bench_gen_lab(name, pods);
+	char *text = bench_gen_lab_more(name, pods, more_bb, more_content);
 	struct pi_plan *plan = NULL;
 	struct pi_diag d;
 	pi_diag_init(&d);
@@ -258,28 +259,47 @@ static struct pi_plan *pinned_plan(const char *name, unsigned pods, struct pi_la
 	return plan;
 }
 
-static double bench_reconcile(struct pi_backend *b, const char *name, unsigned pods, double full_s)
+static bool trace;
+
+/* --trace: every progress report, with the time since the step began. */
+static void trace_progress(void *ctx, enum pi_phase phase, size_t done, size_t total, const char *detail)
+{
+	double *t0 = ctx;
+	fprintf(stderr, "%7.2f %-9s %zu/%zu %s\n", pi_monotonic() - *t0, pi_phase_name(phase), done, total,
+		detail ? detail : "");
+}
+
+/* Reconciles the running lab to one pod more: more_bb and more_content
+ * count the pods beyond the generated `pods`, the new one included. */
+static double bench_reconcile(struct pi_backend *b, const char *name, unsigned pods, unsigned more_bb,
+			      unsigned more_content, double full_s)
 {
 	struct pi_plan_pins *pins = NULL;
 	struct pi_lab *lab = NULL;
 	struct pi_diag d;
 	pi_diag_init(&d);
 	pi_apply_load_pins(NULL, name, &pins, &d);
-	struct pi_plan *plan = pinned_plan(name, pods + 1, &lab, pins);
-	struct pi_apply_opts o = { .parallel = 8 };
+	struct pi_plan *plan = pinned_plan(name, pods, more_bb, more_content, &lab, pins);
+	double t0 = pi_monotonic();
+	struct pi_apply_opts o = { .parallel = 8, .progress = trace ? trace_progress : NULL, .ctx = &t0 };
 	struct pi_apply_result res;
 	int rc = plan ? pi_apply_reconcile(b, pins, plan, &o, &res, &d) : -EINVAL;
 	pi_diag_print(&d, stderr);
 	pi_diag_free(&d);
 	if (rc == 0) {
-		printf("| reconcile | %u -> %u pods: %u nodes created, %u reconfigured, %u kept | %.1f s (%.0f%% of the full setup's %.1f s) |\n",
-		       pods, pods + 1, res.containers, res.reconfigured, res.kept, res.total_s, 100 * res.total_s / full_s,
-		       full_s);
-		printf("| reconcile phases | |");
-		for (int k = 0; k < PI_PHASE_COUNT; k++)
-			if (res.phase_s[k] > 0.05)
-				printf(" %s %.1f s", pi_phase_name((enum pi_phase)k), res.phase_s[k]);
-		printf(" |\n");
+		unsigned n = plan->n_pods;
+		const char *kind = more_content > more_bb ? "content" : "broadband", *pod = "?";
+		for (unsigned k = 0; k < n; k++) /* the new one: the last of its kind */
+			if (strncmp(plan->pods[k].name, kind, strlen(kind)) == 0)
+				pod = plan->pods[k].name;
+		double work = res.total_s - res.phase_s[PI_PHASE_CONVERGE];
+		printf("| reconcile: one %s pod (%s) | %u -> %u pods: %u nodes created, %u reconfigured, %u kept | "
+		       "%.1f s (%.0f%% of the full setup's %.1f s) |\n",
+		       kind, pod, n - 1, n, res.containers, res.reconfigured, res.kept, res.total_s,
+		       100 * res.total_s / full_s, full_s);
+		printf("| of which | the work (render, remove, create, wire, reload) and the new routers' convergence | "
+		       "%.1f s (%.0f%%) + %.1f s |\n",
+		       work, 100 * work / full_s, res.phase_s[PI_PHASE_CONVERGE]);
 	}
 	pi_plan_free(plan);
 	pi_lab_free(lab);
@@ -312,15 +332,17 @@ static void bench_verify(struct pi_backend *b, unsigned pods)
 	struct pi_teardown_result tr;
 	pi_apply_teardown(b, name, NULL, 0, &tr, &d);
 	struct pi_lab *lab = NULL;
-	struct pi_plan *plan = pinned_plan(name, pods, &lab, NULL);
-	struct pi_apply_opts o = { .parallel = 8, .build_image = true, .rollback = true };
+	struct pi_plan *plan = pinned_plan(name, pods, 0, 0, &lab, NULL);
+	double t0 = pi_monotonic();
+	struct pi_apply_opts o = { .parallel = 8, .build_image = true, .rollback = true,
+				   .progress = trace ? trace_progress : NULL, .ctx = &t0 };
 	struct pi_apply_result res;
 	if (plan && pi_apply_setup(b, plan, &o, &res, &d) == 0 && res.converged) {
 		struct pi_verify v;
 		/* As `setup --verify` does: the lab settles (DHCP leases, the last
 		 * routes) for up to 20 s; then one verify is timed, the run a
 		 * trainer makes after a change. */
-		double t0 = pi_monotonic(), settle = t0;
+		double settle = pi_monotonic();
 		for (;;) {
 			pi_apply_verify(b, plan, PI_VERIFY_ALL, 8, &v, &d);
 			bool done = v.passed || pi_monotonic() - settle > 20;
@@ -354,13 +376,16 @@ int main(int argc, char **argv)
 	unsigned pods = 30, vsizes[8], nv = 0;
 	int c;
 	static const struct option opts[] = { { "pods", required_argument, NULL, 'p' },
-					      { "verify-sizes", required_argument, NULL, 'v' }, { NULL, 0, NULL, 0 } };
-	while ((c = getopt_long(argc, argv, "p:v:h", opts, NULL)) != -1) {
-		if (c == 'v') {
+					      { "verify-sizes", required_argument, NULL, 'v' },
+					      { "trace", no_argument, NULL, 't' }, { NULL, 0, NULL, 0 } };
+	while ((c = getopt_long(argc, argv, "p:v:th", opts, NULL)) != -1) {
+		if (c == 't') {
+			trace = true;
+		} else if (c == 'v') {
 			for (char *t = strtok(optarg, ","); t && nv < 8; t = strtok(NULL, ","))
 				vsizes[nv++] = (unsigned)atoi(t);
 		} else if (c != 'p') {
-			printf("usage: pi-bench-ops [--pods N] [--verify-sizes N,M]   (as root, Docker up)\n");
+			printf("usage: pi-bench-ops [--pods N] [--verify-sizes N,M] [--trace]   (as root, Docker up)\n");
 			return c == 'h' ? 0 : 2;
 		} else {
 			pods = (unsigned)atoi(optarg);
@@ -384,8 +409,10 @@ int main(int argc, char **argv)
 	struct pi_teardown_result tr;
 	pi_apply_teardown(&b, name, NULL, 0, &tr, &d);
 	struct pi_lab *lab = NULL;
-	struct pi_plan *plan = pinned_plan(name, pods, &lab, NULL);
-	struct pi_apply_opts o = { .parallel = 8, .build_image = true, .rollback = true };
+	struct pi_plan *plan = pinned_plan(name, pods, 0, 0, &lab, NULL);
+	double t0 = pi_monotonic();
+	struct pi_apply_opts o = { .parallel = 8, .build_image = true, .rollback = true,
+				   .progress = trace ? trace_progress : NULL, .ctx = &t0 };
 	struct pi_apply_result res;
 	if (!plan || pi_apply_setup(&b, plan, &o, &res, &d) || !res.converged) {
 		pi_diag_print(&d, stderr);
@@ -394,7 +421,9 @@ int main(int argc, char **argv)
 	printf("| what | how | result |\n|---|---|---|\n");
 	printf("| full setup | %u pods, %u nodes | %.1f s |\n", pods, plan->n_nodes, res.total_s);
 	bench_reroute(&b, plan);
-	bench_reconcile(&b, name, pods, res.total_s);
+	/* A pod with one router, then one whose routers run iBGP over OSPF. */
+	bench_reconcile(&b, name, pods, 0, 1, res.total_s);
+	bench_reconcile(&b, name, pods, 1, 1, res.total_s);
 	pi_apply_teardown(&b, name, NULL, 0, &tr, &d);
 	pi_diag_print(&d, stderr);
 	pi_diag_free(&d);
