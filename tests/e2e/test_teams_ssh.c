@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "e2e_common.h"
+#include "../web/web_client.h"
 
 static pid_t server;
 static int web_port, red_port, blue_port;
@@ -281,62 +282,25 @@ static void test_no_path_to_the_host(void **state)
 
 /* ---- the web API as red ---- */
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-	pi_buf_write(ctx, p, size * n);
-	return size * n;
-}
-
-static long http(const char *method, const char *path, const char *cookie, const char *body, struct pi_buf *hdr)
-{
-	char url[512];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", web_port, path);
-	struct pi_buf out;
-	pi_buf_init(&out);
-	CURL *c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-	if (hdr) {
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
-	}
-	if (cookie)
-		curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
-	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-	long st = 0;
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_easy_cleanup(c);
-	pi_buf_free(&out);
-	return st;
-}
-
 /* A WebSocket upgrade of path from the page's own origin: the status code. */
 static int upgrade(const char *path, const char *cookie)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)web_port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	char req[1024], first[1024];
-	int n = snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-			 "Origin: http://127.0.0.1:%d\r\nCookie: %s\r\n\r\n",
-			 path, web_port, web_port, cookie);
-	assert_int_equal(write(fd, req, (size_t)n), n);
-	struct timeval tv = { .tv_sec = 20 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ssize_t k = read(fd, first, sizeof(first) - 1);
-	first[k > 0 ? k : 0] = '\0';
-	close(fd);
-	int code = 0;
-	sscanf(first, "HTTP/%*s %d", &code);
-	return code;
+	char own[64];
+	snprintf(own, sizeof(own), "http://127.0.0.1:%d", web_port);
+	return web_upgrade(web_port, path, cookie, own, NULL, 0);
+}
+
+/* method on path as cookie: the status code. */
+static long http(const char *method, const char *path, const char *cookie, const char *body, struct pi_buf *hdr)
+{
+	char base[64];
+	struct web_reply r;
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", web_port);
+	long st = web_request(base, &r, method, path, cookie, body);
+	if (hdr)
+		pi_buf_write(hdr, r.headers.data, r.headers.len);
+	web_reply_free(&r);
+	return st;
 }
 
 /* The keys and the password hash live in the node's own filesystem, which

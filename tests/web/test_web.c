@@ -339,39 +339,6 @@ static void test_static_assets(void **state)
 	web_reply_free(&r);
 }
 
-/* A raw WebSocket upgrade of path; the status line's code. */
-static int upgrade(const char *path, const char *cookie, const char *origin, char *first, size_t len)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	char req[1024];
-	int n = snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s%s%s%s%s%s\r\n",
-			 path, port, origin ? "Origin: " : "", origin ? origin : "", origin ? "\r\n" : "",
-			 cookie ? "Cookie: " : "", cookie ? cookie : "", cookie ? "\r\n" : "");
-	assert_int_equal(write(fd, req, (size_t)n), n);
-	struct timeval tv = { .tv_sec = 10 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* The status line and, after the headers, the first frame if any. */
-	size_t off = 0;
-	ssize_t k;
-	while (off + 1 < len && (k = read(fd, first + off, len - 1 - off)) > 0) {
-		off += (size_t)k;
-		first[off] = '\0';
-		char *end = strstr(first, "\r\n\r\n");
-		if (end && (strncmp(first, "HTTP/1.1 101", 12) != 0 || (size_t)(end - first) + 6 < off))
-			break;
-	}
-	first[off] = '\0';
-	close(fd);
-	int code = 0;
-	sscanf(first, "HTTP/%*s %d", &code);
-	return code;
-}
-
 static void test_websocket_origin_and_session(void **state)
 {
 	(void)state;
@@ -379,14 +346,14 @@ static void test_websocket_origin_and_session(void **state)
 	login(cookie, sizeof(cookie));
 	snprintf(own, sizeof(own), "http://127.0.0.1:%d", port);
 	/* Another site's page cannot reach the lab through the trainer's browser. */
-	assert_int_equal(upgrade("/api/v1/events", cookie, "http://evil.example", buf, sizeof(buf)), 403);
-	assert_int_equal(upgrade("/api/v1/events", cookie, "https://127.0.0.1:1", buf, sizeof(buf)), 403);
-	assert_int_equal(upgrade("/api/v1/events", cookie, NULL, buf, sizeof(buf)), 403);
-	assert_int_equal(upgrade("/api/v1/events", NULL, own, buf, sizeof(buf)), 403);
-	assert_int_equal(upgrade("/api/v1/term/transit1-border1", cookie, "http://evil.example", buf, sizeof(buf)), 403);
-	assert_int_equal(upgrade("/api/v1/term/no-such-node", NULL, own, buf, sizeof(buf)), 403);
+	assert_int_equal(web_upgrade(port, "/api/v1/events", cookie, "http://evil.example", buf, sizeof(buf)), 403);
+	assert_int_equal(web_upgrade(port, "/api/v1/events", cookie, "https://127.0.0.1:1", buf, sizeof(buf)), 403);
+	assert_int_equal(web_upgrade(port, "/api/v1/events", cookie, NULL, buf, sizeof(buf)), 403);
+	assert_int_equal(web_upgrade(port, "/api/v1/events", NULL, own, buf, sizeof(buf)), 403);
+	assert_int_equal(web_upgrade(port, "/api/v1/term/transit1-border1", cookie, "http://evil.example", buf, sizeof(buf)), 403);
+	assert_int_equal(web_upgrade(port, "/api/v1/term/no-such-node", NULL, own, buf, sizeof(buf)), 403);
 	/* Our own page: the first state message comes at once. */
-	assert_int_equal(upgrade("/api/v1/events", cookie, own, buf, sizeof(buf)), 101);
+	assert_int_equal(web_upgrade(port, "/api/v1/events", cookie, own, buf, sizeof(buf)), 101);
 	assert_non_null(strstr(buf, "{\"type\":\"state\",\"nodes\":{"));
 }
 

@@ -84,28 +84,12 @@ static void team_password(const char *team, char *pw, size_t len)
 	assert_true(strlen(pw) >= 16);
 }
 
-/* A raw WebSocket upgrade of path from our own origin; the status code. */
-static int upgrade(const char *path, const char *cookie)
+/* A WebSocket upgrade of path from the page's own origin: the status code. */
+static int own_upgrade(const char *path, const char *cookie)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	char req[1024], first[2048];
-	int n = snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-			 "Origin: http://127.0.0.1:%d\r\nCookie: %s\r\n\r\n",
-			 path, port, port, cookie);
-	assert_int_equal(write(fd, req, (size_t)n), n);
-	struct timeval tv = { .tv_sec = 10 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ssize_t k = read(fd, first, sizeof(first) - 1);
-	first[k > 0 ? k : 0] = '\0';
-	close(fd);
-	int code = 0;
-	sscanf(first, "HTTP/%*s %d", &code);
-	return code;
+	char own[64];
+	snprintf(own, sizeof(own), "http://127.0.0.1:%d", port);
+	return web_upgrade(port, path, cookie, own, NULL, 0);
 }
 
 static void *serve(void *arg)
@@ -264,7 +248,7 @@ static void own_or_not(const char *cookie, const char *node, const char *pod, bo
 {
 	char path[256], body[256];
 	snprintf(path, sizeof(path), "/api/v1/term/%s", node);
-	assert_int_equal(upgrade(path, cookie), own ? 101 : 403);
+	assert_int_equal(own_upgrade(path, cookie), own ? 101 : 403);
 	snprintf(body, sizeof(body), "{\"node\":\"%s\"}", node);
 	/* The fake's nodes have no namespace to capture in: past the check, the start fails (400). */
 	long s = status_of("POST", "/api/v1/capture", cookie, body);
@@ -295,7 +279,7 @@ static void test_team_acts_on_its_own_pods_only(void **state)
 	assert_int_not_equal(status_of("GET", path, cookie, NULL), 403);
 	snprintf(path, sizeof(path), "/api/v1/paths?from=%s&to=%s", red_node, blue_node);
 	assert_int_not_equal(status_of("GET", path, cookie, NULL), 403);
-	assert_int_equal(upgrade("/api/v1/events", cookie), 101);
+	assert_int_equal(own_upgrade("/api/v1/events", cookie), 101);
 	/* ... and so is a config read of a pod no team owns. */
 	snprintf(path, sizeof(path), "/api/v1/config/%s", router_of("transit1"));
 	assert_int_equal(status_of("GET", path, cookie, NULL), 403);
