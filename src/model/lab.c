@@ -220,9 +220,9 @@ static void parse_pod_entry(struct native *nt, const struct pi_ynode *n)
 			  "only a named pod can announce a table");
 	else if (ann)
 		pi_lab_parse_announce(ld, ann, nt->lab, &pod);
-	if (name)
+	if (name && pod.name)
 		*(struct pi_lab_pod *)pi_vec_push(&nt->explicit_) = pod;
-	else if (pod.count > 0 && pod.blueprint)
+	else if (!name && pod.count > 0 && pod.blueprint)
 		*(struct pi_lab_pod *)pi_vec_push(&nt->generated) = pod;
 }
 

@@ -72,6 +72,8 @@ static struct tpod *pod_table(struct pi_ld *ld, const struct pi_lab *lab, size_t
 			t[k++] = (struct tpod){ .name = p->name, .bp = p->blueprint, .team = SIZE_MAX };
 			continue;
 		}
+		if (!p->blueprint) /* already reported at load */
+			continue;
 		size_t bl = strlen(p->blueprint);
 		const char *dash = bl && p->blueprint[bl - 1] >= '0' && p->blueprint[bl - 1] <= '9' ? "-" : "";
 		for (unsigned c = 0; c < p->count; c++)
@@ -127,8 +129,9 @@ static void unknown_pod(struct pi_ld *ld, const struct pi_ynode *n, struct tpod 
 		names[i] = t[i].name;
 	const char *near = np <= 2000 ? pi_nearest(n->str, names, np) : NULL;
 	pi_ld_err(ld, n->pos,
-		  near ? pi_ld_fmt(ld, "did you mean '%s'?", near)
-		       : pi_ld_fmt(ld, "name a pod of this lab: %s", pi_ld_join(ld, names, np, 12)),
+		  near	? pi_ld_fmt(ld, "did you mean '%s'?", near)
+		  : np	? pi_ld_fmt(ld, "name a pod of this lab: %s", pi_ld_join(ld, names, np, 12))
+			: "add the pod under pods: first",
 		  "team: unknown pod '%s'", pi_ld_val(ld, n->str));
 }
 
