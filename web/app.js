@@ -469,8 +469,15 @@ function fitMap() {
   const f = S.big ? 1.6 : 1, pad = 90 * f;
   const minX = Math.min(...xs.map(p => p.x)) - pad, maxX = Math.max(...xs.map(p => p.x)) + pad;
   const minY = Math.min(...xs.map(p => p.y)) - pad, maxY = Math.max(...xs.map(p => p.y)) + pad;
-  const k = Math.min(w / (maxX - minX), h / (maxY - minY), 2.5);
-  S.view = { k: k, x: w / 2 - k * (minX + maxX) / 2, y: h / 2 - k * (minY + maxY) / 2 };
+  /* the open legend covers the bottom-left corner: fit the lab beside it
+   * or above it, whichever leaves it larger */
+  const lb = $('#legend-box'), lr = lb && lb.open ? lb.getBoundingClientRect() : null;
+  const lw = lr ? Math.min(lr.width + 12, w / 2) : 0, lh = lr ? Math.min(lr.height + 12, h / 2) : 0;
+  const scale = (bw, bh) => Math.min(bw / (maxX - minX), bh / (maxY - minY), 2.5);
+  const beside = scale(w - lw, h) >= scale(w, h - lh);
+  const x0 = beside ? lw : 0, bw = beside ? w - lw : w, bh = beside ? h : h - lh;
+  const k = scale(bw, bh);
+  S.view = { k: k, x: x0 + bw / 2 - k * (minX + maxX) / 2, y: bh / 2 - k * (minY + maxY) / 2 };
   commitView();
 }
 
@@ -523,6 +530,7 @@ function setupZoomPan() {
   $('#zoom-in').addEventListener('click', () => zoomAt(...centre(), 1.3));
   $('#zoom-out').addEventListener('click', () => zoomAt(...centre(), 1 / 1.3));
   $('#zoom-fit').addEventListener('click', () => { S.userMoved = false; fitMap(); });
+  $('#legend-box').addEventListener('toggle', refitUnlessMoved);
 }
 
 /* ------------------------------------------------------------ AS detail: routers */

@@ -370,6 +370,15 @@ class Test:
         self.check(edges == rels, 'the map draws %d edges for %d relations' % (edges, rels))
         wait_until('live state on the map', lambda: self.wd.js(
             'return document.querySelector("#live").getAttribute("data-live") === "on"'), 20)
+        self.wd.click('#zoom-fit')
+        self.settle_map()
+        under = self.wd.js(
+            'const l = document.querySelector("#legend-box").getBoundingClientRect();'
+            'return Array.from(document.querySelectorAll("#map [data-pod]")).filter(e => {'
+            '  const r = e.getBoundingClientRect();'
+            '  return r.right > l.left && r.left < l.right && r.bottom > l.top && r.top < l.bottom;'
+            '}).map(e => e.getAttribute("data-pod"));')
+        self.check(not under, 'the fitted map puts pods %s under the open legend' % under)
         self.wd.screenshot(os.path.join(self.a.out, 'map.png'))
 
     def open_router(self, router):
