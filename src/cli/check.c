@@ -23,17 +23,9 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	const char *pos[2] = { NULL, NULL };
-	int npos = 0;
+	struct pi_cli_pos pos = { 0 };
 	/* Options may follow the pod (check red-isp --format json). */
-	while (optind < argc) {
-		if ((c = getopt_long(argc, argv, "f:t:a", opts, NULL)) == -1) {
-			if (npos < 2)
-				pos[npos] = argv[optind];
-			npos++;
-			optind++;
-			continue;
-		}
+	while ((c = pi_cli_getopt(argc, argv, "f:t:a", opts, &pos)) != -1) {
 		if (c == 'f' && !pi_cli_format_json("check", optarg, &a->json))
 			return PI_EXIT_USAGE;
 		else if (c == 't')
@@ -43,9 +35,9 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		else if (c != 'f')
 			return pi_cli_usage_error("check", "bad option");
 	}
-	if (npos > 1)
-		return pi_cli_usage_error("check", "unexpected argument '%s'", pos[1]);
-	a->o.pod = pos[0];
+	if (pos.n > 1)
+		return pi_cli_usage_error("check", "unexpected argument '%s'", pos.v[1]);
+	a->o.pod = pos.v[0];
 	if ((a->o.pod != NULL) + (a->o.team != NULL) + a->all != 1)
 		return pi_cli_usage_error("check", "expected one of: a pod, --team TEAM, --all");
 	return PI_EXIT_OK;

@@ -9,6 +9,7 @@
 #ifndef POCKETINTERNET_CLI_H
 #define POCKETINTERNET_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include "pocketinternet/lab.h"
 #include "pocketinternet/apply.h"
@@ -67,6 +68,14 @@ uint32_t pi_cli_find_node(const struct pi_plan *plan, const char *name);
 int pi_cli_take_format(const char *cmd, int *argc, char ***argv, bool *json);
 /* "text" or "json" from --format; false (after printing) for anything else. */
 bool pi_cli_format_json(const char *cmd, const char *arg, bool *json);
+/* Positional arguments met by pi_cli_getopt: the first two, and how many. */
+struct pi_cli_pos {
+	const char *v[2];
+	int n;
+};
+/* getopt_long that also takes options after positional arguments (check
+ * red-isp --format json), collecting those in pos; -1 at the end of argv. */
+int pi_cli_getopt(int argc, char **argv, const char *optstring, const struct option *opts, struct pi_cli_pos *pos);
 
 /* The phase display of long steps (progress.c): one line per phase, redrawn
  * in place with a bar on a terminal, plain lines in logs. */

@@ -210,6 +210,20 @@ bool pi_cli_format_json(const char *cmd, const char *arg, bool *json)
 	return false;
 }
 
+int pi_cli_getopt(int argc, char **argv, const char *optstring, const struct option *opts, struct pi_cli_pos *pos)
+{
+	while (optind < argc) {
+		int c = getopt_long(argc, argv, optstring, opts, NULL);
+		if (c != -1)
+			return c;
+		if (pos->n < 2)
+			pos->v[pos->n] = argv[optind];
+		pos->n++;
+		optind++;
+	}
+	return -1;
+}
+
 uint32_t pi_cli_find_node(const struct pi_plan *plan, const char *name)
 {
 	uint32_t n = pi_plan_node_by_name(plan, name);

@@ -26,17 +26,9 @@ static int parse_args(int argc, char **argv, struct save_args *a)
 	};
 	const char *cmd = cmd_names[a->cmd];
 	int c;
-	const char *pos[2] = { NULL, NULL };
-	int npos = 0;
+	struct pi_cli_pos pos = { 0 };
 	/* Options may follow the pod (save red-isp --format json). */
-	while (optind < argc) {
-		if ((c = getopt_long(argc, argv, "f:t:o:", opts, NULL)) == -1) {
-			if (npos < 2)
-				pos[npos] = argv[optind];
-			npos++;
-			optind++;
-			continue;
-		}
+	while ((c = pi_cli_getopt(argc, argv, "f:t:o:", opts, &pos)) != -1) {
 		if (c == 'f' && !pi_cli_format_json(cmd, optarg, &a->json))
 			return PI_EXIT_USAGE;
 		else if (c == 't')
@@ -50,9 +42,9 @@ static int parse_args(int argc, char **argv, struct save_args *a)
 		else if (c != 'f')
 			return pi_cli_usage_error(cmd, "bad option");
 	}
-	if (npos > 1)
-		return pi_cli_usage_error(cmd, "unexpected argument '%s'", pos[1]);
-	a->o.pod = pos[0];
+	if (pos.n > 1)
+		return pi_cli_usage_error(cmd, "unexpected argument '%s'", pos.v[1]);
+	a->o.pod = pos.v[0];
 	if (a->list)
 		return PI_EXIT_OK;
 	if (!a->o.pod == !a->o.team)
