@@ -6,7 +6,6 @@
  * start), and the fake backend's exec_stream.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,12 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "docker_internal.h"
+#include "fake_engine.h"
 
 /* ---- the demultiplexer ---- */
 
@@ -170,39 +168,9 @@ static void test_demux_stop_and_garbage(void **state)
 	pi_buf_free(&st);
 }
 
-/* ---- a fake engine ---- */
+/* ---- the fake engine's commands ---- */
 
 enum mode { ECHO, SLEEPER, REFUSE };
-
-struct engine {
-	int lfd;
-	char dir[64], sock[100];
-	pthread_t th;
-	enum mode mode;
-	pthread_mutex_t lock;
-	char create_body[1024];
-	char start_head[1024];
-	bool running, ended;
-	pid_t pid;     /* SLEEPER: a real process standing for the command */
-	int exit_code; /* once ended */
-	int child_sig; /* the signal that ended the SLEEPER's process */
-};
-
-/* The engine's threads never assert: a client that hung up is no test failure there. */
-static void put(int c, const char *s)
-{
-	(void)!write(c, s, strlen(s));
-}
-
-static void put_json(int c, int status, const char *json)
-{
-	char head[256];
-	snprintf(head, sizeof(head),
-		 "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-		 status, strlen(json));
-	put(c, head);
-	put(c, json);
-}
 
 static void put_frame(int c, int stream, const char *payload)
 {
@@ -213,33 +181,8 @@ static void put_frame(int c, int stream, const char *payload)
 	pi_buf_free(&b);
 }
 
-/* Reads a request head and its Content-Length body into req, byte by byte
- * so that nothing past the request (stdin on the hijacked start) is taken. */
-static void read_request(int c, char *req, size_t cap)
-{
-	size_t have = 0, want = 0;
-	char *end = NULL;
-	req[0] = '\0';
-	while (have < cap - 1 && (!end || have < want)) {
-		if (read(c, req + have, 1) != 1)
-			break;
-		req[++have] = '\0';
-		if (!end && (end = strstr(req, "\r\n\r\n"))) {
-			const char *cl = strstr(req, "Content-Length: ");
-			want = have + (cl ? strtoul(cl + 16, NULL, 10) : 0);
-		}
-	}
-}
-
-static bool starts(const char *req, const char *method, const char *path)
-{
-	char p[256];
-	snprintf(p, sizeof(p), "%s /v" PI_DOCKER_API "%s ", method, path);
-	return strncmp(req, p, strlen(p)) == 0;
-}
-
 /* The exec-create body's AttachStdin. */
-static bool attach_stdin(struct engine *e)
+static bool attach_stdin(struct fake_engine *e)
 {
 	json_t *j = json_loads(e->create_body, 0, NULL);
 	assert_non_null(j);
@@ -249,16 +192,12 @@ static bool attach_stdin(struct engine *e)
 }
 
 /* The hijacked start: 101, then the command's frames. */
-static void serve_start(struct engine *e, int c)
+static void serve_start(struct fake_engine *e, int c)
 {
-	put(c, "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
-	       "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
-	pthread_mutex_lock(&e->lock);
-	e->running = true;
-	pthread_mutex_unlock(&e->lock);
+	fake_engine_upgrade(e, c, "");
 	int code = 0;
-	if (e->mode == ECHO) {
-		/* Says "a", then echoes stdin until the client half-closes it. */
+	if (!(e->flags & FAKE_SLEEPER)) {
+		/* ECHO: says "a", then echoes stdin until the client half-closes it. */
 		put_frame(c, 1, "a\n");
 		char buf[256];
 		ssize_t n;
@@ -276,116 +215,13 @@ static void serve_start(struct engine *e, int c)
 		code = 128 + e->child_sig;
 		put_frame(c, 1, "bye\n");
 	}
-	pthread_mutex_lock(&e->lock);
-	e->running = false;
-	e->ended = true;
-	e->exit_code = code;
-	pthread_mutex_unlock(&e->lock);
+	fake_engine_end(e, code);
 }
 
-static void serve_state(struct engine *e, int c)
+static struct pi_docker *engine_start(struct fake_engine *e, enum mode mode)
 {
-	char json[256];
-	pthread_mutex_lock(&e->lock);
-	if (e->ended)
-		snprintf(json, sizeof(json), "{\"Running\":false,\"Pid\":%d,\"ExitCode\":%d}", (int)e->pid, e->exit_code);
-	else
-		snprintf(json, sizeof(json), "{\"Running\":%s,\"Pid\":%d,\"ExitCode\":null}",
-			 e->running ? "true" : "false", e->running ? (int)e->pid : 0);
-	pthread_mutex_unlock(&e->lock);
-	put_json(c, 200, json);
-}
-
-struct conn {
-	struct engine *e;
-	int c;
-};
-
-static void *serve_one(void *arg)
-{
-	struct conn *k = arg;
-	struct engine *e = k->e;
-	char req[4096];
-	read_request(k->c, req, sizeof(req));
-	if (starts(req, "POST", "/containers/c1/exec")) {
-		char *body = strstr(req, "\r\n\r\n");
-		pthread_mutex_lock(&e->lock);
-		snprintf(e->create_body, sizeof(e->create_body), "%s", body ? body + 4 : "");
-		pthread_mutex_unlock(&e->lock);
-		put_json(k->c, 201, "{\"Id\":\"e1\"}");
-	} else if (starts(req, "POST", "/exec/e1/start")) {
-		snprintf(e->start_head, sizeof(e->start_head), "%s", req);
-		if (e->mode == REFUSE)
-			put_json(k->c, 409, "{\"message\":\"Container c1 is not running\"}");
-		else
-			serve_start(e, k->c);
-	} else if (starts(req, "GET", "/exec/e1/json")) {
-		serve_state(e, k->c);
-	} else {
-		put_json(k->c, 404, "{\"message\":\"no such thing\"}");
-	}
-	close(k->c);
-	free(k);
-	return NULL;
-}
-
-static void *serve(void *arg)
-{
-	struct engine *e = arg;
-	for (;;) {
-		int c = accept(e->lfd, NULL, NULL);
-		if (c < 0)
-			return NULL;
-		struct conn *k = malloc(sizeof(*k));
-		k->e = e;
-		k->c = c;
-		pthread_t t;
-		pthread_create(&t, NULL, serve_one, k);
-		pthread_detach(t);
-	}
-}
-
-static struct pi_docker *engine_start(struct engine *e, enum mode mode)
-{
-	memset(e, 0, sizeof(*e));
-	e->mode = mode;
-	pthread_mutex_init(&e->lock, NULL);
-	snprintf(e->dir, sizeof(e->dir), "/tmp/pi-fake-engine-XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	snprintf(e->sock, sizeof(e->sock), "%s/docker.sock", e->dir);
-	e->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	memcpy(sa.sun_path, e->sock, strlen(e->sock) + 1);
-	assert_int_equal(bind(e->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(e->lfd, 8), 0);
-	if (mode == SLEEPER) {
-		e->pid = fork();
-		assert_true(e->pid >= 0);
-		if (e->pid == 0) {
-			for (;;)
-				pause();
-		}
-	}
-	assert_int_equal(pthread_create(&e->th, NULL, serve, e), 0);
-	char host[160];
-	snprintf(host, sizeof(host), "unix://%s", e->sock);
-	struct pi_docker *d = NULL;
-	assert_int_equal(pi_docker_new(host, &d, NULL), 0);
-	return d;
-}
-
-static void engine_stop(struct engine *e, struct pi_docker *d)
-{
-	pi_docker_free(d);
-	shutdown(e->lfd, SHUT_RDWR);
-	close(e->lfd);
-	pthread_join(e->th, NULL);
-	if (e->mode == SLEEPER && !e->ended) {
-		kill(e->pid, SIGKILL);
-		waitpid(e->pid, NULL, 0);
-	}
-	unlink(e->sock);
-	rmdir(e->dir);
+	static const unsigned flags[] = { [ECHO] = 0, [SLEEPER] = FAKE_SLEEPER, [REFUSE] = FAKE_REFUSE };
+	return fake_engine_start(e, flags[mode], serve_start);
 }
 
 /* ---- exec_stream on the fake engine ---- */
@@ -426,7 +262,7 @@ static void test_stream_stdin_and_status(void **state)
 {
 	(void)state;
 	alarm(30); /* a relay that does not stream would wait forever */
-	struct engine e;
+	struct fake_engine e;
 	struct pi_docker *d = engine_start(&e, ECHO);
 	int pfd[2];
 	assert_int_equal(pipe(pfd), 0);
@@ -451,7 +287,7 @@ static void test_stream_stdin_and_status(void **state)
 	pi_diag_free(&diag);
 	pi_buf_free(&s.out);
 	pi_buf_free(&s.err);
-	engine_stop(&e, d);
+	fake_engine_stop(&e, d);
 	alarm(0);
 }
 
@@ -459,7 +295,7 @@ static void test_stream_cancel_kills_host_pid(void **state)
 {
 	(void)state;
 	alarm(30);
-	struct engine e;
+	struct fake_engine e;
 	struct pi_docker *d = engine_start(&e, SLEEPER);
 	volatile int cancel = 0;
 	struct sink s;
@@ -481,7 +317,7 @@ static void test_stream_cancel_kills_host_pid(void **state)
 	pi_diag_free(&diag);
 	pi_buf_free(&s.out);
 	pi_buf_free(&s.err);
-	engine_stop(&e, d);
+	fake_engine_stop(&e, d);
 	alarm(0);
 }
 
@@ -489,7 +325,7 @@ static void test_stream_output_fails(void **state)
 {
 	(void)state;
 	alarm(30);
-	struct engine e;
+	struct fake_engine e;
 	struct pi_docker *d = engine_start(&e, SLEEPER);
 	struct sink s;
 	sink_init(&s);
@@ -504,14 +340,14 @@ static void test_stream_output_fails(void **state)
 	assert_int_equal(e.child_sig, SIGTERM);
 	pi_buf_free(&s.out);
 	pi_buf_free(&s.err);
-	engine_stop(&e, d);
+	fake_engine_stop(&e, d);
 	alarm(0);
 }
 
 static void test_stream_refused(void **state)
 {
 	(void)state;
-	struct engine e;
+	struct fake_engine e;
 	struct pi_docker *d = engine_start(&e, REFUSE);
 	struct sink s;
 	sink_init(&s);
@@ -526,7 +362,7 @@ static void test_stream_refused(void **state)
 	pi_diag_free(&diag);
 	pi_buf_free(&s.out);
 	pi_buf_free(&s.err);
-	engine_stop(&e, d);
+	fake_engine_stop(&e, d);
 }
 
 /* ---- the fake backend ---- */
