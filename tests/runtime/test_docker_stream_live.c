@@ -20,49 +20,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "docker_internal.h"
-
-static struct pi_docker *dk;
-static struct pi_backend be;
-static char lab[64];
-static char cid[PI_DOCKER_ID_LEN];
+#include "live_engine.h"
 
 static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int setup_all(void **state)
-{
-	(void)state;
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	int rc = pi_image_ensure(dk, NULL, NULL, &diag);
-	char name[128];
-	snprintf(name, sizeof(name), "pi-%s-n1", lab); /* the Docker backend's name for (lab, n1) */
-	const struct pi_docker_kv labels[] = { { PI_LABEL_LAB, lab }, { PI_LABEL_NODE, "n1" } };
-	struct pi_container_spec s = { .name = name, .image = pi_image_default_tag(), .hostname = "n1",
-				       .labels = labels, .n_labels = 2, .init = true };
-	if (rc >= 0)
-		rc = pi_docker_container_create(dk, &s, cid, &diag);
-	if (rc >= 0)
-		rc = pi_docker_container_start(dk, cid, &diag);
-	if (rc >= 0)
-		rc = pi_backend_open(&be, &pi_backend_docker, &diag);
-	if (rc < 0)
-		pi_diag_print(&diag, stderr);
-	pi_diag_free(&diag);
-	return rc < 0 ? -1 : 0;
-}
-
-static int teardown_all(void **state)
-{
-	(void)state;
-	if (cid[0])
-		pi_docker_container_remove(dk, cid, NULL);
-	pi_backend_close(&be);
-	return 0;
 }
 
 struct got {
@@ -94,7 +58,8 @@ static int run(const char *const *argv, size_t argc, int in_fd, struct got *g, v
 	pi_buf_init(&g->out);
 	pi_buf_init(&g->err);
 	int code = -1;
-	int rc = be.ops->exec_stream(&be, lab, "n1", argv, argc, NULL, in_fd, on_out, g, &code, cancel, &diag);
+	int rc = live_be.ops->exec_stream(&live_be, live_lab, "n1", argv, argc, NULL, in_fd, on_out, g, &code, cancel,
+					  &diag);
 	if (rc)
 		pi_diag_print(&diag, stderr);
 	assert_int_equal(rc, 0);
@@ -163,7 +128,8 @@ static void test_time_limit(void **state)
 	struct pi_exec_opts o = { .timeout_s = 1 };
 	int code = -1;
 	double t0 = now_s();
-	assert_int_equal(be.ops->exec_stream(&be, lab, "n1", argv, 2, &o, -1, on_out, &g, &code, NULL, &diag),
+	assert_int_equal(live_be.ops->exec_stream(&live_be, live_lab, "n1", argv, 2, &o, -1, on_out, &g, &code, NULL,
+						  &diag),
 			 -ETIMEDOUT);
 	assert_true(now_s() - t0 < 10);
 	assert_int_equal(code, 128 + SIGKILL);
@@ -205,16 +171,8 @@ static void test_cancel(void **state)
 
 int main(void)
 {
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	if (pi_docker_open(NULL, &dk, &diag) != 0) {
-		pi_diag_print(&diag, stderr);
-		fprintf(stderr, "no Docker engine: skipped\n");
-		pi_diag_free(&diag);
-		return 77;
-	}
-	pi_diag_free(&diag);
-	snprintf(lab, sizeof(lab), "pitest%ld", (long)getpid());
+	if (!live_engine_open())
+		return 77; /* skipped */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output_before_the_end),
 		cmocka_unit_test(test_stdin_to_cat),
@@ -222,7 +180,7 @@ int main(void)
 		cmocka_unit_test(test_time_limit),
 		cmocka_unit_test(test_cancel),
 	};
-	int rc = cmocka_run_group_tests(tests, setup_all, teardown_all);
-	pi_docker_free(dk);
+	int rc = cmocka_run_group_tests(tests, live_setup_all, live_teardown_all);
+	live_engine_close();
 	return rc;
 }

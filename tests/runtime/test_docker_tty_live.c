@@ -20,43 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "docker_internal.h"
-
-static struct pi_docker *dk;
-static struct pi_backend be;
-static char lab[64];
-static char cid[PI_DOCKER_ID_LEN];
-
-static int setup_all(void **state)
-{
-	(void)state;
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	int rc = pi_image_ensure(dk, NULL, NULL, &diag);
-	char name[128];
-	snprintf(name, sizeof(name), "pi-%s-n1", lab); /* the Docker backend's name for (lab, n1) */
-	const struct pi_docker_kv labels[] = { { PI_LABEL_LAB, lab }, { PI_LABEL_NODE, "n1" } };
-	struct pi_container_spec s = { .name = name, .image = pi_image_default_tag(), .hostname = "n1",
-				       .labels = labels, .n_labels = 2, .init = true };
-	if (rc >= 0)
-		rc = pi_docker_container_create(dk, &s, cid, &diag);
-	if (rc >= 0)
-		rc = pi_docker_container_start(dk, cid, &diag);
-	if (rc >= 0)
-		rc = pi_backend_open(&be, &pi_backend_docker, &diag);
-	if (rc < 0)
-		pi_diag_print(&diag, stderr);
-	pi_diag_free(&diag);
-	return rc < 0 ? -1 : 0;
-}
-
-static int teardown_all(void **state)
-{
-	(void)state;
-	if (cid[0])
-		pi_docker_container_remove(dk, cid, NULL);
-	pi_backend_close(&be);
-	return 0;
-}
+#include "live_engine.h"
 
 /* Reads the session until its output holds want (10 s at most). */
 static bool read_until(int fd, const char *want, struct pi_buf *got)
@@ -98,7 +62,7 @@ static struct pi_tty *open_shell(unsigned cols, unsigned rows)
 	struct pi_diag diag;
 	pi_diag_init(&diag);
 	struct pi_tty *t = NULL;
-	int rc = be.ops->tty_open(&be, lab, "n1", sh, 2, cols, rows, &t, &diag);
+	int rc = live_be.ops->tty_open(&live_be, live_lab, "n1", sh, 2, cols, rows, &t, &diag);
 	if (rc)
 		pi_diag_print(&diag, stderr);
 	assert_int_equal(rc, 0);
@@ -112,7 +76,7 @@ static int bashes(void)
 	const char *const argv[] = { "sh", "-c", "ps -eo comm= | grep -c '^bash$' || true" };
 	struct pi_exec_result res;
 	pi_exec_result_init(&res);
-	assert_int_equal(be.ops->exec(&be, lab, "n1", argv, 3, NULL, &res, NULL), 0);
+	assert_int_equal(live_be.ops->exec(&live_be, live_lab, "n1", argv, 3, NULL, &res, NULL), 0);
 	int n = atoi(pi_buf_str(&res.out));
 	pi_exec_result_free(&res);
 	return n;
@@ -132,7 +96,7 @@ static void test_echo_resize_term(void **state)
 	type(fd, "stty size; echo \"t=$TERM\"\r");
 	assert_true(read_until(fd, "24 80", &got));
 	assert_true(read_until(fd, "t=xterm-256color", &got));
-	assert_int_equal(be.ops->tty_resize(&be, t, 132, 43, NULL), 0);
+	assert_int_equal(live_be.ops->tty_resize(&live_be, t, 132, 43, NULL), 0);
 	type(fd, "stty size | sed 's/ /x/'\r");
 	assert_true(read_until(fd, "43x132", &got));
 	/* It ends by itself: end of file, then its status. */
@@ -144,7 +108,7 @@ static void test_echo_resize_term(void **state)
 		if (poll(&pf, 1, 10) > 0)
 			n = read(fd, buf, sizeof(buf));
 	assert_int_equal(n, 0);
-	assert_int_equal(be.ops->tty_close(&be, t), 7);
+	assert_int_equal(live_be.ops->tty_close(&live_be, t), 7);
 	pi_buf_free(&got);
 	alarm(0);
 }
@@ -161,7 +125,7 @@ static void test_close_leaves_nothing(void **state)
 	assert_true(read_until(pi_tty_fd(t), "ready", &got));
 	assert_int_equal(bashes(), before + 1);
 	/* Closed while it runs: hung up, no status, and gone from the node. */
-	assert_int_equal(be.ops->tty_close(&be, t), -1);
+	assert_int_equal(live_be.ops->tty_close(&live_be, t), -1);
 	assert_int_equal(bashes(), before);
 	pi_buf_free(&got);
 	alarm(0);
@@ -169,21 +133,13 @@ static void test_close_leaves_nothing(void **state)
 
 int main(void)
 {
-	struct pi_diag diag;
-	pi_diag_init(&diag);
-	if (pi_docker_open(NULL, &dk, &diag) != 0) {
-		pi_diag_print(&diag, stderr);
-		fprintf(stderr, "no Docker engine: skipped\n");
-		pi_diag_free(&diag);
-		return 77;
-	}
-	pi_diag_free(&diag);
-	snprintf(lab, sizeof(lab), "pitest%ld", (long)getpid());
+	if (!live_engine_open())
+		return 77; /* skipped */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo_resize_term),
 		cmocka_unit_test(test_close_leaves_nothing),
 	};
-	int rc = cmocka_run_group_tests(tests, setup_all, teardown_all);
-	pi_docker_free(dk);
+	int rc = cmocka_run_group_tests(tests, live_setup_all, live_teardown_all);
+	live_engine_close();
 	return rc;
 }
