@@ -10,47 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "pocketinternet/util.h"
-
-static const char *bin;
-
-/* Runs the binary (no shell); stdout and stderr into out. */
-static int run(struct pi_buf *out, const char *const *argv)
-{
-	int pfd[2];
-	assert_int_equal(pipe(pfd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		const char *args[32] = { bin };
-		for (int i = 0; argv[i] && i < 30; i++)
-			args[i + 1] = argv[i];
-		execv(bin, (char **)args);
-		_exit(127);
-	}
-	close(pfd[1]);
-	char buf[4096];
-	ssize_t n;
-	pi_buf_reset(out);
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-		pi_buf_write(out, buf, (size_t)n);
-	close(pfd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#include "cli_run.h"
 
 static void expect_usage(const char *const *argv, const char *msg)
 {
 	struct pi_buf out;
 	pi_buf_init(&out);
-	int rc = run(&out, argv);
+	int rc = cli_run(&out, argv);
 	if (rc != 2 || !strstr(pi_buf_str(&out), msg))
 		fprintf(stderr, "rc %d, output:\n%s\n(expected '%s')\n", rc, pi_buf_str(&out), msg);
 	assert_int_equal(rc, 2);
@@ -63,12 +32,12 @@ static void test_help(void **state)
 	(void)state;
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "--help", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "--help", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "  attach "));
 	assert_non_null(strstr(pi_buf_str(&out), "  detach "));
-	assert_int_equal(run(&out, (const char *[]){ "attach", "--help", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "attach", "--help", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "usage: pocketinternet attach NAME --asn N"));
-	assert_int_equal(run(&out, (const char *[]){ "detach", "--help", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "detach", "--help", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "usage: pocketinternet detach NAME"));
 	pi_buf_free(&out);
 }
@@ -122,7 +91,7 @@ static void test_plan_shows_externals(void **state)
 	struct pi_buf out;
 	pi_buf_init(&out);
 	/* transit9 does not exist: the error points at it, and names transit1. */
-	assert_int_equal(run(&out, (const char *[]){ "-c", path, "plan", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", path, "plan", NULL }), 2);
 	char want[128];
 	snprintf(want, sizeof(want), "%s:6:69: error: external 'cust' attaches to unknown pod 'transit9'", path);
 	assert_non_null(strstr(pi_buf_str(&out), want));
@@ -132,7 +101,7 @@ static void test_plan_shows_externals(void **state)
 	memcpy(strstr(text, "transit9"), "transit1", 8);
 	assert_int_equal(pi_write_file(path, text, strlen(text), 0644), 0);
 	free(text);
-	assert_int_equal(run(&out, (const char *[]){ "-c", path, "plan", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", path, "plan", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "AS65001      external"));
 	assert_non_null(strstr(pi_buf_str(&out), "tester-speaker1"));
 	assert_non_null(strstr(pi_buf_str(&out), "cust buys transit from transit1 (lab)"));
@@ -146,7 +115,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test-cli-attach PATH-TO-pocketinternet\n");
 		return 2;
 	}
-	bin = argv[1];
+	cli_bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_usage_errors),

@@ -16,47 +16,18 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "pocketinternet/util.h"
+#include "cli_run.h"
 
-static const char *bin;
 static const char *srcdir;
-
-/* Runs the binary with a shell-free argv; captures stdout+stderr. */
-static int run(struct pi_buf *out, const char *const *argv)
-{
-	int pfd[2];
-	assert_int_equal(pipe(pfd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		const char *args[32] = { bin };
-		for (int i = 0; argv[i]; i++)
-			args[i + 1] = argv[i];
-		execv(bin, (char **)args);
-		_exit(127);
-	}
-	close(pfd[1]);
-	char buf[4096];
-	ssize_t n;
-	pi_buf_reset(out);
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-		pi_buf_write(out, buf, (size_t)n);
-	close(pfd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void test_version_and_help(void **state)
 {
 	(void)state;
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "--version", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "--version", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "pocketinternet "));
-	assert_int_equal(run(&out, (const char *[]){ "--help", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "--help", NULL }), 0);
 	static const char *const cmds[] = { "plan", "render", "setup", "teardown", "status", "exec", "shell",
 					    "configure-docker", "image", "labs", "serve" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(cmds); i++) {
@@ -65,7 +36,7 @@ static void test_version_and_help(void **state)
 		/* Every command is listed in the top-level help ... */
 		assert_non_null(strstr(pi_buf_str(&out), cmds[i]));
 		/* ... and answers --help with its own usage, exit 0. */
-		assert_int_equal(run(&help, (const char *[]){ cmds[i], "--help", NULL }), 0);
+		assert_int_equal(cli_run(&help, (const char *[]){ cmds[i], "--help", NULL }), 0);
 		assert_non_null(strstr(pi_buf_str(&help), "usage: pocketinternet"));
 		pi_buf_free(&help);
 	}
@@ -77,12 +48,12 @@ static void test_usage_errors(void **state)
 	(void)state;
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "frobnicate", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "frobnicate", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "unknown command"));
-	assert_int_equal(run(&out, (const char *[]){ NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "plan", "--format", "xml", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "plan", "--format", "xml", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "unknown format"));
-	assert_int_equal(run(&out, (const char *[]){ "-c", "/nonexistent/lab.yml", "plan", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", "/nonexistent/lab.yml", "plan", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "/nonexistent/lab.yml"));
 	pi_buf_free(&out);
 }
@@ -98,7 +69,7 @@ static void test_plan_bad_file_has_position(void **state)
 	close(fd);
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "-c", path, "plan", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", path, "plan", NULL }), 2);
 	char want[128];
 	snprintf(want, sizeof(want), "%s:5:3:", path);
 	assert_non_null(strstr(pi_buf_str(&out), want));
@@ -113,11 +84,11 @@ static void test_plan_formats(void **state)
 	snprintf(lab, sizeof(lab), "%s/labs/tiny.yml", srcdir);
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "plan", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "plan", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "AS"));
-	assert_int_equal(run(&out, (const char *[]){ "plan", "-c", lab, "--format", "json", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "plan", "-c", lab, "--format", "json", NULL }), 0);
 	assert_int_equal(pi_buf_str(&out)[0], '{');
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "plan", "--format", "dot", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "plan", "--format", "dot", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "digraph"));
 	pi_buf_free(&out);
 }
@@ -131,14 +102,14 @@ static void test_lab_options(void **state)
 	snprintf(eq, sizeof(eq), "--config=%s", lab);
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "plan", eq, NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "plan", eq, NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "lab tiny"));
-	assert_int_equal(run(&out, (const char *[]){ "plan", "--format", "text", "-c", lab, NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "plan", "--format", "text", "-c", lab, NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "lab tiny"));
-	assert_int_equal(run(&out, (const char *[]){ "status", "-c", lab, "--lab", "tiny", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "status", "-c", lab, "--lab", "tiny", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "not both"));
-	assert_int_equal(run(&out, (const char *[]){ "status", "--lab", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "--lab", "tiny", "-c", lab, "status", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "status", "--lab", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "--lab", "tiny", "-c", lab, "status", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "not both"));
 	pi_buf_free(&out);
 }
@@ -154,7 +125,7 @@ static void test_readme_nodes_exist(void **state)
 	assert_int_equal(pi_read_file(path, &readme, NULL), 0);
 	struct pi_buf plan;
 	pi_buf_init(&plan);
-	assert_int_equal(run(&plan, (const char *[]){ "-c", lab, "plan", "--format", "json", NULL }), 0);
+	assert_int_equal(cli_run(&plan, (const char *[]){ "-c", lab, "plan", "--format", "json", NULL }), 0);
 	unsigned seen = 0;
 	static const char *const verbs[] = { "pocketinternet shell ", "pocketinternet exec " };
 	for (size_t v = 0; v < PI_ARRAY_LEN(verbs); v++)
@@ -196,10 +167,10 @@ static void exec_child(int in[2], int out[2], int err[2], const char *const *arg
 	}
 	setenv("POCKETINTERNET_BACKEND", "fake", 1);
 	setenv("POCKETINTERNET_FAKE_NODES", "t/n1", 1);
-	const char *args[32] = { bin, "--lab", "t", "exec" };
+	const char *args[32] = { cli_bin, "--lab", "t", "exec" };
 	for (int i = 0; argv[i] && i < 27; i++)
 		args[i + 4] = argv[i];
-	execv(bin, (char **)args);
+	execv(cli_bin, (char **)args);
 	_exit(127);
 }
 
@@ -294,21 +265,21 @@ static void test_lg_paths(void **state)
 	snprintf(lab, sizeof(lab), "%s/labs/lab.yml", srcdir);
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "--help", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "--help", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "  lg "));
 	assert_non_null(strstr(pi_buf_str(&out), "  paths "));
-	assert_int_equal(run(&out, (const char *[]){ "lg", "--help", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "lg", "--help", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "usage: pocketinternet"));
-	assert_int_equal(run(&out, (const char *[]){ "paths", "--help", NULL }), 0);
-	assert_int_equal(run(&out, (const char *[]){ "lg", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "lg", "r1", "10.0.0.0/33", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "paths", "--help", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "lg", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "lg", "r1", "10.0.0.0/33", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "neither a prefix"));
-	assert_int_equal(run(&out, (const char *[]){ "lg", "r1", "10.0.0.1", "--sessions", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "paths", "a", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "paths", "a", "b", "--max", "0", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub", "--plan-only", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "lg", "r1", "10.0.0.1", "--sessions", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "paths", "a", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "paths", "a", "b", "--max", "0", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub", "--plan-only", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "did you mean"));
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub1", "--plan-only",
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub1", "--plan-only",
 						    "--max", "3", NULL }),
 			 0);
 	const char *t = pi_buf_str(&out);
@@ -317,7 +288,7 @@ static void test_lg_paths(void **state)
 	assert_non_null(strstr(t, "  1. (6 hops) broadband1-sub1 > broadband1-access1 > broadband1-border1 > "));
 	assert_non_null(strstr(t, "(shortest allowed)"));
 	assert_null(strstr(t, "traceroute"));
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub1", "--plan-only",
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "paths", "broadband1-sub1", "broadband2-sub1", "--plan-only",
 						    "--format", "json", NULL }),
 			 0);
 	assert_non_null(strstr(pi_buf_str(&out), "\"router_paths\""));
@@ -338,46 +309,47 @@ static void test_teams_and_saves(void **state)
 	pi_buf_init(&out);
 	static const char *const cmds[] = { "teams", "save", "restore", "reset", "check", "ssh-gateway" };
 	for (size_t i = 0; i < PI_ARRAY_LEN(cmds); i++) {
-		assert_int_equal(run(&out, (const char *[]){ cmds[i], "--help", NULL }), 0);
+		assert_int_equal(cli_run(&out, (const char *[]){ cmds[i], "--help", NULL }), 0);
 		assert_non_null(strstr(pi_buf_str(&out), "--format"));
 	}
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "teams", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "red-isp (bgp)"));
 	assert_non_null(strstr(pi_buf_str(&out), "user red "));
 	assert_non_null(strstr(pi_buf_str(&out), "port 2200 -> red-isp-border1"));
 	assert_non_null(strstr(pi_buf_str(&out), "port 2201 -> blue-isp-border1"));
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--ssh-key", "red", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--format", "json", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "teams", "--ssh-key", "red", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "teams", "--format", "json", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "\"configure\": \"all\""));
-	assert_int_equal(run(&out, (const char *[]){ "save", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "check", "red-isp", "--all", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "reset", "a", "b", NULL }), 2);
-	assert_int_equal(run(&out, (const char *[]){ "restore", "-o", "x", "red-isp", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "save", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "check", "red-isp", "--all", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "reset", "a", "b", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "restore", "-o", "x", "red-isp", NULL }), 2);
 
 	setenv("POCKETINTERNET_BACKEND", "fake", 1);
 	setenv("POCKETINTERNET_FAKE_NODES", "teams/red-isp-border1,teams/red-isp-access1", 1);
 	setenv("POCKETINTERNET_STATE", root, 1);
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--reset-password", "green", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "teams", "--reset-password", "green", NULL }), 2);
 	snprintf(dir, sizeof(dir), "%s/teams", root);
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "render", "-o", dir, NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "render", "-o", dir, NULL }), 0);
 	snprintf(conf, sizeof(conf), "%s/red-isp-border1/bird.conf", dir);
 	assert_int_equal(pi_write_file(conf, "# mine\n", 7, 0644), 0);
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "save", "red-isp", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "save", "red-isp", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "saved 2 router configs of red-isp"));
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "save", "--list", "--format", "json", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "save", "--list", "--format", "json", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "\"owner\": \"red-isp\""));
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "reset", "red-isp", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "reset", "red-isp", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "reset 2 router configs"));
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "restore", "red-isp", "--format", "json", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "restore", "red-isp", "--format", "json", NULL }),
+			 0);
 	assert_non_null(strstr(pi_buf_str(&out), "\"nodes\": 2"));
 	char *s = NULL;
 	size_t n;
 	assert_int_equal(pi_read_file(conf, &s, &n), 0);
 	assert_string_equal(s, "# mine\n");
 	free(s);
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "restore", "--team", "blue", NULL }), 2);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "restore", "--team", "blue", NULL }), 2);
 	assert_non_null(strstr(pi_buf_str(&out), "blue has no save yet"));
-	assert_int_equal(run(&out, (const char *[]){ "-c", lab, "teams", "--passwords", NULL }), 0);
+	assert_int_equal(cli_run(&out, (const char *[]){ "-c", lab, "teams", "--passwords", NULL }), 0);
 	assert_non_null(strstr(pi_buf_str(&out), "user blue password "));
 	unsetenv("POCKETINTERNET_STATE");
 	unsetenv("POCKETINTERNET_FAKE_NODES");
@@ -394,7 +366,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test-cli PATH-TO-pocketinternet\n");
 		return 2;
 	}
-	bin = argv[1];
+	cli_bin = argv[1];
 	srcdir = getenv("PI_SOURCE_DIR") ? getenv("PI_SOURCE_DIR") : ".";
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version_and_help),

@@ -1,0 +1,40 @@
+/* The CLI tests' runner: forks and execs the binary under test, no shell,
+ * and reads what it writes to stdout and stderr until it ends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "cli_run.h"
+
+const char *cli_bin;
+
+int cli_run(struct pi_buf *out, const char *const *argv)
+{
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		const char *args[32] = { cli_bin };
+		for (int i = 0; argv[i] && i < 30; i++)
+			args[i + 1] = argv[i];
+		execv(cli_bin, (char **)args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	char buf[4096];
+	ssize_t n;
+	pi_buf_reset(out);
+	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
+		pi_buf_write(out, buf, (size_t)n);
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
