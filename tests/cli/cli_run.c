@@ -2,7 +2,9 @@
  * and reads what it writes to stdout and stderr until it ends. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +13,7 @@
 
 const char *cli_bin;
 
-int cli_run(struct pi_buf *out, const char *const *argv)
+static int run_bin(struct pi_buf *out, const char *const *argv, bool keep_stderr)
 {
 	int pfd[2];
 	assert_int_equal(pipe(pfd), 0);
@@ -19,7 +21,10 @@ int cli_run(struct pi_buf *out, const char *const *argv)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
+		if (keep_stderr)
+			dup2(pfd[1], 2);
+		else if (!freopen("/dev/null", "w", stderr))
+			_exit(126);
 		close(pfd[0]);
 		const char *args[32] = { cli_bin };
 		for (int i = 0; argv[i] && i < 30; i++)
@@ -37,4 +42,14 @@ int cli_run(struct pi_buf *out, const char *const *argv)
 	int st;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int cli_run(struct pi_buf *out, const char *const *argv)
+{
+	return run_bin(out, argv, true);
+}
+
+int cli_run_stdout(struct pi_buf *out, const char *const *argv)
+{
+	return run_bin(out, argv, false);
 }

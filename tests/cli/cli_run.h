@@ -10,5 +10,7 @@ extern const char *cli_bin; /* the binary under test: the test's first argument 
  * shell), stdout and stderr both into out (emptied first). Returns the exit
  * status, -1 when a signal ended it. */
 int cli_run(struct pi_buf *out, const char *const *argv);
+/* The same with stdout only in out, stderr dropped. */
+int cli_run_stdout(struct pi_buf *out, const char *const *argv);
 
 #endif

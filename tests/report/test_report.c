@@ -15,36 +15,7 @@
 #include <cmocka.h>
 #include "../apply/lab_fixture.h"
 #include "pocketinternet/report.h"
-
-static const char *bin;
-
-/* stdout of the binary with argv (stderr dropped). */
-static int run(struct pi_buf *out, const char *const *argv)
-{
-	int pfd[2];
-	assert_int_equal(pipe(pfd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		freopen("/dev/null", "w", stderr);
-		close(pfd[0]);
-		const char *args[32] = { bin };
-		for (int i = 0; argv[i]; i++)
-			args[i + 1] = argv[i];
-		execv(bin, (char **)args);
-		_exit(127);
-	}
-	close(pfd[1]);
-	char buf[4096];
-	ssize_t n;
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-		pi_buf_write(out, buf, (size_t)n);
-	close(pfd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#include "../cli/cli_run.h"
 
 static char *printed(json_t *j)
 {
@@ -65,7 +36,7 @@ static void test_paths_plan_only(void **state)
 	uint32_t src = 0, dst = plan->n_nodes - 1;
 	struct pi_buf out;
 	pi_buf_init(&out);
-	assert_int_equal(run(&out, (const char *[]){ "-c", file, "paths", plan->nodes[src].name, plan->nodes[dst].name,
+	assert_int_equal(cli_run_stdout(&out, (const char *[]){ "-c", file, "paths", plan->nodes[src].name, plan->nodes[dst].name,
 						     "--plan-only", "--format", "json", NULL }),
 			 0);
 	struct pi_report_paths r = { .plan = plan, .src = src, .dst = dst };
@@ -93,7 +64,7 @@ static void test_status_fake(void **state)
 	snprintf(file, sizeof(file), "%s/labs/lab.yml", getenv("PI_SOURCE_DIR"));
 	struct pi_buf out;
 	pi_buf_init(&out);
-	run(&out, (const char *[]){ "-c", file, "status", "--format", "json", NULL }); /* 1: nothing runs */
+	cli_run_stdout(&out, (const char *[]){ "-c", file, "status", "--format", "json", NULL }); /* 1: nothing runs */
 	struct pi_backend b;
 	struct pi_status st;
 	struct pi_vec inc = PI_VEC_INIT(struct pi_incident);
@@ -114,7 +85,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return 77;
-	bin = argv[1];
+	cli_bin = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths_plan_only),
 		cmocka_unit_test(test_status_fake),
