@@ -25,8 +25,8 @@ static void from_int(struct pi_prefix *p, u128 v)
 {
 	unsigned n = p->family == PI_AF_V4 ? 4 : 16;
 	memset(p->addr, 0, sizeof(p->addr));
-	for (unsigned i = n; i-- > 0;) {
-		p->addr[i] = (uint8_t)(v & 0xff);
+	for (unsigned i = 0; i < n; i++) {
+		p->addr[n - 1 - i] = (uint8_t)(v & 0xff);
 		v >>= 8;
 	}
 }
