@@ -236,7 +236,9 @@ const char *pi_rpki_mistake_name(enum pi_rpki_mistake_kind k);
 /* One explicit pod, or one entry of generated pods (`count` > 0 and no name). */
 struct pi_lab_pod {
 	const char *name;      /* NULL for generated pods: the planner names them <blueprint><n> */
-	const char *blueprint; /* name; resolved to bp at load time */
+	const char *blueprint; /* name; resolved to bp at load time. A generated
+				* pod always has one: an entry without it is an
+				* error and is not kept */
 	const struct pi_blueprint *bp;
 	uint32_t asn;          /* 0 = let the planner choose */
 	unsigned count;        /* 1 for explicit pods */

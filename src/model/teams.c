@@ -72,8 +72,6 @@ static struct tpod *pod_table(struct pi_ld *ld, const struct pi_lab *lab, size_t
 			t[k++] = (struct tpod){ .name = p->name, .bp = p->blueprint, .team = SIZE_MAX };
 			continue;
 		}
-		if (!p->blueprint) /* already reported at load */
-			continue;
 		size_t bl = strlen(p->blueprint);
 		const char *dash = bl && p->blueprint[bl - 1] >= '0' && p->blueprint[bl - 1] <= '9' ? "-" : "";
 		for (unsigned c = 0; c < p->count; c++)
