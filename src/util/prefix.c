@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pocketinternet/prefix.h"
+#include "pocketinternet/util.h"
 
 typedef unsigned __int128 u128;
 
@@ -247,7 +248,7 @@ static const char *const bogons6[] = {
 
 const char *const *pi_bogons(unsigned family, size_t *n_out)
 {
-	*n_out = family == PI_AF_V4 ? sizeof(bogons4) / sizeof(*bogons4) : sizeof(bogons6) / sizeof(*bogons6);
+	*n_out = family == PI_AF_V4 ? PI_ARRAY_LEN(bogons4) : PI_ARRAY_LEN(bogons6);
 	return family == PI_AF_V4 ? bogons4 : bogons6;
 }
 
